@@ -1,0 +1,3 @@
+"""rathaus: appointment booking and walk-in queues for citizen-service offices."""
+
+__all__: list[str] = []

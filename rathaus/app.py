@@ -1,0 +1,98 @@
+"""create_app(settings) -> Litestar: wires settings, database, caches, controllers, jobs and error handling."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from litestar import Litestar, get
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import ControllerRouterHandler
+
+from rathaus.booking.catalog import Catalog
+from rathaus.booking.controllers import BookingController, CatalogController, ClosureController
+from rathaus.booking.service import AvailabilityCache
+from rathaus.clock import Clock, SystemClock
+from rathaus.db import create_engine, create_session_maker
+from rathaus.errors import RathausError
+from rathaus.jobs import scheduler_lifespan
+from rathaus.settings import Settings
+from rathaus.staff.controllers import AuthController
+from rathaus.web import (
+    Services,
+    http_error_handler,
+    internal_error_handler,
+    provide_booking_ctx,
+    provide_db_session,
+    provide_now,
+    rathaus_error_handler,
+    services_of,
+    validation_error_handler,
+)
+
+PACKAGE = Path(__file__).parent
+ROUTES: list[ControllerRouterHandler] = [CatalogController, BookingController, ClosureController, AuthController]
+# Third-party loggers that would otherwise write phone numbers or addresses at INFO.
+_QUIET_LOGGERS = ("twilio", "twilio.http_client", "twilio.async_http_client", "aiosmtplib", "httpx")
+
+
+@get("/health", include_in_schema=False)
+async def health() -> dict[str, str]:
+    """Liveness for load balancers."""
+    return {"status": "ok"}
+
+
+def build_services(settings: Settings, clock: Clock | None = None) -> Services:
+    """The long-lived objects of one instance (also used by the CLI and the worker)."""
+    engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
+    catalog = Catalog(ttl=settings.availability_cache_seconds)
+    return Services(
+        settings=settings,
+        clock=clock or SystemClock(),
+        engine=engine,
+        session_maker=create_session_maker(engine),
+        catalog=catalog,
+        availability=AvailabilityCache(catalog),
+    )
+
+
+async def _dispose(app: Litestar) -> None:
+    await services_of(app.state).engine.dispose()
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Litestar:
+    """The rathaus web application."""
+    settings = settings or Settings.from_env()
+    logging.getLogger("rathaus").setLevel(settings.log_level)
+    for name in _QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    services = build_services(settings, clock)
+    return Litestar(
+        route_handlers=[health, *ROUTES],
+        state=State({"services": services}),
+        dependencies={
+            "db_session": Provide(provide_db_session),
+            "now": Provide(provide_now, sync_to_thread=False),
+            "booking_ctx": Provide(provide_booking_ctx, sync_to_thread=False),
+        },
+        exception_handlers={
+            RathausError: rathaus_error_handler,
+            ValidationException: validation_error_handler,
+            HTTPException: http_error_handler,
+            HTTP_500_INTERNAL_SERVER_ERROR: internal_error_handler,
+        },
+        openapi_config=OpenAPIConfig(
+            title="rathaus",
+            version="1",
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        ),
+        lifespan=[scheduler_lifespan],
+        on_shutdown=[_dispose],
+        debug=False,
+    )

@@ -1,0 +1,450 @@
+"""Creating, viewing, confirming, cancelling and moving bookings."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from rathaus.booking import tokens
+from rathaus.booking._availability import AvailabilityCache, appointment_length, busy_cells, check_online
+from rathaus.booking.availability import cells
+from rathaus.booking.catalog import Catalog, resolve_services
+from rathaus.booking.contact import normalise_email, normalise_mobile
+from rathaus.booking.models import Booking, BookingEvent, BookingService, IdempotentRequest, SlotClaim
+from rathaus.booking.rules import OfficeRules, ServiceRule
+from rathaus.db import keep_on_error
+from rathaus.errors import RathausError
+from rathaus.notify import service as notify
+
+ACTIVE = ("pending", "confirmed")
+MAX_VERIFICATION_ATTEMPTS = 5
+IDEMPOTENCY_RETENTION = timedelta(days=1)
+_UNKNOWN_HASH = tokens.hash_secret("no booking has this token")
+
+
+@dataclass(frozen=True, slots=True)
+class BookingContext:
+    """What booking operations need besides the session: the cached rules and the app secret."""
+
+    catalog: Catalog
+    cache: AvailabilityCache
+    secret_key: str
+
+    def invalidate_after_commit(self, session: AsyncSession, office_id: int) -> None:
+        """Drop cached availability of the office once the change commits."""
+        self.cache.invalidate_after_commit(session, office_id)
+
+
+@dataclass(frozen=True, slots=True)
+class BookingRequest:
+    office: str
+    services: list[str]
+    start: datetime
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    language: str = "de"
+
+
+@dataclass(frozen=True, slots=True)
+class BookingView:
+    booking: Booking
+    office: OfficeRules
+    services: list[ServiceRule]
+    manage_token: str | None = None
+
+
+async def book(
+    session: AsyncSession,
+    *,
+    ctx: BookingContext,
+    request: BookingRequest,
+    idempotency_key: str | None,
+    now: datetime,
+) -> BookingView:
+    """Book a slot: claim it on an able counter, or fail with slot_taken and write nothing."""
+    request = _normalised(request)
+    snapshot = await ctx.catalog.get(session, now=now)
+    office = await ctx.catalog.office(session, request.office, now=now)
+    services = resolve_services(snapshot, request.services)
+    check_online(services)
+    channel = office.verification
+    if channel != "off" and getattr(request, "email" if channel == "email" else "phone") is None:
+        raise RathausError("contact_required", channel="e-mail address" if channel == "email" else "mobile number")
+    start = validate_start(office, services, request.start, now=now)
+
+    idempotency: IdempotentRequest | None = None
+    if idempotency_key is not None:
+        request_hash = _request_hash(request)
+        replay = await _replay(session, ctx=ctx, key=idempotency_key, request_hash=request_hash, now=now)
+        if replay is not None:
+            return replay
+        idempotency = await _reserve_key(session, key=idempotency_key, request_hash=request_hash, now=now)
+        if idempotency is None:
+            replay = await _replay(session, ctx=ctx, key=idempotency_key, request_hash=request_hash, now=now)
+            if replay is None:
+                raise RathausError("slot_taken")
+            return replay
+
+    token = tokens.new_token()
+    verification_code = tokens.new_verification_code() if channel != "off" else None
+    booking = await _insert_booking(
+        session,
+        office=office,
+        services=services,
+        request=request,
+        start=start,
+        token=token,
+        verification_code=verification_code,
+        now=now,
+    )
+    booking.counter_id = await _claim(session, booking=booking, office=office, services=services, now=now)
+    _record(session, booking, "booking.created", "citizen", None, now)
+    if verification_code is None:
+        await notify.booking_changed(session, booking=booking, event="confirmation", now=now)
+    else:
+        await notify.booking_changed(
+            session,
+            booking=booking,
+            event="verification",
+            now=now,
+            payload={"code": verification_code, "channel": channel},
+        )
+    if idempotency is not None:
+        idempotency.booking_id = booking.id
+        idempotency.sealed_token = tokens.seal(token, ctx.secret_key)
+    await session.flush()
+    ctx.invalidate_after_commit(session, office.id)
+    return BookingView(booking, office, services, token)
+
+
+async def view(session: AsyncSession, *, ctx: BookingContext, code: str, token: str, now: datetime) -> BookingView:
+    """A booking for the holder of its manage token, with its history."""
+    booking = await _authorised(session, code=code, token=token, with_events=True)
+    return await _view(session, ctx=ctx, booking=booking, now=now)
+
+
+async def cancel(session: AsyncSession, *, ctx: BookingContext, code: str, token: str, now: datetime) -> BookingView:
+    """Cancel by the citizen; cancelling twice answers the same."""
+    booking = await _authorised(session, code=code, token=token)
+    if booking.status != "cancelled":
+        _ensure_changeable(booking, now)
+        await cancel_booking(session, ctx=ctx, booking=booking, reason="citizen", actor="citizen", now=now)
+    return await _view(session, ctx=ctx, booking=booking, now=now)
+
+
+async def cancel_booking(
+    session: AsyncSession,
+    *,
+    ctx: BookingContext,
+    booking: Booking,
+    reason: str,
+    actor: str,
+    now: datetime,
+    payload: dict[str, str] | None = None,
+) -> None:
+    """Cancel an active booking for `reason` (citizen, office, closure), free its slot and tell the citizen."""
+    await _release(session, booking)
+    _transition(session, booking, "cancelled", f"booking.cancelled.by_{reason}", actor, now)
+    booking.cancel_reason = reason
+    booking.ical_sequence += 1
+    await notify.booking_changed(
+        session, booking=booking, event="cancellation", now=now, payload={"reason": reason, **(payload or {})}
+    )
+    ctx.invalidate_after_commit(session, booking.office_id)
+
+
+async def reschedule(
+    session: AsyncSession, *, ctx: BookingContext, code: str, token: str, start: datetime, now: datetime
+) -> BookingView:
+    """Move a booking; the old slot is given up only in the transaction that secures the new one."""
+    booking = await _authorised(session, code=code, token=token)
+    _ensure_changeable(booking, now)
+    snapshot = await ctx.catalog.get(session, now=now)
+    office = snapshot.office_by_id(booking.office_id)
+    services = [snapshot.services_by_id[item.service_id] for item in booking.items]
+    start = validate_start(office, services, start, now=now)
+    if start == booking.start_at:
+        raise RathausError("same_time")
+    await _release(session, booking)
+    booking.start_at = start
+    booking.end_at = start + appointment_length(services)
+    booking.counter_id = await _claim(session, booking=booking, office=office, services=services, now=now)
+    booking.ical_sequence += 1
+    _record(session, booking, "booking.rescheduled", "citizen", booking.status, now)
+    booking.updated_at = now
+    await notify.booking_changed(session, booking=booking, event="change", now=now)
+    ctx.invalidate_after_commit(session, office.id)
+    return BookingView(booking, office, services)
+
+
+async def confirm(
+    session: AsyncSession, *, ctx: BookingContext, code: str, token: str, verification_code: str, now: datetime
+) -> BookingView:
+    """Turn a held booking into a confirmed one with the code sent to the citizen."""
+    booking = await _authorised(session, code=code, token=token)
+    if booking.status == "confirmed":
+        return await _view(session, ctx=ctx, booking=booking, now=now)
+    if booking.status != "pending":
+        raise RathausError("not_pending", status=booking.status)
+    if booking.hold_expires_at is not None and booking.hold_expires_at <= now:
+        raise RathausError("hold_expired")
+    if not tokens.matches(verification_code.strip(), booking.verification_code_hash):
+        booking.verification_attempts += 1
+        booking.updated_at = now
+        keep_on_error(session)
+        left = MAX_VERIFICATION_ATTEMPTS - booking.verification_attempts
+        if left > 0:
+            raise RathausError("wrong_verification_code", left=left)
+        await _release(session, booking)
+        _transition(session, booking, "expired", "booking.expired.too_many_attempts", "citizen", now)
+        ctx.invalidate_after_commit(session, booking.office_id)
+        raise RathausError("too_many_attempts")
+    booking.hold_expires_at = None
+    booking.verification_code_hash = None
+    await session.execute(update(SlotClaim).where(SlotClaim.booking_id == booking.id).values(expires_at=None))
+    _transition(session, booking, "confirmed", "booking.confirmed", "citizen", now)
+    await notify.booking_changed(session, booking=booking, event="confirmation", now=now)
+    return await _view(session, ctx=ctx, booking=booking, now=now)
+
+
+async def expire_holds(session: AsyncSession, *, ctx: BookingContext, now: datetime) -> int:
+    """Mark unverified holds past their expiry as expired and free their cells; returns how many."""
+    expired = (
+        await session.scalars(
+            select(Booking).where(Booking.status == "pending", Booking.hold_expires_at <= now).limit(500)
+        )
+    ).all()
+    for booking in expired:
+        await _release(session, booking)
+        _transition(session, booking, "expired", "booking.expired.hold", "system", now)
+        ctx.invalidate_after_commit(session, booking.office_id)
+    return len(expired)
+
+
+def validate_start(office: OfficeRules, services: list[ServiceRule], start: datetime, *, now: datetime) -> datetime:
+    """The start as a UTC instant if it is a bookable slot start by the rules (claims are checked later)."""
+    start = start.astimezone(UTC)
+    if start < now:
+        raise RathausError("start_in_past")
+    if start < now + office.lead:
+        raise RathausError("inside_lead_time", minutes=int(office.lead.total_seconds() // 60))
+    if start > now + office.horizon:
+        raise RathausError("past_horizon", days=office.horizon.days)
+    end = start + appointment_length(services)
+    interval = next(
+        (
+            (opens, closes)
+            for opens, closes in office.open_intervals(office.local_day(start))
+            if opens <= start and end <= closes
+        ),
+        None,
+    )
+    if interval is None:
+        raise RathausError("outside_hours")
+    if (start - interval[0]) % office.slot:
+        raise RathausError("not_on_slot", minutes=int(office.slot.total_seconds() // 60))
+    closures = office.closures_between(start, end)
+    if closures:
+        raise RathausError("in_closure", reason=closures[0].reason_en)
+    return start
+
+
+async def _claim(
+    session: AsyncSession, *, booking: Booking, office: OfficeRules, services: list[ServiceRule], now: datetime
+) -> int:
+    """Claim the booking's cells on the first able counter that is free; the unique key decides races."""
+    needed = cells(booking.start_at, appointment_length(services) + office.buffer, office.slot)
+    able = [c.id for c in office.able_counters((s.id for s in services), online=True)]
+    if not able:
+        raise RathausError("no_counter_for_services")
+    await session.execute(
+        delete(SlotClaim).where(
+            SlotClaim.counter_id.in_(able), SlotClaim.cell_start.in_(needed), SlotClaim.expires_at <= now
+        )
+    )
+    busy = await busy_cells(session, counters=able, start=needed[0], end=needed[-1] + office.slot, now=now)
+    wanted = set(needed)
+    # Counters and cells in a fixed order, so that concurrent claimers never wait on each other in a cycle.
+    for counter_id in (c for c in able if not busy.get(c, set()) & wanted):
+        rows = [
+            {
+                "counter_id": counter_id,
+                "cell_start": cell,
+                "booking_id": booking.id,
+                "expires_at": booking.hold_expires_at,
+            }
+            for cell in needed
+        ]
+        try:
+            async with session.begin_nested():
+                await session.execute(insert(SlotClaim), rows)
+        except IntegrityError:
+            continue
+        return counter_id
+    raise RathausError("slot_taken")
+
+
+async def _release(session: AsyncSession, booking: Booking) -> None:
+    await session.execute(delete(SlotClaim).where(SlotClaim.booking_id == booking.id))
+
+
+async def _insert_booking(
+    session: AsyncSession,
+    *,
+    office: OfficeRules,
+    services: list[ServiceRule],
+    request: BookingRequest,
+    start: datetime,
+    token: str,
+    verification_code: str | None,
+    now: datetime,
+) -> Booking:
+    pending = verification_code is not None
+    for _ in range(5):
+        booking = Booking(
+            code=tokens.new_code(),
+            office_id=office.id,
+            counter_id=office.able_counters((s.id for s in services), online=True)[0].id,
+            start_at=start,
+            end_at=start + appointment_length(services),
+            status="pending" if pending else "confirmed",
+            language=request.language,
+            name=request.name,
+            email=request.email,
+            phone=request.phone,
+            token_hash=tokens.hash_secret(token),
+            verification_code_hash=tokens.hash_secret(verification_code) if verification_code else None,
+            verification_attempts=0,
+            hold_expires_at=now + office.hold if pending else None,
+            ical_sequence=0,
+            created_at=now,
+            updated_at=now,
+            items=[BookingService(service_id=s.id, position=i) for i, s in enumerate(services)],
+        )
+        try:
+            async with session.begin_nested():
+                session.add(booking)
+        except IntegrityError:
+            continue  # the random code is taken; draw another
+        return booking
+    raise RuntimeError("could not draw an unused booking code")
+
+
+async def _reserve_key(
+    session: AsyncSession, *, key: str, request_hash: str, now: datetime
+) -> IdempotentRequest | None:
+    """Insert the key before anything else; None if a concurrent request with the same key won."""
+    row = IdempotentRequest(key=key, request_hash=request_hash, created_at=now, expires_at=now + IDEMPOTENCY_RETENTION)
+    try:
+        async with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return None
+    return row
+
+
+async def _replay(
+    session: AsyncSession, *, ctx: BookingContext, key: str, request_hash: str, now: datetime
+) -> BookingView | None:
+    row = await session.scalar(
+        select(IdempotentRequest).where(IdempotentRequest.key == key).execution_options(populate_existing=True)
+    )
+    if row is None or row.booking_id is None:
+        return None
+    if row.request_hash != request_hash:
+        raise RathausError("idempotency_mismatch")
+    booking = await session.get_one(Booking, row.booking_id)
+    result = await _view(session, ctx=ctx, booking=booking, now=now)
+    return BookingView(result.booking, result.office, result.services, tokens.unseal(row.sealed_token, ctx.secret_key))
+
+
+async def _authorised(session: AsyncSession, *, code: str, token: str, with_events: bool = False) -> Booking:
+    """The booking if `token` is its manage token; an unknown code and a wrong token answer alike."""
+    query = select(Booking).where(Booking.code == tokens.normalise_code(code))
+    if with_events:
+        query = query.options(selectinload(Booking.events))
+    booking = await session.scalar(query)
+    if not tokens.matches(token, booking.token_hash if booking else _UNKNOWN_HASH) or booking is None:
+        raise RathausError("unknown_booking")
+    return booking
+
+
+async def _view(session: AsyncSession, *, ctx: BookingContext, booking: Booking, now: datetime) -> BookingView:
+    snapshot = await ctx.catalog.get(session, now=now)
+    office = snapshot.office_by_id(booking.office_id)
+    return BookingView(booking, office, [snapshot.services_by_id[i.service_id] for i in booking.items])
+
+
+def _ensure_changeable(booking: Booking, now: datetime) -> None:
+    if booking.status not in ACTIVE:
+        raise RathausError("not_changeable", status=booking.status)
+    if booking.start_at <= now:
+        raise RathausError("already_started")
+
+
+def _transition(session: AsyncSession, booking: Booking, status: str, action: str, actor: str, now: datetime) -> None:
+    previous = booking.status
+    booking.status = status
+    booking.updated_at = now
+    _record(session, booking, action, actor, previous, now)
+
+
+def _record(
+    session: AsyncSession, booking: Booking, action: str, actor: str, previous: str | None, now: datetime
+) -> None:
+    session.add(
+        BookingEvent(
+            booking_id=booking.id,
+            at=now,
+            action=action,
+            actor=actor,
+            from_status=previous,
+            to_status=booking.status,
+            detail="",
+        )
+    )
+
+
+def _normalised(request: BookingRequest) -> BookingRequest:
+    name = " ".join(request.name.split())
+    if not name:
+        raise RathausError("invalid_input", reason="name is empty")
+    if request.language not in {"de", "en"}:
+        raise RathausError("invalid_language")
+    email = normalise_email(request.email) if request.email else None
+    phone = normalise_mobile(request.phone) if request.phone else None
+    if email is None and phone is None:
+        raise RathausError("no_contact")
+    return BookingRequest(
+        office=request.office,
+        services=list(request.services),
+        start=request.start,
+        name=name,
+        email=email,
+        phone=phone,
+        language=request.language,
+    )
+
+
+def _request_hash(request: BookingRequest) -> str:
+    canonical = json.dumps(
+        [
+            request.office,
+            request.services,
+            request.start.astimezone(UTC).isoformat(),
+            request.name,
+            request.email,
+            request.phone,
+            request.language,
+        ],
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()

@@ -1,0 +1,312 @@
+"""Applying a configuration file: create or update everything it declares, in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import holidays
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from rathaus.booking._bookings import BookingContext
+from rathaus.booking._closures import add_closure
+from rathaus.booking.config import WEEKDAYS, ClosureConfig, Config, OfficeConfig, parse_span
+from rathaus.booking.models import (
+    Bundle,
+    BundleService,
+    Closure,
+    Counter,
+    Office,
+    OpeningHours,
+    Service,
+    SpecialHours,
+)
+from rathaus.booking.rules import wall_to_utc
+
+LOADED_SOURCES = ("config", "holidays")
+
+
+@dataclass
+class LoadReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    cancelled_bookings: int = 0
+
+    def summary(self) -> str:
+        """One line for the operator."""
+        return (
+            f"{len(self.created)} created, {len(self.updated)} updated, "
+            f"{self.cancelled_bookings} bookings cancelled by new closures"
+        )
+
+
+async def load_config(session: AsyncSession, *, ctx: BookingContext, config: Config, now: datetime) -> LoadReport:
+    """Create or update what `config` declares; loading the same file twice changes nothing."""
+    report = LoadReport()
+    services = await _load_services(session, config, now, report)
+    await _load_bundles(session, config, services, report)
+    for office_config in config.offices:
+        await _load_office(session, ctx, office_config, services, now, report)
+    await session.flush()
+    ctx.catalog.invalidate_after_commit(session)
+    return report
+
+
+async def _load_services(
+    session: AsyncSession, config: Config, now: datetime, report: LoadReport
+) -> dict[str, Service]:
+    existing = {s.slug: s for s in (await session.scalars(select(Service))).all()}
+    for sc in config.services:
+        service = existing.get(sc.slug)
+        values = {
+            "name_de": sc.name.de,
+            "name_en": sc.name.en,
+            "duration_minutes": sc.duration_minutes,
+            "bring_de": sc.bring.de,
+            "bring_en": sc.bring.en,
+            "fee_cents": None if sc.fee_eur is None else round(sc.fee_eur * 100),
+            "bookable_online": sc.bookable_online,
+            "walk_ins_allowed": sc.walk_ins,
+            "walk_in_cutoff_minutes": sc.walk_in_cutoff_minutes,
+        }
+        if service is None:
+            service = Service(slug=sc.slug, updated_at=now, **values)
+            session.add(service)
+            existing[sc.slug] = service
+            report.created.append(f"service {sc.slug}")
+        elif _assign(service, values):
+            service.updated_at = now
+            report.updated.append(f"service {sc.slug}")
+    await session.flush()
+    return existing
+
+
+async def _load_bundles(
+    session: AsyncSession, config: Config, services: dict[str, Service], report: LoadReport
+) -> None:
+    existing = {b.slug: b for b in (await session.scalars(select(Bundle).options(selectinload(Bundle.items)))).all()}
+    for bc in config.bundles:
+        bundle = existing.get(bc.slug)
+        values = {
+            "name_de": bc.name.de,
+            "name_en": bc.name.en,
+            "description_de": bc.description.de,
+            "description_en": bc.description.en,
+        }
+        wanted = [services[slug].id for slug in bc.services]
+        if bundle is None:
+            bundle = Bundle(slug=bc.slug, **values)
+            session.add(bundle)
+            report.created.append(f"bundle {bc.slug}")
+        elif _assign(bundle, values) | ([i.service_id for i in bundle.items] != wanted):
+            report.updated.append(f"bundle {bc.slug}")
+        if [i.service_id for i in bundle.items] != wanted:
+            bundle.items = [BundleService(service_id=sid, position=k) for k, sid in enumerate(wanted)]
+
+
+async def _load_office(
+    session: AsyncSession,
+    ctx: BookingContext,
+    oc: OfficeConfig,
+    services: dict[str, Service],
+    now: datetime,
+    report: LoadReport,
+) -> None:
+    office = await session.scalar(
+        select(Office)
+        .where(Office.slug == oc.slug)
+        .options(
+            selectinload(Office.counters).selectinload(Counter.services),
+            selectinload(Office.opening_hours),
+            selectinload(Office.special_hours),
+        )
+    )
+    values = {
+        "name_de": oc.name.de,
+        "name_en": oc.name.en,
+        "timezone": oc.timezone,
+        "address": oc.address,
+        "phone": oc.phone,
+        "email": oc.email,
+        "website": oc.website,
+        "latitude": oc.latitude,
+        "longitude": oc.longitude,
+        "slot_minutes": oc.slot_minutes,
+        "lead_time_minutes": oc.lead_time_minutes,
+        "horizon_days": oc.horizon_days,
+        "buffer_minutes": oc.buffer_minutes,
+        "walk_in_cutoff_minutes": oc.walk_in_cutoff_minutes,
+        "verification": oc.verification,
+        "hold_minutes": oc.hold_minutes,
+    }
+    if office is None:
+        office = Office(slug=oc.slug, created_at=now, updated_at=now, counters=[], opening_hours=[], special_hours=[])
+        _assign(office, values)
+        session.add(office)
+        report.created.append(f"office {oc.slug}")
+        created = True
+    else:
+        created = False
+    changed = _assign(office, values)
+    changed |= _load_counters(office, oc, services)
+    changed |= _load_hours(office, oc)
+    if changed and not created:
+        office.updated_at = now
+        report.updated.append(f"office {oc.slug}")
+    await session.flush()
+    await _load_closures(session, ctx, office, oc, now, report)
+
+
+def _load_counters(office: Office, oc: OfficeConfig, services: dict[str, Service]) -> bool:
+    changed = False
+    by_name = {c.name: c for c in office.counters}
+    for cc in oc.counters:
+        counter = by_name.pop(cc.name, None)
+        wanted = [services[slug] for slug in cc.services]
+        if counter is None:
+            office.counters.append(Counter(name=cc.name, walk_in_only=cc.walk_in_only, active=True, services=wanted))
+            changed = True
+            continue
+        if {s.id for s in counter.services} != {s.id for s in wanted}:
+            counter.services = wanted
+            changed = True
+        changed |= _assign(counter, {"walk_in_only": cc.walk_in_only, "active": True})
+    for gone in by_name.values():
+        # Past bookings refer to the counter, so it is retired rather than deleted.
+        changed |= _assign(gone, {"active": False})
+    return changed
+
+
+def _load_hours(office: Office, oc: OfficeConfig) -> bool:
+    weekly = sorted(
+        (WEEKDAYS.index(day), span.opens, span.closes)
+        for day, texts in oc.hours.items()
+        for span in map(parse_span, texts)
+    )
+    special = sorted(
+        (sh.date, span.opens, span.closes, sh.note.de, sh.note.en)
+        for sh in oc.special_hours
+        for span in map(parse_span, sh.hours)
+    )
+    current_weekly = sorted((h.weekday, h.opens, h.closes) for h in office.opening_hours)
+    current_special = sorted((h.day, h.opens, h.closes, h.note_de, h.note_en) for h in office.special_hours)
+    changed = False
+    if weekly != current_weekly:
+        office.opening_hours = [OpeningHours(weekday=d, opens=o, closes=c) for d, o, c in weekly]
+        changed = True
+    if special != current_special:
+        office.special_hours = [
+            SpecialHours(day=d, opens=o, closes=c, note_de=nd, note_en=ne) for d, o, c, nd, ne in special
+        ]
+        changed = True
+    return changed
+
+
+@dataclass(frozen=True, slots=True)
+class _WantedClosure:
+    source: str
+    start: datetime
+    end: datetime
+    all_day: bool
+    reason_de: str
+    reason_en: str
+    public: bool
+
+
+def _wanted_closures(oc: OfficeConfig, now: datetime) -> list[_WantedClosure]:
+    tz = ZoneInfo(oc.timezone)
+    wanted = [_closure_from_config(c, tz) for c in oc.closures]
+    if oc.holidays is not None:
+        # This year's and the coming year's public holidays, named in both languages.
+        year = now.astimezone(tz).year
+        years = [year, year + 1]
+        names_de = holidays.country_holidays(
+            oc.holidays.country, subdiv=oc.holidays.subdivision, years=years, language="de"
+        )
+        names_en = holidays.country_holidays(
+            oc.holidays.country, subdiv=oc.holidays.subdivision, years=years, language="en_US"
+        )
+        for day, name_de in sorted(names_de.items()):
+            wanted.append(
+                _WantedClosure(
+                    "holidays",
+                    wall_to_utc(day, time(0), tz),
+                    wall_to_utc(day + timedelta(days=1), time(0), tz),
+                    True,
+                    name_de[:300],
+                    str(names_en.get(day, name_de))[:300],
+                    oc.holidays.public,
+                )
+            )
+    return wanted
+
+
+def _closure_from_config(c: ClosureConfig, tz: ZoneInfo) -> _WantedClosure:
+    if c.date is not None:
+        last = c.until or c.date
+        start = wall_to_utc(c.date, time(0), tz)
+        end = wall_to_utc(last + timedelta(days=1), time(0), tz)
+        return _WantedClosure("config", start, end, True, c.reason.de, c.reason.en, c.public)
+    assert c.start is not None and c.end is not None  # checked when the file was read
+    return _WantedClosure(
+        "config",
+        wall_to_utc(c.start.date(), c.start.time(), tz),
+        wall_to_utc(c.end.date(), c.end.time(), tz),
+        False,
+        c.reason.de,
+        c.reason.en,
+        c.public,
+    )
+
+
+async def _load_closures(
+    session: AsyncSession, ctx: BookingContext, office: Office, oc: OfficeConfig, now: datetime, report: LoadReport
+) -> None:
+    existing = {
+        (c.source, c.start_at, c.end_at): c
+        for c in (
+            await session.scalars(
+                select(Closure).where(Closure.office_id == office.id, Closure.source.in_(LOADED_SOURCES))
+            )
+        ).all()
+    }
+    for w in _wanted_closures(oc, now):
+        closure = existing.pop((w.source, w.start, w.end), None)
+        if closure is not None:
+            if _assign(closure, {"reason_de": w.reason_de, "reason_en": w.reason_en, "public": w.public}):
+                closure.updated_at = now
+                report.updated.append(f"closure {oc.slug} {w.start:%Y-%m-%d}")
+            continue
+        _, cancelled = await add_closure(
+            session,
+            ctx=ctx,
+            office_id=office.id,
+            start=w.start,
+            end=w.end,
+            reason_de=w.reason_de,
+            reason_en=w.reason_en,
+            public=w.public,
+            source=w.source,
+            actor="config",
+            now=now,
+            all_day=w.all_day,
+        )
+        report.created.append(f"closure {oc.slug} {w.start:%Y-%m-%d}")
+        report.cancelled_bookings += len(cancelled)
+    for stale in existing.values():
+        await session.delete(stale)
+        report.updated.append(f"closure {oc.slug} {stale.start_at:%Y-%m-%d} removed")
+
+
+def _assign(target: object, values: Mapping[str, object]) -> bool:
+    """Set attributes that differ; True if anything changed."""
+    changed = False
+    for name, value in values.items():
+        if getattr(target, name) != value:
+            setattr(target, name, value)
+            changed = True
+    return changed

@@ -1,0 +1,57 @@
+"""The availability engine: slots are derived from rules minus claims, never stored."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from rathaus.booking.rules import ClosureRule, Interval
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    start: datetime
+    end: datetime
+    counters: tuple[int, ...]  # free counters able to serve it, in preference order
+
+
+def cells(start: datetime, span: timedelta, step: timedelta) -> list[datetime]:
+    """The grid cells an appointment of `span` starting at `start` occupies (the last one partly)."""
+    count = -(-span // step)  # ceiling division of timedeltas
+    return [start + step * i for i in range(count)]
+
+
+def free_slots(
+    *,
+    open_intervals: Sequence[Interval],
+    closures: Sequence[ClosureRule],
+    step: timedelta,
+    length: timedelta,
+    claim_span: timedelta,
+    counters: Sequence[int],
+    busy: Mapping[int, set[datetime]],
+) -> list[Slot]:
+    """Every start on the grid where an appointment of `length` fits into opening hours, outside closures,
+    and on at least one of `counters` whose cells for `claim_span` (length + buffer) are not busy."""
+    slots: list[Slot] = []
+    if not counters:
+        return slots
+    for opens, closes in open_intervals:
+        start = opens
+        while start + length <= closes:
+            end = start + length
+            if not any(c.start < end and start < c.end for c in closures):
+                needed = cells(start, claim_span, step)
+                free = tuple(
+                    counter for counter in counters if not any(cell in busy.get(counter, ()) for cell in needed)
+                )
+                if free:
+                    slots.append(Slot(start, end, free))
+            start += step
+    return slots
+
+
+def within_booking_window(slots: Sequence[Slot], *, earliest: datetime, latest: datetime) -> list[Slot]:
+    """The slots whose start lies in [earliest, latest]."""
+    return [slot for slot in slots if earliest <= slot.start <= latest]

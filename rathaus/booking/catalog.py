@@ -1,0 +1,218 @@
+"""Office rules and services read from the database into immutable values, cached per instance.
+
+Reads on the hot paths (availability, offices, the queue) use these snapshots. A change made on this
+instance invalidates them after its commit; other instances see it within `ttl` seconds. The database
+stays the judge whenever something is written.
+"""
+
+from __future__ import annotations
+
+import time as monotonic
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from rathaus.booking.models import Bundle, Closure, Counter, Office, Service
+from rathaus.booking.rules import ClosureRule, CounterRule, OfficeRules, ServiceRule, Window
+from rathaus.db import after_commit
+from rathaus.errors import RathausError
+
+# Closures this far in the past still matter (a day that has begun, feeds showing the recent past).
+_CLOSURE_LOOKBACK = timedelta(days=31)
+
+
+@dataclass(frozen=True, slots=True)
+class BundleRule:
+    slug: str
+    name_de: str
+    name_en: str
+    description_de: str
+    description_en: str
+    services: tuple[ServiceRule, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogSnapshot:
+    offices: dict[str, OfficeRules]
+    services: dict[str, ServiceRule]
+    services_by_id: dict[int, ServiceRule]
+    bundles: dict[str, BundleRule]
+    loaded_at: float
+
+    def office_by_id(self, office_id: int) -> OfficeRules:
+        """The office with this id."""
+        return next(o for o in self.offices.values() if o.id == office_id)
+
+
+class Catalog:
+    """The cached snapshot of all offices and services, and a generation counter per change."""
+
+    def __init__(self, *, ttl: float) -> None:
+        self.ttl = ttl
+        self.generation = 0
+        self._snapshot: CatalogSnapshot | None = None
+
+    def invalidate(self) -> None:
+        """Forget everything cached; the next read loads afresh."""
+        self.generation += 1
+        self._snapshot = None
+
+    def invalidate_after_commit(self, session: AsyncSession) -> None:
+        """Invalidate once `session` commits, so no reader caches the state before the change."""
+        after_commit(session, self.invalidate)
+
+    def cached(self) -> CatalogSnapshot | None:
+        """The snapshot if it is still fresh, without touching the database."""
+        snapshot = self._snapshot
+        if snapshot is None or monotonic.monotonic() - snapshot.loaded_at > self.ttl:
+            return None
+        return snapshot
+
+    async def get(self, session: AsyncSession, *, now: datetime) -> CatalogSnapshot:
+        """The fresh snapshot, loading it if needed."""
+        snapshot = self.cached()
+        if snapshot is None:
+            generation = self.generation
+            snapshot = await load_snapshot(session, now=now)
+            if generation == self.generation:
+                self._snapshot = snapshot
+        return snapshot
+
+    async def office(self, session: AsyncSession, slug: str, *, now: datetime) -> OfficeRules:
+        """One office's rules, or the unknown_office error."""
+        snapshot = await self.get(session, now=now)
+        try:
+            return snapshot.offices[slug]
+        except KeyError:
+            raise RathausError("unknown_office", office=slug) from None
+
+    async def services(self, session: AsyncSession, slugs: list[str], *, now: datetime) -> list[ServiceRule]:
+        """Services by slug, in the order given, refusing unknown and repeated ones."""
+        snapshot = await self.get(session, now=now)
+        return resolve_services(snapshot, slugs)
+
+
+def resolve_services(snapshot: CatalogSnapshot, slugs: list[str]) -> list[ServiceRule]:
+    """Services by slug, in the order given, refusing none, unknown and repeated ones."""
+    if not slugs:
+        raise RathausError("no_services")
+    seen: set[str] = set()
+    rules = []
+    for slug in slugs:
+        if slug in seen:
+            raise RathausError("duplicate_service", service=slug)
+        seen.add(slug)
+        try:
+            rules.append(snapshot.services[slug])
+        except KeyError:
+            raise RathausError("unknown_service", service=slug[:64]) from None
+    return rules
+
+
+async def load_snapshot(session: AsyncSession, *, now: datetime) -> CatalogSnapshot:
+    """Read every office, counter, window, closure and service in a handful of queries."""
+    services = {s.id: service_rule(s) for s in (await session.scalars(select(Service).order_by(Service.id))).all()}
+    offices = (
+        await session.scalars(
+            select(Office).options(
+                selectinload(Office.opening_hours),
+                selectinload(Office.special_hours),
+                selectinload(Office.counters).selectinload(Counter.services),
+            )
+        )
+    ).all()
+    closures: dict[int, list[ClosureRule]] = defaultdict(list)
+    for c in await session.scalars(
+        select(Closure).where(Closure.end_at > now - _CLOSURE_LOOKBACK).order_by(Closure.start_at)
+    ):
+        closures[c.office_id].append(closure_rule(c))
+    rules = {o.slug: office_rules(o, closures[o.id]) for o in offices}
+    bundles = {
+        b.slug: BundleRule(
+            b.slug,
+            b.name_de,
+            b.name_en,
+            b.description_de,
+            b.description_en,
+            tuple(services[i.service_id] for i in b.items),
+        )
+        for b in (await session.scalars(select(Bundle).options(selectinload(Bundle.items)).order_by(Bundle.slug)))
+    }
+    return CatalogSnapshot(
+        offices=rules,
+        services={s.slug: s for s in services.values()},
+        services_by_id=services,
+        bundles=bundles,
+        loaded_at=monotonic.monotonic(),
+    )
+
+
+def closure_rule(c: Closure) -> ClosureRule:
+    """The immutable rule for one closure row."""
+    return ClosureRule(c.id, c.start_at, c.end_at, c.all_day, c.reason_de, c.reason_en, c.public)
+
+
+def service_rule(s: Service) -> ServiceRule:
+    """The immutable rule for one service row."""
+    return ServiceRule(
+        id=s.id,
+        slug=s.slug,
+        name_de=s.name_de,
+        name_en=s.name_en,
+        duration=timedelta(minutes=s.duration_minutes),
+        bring_de=s.bring_de,
+        bring_en=s.bring_en,
+        fee_cents=s.fee_cents,
+        bookable_online=s.bookable_online,
+        walk_ins_allowed=s.walk_ins_allowed,
+        walk_in_cutoff=_minutes(s.walk_in_cutoff_minutes),
+    )
+
+
+def office_rules(o: Office, closures: list[ClosureRule]) -> OfficeRules:
+    """The immutable rules for one office row with its children loaded."""
+    weekly: dict[int, list[Window]] = defaultdict(list)
+    for h in o.opening_hours:
+        weekly[h.weekday].append(Window(h.opens, h.closes))
+    special: dict[date, list[Window]] = defaultdict(list)
+    for sh in o.special_hours:
+        special[sh.day].append(Window(sh.opens, sh.closes, sh.note_de, sh.note_en))
+    return OfficeRules(
+        id=o.id,
+        slug=o.slug,
+        name_de=o.name_de,
+        name_en=o.name_en,
+        tz=ZoneInfo(o.timezone),
+        slot=timedelta(minutes=o.slot_minutes),
+        lead=timedelta(minutes=o.lead_time_minutes),
+        horizon=timedelta(days=o.horizon_days),
+        buffer=timedelta(minutes=o.buffer_minutes),
+        walk_in_cutoff=_minutes(o.walk_in_cutoff_minutes),
+        verification=o.verification,
+        hold=timedelta(minutes=o.hold_minutes),
+        weekly=dict(weekly),
+        special=dict(special),
+        closures=tuple(closures),
+        counters=tuple(
+            CounterRule(c.id, c.name, c.walk_in_only, frozenset(s.id for s in c.services))
+            for c in o.counters
+            if c.active
+        ),
+        extra={
+            "address": o.address,
+            "phone": o.phone,
+            "email": o.email,
+            "website": o.website,
+            "latitude": o.latitude,
+            "longitude": o.longitude,
+        },
+    )
+
+
+def _minutes(value: int | None) -> timedelta | None:
+    return None if value is None else timedelta(minutes=value)

@@ -1,0 +1,242 @@
+"""The declarative configuration file (TOML): its shape, and checks that name the place of every mistake."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from dataclasses import dataclass
+from datetime import datetime, time
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import msgspec
+
+Short = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Slug = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
+Minutes = Annotated[int, msgspec.Meta(ge=0, le=100_000)]
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_SPAN = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+
+
+class Text(msgspec.Struct, forbid_unknown_fields=True):
+    de: Short
+    en: Short
+
+
+class LongText(msgspec.Struct, forbid_unknown_fields=True):
+    de: str = ""
+    en: str = ""
+
+
+class ServiceConfig(msgspec.Struct, forbid_unknown_fields=True):
+    slug: Slug
+    name: Text
+    duration_minutes: Annotated[int, msgspec.Meta(ge=1, le=480)]
+    bring: LongText = msgspec.field(default_factory=LongText)
+    fee_eur: Annotated[float, msgspec.Meta(ge=0, le=100_000)] | None = None
+    bookable_online: bool = True
+    walk_ins: bool = True
+    walk_in_cutoff_minutes: Minutes | None = None
+
+
+class BundleConfig(msgspec.Struct, forbid_unknown_fields=True):
+    slug: Slug
+    name: Text
+    services: list[Slug]
+    description: LongText = msgspec.field(default_factory=LongText)
+
+
+class CounterConfig(msgspec.Struct, forbid_unknown_fields=True):
+    name: Short
+    services: list[Slug]
+    walk_in_only: bool = False
+
+
+class SpecialHoursConfig(msgspec.Struct, forbid_unknown_fields=True):
+    date: dt.date
+    hours: list[str]
+    note: LongText = msgspec.field(default_factory=LongText)
+
+
+class ClosureConfig(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Text
+    date: dt.date | None = None
+    until: dt.date | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    public: bool = True
+
+
+class HolidaysConfig(msgspec.Struct, forbid_unknown_fields=True):
+    country: Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}$")] = "DE"
+    subdivision: str | None = None
+    public: bool = True
+
+
+class OfficeConfig(msgspec.Struct, forbid_unknown_fields=True):
+    slug: Slug
+    name: Text
+    counters: list[CounterConfig]
+    hours: dict[str, list[str]]
+    timezone: str = "Europe/Berlin"
+    address: str = ""
+    phone: str = ""
+    email: str = ""
+    website: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+    slot_minutes: Annotated[int, msgspec.Meta(ge=5, le=60)] = 15
+    lead_time_minutes: Minutes = 60
+    horizon_days: Annotated[int, msgspec.Meta(ge=1, le=730)] = 60
+    buffer_minutes: Minutes = 0
+    walk_in_cutoff_minutes: Minutes | None = None
+    verification: Literal["off", "email", "sms"] = "off"
+    hold_minutes: Annotated[int, msgspec.Meta(ge=1, le=1440)] = 15
+    special_hours: list[SpecialHoursConfig] = msgspec.field(default_factory=list)
+    closures: list[ClosureConfig] = msgspec.field(default_factory=list)
+    holidays: HolidaysConfig | None = None
+
+
+class Config(msgspec.Struct, forbid_unknown_fields=True):
+    services: list[ServiceConfig] = msgspec.field(default_factory=list)
+    bundles: list[BundleConfig] = msgspec.field(default_factory=list)
+    offices: list[OfficeConfig] = msgspec.field(default_factory=list)
+
+
+class ConfigError(ValueError):
+    """The configuration file is invalid; `problems` name each place."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    opens: time
+    closes: time
+
+
+def read_config(path: Path) -> Config:
+    """Parse and check a configuration file; raises ConfigError naming every problem found."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError([f"{path}: cannot read the file: {error}"]) from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError([f"{path}: not valid TOML: {error}"]) from None
+    try:
+        config = msgspec.convert(raw, Config)
+    except msgspec.ValidationError as error:
+        raise ConfigError([f"{path}: {error}"]) from None
+    problems = [f"{path}: {problem}" for problem in check(config)]
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def parse_span(text: str) -> Span:
+    """'08:00-12:30' as a span of wall times; ValueError if malformed."""
+    match = _SPAN.match(text.strip())
+    if match is None:
+        raise ValueError(f"{text!r} is not of the form HH:MM-HH:MM")
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
+        raise ValueError(f"{text!r} is not a time of day")
+    opens, closes = time(h1, m1), time(h2, m2)
+    if opens >= closes:
+        raise ValueError(f"{text!r} closes before it opens")
+    return Span(opens, closes)
+
+
+def check(config: Config) -> list[str]:
+    """Problems that the types alone cannot catch, each with its place in the file."""
+    problems: list[str] = []
+    service_slugs = {s.slug for s in config.services}
+    problems += _duplicates("services", [s.slug for s in config.services])
+    problems += _duplicates("bundles", [b.slug for b in config.bundles])
+    problems += _duplicates("offices", [o.slug for o in config.offices])
+    for i, bundle in enumerate(config.bundles):
+        problems += _unknown(f"bundles[{i}].services", bundle.services, service_slugs)
+    for i, office in enumerate(config.offices):
+        problems += _check_office(f"offices[{i}]", office, service_slugs)
+    return problems
+
+
+def _check_office(at: str, office: OfficeConfig, service_slugs: set[str]) -> list[str]:
+    problems: list[str] = []
+    try:
+        ZoneInfo(office.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(f"{at}.timezone: unknown time zone {office.timezone!r}")
+    if 60 % office.slot_minutes:
+        problems.append(f"{at}.slot_minutes: must divide an hour (5, 10, 12, 15, 20, 30 or 60)")
+    problems += _duplicates(f"{at}.counters", [c.name for c in office.counters])
+    if not office.counters:
+        problems.append(f"{at}.counters: an office needs at least one counter")
+    for j, counter in enumerate(office.counters):
+        problems += _unknown(f"{at}.counters[{j}].services", counter.services, service_slugs)
+    for day, spans in office.hours.items():
+        if day not in WEEKDAYS:
+            problems.append(f"{at}.hours.{day}: not a weekday (use {', '.join(WEEKDAYS)})")
+        problems += _check_spans(f"{at}.hours.{day}", spans, office.slot_minutes)
+    for j, special in enumerate(office.special_hours):
+        problems += _check_spans(f"{at}.special_hours[{j}].hours", special.hours, office.slot_minutes)
+    for j, closure in enumerate(office.closures):
+        problems += _check_closure(f"{at}.closures[{j}]", closure)
+    if office.holidays is not None:
+        import holidays
+
+        try:
+            holidays.country_holidays(office.holidays.country, subdiv=office.holidays.subdivision)
+        except NotImplementedError as error:
+            problems.append(f"{at}.holidays: {error}")
+    return problems
+
+
+def _check_spans(at: str, spans: list[str], slot_minutes: int) -> list[str]:
+    problems = []
+    for k, text in enumerate(spans):
+        try:
+            span = parse_span(text)
+        except ValueError as error:
+            problems.append(f"{at}[{k}]: {error}")
+            continue
+        if span.opens.minute % slot_minutes or span.closes.minute % slot_minutes:
+            problems.append(f"{at}[{k}]: {text!r} does not fall on the {slot_minutes}-minute slot grid")
+    return problems
+
+
+def _check_closure(at: str, closure: ClosureConfig) -> list[str]:
+    if closure.date is not None:
+        if closure.start is not None or closure.end is not None:
+            return [f"{at}: give either date (and optionally until) or start and end, not both"]
+        if closure.until is not None and closure.until < closure.date:
+            return [f"{at}.until: lies before date"]
+        return []
+    if closure.start is None or closure.end is None:
+        return [f"{at}: needs a date, or a start and an end"]
+    if closure.start.tzinfo is not None or closure.end.tzinfo is not None:
+        return [f"{at}: write local times without an offset (the office's time zone applies)"]
+    if closure.end <= closure.start:
+        return [f"{at}.end: must be after start"]
+    return []
+
+
+def _duplicates(at: str, names: list[str]) -> list[str]:
+    seen: set[str] = set()
+    problems = []
+    for i, name in enumerate(names):
+        if name in seen:
+            problems.append(f"{at}[{i}]: {name!r} appears more than once")
+        seen.add(name)
+    return problems
+
+
+def _unknown(at: str, slugs: list[str], known: set[str]) -> list[str]:
+    problems = [f"{at}[{i}]: unknown service {slug!r}" for i, slug in enumerate(slugs) if slug not in known]
+    if not slugs:
+        problems.append(f"{at}: list at least one service")
+    return problems

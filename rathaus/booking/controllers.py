@@ -1,0 +1,255 @@
+"""HTTP API of the booking domain: parse, call one service operation, present."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from litestar import Controller, Request, delete, get, post
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rathaus.booking import presenters, schemas, service
+from rathaus.booking.catalog import closure_rule
+from rathaus.booking.service import BookingContext, BookingRequest
+from rathaus.errors import RathausError
+from rathaus.staff.service import Staff
+from rathaus.web import bearer_token, language_of, provide_staff, services_of
+
+Code = Annotated[str, Parameter(max_length=32)]
+
+
+def provide_manage_token(request: Request[Any, Any, Any]) -> str:
+    """The manage token from the Authorization header or ?token=; a missing one answers like a wrong one."""
+    value = bearer_token(request) or request.query_params.get("token")
+    if not value:
+        raise RathausError("unknown_booking")
+    return value
+
+
+class CatalogController(Controller):
+    path = "/api/v1"
+    tags = ["catalog"]
+
+    @get("/services")
+    async def list_services(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, now: datetime, state: State
+    ) -> list[schemas.Service]:
+        """Every service with duration, what to bring and fee."""
+        snapshot = await services_of(state).catalog.get(db_session, now=now)
+        lang = language_of(request)
+        return [presenters.service(s, lang) for s in snapshot.services.values()]
+
+    @get("/bundles")
+    async def list_bundles(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, now: datetime, state: State
+    ) -> list[schemas.Bundle]:
+        """Life events ("Lebenslagen") and the services they need."""
+        snapshot = await services_of(state).catalog.get(db_session, now=now)
+        return [presenters.bundle(b, language_of(request)) for b in snapshot.bundles.values()]
+
+    @get("/offices")
+    async def list_offices(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, now: datetime, state: State
+    ) -> list[schemas.Office]:
+        """Offices with hours, cut-offs and upcoming closures."""
+        snapshot = await services_of(state).catalog.get(db_session, now=now)
+        lang = language_of(request)
+        return [presenters.office(o, snapshot, language=lang, now=now) for o in snapshot.offices.values()]
+
+    @get("/offices/{office:str}")
+    async def get_office(
+        self, office: str, request: Request[Any, Any, Any], db_session: AsyncSession, now: datetime, state: State
+    ) -> schemas.Office:
+        """One office with hours, cut-offs and upcoming closures."""
+        catalog = services_of(state).catalog
+        rules = await catalog.office(db_session, office, now=now)
+        snapshot = await catalog.get(db_session, now=now)
+        return presenters.office(rules, snapshot, language=language_of(request), now=now)
+
+    @get("/offices/{office:str}/availability")
+    async def availability(
+        self,
+        office: str,
+        db_session: AsyncSession,
+        now: datetime,
+        state: State,
+        services: Annotated[str, Parameter(query="services", min_length=1, max_length=700)],
+        day: Annotated[date, Parameter(query="date")],
+    ) -> schemas.Availability:
+        """Free slots of one day for the chosen services (comma-separated slugs)."""
+        app = services_of(state)
+        slugs = [s.strip() for s in services.split(",") if s.strip()]
+        rules, chosen, found = await service.availability(
+            db_session,
+            catalog=app.catalog,
+            cache=app.availability,
+            office_slug=office,
+            service_slugs=slugs,
+            day=day,
+            now=now,
+        )
+        return schemas.Availability(
+            office=rules.slug,
+            date=day,
+            services=[s.slug for s in chosen],
+            duration_minutes=sum(int(s.duration.total_seconds() // 60) for s in chosen),
+            slots=presenters.slots(rules, found),
+        )
+
+
+class BookingController(Controller):
+    path = "/api/v1/bookings"
+    tags = ["bookings"]
+    dependencies = {"manage_token": Provide(provide_manage_token, sync_to_thread=False)}
+
+    @post("/")
+    async def create(
+        self,
+        data: schemas.BookingCreate,
+        db_session: AsyncSession,
+        booking_ctx: BookingContext,
+        now: datetime,
+        idempotency_key: Annotated[
+            str | None, Parameter(header="Idempotency-Key", max_length=200, required=False)
+        ] = None,
+    ) -> schemas.Booking:
+        """Book a slot. Replays with the same Idempotency-Key return the first answer."""
+        request = BookingRequest(
+            office=data.office,
+            services=data.services,
+            start=data.start,
+            name=data.name,
+            email=data.email or None,
+            phone=data.phone or None,
+            language=data.language,
+        )
+        result = await service.book(
+            db_session, ctx=booking_ctx, request=request, idempotency_key=idempotency_key, now=now
+        )
+        return presenters.booking(result)
+
+    @get("/{code:str}")
+    async def read(
+        self, code: Code, manage_token: str, db_session: AsyncSession, booking_ctx: BookingContext, now: datetime
+    ) -> schemas.Booking:
+        """A booking with its history, for the holder of its manage token."""
+        result = await service.view(db_session, ctx=booking_ctx, code=code, token=manage_token, now=now)
+        return presenters.booking(result, with_history=True)
+
+    @post("/{code:str}/cancel", status_code=200)
+    async def cancel(
+        self, code: Code, manage_token: str, db_session: AsyncSession, booking_ctx: BookingContext, now: datetime
+    ) -> schemas.Booking:
+        """Cancel; the slot becomes free at once."""
+        result = await service.cancel(db_session, ctx=booking_ctx, code=code, token=manage_token, now=now)
+        return presenters.booking(result)
+
+    @post("/{code:str}/reschedule", status_code=200)
+    async def reschedule(
+        self,
+        code: Code,
+        manage_token: str,
+        data: schemas.BookingReschedule,
+        db_session: AsyncSession,
+        booking_ctx: BookingContext,
+        now: datetime,
+    ) -> schemas.Booking:
+        """Move to another slot; on 409 the booking keeps its old slot."""
+        result = await service.reschedule(
+            db_session, ctx=booking_ctx, code=code, token=manage_token, start=data.start, now=now
+        )
+        return presenters.booking(result)
+
+    @post("/{code:str}/confirm", status_code=200)
+    async def confirm(
+        self,
+        code: Code,
+        manage_token: str,
+        data: schemas.BookingConfirm,
+        db_session: AsyncSession,
+        booking_ctx: BookingContext,
+        now: datetime,
+    ) -> schemas.Booking:
+        """Confirm a held booking with the code sent by e-mail or SMS."""
+        result = await service.confirm(
+            db_session,
+            ctx=booking_ctx,
+            code=code,
+            token=manage_token,
+            verification_code=data.verification_code,
+            now=now,
+        )
+        return presenters.booking(result)
+
+
+class ClosureController(Controller):
+    path = "/api/v1/offices/{office:str}/closures"
+    tags = ["staff"]
+    dependencies = {"staff": Provide(provide_staff)}
+
+    @get("/")
+    async def list_closures(
+        self,
+        office: str,
+        staff: Staff,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        now: datetime,
+        state: State,
+    ) -> list[schemas.Closure]:
+        """Closures of the office that have not ended, internal ones included."""
+        rules = await services_of(state).catalog.office(db_session, office, now=now)
+        staff.require(rules.id)
+        rows = await service.list_closures(db_session, office_id=rules.id, since=now)
+        lang = language_of(request)
+        return [presenters.closure(closure_rule(c), rules, lang) for c in rows]
+
+    @post("/")
+    async def create(
+        self,
+        office: str,
+        data: schemas.ClosureCreate,
+        staff: Staff,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        booking_ctx: BookingContext,
+        now: datetime,
+    ) -> schemas.ClosureCreated:
+        """Close the office for a time; bookings inside are cancelled and their citizens told."""
+        rules = await booking_ctx.catalog.office(db_session, office, now=now)
+        staff.require(rules.id, role="admin")
+        closure, cancelled = await service.add_closure(
+            db_session,
+            ctx=booking_ctx,
+            office_id=rules.id,
+            start=data.start,
+            end=data.end,
+            reason_de=data.reason,
+            reason_en=data.reason_en or data.reason,
+            public=data.public,
+            source="staff",
+            actor=staff.username,
+            now=now,
+        )
+        return schemas.ClosureCreated(
+            closure=presenters.closure(closure_rule(closure), rules, language_of(request)),
+            cancelled_bookings=[b.code for b in cancelled],
+        )
+
+    @delete("/{closure_id:int}")
+    async def remove(
+        self,
+        office: str,
+        closure_id: int,
+        staff: Staff,
+        db_session: AsyncSession,
+        booking_ctx: BookingContext,
+        now: datetime,
+    ) -> None:
+        """Reopen: remove a closure (cancelled bookings stay cancelled)."""
+        rules = await booking_ctx.catalog.office(db_session, office, now=now)
+        staff.require(rules.id, role="admin")
+        await service.remove_closure(db_session, ctx=booking_ctx, office_id=rules.id, closure_id=closure_id)

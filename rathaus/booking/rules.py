@@ -1,0 +1,143 @@
+"""An office's rules as plain immutable values: what availability, booking and the queue evaluate."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+Interval = tuple[datetime, datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceRule:
+    id: int
+    slug: str
+    name_de: str
+    name_en: str
+    duration: timedelta
+    bring_de: str
+    bring_en: str
+    fee_cents: int | None
+    bookable_online: bool
+    walk_ins_allowed: bool
+    walk_in_cutoff: timedelta | None
+
+
+@dataclass(frozen=True, slots=True)
+class CounterRule:
+    id: int
+    name: str
+    walk_in_only: bool
+    services: frozenset[int]
+
+
+@dataclass(frozen=True, slots=True)
+class ClosureRule:
+    id: int
+    start: datetime
+    end: datetime
+    all_day: bool
+    reason_de: str
+    reason_en: str
+    public: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    opens: time
+    closes: time
+    note_de: str = ""
+    note_en: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OfficeRules:
+    id: int
+    slug: str
+    name_de: str
+    name_en: str
+    tz: ZoneInfo
+    slot: timedelta
+    lead: timedelta
+    horizon: timedelta
+    buffer: timedelta
+    walk_in_cutoff: timedelta | None
+    verification: str
+    hold: timedelta
+    weekly: Mapping[int, Sequence[Window]]
+    special: Mapping[date, Sequence[Window]]
+    closures: Sequence[ClosureRule]
+    counters: Sequence[CounterRule]
+    extra: Mapping[str, object] = field(default_factory=dict)
+
+    def local_day(self, instant: datetime) -> date:
+        """The office's calendar date at `instant`."""
+        return instant.astimezone(self.tz).date()
+
+    def windows_on(self, day: date) -> list[Window]:
+        """Weekly and dated windows of `day`, in local wall time, sorted."""
+        return sorted([*self.weekly.get(day.weekday(), ()), *self.special.get(day, ())], key=lambda w: w.opens)
+
+    def open_intervals(self, day: date) -> list[Interval]:
+        """The real instants the office is open on local `day`, overlapping windows merged."""
+        spans = [
+            (wall_to_utc(day, w.opens, self.tz), wall_to_utc(day, w.closes, self.tz)) for w in self.windows_on(day)
+        ]
+        return merge(span for span in spans if span[0] < span[1])
+
+    def closures_between(self, start: datetime, end: datetime) -> list[ClosureRule]:
+        """Closures overlapping [start, end)."""
+        return [c for c in self.closures if c.start < end and start < c.end]
+
+    def walk_in_cutoff_for(self, service: ServiceRule) -> timedelta:
+        """How long before closing walk-ins for `service` stop: the service's, else the office's, else its duration."""
+        if service.walk_in_cutoff is not None:
+            return service.walk_in_cutoff
+        if self.walk_in_cutoff is not None:
+            return self.walk_in_cutoff
+        return service.duration
+
+    def able_counters(self, service_ids: Iterable[int], *, online: bool) -> list[CounterRule]:
+        """Counters that serve all the services; for online bookings walk-in-only counters are left out.
+
+        Counters serving fewer services come first, so the versatile ones stay free longest.
+        """
+        wanted = frozenset(service_ids)
+        able = [c for c in self.counters if wanted <= c.services and not (online and c.walk_in_only)]
+        return sorted(able, key=lambda c: (len(c.services), c.id))
+
+
+def wall_to_utc(day: date, wall: time, tz: ZoneInfo) -> datetime:
+    """The first instant at which the office's clock shows `wall` (or later, if the clock skips it)."""
+    naive = datetime.combine(day, wall)
+    first = naive.replace(tzinfo=tz, fold=0).astimezone(UTC)
+    if first.astimezone(tz).replace(tzinfo=None) == naive:
+        return first
+    # The wall time falls into a spring-forward gap: the clock first shows a later time at the jump.
+    low = naive.replace(tzinfo=tz, fold=1).astimezone(UTC)
+    high = first
+    while high - low > timedelta(minutes=1):
+        middle = low + (high - low) / 2
+        if middle.astimezone(tz).replace(tzinfo=None) >= naive:
+            high = middle
+        else:
+            low = middle
+    return high.replace(second=0, microsecond=0)
+
+
+def merge(spans: Iterable[Interval]) -> list[Interval]:
+    """Union of intervals, sorted, touching ones joined."""
+    merged: list[Interval] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def day_bounds(day: date, tz: ZoneInfo) -> Interval:
+    """The instants from local midnight of `day` to the next local midnight."""
+    return wall_to_utc(day, time(0), tz), wall_to_utc(day + timedelta(days=1), time(0), tz)

@@ -1,0 +1,37 @@
+"""The booking domain's operations: the only code that changes booking state."""
+
+from rathaus.booking._availability import AvailabilityCache, availability, day_slots
+from rathaus.booking._bookings import (
+    BookingContext,
+    BookingRequest,
+    BookingView,
+    book,
+    cancel,
+    cancel_booking,
+    confirm,
+    expire_holds,
+    reschedule,
+    validate_start,
+    view,
+)
+from rathaus.booking._closures import add_closure, list_closures, remove_closure
+
+__all__ = [
+    "AvailabilityCache",
+    "BookingContext",
+    "BookingRequest",
+    "BookingView",
+    "add_closure",
+    "availability",
+    "book",
+    "cancel",
+    "cancel_booking",
+    "confirm",
+    "day_slots",
+    "expire_holds",
+    "list_closures",
+    "remove_closure",
+    "reschedule",
+    "validate_start",
+    "view",
+]

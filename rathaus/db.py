@@ -1,0 +1,130 @@
+"""Engine and session setup, the declarative base, shared column types and after-commit hooks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.pool import NullPool
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware instant stored in UTC; SQLite hands back naive values, which are UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where an instant is required")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime}
+
+
+def personal(**info: Any) -> dict[str, Any]:
+    """Column `info` marking personal data, so the purge finds every such column."""
+    return {"personal": True, **info}
+
+
+def create_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:
+    """An async engine; SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE for every transaction."""
+    if url.startswith("sqlite"):
+        if ":memory:" in url or url.rstrip("/").endswith("sqlite+aiosqlite:"):
+            raise ValueError("rathaus needs a SQLite file, not an in-memory database")
+        engine = create_async_engine(
+            url, connect_args={"timeout": 30}, pool_size=pool_size, max_overflow=0, pool_timeout=60
+        )
+        _configure_sqlite(engine)
+        return engine
+    if pool_size <= 0:
+        return create_async_engine(url, poolclass=NullPool)
+    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True)
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Stop sqlite3's legacy implicit BEGIN so that the "begin" hook below decides.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        for pragma in ("journal_mode=WAL", "busy_timeout=30000", "foreign_keys=ON", "synchronous=NORMAL"):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # Take the writer lock up front: SQLite cannot upgrade a read lock safely under contention,
+        # and this makes every transaction serialisable, which the booking races rely on.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_session_maker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep loaded objects usable after commit."""
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+_HOOKS_KEY = "rathaus_after_commit"
+
+
+def after_commit(session: AsyncSession | Session, callback: Callable[[], None]) -> None:
+    """Run `callback` once the session's current transaction has committed (dropped on rollback)."""
+    sync = session.sync_session if isinstance(session, AsyncSession) else session
+    sync.info.setdefault(_HOOKS_KEY, []).append(callback)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a released savepoint, not the commit that makes changes visible
+    for callback in session.info.pop(_HOOKS_KEY, []):
+        callback()
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a failed savepoint; the outer transaction may still commit
+    session.info.pop(_HOOKS_KEY, None)
+
+
+_KEEP_ON_ERROR_KEY = "rathaus_keep_on_error"
+
+
+def keep_on_error(session: AsyncSession) -> None:
+    """Commit this transaction even though the operation ends in an error (e.g. counting failed attempts)."""
+    session.sync_session.info[_KEEP_ON_ERROR_KEY] = True
+
+
+async def finish(session: AsyncSession, error: BaseException | None) -> None:
+    """End a unit of work: commit on success (or when asked to keep it), roll back otherwise."""
+    keep = session.sync_session.info.pop(_KEEP_ON_ERROR_KEY, False)
+    if error is None or keep:
+        await session.commit()
+    else:
+        await session.rollback()

@@ -1,0 +1,40 @@
+"""Every table of every package, imported in one place so metadata and migrations see them all."""
+
+from rathaus.booking.models import (
+    Booking,
+    BookingEvent,
+    BookingService,
+    Bundle,
+    BundleService,
+    Closure,
+    Counter,
+    IdempotentRequest,
+    Office,
+    OpeningHours,
+    Service,
+    SlotClaim,
+    SpecialHours,
+)
+from rathaus.db import Base
+from rathaus.notify.models import OutboxMessage
+from rathaus.staff.models import StaffToken, StaffUser
+
+__all__ = [
+    "Base",
+    "Booking",
+    "BookingEvent",
+    "BookingService",
+    "Bundle",
+    "BundleService",
+    "Closure",
+    "Counter",
+    "IdempotentRequest",
+    "Office",
+    "OpeningHours",
+    "OutboxMessage",
+    "Service",
+    "SlotClaim",
+    "SpecialHours",
+    "StaffToken",
+    "StaffUser",
+]

@@ -1,0 +1,49 @@
+"""The notification outbox: rows written in the same transaction as the change they announce."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, SmallInteger, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from rathaus.db import Base, personal
+
+OUTBOX_STATUSES = ("pending", "claimed", "sent", "delivered", "failed", "dead", "withdrawn", "expired")
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (
+        CheckConstraint("channel IN ('email', 'sms')", name="channel"),
+        CheckConstraint(
+            "status IN ('pending', 'claimed', 'sent', 'delivered', 'failed', 'dead', 'withdrawn', 'expired')",
+            name="status",
+        ),
+        Index("ix_outbox_due", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # verification | confirmation | reminder | change | cancellation | turn_near | called | test
+    kind: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(8))
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id", ondelete="SET NULL"), index=True)
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("office.id", ondelete="SET NULL"))
+    recipient: Mapped[str | None] = mapped_column(String(320), info=personal())
+    language: Mapped[str] = mapped_column(String(2), default="de")
+    # What the template needs beyond the booking row (e.g. a verification code); purged with the booking.
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, info=personal())
+    due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
+    lease_until: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    provider_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    provider_status: Mapped[str | None] = mapped_column(String(32))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]

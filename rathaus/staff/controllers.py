@@ -1,0 +1,55 @@
+"""Staff login: bearer tokens for the staff API."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.datastructures import State
+from litestar.di import Provide
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rathaus.staff import service
+from rathaus.staff.service import Staff
+from rathaus.web import bearer_token, provide_staff, services_of
+
+
+class Credentials(msgspec.Struct, forbid_unknown_fields=True):
+    username: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    password: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class TokenAnswer(msgspec.Struct):
+    token: str
+    expires_at: datetime
+
+
+class Me(msgspec.Struct):
+    username: str
+    role: str
+
+
+class AuthController(Controller):
+    path = "/api/v1/auth"
+    tags = ["staff"]
+
+    @post("/token")
+    async def token(self, data: Credentials, db_session: AsyncSession, now: datetime, state: State) -> TokenAnswer:
+        """Exchange username and password for a bearer token."""
+        lifetime = timedelta(hours=services_of(state).settings.staff_token_hours)
+        token, expires = await service.login(
+            db_session, username=data.username, password=data.password, lifetime=lifetime, now=now
+        )
+        return TokenAnswer(token, expires)
+
+    @get("/me", dependencies={"staff": Provide(provide_staff)})
+    async def me(self, staff: Staff) -> Me:
+        """Who the bearer token belongs to."""
+        return Me(staff.username, staff.role)
+
+    @post("/logout", status_code=204, dependencies={"staff": Provide(provide_staff)})
+    async def logout(self, staff: Staff, request: Request[Any, Any, Any], db_session: AsyncSession) -> None:
+        """Revoke the bearer token used."""
+        await service.logout(db_session, token=bearer_token(request) or "")

@@ -1,0 +1,109 @@
+"""Staff accounts, password login, bearer tokens and office-scoped roles."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from rathaus.booking.models import Office
+from rathaus.booking.tokens import hash_secret
+from rathaus.errors import RathausError
+from rathaus.staff.models import StaffToken, StaffUser
+
+ROLES = ("admin", "desk")
+_hasher = PasswordHasher()
+# Verifying against this keeps a login for an unknown user as slow as one with a wrong password.
+_DUMMY_HASH = _hasher.hash("not a password anyone has")
+
+
+@dataclass(frozen=True, slots=True)
+class Staff:
+    """The authenticated staff member of a request."""
+
+    id: int
+    username: str
+    role: str
+    office_ids: frozenset[int]
+
+    def may(self, office_id: int, *, role: str = "desk") -> bool:
+        """True if this member works at the office with at least `role` (admin includes desk)."""
+        return office_id in self.office_ids and (role == "desk" or self.role == "admin")
+
+    def require(self, office_id: int, *, role: str = "desk") -> None:
+        """Refuse with 403 unless `may`."""
+        if not self.may(office_id, role=role):
+            raise RathausError("forbidden")
+
+
+async def create_user(
+    session: AsyncSession, *, username: str, password: str, role: str, office_slugs: list[str], now: datetime
+) -> StaffUser:
+    """Create a staff account, or update password, role and offices of an existing one."""
+    if role not in ROLES:
+        raise RathausError("invalid_input", reason=f"role must be one of {', '.join(ROLES)}")
+    if len(password) < 12:
+        raise RathausError("invalid_input", reason="a password needs at least 12 characters")
+    offices = (await session.scalars(select(Office).where(Office.slug.in_(office_slugs)))).all()
+    missing = sorted(set(office_slugs) - {o.slug for o in offices})
+    if missing:
+        raise RathausError("unknown_office", office=", ".join(missing))
+    user = await session.scalar(
+        select(StaffUser).where(StaffUser.username == username).options(selectinload(StaffUser.offices))
+    )
+    if user is None:
+        user = StaffUser(username=username, created_at=now, active=True, password_hash="", role=role)
+        session.add(user)
+    user.password_hash = _hasher.hash(password)
+    user.role = role
+    user.active = True
+    user.offices = list(offices)
+    await session.flush()
+    return user
+
+
+async def login(
+    session: AsyncSession, *, username: str, password: str, lifetime: timedelta, now: datetime
+) -> tuple[str, datetime]:
+    """A new bearer token for correct credentials, with its expiry."""
+    user = await session.scalar(select(StaffUser).where(StaffUser.username == username, StaffUser.active.is_(True)))
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        raise RathausError("bad_credentials") from None
+    if user is None:
+        raise RathausError("bad_credentials")
+    token = secrets.token_urlsafe(32)
+    expires = now + lifetime
+    await session.execute(delete(StaffToken).where(StaffToken.user_id == user.id, StaffToken.expires_at <= now))
+    session.add(StaffToken(user_id=user.id, token_hash=hash_secret(token), created_at=now, expires_at=expires))
+    return token, expires
+
+
+async def authenticate(session: AsyncSession, *, token: str, now: datetime) -> Staff:
+    """The staff member a bearer token belongs to, or 401."""
+    row = await session.execute(
+        select(StaffUser)
+        .join(StaffToken, StaffToken.user_id == StaffUser.id)
+        .where(
+            StaffToken.token_hash == hash_secret(token),
+            StaffToken.expires_at > now,
+            StaffUser.active.is_(True),
+        )
+        .options(selectinload(StaffUser.offices))
+    )
+    user = row.scalar_one_or_none()
+    if user is None:
+        raise RathausError("unauthorized")
+    return Staff(user.id, user.username, user.role, frozenset(o.id for o in user.offices))
+
+
+async def logout(session: AsyncSession, *, token: str) -> None:
+    """Revoke a bearer token."""
+    await session.execute(delete(StaffToken).where(StaffToken.token_hash == hash_secret(token)))

@@ -1,0 +1,133 @@
+"""What every controller shares: app services, per-request dependencies and the error translator."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from litestar import Request, Response
+from litestar.datastructures import State
+from litestar.exceptions import HTTPException, ValidationException
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from rathaus.booking.catalog import Catalog
+from rathaus.booking.service import AvailabilityCache, BookingContext
+from rathaus.clock import Clock
+from rathaus.db import finish
+from rathaus.errors import RathausError
+from rathaus.settings import Settings
+from rathaus.staff.service import Staff, authenticate
+
+log = logging.getLogger("rathaus.web")
+
+
+@dataclass
+class Services:
+    """Long-lived objects of one app instance, reachable from handlers, jobs and the CLI."""
+
+    settings: Settings
+    clock: Clock
+    engine: AsyncEngine
+    session_maker: async_sessionmaker[AsyncSession]
+    catalog: Catalog
+    availability: AvailabilityCache
+
+    @property
+    def booking(self) -> BookingContext:
+        """The booking domain's context."""
+        return BookingContext(catalog=self.catalog, cache=self.availability, secret_key=self.settings.secret_key)
+
+
+def services_of(state: State) -> Services:
+    """The app's Services object."""
+    services: Services = state.services
+    return services
+
+
+async def provide_db_session(state: State) -> AsyncGenerator[AsyncSession, None]:
+    """One session and transaction per request: committed before the response is sent, or rolled back."""
+    session = services_of(state).session_maker()
+    try:
+        try:
+            yield session
+        except BaseException as error:
+            await finish(session, error)
+            raise
+        await finish(session, None)
+    finally:
+        await session.close()
+
+
+def provide_now(state: State) -> datetime:
+    """The current instant, read once per request."""
+    return services_of(state).clock.now()
+
+
+def provide_booking_ctx(state: State) -> BookingContext:
+    """The booking domain's context."""
+    return services_of(state).booking
+
+
+def bearer_token(request: Request[Any, Any, Any]) -> str | None:
+    """The token of an `Authorization: Bearer` header, if any."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+async def provide_staff(request: Request[Any, Any, Any], db_session: AsyncSession, now: datetime) -> Staff:
+    """The authenticated staff member, or 401."""
+    token = bearer_token(request)
+    if token is None:
+        raise RathausError("unauthorized")
+    return await authenticate(db_session, token=token, now=now)
+
+
+def language_of(request: Request[Any, Any, Any]) -> str:
+    """de or en: from ?lang=, else the Accept-Language header, else German."""
+    lang = str(request.query_params.get("lang", ""))
+    if lang in {"de", "en"}:
+        return lang
+    for part in request.headers.get("accept-language", "").split(","):
+        code = part.split(";")[0].strip().lower()[:2]
+        if code in {"de", "en"}:
+            return code
+    return "de"
+
+
+def rathaus_error_handler(request: Request[Any, Any, Any], error: RathausError) -> Response[dict[str, str]]:
+    """A known failure as {"detail", "code"} with its status, in the reader's language."""
+    headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+    return Response(
+        {"detail": error.message(language_of(request)), "code": error.code}, status_code=error.status, headers=headers
+    )
+
+
+def validation_error_handler(request: Request[Any, Any, Any], error: ValidationException) -> Response[dict[str, Any]]:
+    """Malformed input as a 400 that says which field and why."""
+    problems = []
+    for item in error.extra if isinstance(error.extra, list) else []:
+        if isinstance(item, dict):
+            key = item.get("key")
+            message = str(item.get("message", "invalid"))
+            problems.append(f"{key}: {message}" if key else message)
+    reason = "; ".join(problems) or str(error.detail)
+    detail = RathausError("invalid_input", reason=reason).message(language_of(request))
+    return Response({"detail": detail, "code": "invalid_input"}, status_code=400)
+
+
+def http_error_handler(request: Request[Any, Any, Any], error: HTTPException) -> Response[dict[str, Any]]:
+    """Framework errors (404 route, 405 method, 429 …) in the same {"detail"} shape."""
+    return Response({"detail": error.detail}, status_code=error.status_code, headers=error.headers)
+
+
+def internal_error_handler(request: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:
+    """An unexpected failure: logged with its type only (messages may carry personal data), answered 500."""
+    # The stack without the exception's message: database errors echo bound parameters (names, e-mails).
+    stack = "".join(traceback.format_tb(error.__traceback__))
+    log.error("unhandled %s on %s %s\n%s", type(error).__name__, request.method, request.url.path, stack)
+    return Response({"detail": "Internal server error"}, status_code=500)

@@ -15,14 +15,16 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ControllerRouterHandler
 
 from rathaus.booking.catalog import Catalog
-from rathaus.booking.controllers import BookingController, CatalogController, ClosureController
 from rathaus.booking.service import AvailabilityCache
+from rathaus.booking.wiring import WIRING as BOOKING
 from rathaus.clock import Clock, SystemClock
 from rathaus.db import create_engine, create_session_maker
 from rathaus.errors import RathausError
 from rathaus.jobs import scheduler_lifespan
+from rathaus.notify.wiring import WIRING as NOTIFY
+from rathaus.queue.wiring import WIRING as QUEUE
 from rathaus.settings import Settings
-from rathaus.staff.controllers import AuthController
+from rathaus.staff.wiring import WIRING as STAFF
 from rathaus.web import (
     Services,
     http_error_handler,
@@ -36,7 +38,9 @@ from rathaus.web import (
 )
 
 PACKAGE = Path(__file__).parent
-ROUTES: list[ControllerRouterHandler] = [CatalogController, BookingController, ClosureController, AuthController]
+PACKAGES = (BOOKING, STAFF, QUEUE, NOTIFY)
+ROUTES: list[ControllerRouterHandler] = [route for package in PACKAGES for route in package.routes]
+JOBS = [job for package in PACKAGES for job in package.jobs]
 # Third-party loggers that would otherwise write phone numbers or addresses at INFO.
 _QUIET_LOGGERS = ("twilio", "twilio.http_client", "twilio.async_http_client", "aiosmtplib", "httpx")
 
@@ -92,7 +96,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             path="/schema",
             render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
         ),
-        lifespan=[scheduler_lifespan],
+        plugins=[plugin for package in PACKAGES for plugin in package.plugins(settings)],
+        lifespan=[*(lifespan for package in PACKAGES for lifespan in package.lifespans), scheduler_lifespan(JOBS)],
         on_shutdown=[_dispose],
         debug=False,
     )

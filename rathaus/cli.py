@@ -92,6 +92,14 @@ def serve(host: str, port: int, workers: int, demo: bool | None) -> None:
     uvicorn.run("rathaus.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
 
 
+def _add_package_commands() -> None:
+    from rathaus.app import PACKAGES
+
+    for package in PACKAGES:
+        for command in package.commands:
+            main.add_command(command)
+
+
 @main.group()
 def db() -> None:
     """Database migrations."""
@@ -159,3 +167,6 @@ def create_user(username: str, role: str, offices: tuple[str, ...], password_std
     except RathausError as error:
         raise click.ClickException(error.message("en")) from None
     click.echo(f"staff user {username} ({role}) saved")
+
+
+_add_package_commands()

@@ -1,25 +1,27 @@
-"""Every scheduled job, registered in one place; each opens its own session and commits its own work."""
+"""Running units of work and the scheduler that ticks every package's jobs."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from litestar import Litestar
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from rathaus.booking import service as booking
 from rathaus.db import finish
-from rathaus.web import Services, services_of
+
+if TYPE_CHECKING:
+    from rathaus.web import Services
+    from rathaus.wiring import Job
 
 log = logging.getLogger("rathaus.jobs")
 
-Job = Callable[[Services], Awaitable[object]]
 
-
-async def run_unit(services: Services, work: Callable[..., Awaitable[object]]) -> object:
-    """Run `work(session)` as one transaction."""
+async def run_unit(services: Services, work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
+    """Run `work(session)` as one transaction: committed if it returns, rolled back if it raises."""
     session = services.session_maker()
     try:
         try:
@@ -33,16 +35,6 @@ async def run_unit(services: Services, work: Callable[..., Awaitable[object]]) -
         await session.close()
 
 
-async def expire_holds(services: Services) -> object:
-    """Free the slots of unverified holds that ran out."""
-    now = services.clock.now()
-    return await run_unit(services, lambda s: booking.expire_holds(s, ctx=services.booking, now=now))
-
-
-# (job, seconds between runs); the database decides what each run claims, so several instances are safe.
-JOBS: list[tuple[Job, int]] = [(expire_holds, 60)]
-
-
 async def _guarded(job: Job, services: Services) -> None:
     try:
         await job(services)
@@ -50,18 +42,25 @@ async def _guarded(job: Job, services: Services) -> None:
         log.error("job %s failed: %s", getattr(job, "__name__", job), type(error).__name__)
 
 
-@asynccontextmanager
-async def scheduler_lifespan(app: Litestar) -> AsyncIterator[None]:
-    """Run JOBS on an APScheduler inside the app's event loop (unless disabled in settings)."""
-    services = services_of(app.state)
-    if not services.settings.scheduler:
-        yield
-        return
-    scheduler = AsyncIOScheduler(job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30})
-    for job, seconds in JOBS:
-        scheduler.add_job(_guarded, "interval", seconds=seconds, args=[job, services], id=job.__name__, jitter=2)
-    scheduler.start()
-    try:
-        yield
-    finally:
-        scheduler.shutdown(wait=False)
+def scheduler_lifespan(jobs: Sequence[tuple[Job, int]]) -> Callable[[Litestar], Any]:
+    """A lifespan running `jobs` on an APScheduler inside the app's event loop (unless disabled)."""
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        from rathaus.web import services_of
+
+        services = services_of(app.state)
+        if not services.settings.scheduler:
+            yield
+            return
+        scheduler = AsyncIOScheduler(job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30})
+        for job, seconds in jobs:
+            scheduler.add_job(_guarded, "interval", seconds=seconds, args=[job, services], id=job.__name__, jitter=2)
+        scheduler.start()
+        app.state.scheduler = scheduler
+        try:
+            yield
+        finally:
+            scheduler.shutdown(wait=False)
+
+    return lifespan

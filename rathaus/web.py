@@ -11,6 +11,7 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException, ValidationException
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -23,6 +24,12 @@ from rathaus.settings import Settings
 from rathaus.staff.service import Staff, authenticate
 
 log = logging.getLogger("rathaus.web")
+
+# Handler parameters that Litestar fills by name from the app's dependencies.
+DbSession = NamedDependency[AsyncSession]
+Now = NamedDependency[datetime]
+BookingCtx = NamedDependency[BookingContext]
+CurrentStaff = NamedDependency[Staff]
 
 
 @dataclass
@@ -79,7 +86,7 @@ def bearer_token(request: Request[Any, Any, Any]) -> str | None:
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
-async def provide_staff(request: Request[Any, Any, Any], db_session: AsyncSession, now: datetime) -> Staff:
+async def provide_staff(request: Request[Any, Any, Any], db_session: DbSession, now: Now) -> Staff:
     """The authenticated staff member, or 401."""
     token = bearer_token(request)
     if token is None:

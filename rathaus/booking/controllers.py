@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, post
 from litestar.datastructures import State
-from litestar.di import Provide
-from litestar.params import Parameter
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, HeaderParameter, JSONBody, PathParameter, QueryParameter
 
 from rathaus.booking import presenters, schemas, service
 from rathaus.booking.catalog import closure_rule
-from rathaus.booking.service import BookingContext, BookingRequest
+from rathaus.booking.service import BookingRequest
 from rathaus.errors import RathausError
-from rathaus.staff.service import Staff
-from rathaus.web import bearer_token, language_of, provide_staff, services_of
+from rathaus.web import BookingCtx, CurrentStaff, DbSession, Now, bearer_token, language_of, provide_staff, services_of
 
-Code = Annotated[str, Parameter(max_length=32)]
+Code = Annotated[str, PathParameter(max_length=32)]
+ManageToken = NamedDependency[str]
 
 
 def provide_manage_token(request: Request[Any, Any, Any]) -> str:
@@ -35,7 +34,7 @@ class CatalogController(Controller):
 
     @get("/services")
     async def list_services(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, now: datetime, state: State
+        self, request: Request[Any, Any, Any], db_session: DbSession, now: Now, state: State
     ) -> list[schemas.Service]:
         """Every service with duration, what to bring and fee."""
         snapshot = await services_of(state).catalog.get(db_session, now=now)
@@ -44,7 +43,7 @@ class CatalogController(Controller):
 
     @get("/bundles")
     async def list_bundles(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, now: datetime, state: State
+        self, request: Request[Any, Any, Any], db_session: DbSession, now: Now, state: State
     ) -> list[schemas.Bundle]:
         """Life events ("Lebenslagen") and the services they need."""
         snapshot = await services_of(state).catalog.get(db_session, now=now)
@@ -52,7 +51,7 @@ class CatalogController(Controller):
 
     @get("/offices")
     async def list_offices(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, now: datetime, state: State
+        self, request: Request[Any, Any, Any], db_session: DbSession, now: Now, state: State
     ) -> list[schemas.Office]:
         """Offices with hours, cut-offs and upcoming closures."""
         snapshot = await services_of(state).catalog.get(db_session, now=now)
@@ -61,7 +60,7 @@ class CatalogController(Controller):
 
     @get("/offices/{office:str}")
     async def get_office(
-        self, office: str, request: Request[Any, Any, Any], db_session: AsyncSession, now: datetime, state: State
+        self, office: FromPath[str], request: Request[Any, Any, Any], db_session: DbSession, now: Now, state: State
     ) -> schemas.Office:
         """One office with hours, cut-offs and upcoming closures."""
         catalog = services_of(state).catalog
@@ -72,12 +71,12 @@ class CatalogController(Controller):
     @get("/offices/{office:str}/availability")
     async def availability(
         self,
-        office: str,
-        db_session: AsyncSession,
-        now: datetime,
+        office: FromPath[str],
+        db_session: DbSession,
+        now: Now,
         state: State,
-        services: Annotated[str, Parameter(query="services", min_length=1, max_length=700)],
-        day: Annotated[date, Parameter(query="date")],
+        services: Annotated[str, QueryParameter(name="services", min_length=1, max_length=700)],
+        day: Annotated[date, QueryParameter(name="date")],
     ) -> schemas.Availability:
         """Free slots of one day for the chosen services (comma-separated slugs)."""
         app = services_of(state)
@@ -108,12 +107,12 @@ class BookingController(Controller):
     @post("/")
     async def create(
         self,
-        data: schemas.BookingCreate,
-        db_session: AsyncSession,
-        booking_ctx: BookingContext,
-        now: datetime,
+        data: JSONBody[schemas.BookingCreate],
+        db_session: DbSession,
+        booking_ctx: BookingCtx,
+        now: Now,
         idempotency_key: Annotated[
-            str | None, Parameter(header="Idempotency-Key", max_length=200, required=False)
+            str | None, HeaderParameter(name="Idempotency-Key", max_length=200, required=False)
         ] = None,
     ) -> schemas.Booking:
         """Book a slot. Replays with the same Idempotency-Key return the first answer."""
@@ -133,7 +132,7 @@ class BookingController(Controller):
 
     @get("/{code:str}")
     async def read(
-        self, code: Code, manage_token: str, db_session: AsyncSession, booking_ctx: BookingContext, now: datetime
+        self, code: Code, manage_token: ManageToken, db_session: DbSession, booking_ctx: BookingCtx, now: Now
     ) -> schemas.Booking:
         """A booking with its history, for the holder of its manage token."""
         result = await service.view(db_session, ctx=booking_ctx, code=code, token=manage_token, now=now)
@@ -141,7 +140,7 @@ class BookingController(Controller):
 
     @post("/{code:str}/cancel", status_code=200)
     async def cancel(
-        self, code: Code, manage_token: str, db_session: AsyncSession, booking_ctx: BookingContext, now: datetime
+        self, code: Code, manage_token: ManageToken, db_session: DbSession, booking_ctx: BookingCtx, now: Now
     ) -> schemas.Booking:
         """Cancel; the slot becomes free at once."""
         result = await service.cancel(db_session, ctx=booking_ctx, code=code, token=manage_token, now=now)
@@ -151,11 +150,11 @@ class BookingController(Controller):
     async def reschedule(
         self,
         code: Code,
-        manage_token: str,
-        data: schemas.BookingReschedule,
-        db_session: AsyncSession,
-        booking_ctx: BookingContext,
-        now: datetime,
+        manage_token: ManageToken,
+        data: JSONBody[schemas.BookingReschedule],
+        db_session: DbSession,
+        booking_ctx: BookingCtx,
+        now: Now,
     ) -> schemas.Booking:
         """Move to another slot; on 409 the booking keeps its old slot."""
         result = await service.reschedule(
@@ -167,11 +166,11 @@ class BookingController(Controller):
     async def confirm(
         self,
         code: Code,
-        manage_token: str,
-        data: schemas.BookingConfirm,
-        db_session: AsyncSession,
-        booking_ctx: BookingContext,
-        now: datetime,
+        manage_token: ManageToken,
+        data: JSONBody[schemas.BookingConfirm],
+        db_session: DbSession,
+        booking_ctx: BookingCtx,
+        now: Now,
     ) -> schemas.Booking:
         """Confirm a held booking with the code sent by e-mail or SMS."""
         result = await service.confirm(
@@ -193,11 +192,11 @@ class ClosureController(Controller):
     @get("/")
     async def list_closures(
         self,
-        office: str,
-        staff: Staff,
+        office: FromPath[str],
+        staff: CurrentStaff,
         request: Request[Any, Any, Any],
-        db_session: AsyncSession,
-        now: datetime,
+        db_session: DbSession,
+        now: Now,
         state: State,
     ) -> list[schemas.Closure]:
         """Closures of the office that have not ended, internal ones included."""
@@ -210,13 +209,13 @@ class ClosureController(Controller):
     @post("/")
     async def create(
         self,
-        office: str,
-        data: schemas.ClosureCreate,
-        staff: Staff,
+        office: FromPath[str],
+        data: JSONBody[schemas.ClosureCreate],
+        staff: CurrentStaff,
         request: Request[Any, Any, Any],
-        db_session: AsyncSession,
-        booking_ctx: BookingContext,
-        now: datetime,
+        db_session: DbSession,
+        booking_ctx: BookingCtx,
+        now: Now,
     ) -> schemas.ClosureCreated:
         """Close the office for a time; bookings inside are cancelled and their citizens told."""
         rules = await booking_ctx.catalog.office(db_session, office, now=now)
@@ -242,12 +241,12 @@ class ClosureController(Controller):
     @delete("/{closure_id:int}")
     async def remove(
         self,
-        office: str,
-        closure_id: int,
-        staff: Staff,
-        db_session: AsyncSession,
-        booking_ctx: BookingContext,
-        now: datetime,
+        office: FromPath[str],
+        closure_id: FromPath[int],
+        staff: CurrentStaff,
+        db_session: DbSession,
+        booking_ctx: BookingCtx,
+        now: Now,
     ) -> None:
         """Reopen: remove a closure (cancelled bookings stay cancelled)."""
         rules = await booking_ctx.catalog.office(db_session, office, now=now)

@@ -9,11 +9,10 @@ import msgspec
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
 from litestar.di import Provide
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.params import JSONBody
 
 from rathaus.staff import service
-from rathaus.staff.service import Staff
-from rathaus.web import bearer_token, provide_staff, services_of
+from rathaus.web import CurrentStaff, DbSession, Now, bearer_token, provide_staff, services_of
 
 
 class Credentials(msgspec.Struct, forbid_unknown_fields=True):
@@ -36,7 +35,7 @@ class AuthController(Controller):
     tags = ["staff"]
 
     @post("/token")
-    async def token(self, data: Credentials, db_session: AsyncSession, now: datetime, state: State) -> TokenAnswer:
+    async def token(self, data: JSONBody[Credentials], db_session: DbSession, now: Now, state: State) -> TokenAnswer:
         """Exchange username and password for a bearer token."""
         lifetime = timedelta(hours=services_of(state).settings.staff_token_hours)
         token, expires = await service.login(
@@ -45,11 +44,11 @@ class AuthController(Controller):
         return TokenAnswer(token, expires)
 
     @get("/me", dependencies={"staff": Provide(provide_staff)})
-    async def me(self, staff: Staff) -> Me:
+    async def me(self, staff: CurrentStaff) -> Me:
         """Who the bearer token belongs to."""
         return Me(staff.username, staff.role)
 
     @post("/logout", status_code=204, dependencies={"staff": Provide(provide_staff)})
-    async def logout(self, staff: Staff, request: Request[Any, Any, Any], db_session: AsyncSession) -> None:
+    async def logout(self, staff: CurrentStaff, request: Request[Any, Any, Any], db_session: DbSession) -> None:
         """Revoke the bearer token used."""
         await service.logout(db_session, token=bearer_token(request) or "")

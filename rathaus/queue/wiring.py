@@ -1,0 +1,5 @@
+"""The queue domain's routes, plugins, lifespans, jobs and commands."""
+
+from rathaus.wiring import Wiring
+
+WIRING = Wiring()

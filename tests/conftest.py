@@ -1,0 +1,249 @@
+"""Shared fixtures: real databases (SQLite file and PostgreSQL), the app with an injected clock, a live server.
+
+PostgreSQL, Chromium and the calendar clients are required when RATHAUS_TEST_REQUIRE_PG / _BROWSER / _CALENDAR
+are set (CI sets them); otherwise their tests skip with the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import threading
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import pytest
+import uvicorn
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from rathaus import migrate
+from rathaus.app import create_app
+from rathaus.booking._load import load_config
+from rathaus.booking.config import Config
+from rathaus.clock import ManualClock
+from rathaus.db import create_engine, create_session_maker
+from rathaus.jobs import run_unit
+from rathaus.models import Base
+from rathaus.settings import Settings
+from rathaus.web import Services, services_of
+
+PG_ADMIN_URL = os.environ.get("RATHAUS_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+TEST_SECRET = "test-secret-" + "x" * 40
+# A Monday in winter (CET, +01:00), 07:00 local: before opening.
+DEFAULT_NOW = datetime(2027, 1, 11, 6, 0, tzinfo=UTC)
+
+
+def required(kind: str) -> bool:
+    """True when CI demands that tests of `kind` (PG, BROWSER, CALENDAR) run instead of skipping."""
+    return os.environ.get(f"RATHAUS_TEST_REQUIRE_{kind}", "") in {"1", "true", "yes"}
+
+
+def skip_or_fail(kind: str, reason: str) -> None:
+    """Skip with `reason`, or fail when CI requires this kind of test."""
+    if required(kind):
+        pytest.fail(f"{reason} (required: RATHAUS_TEST_REQUIRE_{kind} is set)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+# --- databases -----------------------------------------------------------------------------------------
+
+
+async def _migrate(url: str) -> None:
+    engine = create_engine(url, pool_size=1)
+    try:
+        await migrate.upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    asyncio.run(_migrate(f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this test process, dropped at the end."""
+    name = f"rathaus_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(PG_ADMIN_URL, timeout=5)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    try:
+        asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    except (OSError, asyncpg.PostgresError) as error:
+        skip_or_fail("PG", f"PostgreSQL at {PG_ADMIN_URL} is not reachable: {type(error).__name__}: {error}")
+    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+    url = f"{base}/{name}"
+    asyncio.run(_migrate(url))
+    yield url
+    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _truncate_pg(url: str) -> None:
+    engine = create_engine(url, pool_size=0)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty, migrated database: a SQLite file, then a real PostgreSQL."""
+    if request.param == "sqlite":
+        path = tmp_path / "rathaus.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite+aiosqlite:///{path}"
+    url: str = request.getfixturevalue("pg_database")
+    asyncio.run(_truncate_pg(url))
+    return url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
+    """An empty, migrated SQLite file (for tests where the database kind does not matter)."""
+    path = tmp_path / "rathaus.db"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite+aiosqlite:///{path}"
+
+
+# --- the app -------------------------------------------------------------------------------------------
+
+
+def test_settings(database_url: str, **overrides: object) -> Settings:
+    """Settings for a test app: no scheduler, a fixed secret, no caching across the test's own changes."""
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "environment": "test",
+        "secret_key": TEST_SECRET,
+        "scheduler": False,
+        "public_base_url": "http://testserver",
+    }
+    values.update(overrides)
+    return Settings(**values).validated()  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(DEFAULT_NOW)
+
+
+@dataclass
+class Harness:
+    """An app under test with its clock, and services for the test's own database work.
+
+    The test client runs the app on its own event loop, so `services` (used from the test) has a separate
+    engine; caches are shared with the app, so changes made here invalidate them as they would in the app.
+    """
+
+    app: Litestar
+    client: AsyncTestClient[Litestar]
+    clock: ManualClock
+    services: Services
+
+    async def load(self, config: Config) -> None:
+        """Apply a configuration as `rathaus load` would."""
+        now = self.clock.now()
+        await run_unit(self.services, lambda s: load_config(s, ctx=self.services.booking, config=config, now=now))
+
+    def session(self) -> AsyncSession:
+        return self.services.session_maker()
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self.services.engine
+
+
+@asynccontextmanager
+async def open_harness(database_url: str, clock: ManualClock, **settings: object) -> AsyncIterator[Harness]:
+    """Start the app (lifespan included) on `database_url` with `clock`."""
+    app = create_app(test_settings(database_url, **settings), clock=clock)
+    engine = create_engine(database_url, pool_size=0 if database_url.startswith("postgresql") else 2)
+    services = replace(services_of(app.state), engine=engine, session_maker=create_session_maker(engine))
+    try:
+        async with AsyncTestClient(app=app) as client:
+            yield Harness(app, client, clock, services)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def harness(db_url: str, clock: ManualClock) -> AsyncIterator[Harness]:
+    """The app on each database kind, with a manual clock, through Litestar's test client."""
+    async with open_harness(db_url, clock) as h:
+        yield h
+
+
+@pytest.fixture
+async def sqlite_harness(sqlite_url: str, clock: ManualClock) -> AsyncIterator[Harness]:
+    """The app on SQLite only."""
+    async with open_harness(sqlite_url, clock) as h:
+        yield h
+
+
+# --- a live server over real sockets --------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    url: str
+    app: Litestar
+    clock: ManualClock
+
+
+@pytest.fixture
+def live_server_factory() -> Iterator[object]:
+    """Start the app under uvicorn in a thread on a free port: `start(db_url, clock) -> LiveServer`."""
+    servers: list[tuple[uvicorn.Server, threading.Thread]] = []
+
+    def start(database_url: str, clock: ManualClock, **settings: object) -> LiveServer:
+        app = create_app(test_settings(database_url, **settings), clock=clock)
+        port = free_port()
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        for _ in range(500):
+            if server.started:
+                break
+            threading.Event().wait(0.01)
+        else:
+            raise RuntimeError("the live server did not start")
+        servers.append((server, thread))
+        return LiveServer(f"http://127.0.0.1:{port}", app, clock)
+
+    yield start
+    for server, thread in servers:
+        server.should_exit = True
+        thread.join(timeout=10)

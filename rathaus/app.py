@@ -21,6 +21,7 @@ from rathaus.clock import Clock, SystemClock
 from rathaus.db import create_engine, create_session_maker
 from rathaus.errors import RathausError
 from rathaus.jobs import scheduler_lifespan
+from rathaus.notify.calendar.wiring import WIRING as CALENDAR
 from rathaus.notify.wiring import WIRING as NOTIFY
 from rathaus.queue.wiring import WIRING as QUEUE
 from rathaus.settings import Settings
@@ -38,7 +39,7 @@ from rathaus.web import (
 )
 
 PACKAGE = Path(__file__).parent
-PACKAGES = (BOOKING, STAFF, QUEUE, NOTIFY)
+PACKAGES = (BOOKING, STAFF, QUEUE, NOTIFY, CALENDAR)
 ROUTES: list[ControllerRouterHandler] = [route for package in PACKAGES for route in package.routes]
 JOBS = [job for package in PACKAGES for job in package.jobs]
 # Third-party loggers that would otherwise write phone numbers or addresses at INFO.

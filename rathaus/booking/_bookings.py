@@ -108,7 +108,7 @@ async def book(
     booking.counter_id = await _claim(session, booking=booking, office=office, services=services, now=now)
     _record(session, booking, "booking.created", "citizen", None, now)
     if verification_code is None:
-        await notify.booking_changed(session, booking=booking, event="confirmation", now=now)
+        await notify.booking_changed(session, booking=booking, event="confirmation", now=now, manage_token=token)
     else:
         await notify.booking_changed(
             session,
@@ -116,6 +116,7 @@ async def book(
             event="verification",
             now=now,
             payload={"code": verification_code, "channel": channel},
+            manage_token=token,
         )
     if idempotency is not None:
         idempotency.booking_id = booking.id
@@ -136,7 +137,9 @@ async def cancel(session: AsyncSession, *, ctx: BookingContext, code: str, token
     booking = await _authorised(session, code=code, token=token)
     if booking.status != "cancelled":
         _ensure_changeable(booking, now)
-        await cancel_booking(session, ctx=ctx, booking=booking, reason="citizen", actor="citizen", now=now)
+        await cancel_booking(
+            session, ctx=ctx, booking=booking, reason="citizen", actor="citizen", now=now, manage_token=token
+        )
     return await _view(session, ctx=ctx, booking=booking, now=now)
 
 
@@ -149,6 +152,7 @@ async def cancel_booking(
     actor: str,
     now: datetime,
     payload: dict[str, str] | None = None,
+    manage_token: str | None = None,
 ) -> None:
     """Cancel an active booking for `reason` (citizen, office, closure), free its slot and tell the citizen."""
     await _release(session, booking)
@@ -156,7 +160,12 @@ async def cancel_booking(
     booking.cancel_reason = reason
     booking.ical_sequence += 1
     await notify.booking_changed(
-        session, booking=booking, event="cancellation", now=now, payload={"reason": reason, **(payload or {})}
+        session,
+        booking=booking,
+        event="cancellation",
+        now=now,
+        payload={"reason": reason, **(payload or {})},
+        manage_token=manage_token,
     )
     ctx.invalidate_after_commit(session, booking.office_id)
 
@@ -180,7 +189,7 @@ async def reschedule(
     booking.ical_sequence += 1
     _record(session, booking, "booking.rescheduled", "citizen", booking.status, now)
     booking.updated_at = now
-    await notify.booking_changed(session, booking=booking, event="change", now=now)
+    await notify.booking_changed(session, booking=booking, event="change", now=now, manage_token=token)
     ctx.invalidate_after_commit(session, office.id)
     return BookingView(booking, office, services)
 
@@ -211,7 +220,7 @@ async def confirm(
     booking.verification_code_hash = None
     await session.execute(update(SlotClaim).where(SlotClaim.booking_id == booking.id).values(expires_at=None))
     _transition(session, booking, "confirmed", "booking.confirmed", "citizen", now)
-    await notify.booking_changed(session, booking=booking, event="confirmation", now=now)
+    await notify.booking_changed(session, booking=booking, event="confirmation", now=now, manage_token=token)
     return await _view(session, ctx=ctx, booking=booking, now=now)
 
 

@@ -1,0 +1,1 @@
+"""Calendars: per-booking iCalendar objects, public feeds, staff agenda feeds, static export."""

@@ -1,0 +1,5 @@
+"""The calendar feature's routes, jobs and commands."""
+
+from rathaus.wiring import Wiring
+
+WIRING = Wiring()

@@ -108,7 +108,13 @@ async def book(
     booking.counter_id = await _claim(session, booking=booking, office=office, services=services, now=now)
     _record(session, booking, "booking.created", "citizen", None, now)
     if verification_code is None:
-        await notify.booking_changed(session, booking=booking, event="confirmation", now=now, manage_token=token)
+        await notify.booking_changed(
+            session,
+            booking=booking,
+            event="confirmation",
+            now=now,
+            sealed_manage_token=tokens.seal(token, ctx.secret_key),
+        )
     else:
         await notify.booking_changed(
             session,
@@ -116,7 +122,7 @@ async def book(
             event="verification",
             now=now,
             payload={"code": verification_code, "channel": channel},
-            manage_token=token,
+            sealed_manage_token=tokens.seal(token, ctx.secret_key),
         )
     if idempotency is not None:
         idempotency.booking_id = booking.id
@@ -138,7 +144,13 @@ async def cancel(session: AsyncSession, *, ctx: BookingContext, code: str, token
     if booking.status != "cancelled":
         _ensure_changeable(booking, now)
         await cancel_booking(
-            session, ctx=ctx, booking=booking, reason="citizen", actor="citizen", now=now, manage_token=token
+            session,
+            ctx=ctx,
+            booking=booking,
+            reason="citizen",
+            actor="citizen",
+            now=now,
+            sealed_manage_token=tokens.seal(token, ctx.secret_key),
         )
     return await _view(session, ctx=ctx, booking=booking, now=now)
 
@@ -152,7 +164,7 @@ async def cancel_booking(
     actor: str,
     now: datetime,
     payload: dict[str, str] | None = None,
-    manage_token: str | None = None,
+    sealed_manage_token: str | None = None,
 ) -> None:
     """Cancel an active booking for `reason` (citizen, office, closure), free its slot and tell the citizen."""
     await _release(session, booking)
@@ -165,7 +177,7 @@ async def cancel_booking(
         event="cancellation",
         now=now,
         payload={"reason": reason, **(payload or {})},
-        manage_token=manage_token,
+        sealed_manage_token=sealed_manage_token,
     )
     ctx.invalidate_after_commit(session, booking.office_id)
 
@@ -189,7 +201,9 @@ async def reschedule(
     booking.ical_sequence += 1
     _record(session, booking, "booking.rescheduled", "citizen", booking.status, now)
     booking.updated_at = now
-    await notify.booking_changed(session, booking=booking, event="change", now=now, manage_token=token)
+    await notify.booking_changed(
+        session, booking=booking, event="change", now=now, sealed_manage_token=tokens.seal(token, ctx.secret_key)
+    )
     ctx.invalidate_after_commit(session, office.id)
     return BookingView(booking, office, services)
 
@@ -220,7 +234,9 @@ async def confirm(
     booking.verification_code_hash = None
     await session.execute(update(SlotClaim).where(SlotClaim.booking_id == booking.id).values(expires_at=None))
     _transition(session, booking, "confirmed", "booking.confirmed", "citizen", now)
-    await notify.booking_changed(session, booking=booking, event="confirmation", now=now, manage_token=token)
+    await notify.booking_changed(
+        session, booking=booking, event="confirmation", now=now, sealed_manage_token=tokens.seal(token, ctx.secret_key)
+    )
     return await _view(session, ctx=ctx, booking=booking, now=now)
 
 

@@ -48,9 +48,22 @@ def enqueue(
 
 
 async def booking_changed(
-    session: AsyncSession, *, booking: Booking, event: str, now: datetime, payload: dict[str, Any] | None = None
+    session: AsyncSession,
+    *,
+    booking: Booking,
+    event: str,
+    now: datetime,
+    payload: dict[str, Any] | None = None,
+    sealed_manage_token: str | None = None,
 ) -> None:
-    """Tell the citizen about a booking event on every channel they gave (withdrawing stale reminders)."""
+    """Tell the citizen about a booking event on every channel they gave (withdrawing stale reminders).
+
+    `sealed_manage_token` is the manage token encrypted with the app secret (booking.tokens.seal): it is known
+    only while the citizen's own request runs, and lets messages carry the manage link although only the
+    token's hash is stored with the booking.
+    """
+    if sealed_manage_token is not None:
+        payload = {**(payload or {}), "sealed_manage_token": sealed_manage_token}
     if event in {"cancellation", "change"}:
         await withdraw_pending(session, booking_id=booking.id, now=now)
     channels = [(c, r) for c, r in (("email", booking.email), ("sms", booking.phone)) if r is not None]

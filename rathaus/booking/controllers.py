@@ -162,6 +162,14 @@ class BookingController(Controller):
         )
         return presenters.booking(result)
 
+    @delete("/{code:str}", status_code=200)
+    async def erase(
+        self, code: Code, manage_token: ManageToken, db_session: DbSession, booking_ctx: BookingCtx, now: Now
+    ) -> schemas.Booking:
+        """Delete the citizen's personal data (a booking still ahead is cancelled first)."""
+        result = await service.erase(db_session, ctx=booking_ctx, code=code, token=manage_token, now=now)
+        return presenters.booking(result)
+
     @post("/{code:str}/confirm", status_code=200)
     async def confirm(
         self,

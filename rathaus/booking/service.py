@@ -15,6 +15,7 @@ from rathaus.booking._bookings import (
     view,
 )
 from rathaus.booking._closures import add_closure, list_closures, remove_closure
+from rathaus.booking._privacy import erase, personal_columns, purge_personal_data
 
 __all__ = [
     "AvailabilityCache",
@@ -28,8 +29,11 @@ __all__ = [
     "cancel_booking",
     "confirm",
     "day_slots",
+    "erase",
     "expire_holds",
     "list_closures",
+    "personal_columns",
+    "purge_personal_data",
     "remove_closure",
     "reschedule",
     "validate_start",

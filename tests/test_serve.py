@@ -18,14 +18,11 @@ def test_serve_starts_on_an_empty_sqlite_database_with_demo_data(tmp_path: Path)
     port = free_port()
     env = {**os.environ, "RATHAUS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'rathaus.db'}"}
     env.pop("RATHAUS_SECRET_KEY", None)
-    server = subprocess.Popen(
-        [RATHAUS, "serve", "--port", str(port)],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    log = tmp_path / "serve.log"
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            [RATHAUS, "serve", "--port", str(port)], cwd=tmp_path, env=env, stdout=output, stderr=subprocess.STDOUT
+        )
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60

@@ -152,5 +152,8 @@ async def availability(
     check_online(services)
     if not office.able_counters((s.id for s in services), online=True):
         raise RathausError("no_counter_for_services")
+    earliest, latest = now + office.lead, now + office.horizon
+    if not office.local_day(now) <= day <= office.local_day(latest):
+        return office, services, []  # nothing bookable that day; no work, no cache entry
     slots = await day_slots(session, cache=cache, office=office, services=services, day=day, now=now)
-    return office, services, within_booking_window(slots, earliest=now + office.lead, latest=now + office.horizon)
+    return office, services, within_booking_window(slots, earliest=earliest, latest=latest)

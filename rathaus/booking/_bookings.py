@@ -71,10 +71,18 @@ async def book(
 ) -> BookingView:
     """Book a slot: claim it on an able counter, or fail with slot_taken and write nothing."""
     request = _normalised(request)
+    request_hash = _request_hash(request)
+    if idempotency_key is not None:
+        # A replay answers as the first request did, even if its slot has since moved into the past.
+        replay = await _replay(session, ctx=ctx, key=idempotency_key, request_hash=request_hash, now=now)
+        if replay is not None:
+            return replay
     snapshot = await ctx.catalog.get(session, now=now)
     office = await ctx.catalog.office(session, request.office, now=now)
     services = resolve_services(snapshot, request.services)
     check_online(services)
+    if not office.able_counters((s.id for s in services), online=True):
+        raise RathausError("no_counter_for_services")
     channel = office.verification
     if channel != "off" and getattr(request, "email" if channel == "email" else "phone") is None:
         raise RathausError("contact_required", channel="e-mail address" if channel == "email" else "mobile number")
@@ -82,10 +90,6 @@ async def book(
 
     idempotency: IdempotentRequest | None = None
     if idempotency_key is not None:
-        request_hash = _request_hash(request)
-        replay = await _replay(session, ctx=ctx, key=idempotency_key, request_hash=request_hash, now=now)
-        if replay is not None:
-            return replay
         idempotency = await _reserve_key(session, key=idempotency_key, request_hash=request_hash, now=now)
         if idempotency is None:
             replay = await _replay(session, ctx=ctx, key=idempotency_key, request_hash=request_hash, now=now)

@@ -100,6 +100,26 @@ async def test_bad_availability_queries(harness: Harness, query: str, status: in
     assert says in answer.json()["detail"]
 
 
+async def test_services_no_counter_offers_together_are_refused(harness: Harness) -> None:
+    await harness.load(
+        make_config(counters=[{"name": "A only", "services": ["a"]}, {"name": "B only", "services": ["b"]}])
+    )
+    answer = await harness.client.post(
+        "/api/v1/bookings", json=booking_body(OK, services=["a", "b"]), headers={"Accept-Language": "en"}
+    )
+    assert answer.status_code == 422 and "not offered together" in answer.json()["detail"]
+    slots = await harness.client.get("/api/v1/offices/amt/availability?services=a,b&date=2027-01-11")
+    assert slots.status_code == 422
+    assert await count_rows(harness) == (0, 0, 0)
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "2026-01-11"])
+async def test_days_outside_the_booking_window_have_no_slots(harness: Harness, day: str) -> None:
+    await harness.load(make_config())
+    answer = await harness.client.get(f"/api/v1/offices/amt/availability?services=a&date={day}")
+    assert answer.status_code == 200 and answer.json()["slots"] == []
+
+
 async def test_unknown_office_availability_is_404(harness: Harness) -> None:
     await harness.load(make_config())
     answer = await harness.client.get("/api/v1/offices/nope/availability?services=a&date=2027-01-11")

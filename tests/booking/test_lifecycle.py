@@ -75,6 +75,15 @@ async def test_idempotency_key_replays_the_first_answer_and_refuses_another_body
         assert await s.scalar(select(func.count()).select_from(Booking)) == 1
 
 
+async def test_a_replay_after_the_slot_passed_still_returns_the_first_answer(harness: Harness) -> None:
+    await harness.load(make_config())
+    key = {"Idempotency-Key": "late-replay"}
+    first = await harness.client.post("/api/v1/bookings", json=booking_body(NINE), headers=key)
+    harness.clock.advance(timedelta(hours=5))  # 11:00 local: the 09:00 slot lies in the past
+    again = await harness.client.post("/api/v1/bookings", json=booking_body(NINE), headers=key)
+    assert again.status_code == 201 and again.json()["code"] == first.json()["code"]
+
+
 async def test_taken_slot_is_a_409_and_disappears_from_availability(harness: Harness) -> None:
     await harness.load(make_config())
     await book(harness)

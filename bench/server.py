@@ -1,0 +1,77 @@
+"""The real rathaus app for benchmarks, plus one baseline route that does a bare single-row INSERT.
+
+Run by bench.booking_bench under uvicorn in a subprocess:
+    uvicorn bench.server:create_bench_app --factory
+Settings come from the usual RATHAUS_* variables. Two bench-only variables:
+    BENCH_SLOT_CACHE=off  bypass the per-day availability cache (the catalog snapshot stays cached), so every
+                          availability request runs the claims query: the database's share becomes visible.
+The baseline table `bench_row` lives in its own metadata (not in rathaus' models or migrations); the benchmark
+creates it in the bench database with `create_bench_tables`.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from typing import Any
+
+from litestar import Litestar, post
+from sqlalchemy import Integer, MetaData, String
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from rathaus.app import create_app
+from rathaus.booking.service import AvailabilityCache
+from rathaus.db import UTCDateTime
+from rathaus.settings import Settings
+from rathaus.web import DbSession, Now, services_of
+
+
+class BenchBase(DeclarativeBase):
+    metadata = MetaData()
+    type_annotation_map = {datetime: UTCDateTime}
+
+
+class BenchRow(BenchBase):
+    """One row per baseline request."""
+
+    __tablename__ = "bench_row"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    note: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime]
+
+
+async def create_bench_tables(engine: AsyncEngine) -> None:
+    """Create the baseline table in a bench database."""
+    async with engine.begin() as conn:
+        await conn.run_sync(BenchBase.metadata.create_all)
+
+
+@post("/bench/insert", include_in_schema=False)
+async def bare_insert(db_session: DbSession, now: Now) -> dict[str, int]:
+    """The baseline for booking creation: one ORM INSERT through the app's session; the request commits it."""
+    row = BenchRow(note="bench", created_at=now)
+    db_session.add(row)
+    await db_session.flush()
+    return {"id": row.id}
+
+
+class UncachedSlots(AvailabilityCache):
+    """An availability cache that never answers: every request recomputes the day from the database."""
+
+    def get(self, *args: Any, **kwargs: Any) -> Any:
+        return None
+
+    def peek(self, *args: Any, **kwargs: Any) -> Any:
+        return None
+
+
+def create_bench_app() -> Litestar:
+    """The rathaus app from RATHAUS_* settings with the baseline route (and optionally no slot cache)."""
+    app = create_app(Settings.from_env())
+    app.register(bare_insert)
+    if os.environ.get("BENCH_SLOT_CACHE", "on") == "off":
+        services = services_of(app.state)
+        services.availability = UncachedSlots(services.catalog)
+    return app

@@ -55,14 +55,16 @@ async def health() -> dict[str, str]:
 def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     """The long-lived objects of one instance (also used by the CLI and the worker)."""
     engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
-    catalog = Catalog(ttl=settings.availability_cache_seconds)
+    readers = create_session_maker(engine, read_only=True)
+    catalog = Catalog(ttl=settings.availability_cache_seconds, sessions=readers)
     return Services(
         settings=settings,
         clock=clock or SystemClock(),
         engine=engine,
         session_maker=create_session_maker(engine),
+        read_session_maker=readers,
         catalog=catalog,
-        availability=AvailabilityCache(catalog),
+        availability=AvailabilityCache(catalog, readers),
     )
 
 

@@ -89,7 +89,16 @@ def serve(host: str, port: int, workers: int, demo: bool | None) -> None:
     settings = _settings()
     message = _with_services(lambda s: _prepare(s, demo=settings.load_demo if demo is None else demo))
     click.echo(f"rathaus: {message}; serving on http://{host}:{port} (API docs at /schema)")
-    uvicorn.run("rathaus.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+    # No access log: request lines carry booking codes and ?token= secrets.
+    uvicorn.run(
+        "rathaus.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        access_log=False,
+    )
 
 
 def _add_package_commands() -> None:

@@ -79,14 +79,20 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        # Take the writer lock up front: SQLite cannot upgrade a read lock safely under contention,
-        # and this makes every transaction serialisable, which the booking races rely on.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers take the lock up front: SQLite cannot upgrade a read lock safely under contention, and
+        # this makes every writing transaction serialisable, which the booking races rely on. Readers
+        # (READ_ONLY sessions) take a snapshot instead and never wait for writers in WAL mode.
+        read_only = conn.get_execution_options().get(READ_ONLY_OPTION, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
-def create_session_maker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions that keep loaded objects usable after commit."""
-    return async_sessionmaker(engine, expire_on_commit=False)
+READ_ONLY_OPTION = "rathaus_read_only"
+
+
+def create_session_maker(engine: AsyncEngine, *, read_only: bool = False) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep loaded objects usable after commit; read-only ones must not write."""
+    bind = engine.execution_options(**{READ_ONLY_OPTION: True}) if read_only else engine
+    return async_sessionmaker(bind, expire_on_commit=False)
 
 
 _HOOKS_KEY = "rathaus_after_commit"

@@ -40,6 +40,7 @@ class Services:
     clock: Clock
     engine: AsyncEngine
     session_maker: async_sessionmaker[AsyncSession]
+    read_session_maker: async_sessionmaker[AsyncSession]
     catalog: Catalog
     availability: AvailabilityCache
 
@@ -55,9 +56,13 @@ def services_of(state: State) -> Services:
     return services
 
 
-async def provide_db_session(state: State) -> AsyncGenerator[AsyncSession, None]:
-    """One session and transaction per request: committed before the response is sent, or rolled back."""
-    session = services_of(state).session_maker()
+async def provide_db_session(state: State, request: Request[Any, Any, Any]) -> AsyncGenerator[AsyncSession, None]:
+    """One session and transaction per request: committed before the response is sent, or rolled back.
+
+    GET and HEAD requests only read, so they get a read-only session that never waits for writers.
+    """
+    app = services_of(state)
+    session = (app.read_session_maker if request.method in {"GET", "HEAD"} else app.session_maker)()
     try:
         try:
             yield session

@@ -136,13 +136,19 @@ def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
 
 
 def test_settings(database_url: str, **overrides: object) -> Settings:
-    """Settings for a test app: no scheduler, a fixed secret, no caching across the test's own changes."""
+    """Settings for a test app: no scheduler, a fixed secret.
+
+    Caches only expire through changes committed by the app itself (as on a single instance); the test
+    harness shares them but runs on another event loop than the app, where background refreshes must not
+    start. Tests of several instances set `availability_cache_seconds` themselves.
+    """
     values: dict[str, object] = {
         "database_url": database_url,
         "environment": "test",
         "secret_key": TEST_SECRET,
         "scheduler": False,
         "public_base_url": "http://testserver",
+        "availability_cache_seconds": 3600.0,
     }
     values.update(overrides)
     return Settings(**values).validated()  # type: ignore[arg-type]
@@ -184,7 +190,12 @@ async def open_harness(database_url: str, clock: ManualClock, **settings: object
     """Start the app (lifespan included) on `database_url` with `clock`."""
     app = create_app(test_settings(database_url, **settings), clock=clock)
     engine = create_engine(database_url, pool_size=0 if database_url.startswith("postgresql") else 2)
-    services = replace(services_of(app.state), engine=engine, session_maker=create_session_maker(engine))
+    services = replace(
+        services_of(app.state),
+        engine=engine,
+        session_maker=create_session_maker(engine),
+        read_session_maker=create_session_maker(engine, read_only=True),
+    )
     try:
         async with AsyncTestClient(app=app) as client:
             yield Harness(app, client, clock, services)

@@ -2,38 +2,52 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time as monotonic
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from rathaus.booking.availability import Slot, free_slots, within_booking_window
-from rathaus.booking.catalog import Catalog
+from rathaus.booking.availability import DaySlots, Slot, free_slots
+from rathaus.booking.catalog import Catalog, CatalogSnapshot, office_of, resolve_services
 from rathaus.booking.models import SlotClaim
 from rathaus.booking.rules import OfficeRules, ServiceRule
 from rathaus.db import after_commit
 from rathaus.errors import RathausError
 
 _MAX_ENTRIES = 20_000
+log = logging.getLogger("rathaus.booking.availability")
 
 
 @dataclass(frozen=True, slots=True)
 class _Entry:
     generation: tuple[int, int]
     loaded_at: float
-    slots: tuple[Slot, ...]
+    slots: DaySlots
+
+
+Key = tuple[int, date, tuple[int, ...]]
 
 
 class AvailabilityCache:
-    """Computed day slots per (office, day, services); dropped after a local change commits, else after `ttl`."""
+    """Computed day slots per (office, day, services).
 
-    def __init__(self, catalog: Catalog) -> None:
+    A change committed on this instance drops the office's days (recomputed by the next reader with its
+    own session); an entry older than the catalog's `ttl` is still served while one background task per
+    key recomputes it, so changes made by other instances show within about `ttl`.
+    """
+
+    def __init__(self, catalog: Catalog, sessions: async_sessionmaker[AsyncSession] | None = None) -> None:
         self.catalog = catalog
-        self._entries: dict[tuple[int, date, tuple[int, ...]], _Entry] = {}
+        self._sessions = sessions
+        self._entries: dict[Key, _Entry] = {}
         self._office_generation: dict[int, int] = defaultdict(int)
+        self._refreshing: dict[Key, asyncio.Task[None]] = {}
 
     def invalidate_office(self, office_id: int) -> None:
         """Forget every cached day of one office."""
@@ -44,26 +58,54 @@ class AvailabilityCache:
         after_commit(session, lambda: self.invalidate_office(office_id))
 
     def generation_of(self, office_id: int) -> tuple[int, int]:
+        """Changes so far to the catalog and to this office's claims."""
         return (self.catalog.generation, self._office_generation[office_id])
 
-    def get(self, key: tuple[int, date, tuple[int, ...]]) -> tuple[Slot, ...] | None:
-        """A fresh entry, or None."""
+    def get(self, key: Key) -> _Entry | None:
+        """The entry if no change committed here since it was computed (it may be older than `ttl`)."""
         entry = self._entries.get(key)
-        if (
-            entry is None
-            or entry.generation != self.generation_of(key[0])
-            or monotonic.monotonic() - entry.loaded_at > self.catalog.ttl
-        ):
+        if entry is None or entry.generation != self.generation_of(key[0]):
             return None
-        return entry.slots
+        return entry
 
-    def put(self, key: tuple[int, date, tuple[int, ...]], generation: tuple[int, int], slots: tuple[Slot, ...]) -> None:
+    def is_old(self, entry: _Entry) -> bool:
+        """True if other instances may have changed what the entry shows."""
+        return monotonic.monotonic() - entry.loaded_at > self.catalog.ttl
+
+    def put(self, key: Key, generation: tuple[int, int], slots: DaySlots) -> None:
         """Remember slots computed under `generation` (ignored if a change committed meanwhile)."""
         if generation != self.generation_of(key[0]):
             return
         if len(self._entries) >= _MAX_ENTRIES:
             self._entries.clear()
         self._entries[key] = _Entry(generation, monotonic.monotonic(), slots)
+
+    def peek(self, key: Key, compute: Callable[[AsyncSession], Awaitable[DaySlots]]) -> DaySlots | None:
+        """Cached slots for `key` (an old entry is served and recomputed behind the scenes), or None."""
+        entry = self.get(key)
+        if entry is None:
+            return None
+        if self.is_old(entry):
+            self.refresh_in_background(key, compute)
+        return entry.slots
+
+    def refresh_in_background(self, key: Key, compute: Callable[[AsyncSession], Awaitable[DaySlots]]) -> None:
+        """Recompute `key` in a session of its own, once at a time."""
+        running = self._refreshing.get(key)
+        if self._sessions is None or (running is not None and not running.done()):
+            return
+        sessions = self._sessions
+
+        async def refresh() -> None:
+            try:
+                async with sessions() as session:
+                    await compute(session)
+            except Exception as error:  # the old entry stays; the next read tries again
+                log.warning("availability refresh failed: %s", type(error).__name__)
+            finally:
+                self._refreshing.pop(key, None)
+
+        self._refreshing[key] = asyncio.get_running_loop().create_task(refresh())
 
 
 def appointment_length(services: list[ServiceRule]) -> timedelta:
@@ -96,6 +138,15 @@ async def busy_cells(
     return busy
 
 
+def _computer(
+    cache: AvailabilityCache, key: Key, office: OfficeRules, services: list[ServiceRule], day: date, now: datetime
+) -> Callable[[AsyncSession], Awaitable[DaySlots]]:
+    async def compute(session: AsyncSession) -> DaySlots:
+        return await _compute(session, cache=cache, key=key, office=office, services=services, day=day, now=now)
+
+    return compute
+
+
 async def day_slots(
     session: AsyncSession,
     *,
@@ -104,40 +155,63 @@ async def day_slots(
     services: list[ServiceRule],
     day: date,
     now: datetime,
-) -> tuple[Slot, ...]:
+) -> DaySlots:
     """All free slots of a local day for these services, before the booking window is applied."""
-    ids = tuple(s.id for s in services)
-    key = (office.id, day, ids)
-    cached = cache.get(key)
-    if cached is not None:
-        return cached
+    key = (office.id, day, tuple(s.id for s in services))
+    compute = _computer(cache, key, office, services, day, now)
+    slots = cache.peek(key, compute)
+    return slots if slots is not None else await compute(session)
+
+
+async def _compute(
+    session: AsyncSession,
+    *,
+    cache: AvailabilityCache,
+    key: Key,
+    office: OfficeRules,
+    services: list[ServiceRule],
+    day: date,
+    now: datetime,
+) -> DaySlots:
+    ids = key[2]
     generation = cache.generation_of(office.id)
     counters = [c.id for c in office.able_counters(ids, online=True)]
     intervals = office.open_intervals(day)
-    slots: tuple[Slot, ...] = ()
+    found: list[Slot] = []
     if counters and intervals:
         length = appointment_length(services)
         claim_span = length + office.buffer
         busy = await busy_cells(
             session, counters=counters, start=intervals[0][0], end=intervals[-1][1] + claim_span, now=now
         )
-        slots = tuple(
-            free_slots(
-                open_intervals=intervals,
-                closures=office.closures_between(intervals[0][0], intervals[-1][1]),
-                step=office.slot,
-                length=length,
-                claim_span=claim_span,
-                counters=counters,
-                busy=busy,
-            )
+        found = free_slots(
+            open_intervals=intervals,
+            closures=office.closures_between(intervals[0][0], intervals[-1][1]),
+            step=office.slot,
+            length=length,
+            claim_span=claim_span,
+            counters=counters,
+            busy=busy,
         )
+    # Kept in the office's zone (the same instants), so that answering needs no conversion.
+    slots = DaySlots.of([Slot(s.start.astimezone(office.tz), s.end.astimezone(office.tz), s.counters) for s in found])
     cache.put(key, generation, slots)
     return slots
 
 
+def _chosen(
+    snapshot: CatalogSnapshot, office_slug: str, service_slugs: list[str]
+) -> tuple[OfficeRules, list[ServiceRule]]:
+    office = office_of(snapshot, office_slug)
+    services = resolve_services(snapshot, service_slugs)
+    check_online(services)
+    if not office.able_counters((s.id for s in services), online=True):
+        raise RathausError("no_counter_for_services")
+    return office, services
+
+
 async def availability(
-    session: AsyncSession,
+    sessions: async_sessionmaker[AsyncSession],
     *,
     catalog: Catalog,
     cache: AvailabilityCache,
@@ -146,14 +220,31 @@ async def availability(
     day: date,
     now: datetime,
 ) -> tuple[OfficeRules, list[ServiceRule], list[Slot]]:
-    """Bookable slots of one office and day for the chosen services, inside the booking window."""
-    office = await catalog.office(session, office_slug, now=now)
-    services = await catalog.services(session, service_slugs, now=now)
-    check_online(services)
-    if not office.able_counters((s.id for s in services), online=True):
-        raise RathausError("no_counter_for_services")
-    earliest, latest = now + office.lead, now + office.horizon
-    if not office.local_day(now) <= day <= office.local_day(latest):
-        return office, services, []  # nothing bookable that day; no work, no cache entry
-    slots = await day_slots(session, cache=cache, office=office, services=services, day=day, now=now)
-    return office, services, within_booking_window(slots, earliest=earliest, latest=latest)
+    """Bookable slots of one office and day for the chosen services, inside the booking window.
+
+    The hot path: when rules and slots are cached it answers without opening a database session.
+    """
+    snapshot = catalog.peek(now=now)
+    if snapshot is not None:
+        office, services = _chosen(snapshot, office_slug, service_slugs)
+        key = (office.id, day, tuple(s.id for s in services))
+        slots = cache.peek(key, _computer(cache, key, office, services, day, now))
+        if slots is not None:
+            return office, services, _bookable(office, slots, day=day, now=now)
+    async with sessions() as session:
+        snapshot = await catalog.get(session, now=now)
+        office, services = _chosen(snapshot, office_slug, service_slugs)
+        if not _in_window(office, day, now):
+            return office, services, []  # nothing bookable that day; no work, no cache entry
+        slots = await day_slots(session, cache=cache, office=office, services=services, day=day, now=now)
+        return office, services, _bookable(office, slots, day=day, now=now)
+
+
+def _in_window(office: OfficeRules, day: date, now: datetime) -> bool:
+    return office.local_day(now) <= day <= office.local_day(now + office.horizon)
+
+
+def _bookable(office: OfficeRules, slots: DaySlots, *, day: date, now: datetime) -> list[Slot]:
+    if not _in_window(office, day, now):
+        return []
+    return slots.between(now + office.lead, now + office.horizon)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -52,6 +53,25 @@ def free_slots(
     return slots
 
 
+@dataclass(frozen=True, slots=True)
+class DaySlots:
+    """A day's free slots in order, with their start instants as epoch seconds for cheap windowing."""
+
+    slots: tuple[Slot, ...]
+    starts: tuple[float, ...]
+
+    @classmethod
+    def of(cls, slots: Sequence[Slot]) -> DaySlots:
+        """Wrap slots given in order of their start."""
+        return cls(tuple(slots), tuple(slot.start.timestamp() for slot in slots))
+
+    def between(self, earliest: datetime, latest: datetime) -> list[Slot]:
+        """The slots whose start lies in [earliest, latest]."""
+        low = bisect_left(self.starts, earliest.timestamp())
+        high = bisect_right(self.starts, latest.timestamp())
+        return list(self.slots[low:high])
+
+
 def within_booking_window(slots: Sequence[Slot], *, earliest: datetime, latest: datetime) -> list[Slot]:
-    """The slots whose start lies in [earliest, latest]."""
-    return [slot for slot in slots if earliest <= slot.start <= latest]
+    """The slots (in order of their start) whose start lies in [earliest, latest]."""
+    return DaySlots.of(slots).between(earliest, latest)

@@ -7,6 +7,8 @@ stays the judge whenever something is written.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time as monotonic
 from collections import defaultdict
 from dataclasses import dataclass
@@ -14,13 +16,15 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
 from rathaus.booking.models import Bundle, Closure, Counter, Office, Service
 from rathaus.booking.rules import ClosureRule, CounterRule, OfficeRules, ServiceRule, Window
 from rathaus.db import after_commit
 from rathaus.errors import RathausError
+
+log = logging.getLogger("rathaus.booking.catalog")
 
 # Closures this far in the past still matter (a day that has begun, feeds showing the recent past).
 _CLOSURE_LOOKBACK = timedelta(days=31)
@@ -50,12 +54,19 @@ class CatalogSnapshot:
 
 
 class Catalog:
-    """The cached snapshot of all offices and services, and a generation counter per change."""
+    """The cached snapshot of all offices and services, and a generation counter per change.
 
-    def __init__(self, *, ttl: float) -> None:
+    A snapshot older than `ttl` is still served while one background task reloads it (other instances'
+    changes show within about `ttl`); a change committed on this instance drops it, and the next reader
+    loads afresh with its own session, so nobody waits on another request while holding a connection.
+    """
+
+    def __init__(self, *, ttl: float, sessions: async_sessionmaker[AsyncSession] | None = None) -> None:
         self.ttl = ttl
         self.generation = 0
         self._snapshot: CatalogSnapshot | None = None
+        self._sessions = sessions
+        self._refresh: asyncio.Task[None] | None = None
 
     def invalidate(self) -> None:
         """Forget everything cached; the next read loads afresh."""
@@ -66,35 +77,58 @@ class Catalog:
         """Invalidate once `session` commits, so no reader caches the state before the change."""
         after_commit(session, self.invalidate)
 
-    def cached(self) -> CatalogSnapshot | None:
-        """The snapshot if it is still fresh, without touching the database."""
+    def peek(self, *, now: datetime) -> CatalogSnapshot | None:
+        """The snapshot without touching the database (an old one starts a refresh), or None if there is none."""
         snapshot = self._snapshot
-        if snapshot is None or monotonic.monotonic() - snapshot.loaded_at > self.ttl:
-            return None
+        if snapshot is not None and monotonic.monotonic() - snapshot.loaded_at > self.ttl:
+            self._refresh_in_background(now)
         return snapshot
 
     async def get(self, session: AsyncSession, *, now: datetime) -> CatalogSnapshot:
-        """The fresh snapshot, loading it if needed."""
-        snapshot = self.cached()
-        if snapshot is None:
+        """The current snapshot: loaded with `session` if there is none, refreshed behind the scenes if old."""
+        snapshot = self.peek(now=now)
+        if snapshot is not None:
+            return snapshot
+        generation = self.generation
+        snapshot = await load_snapshot(session, now=now)
+        if generation == self.generation:
+            self._snapshot = snapshot
+        return snapshot
+
+    def _refresh_in_background(self, now: datetime) -> None:
+        if self._sessions is None or (self._refresh is not None and not self._refresh.done()):
+            return
+        sessions = self._sessions
+
+        async def refresh() -> None:
             generation = self.generation
-            snapshot = await load_snapshot(session, now=now)
+            try:
+                async with sessions() as session:
+                    snapshot = await load_snapshot(session, now=now)
+            except Exception as error:  # the old snapshot stays; the next read tries again
+                log.warning("catalog refresh failed: %s", type(error).__name__)
+                return
             if generation == self.generation:
                 self._snapshot = snapshot
-        return snapshot
+
+        self._refresh = asyncio.get_running_loop().create_task(refresh())
 
     async def office(self, session: AsyncSession, slug: str, *, now: datetime) -> OfficeRules:
         """One office's rules, or the unknown_office error."""
-        snapshot = await self.get(session, now=now)
-        try:
-            return snapshot.offices[slug]
-        except KeyError:
-            raise RathausError("unknown_office", office=slug) from None
+        return office_of(await self.get(session, now=now), slug)
 
     async def services(self, session: AsyncSession, slugs: list[str], *, now: datetime) -> list[ServiceRule]:
         """Services by slug, in the order given, refusing unknown and repeated ones."""
         snapshot = await self.get(session, now=now)
         return resolve_services(snapshot, slugs)
+
+
+def office_of(snapshot: CatalogSnapshot, slug: str) -> OfficeRules:
+    """One office's rules, or the unknown_office error."""
+    try:
+        return snapshot.offices[slug]
+    except KeyError:
+        raise RathausError("unknown_office", office=slug[:64]) from None
 
 
 def resolve_services(snapshot: CatalogSnapshot, slugs: list[str]) -> list[ServiceRule]:

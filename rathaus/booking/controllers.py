@@ -72,7 +72,6 @@ class CatalogController(Controller):
     async def availability(
         self,
         office: FromPath[str],
-        db_session: DbSession,
         now: Now,
         state: State,
         services: Annotated[str, QueryParameter(name="services", min_length=1, max_length=700)],
@@ -82,7 +81,7 @@ class CatalogController(Controller):
         app = services_of(state)
         slugs = [s.strip() for s in services.split(",") if s.strip()]
         rules, chosen, found = await service.availability(
-            db_session,
+            app.read_session_maker,
             catalog=app.catalog,
             cache=app.availability,
             office_slug=office,
@@ -95,7 +94,7 @@ class CatalogController(Controller):
             date=day,
             services=[s.slug for s in chosen],
             duration_minutes=sum(int(s.duration.total_seconds() // 60) for s in chosen),
-            slots=presenters.slots(rules, found),
+            slots=presenters.slots(found),
         )
 
 

@@ -130,9 +130,9 @@ def _day(rules: OfficeRules, day: date, cutoff: timedelta, language: str) -> sch
     return schemas.Day(date=day, weekday=WEEKDAYS[day.weekday()], windows=windows, closures=closed)
 
 
-def slots(rules: OfficeRules, found: list[Slot]) -> list[schemas.Slot]:
-    """Slots with the office's offset."""
-    return [schemas.Slot(s.start.astimezone(rules.tz), s.end.astimezone(rules.tz)) for s in found]
+def slots(found: list[Slot]) -> list[schemas.Slot]:
+    """Slots as the availability service keeps them: already in the office's zone."""
+    return [schemas.Slot(s.start, s.end) for s in found]
 
 
 def booking(result: BookingView, *, with_history: bool = False) -> schemas.Booking:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Session
@@ -93,6 +94,16 @@ def create_session_maker(engine: AsyncEngine, *, read_only: bool = False) -> asy
     """Sessions that keep loaded objects usable after commit; read-only ones must not write."""
     bind = engine.execution_options(**{READ_ONLY_OPTION: True}) if read_only else engine
     return async_sessionmaker(bind, expire_on_commit=False)
+
+
+Insert = sqlite.Insert | postgresql.Insert
+
+
+def dialect_insert(session: AsyncSession, entity: Any) -> Insert:
+    """An INSERT with the dialect's ON CONFLICT clauses (SQLite and PostgreSQL speak the same upsert)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(entity)
+    return sqlite.insert(entity)
 
 
 _HOOKS_KEY = "rathaus_after_commit"

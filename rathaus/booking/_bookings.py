@@ -7,10 +7,10 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import lazyload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from rathaus.booking import tokens
 from rathaus.booking._availability import AvailabilityCache, appointment_length, busy_cells, check_online
@@ -19,7 +19,7 @@ from rathaus.booking.catalog import Catalog, resolve_services
 from rathaus.booking.contact import normalise_email, normalise_mobile
 from rathaus.booking.models import Booking, BookingEvent, BookingService, IdempotentRequest, SlotClaim
 from rathaus.booking.rules import OfficeRules, ServiceRule
-from rathaus.db import keep_on_error
+from rathaus.db import dialect_insert, keep_on_error
 from rathaus.errors import RathausError
 from rathaus.notify import service as notify
 
@@ -289,16 +289,16 @@ def validate_start(office: OfficeRules, services: list[ServiceRule], start: date
 async def _claim(
     session: AsyncSession, *, booking: Booking, office: OfficeRules, services: list[ServiceRule], now: datetime
 ) -> int:
-    """Claim the booking's cells on the first able counter that is free; the unique key decides races."""
+    """Claim the booking's cells on the first able counter that is free; the primary key decides races.
+
+    One statement per counter tried: it inserts the cells, takes over cells of holds that have expired, and
+    returns what it got. A concurrent claimer of the same cell waits for the other's commit (PostgreSQL) or
+    for the writer lock (SQLite) and then finds the cell taken.
+    """
     needed = cells(booking.start_at, appointment_length(services) + office.buffer, office.slot)
     able = [c.id for c in office.able_counters((s.id for s in services), online=True)]
     if not able:
         raise RathausError("no_counter_for_services")
-    await session.execute(
-        delete(SlotClaim).where(
-            SlotClaim.counter_id.in_(able), SlotClaim.cell_start.in_(needed), SlotClaim.expires_at <= now
-        )
-    )
     busy = await busy_cells(session, counters=able, start=needed[0], end=needed[-1] + office.slot, now=now)
     wanted = set(needed)
     # Counters and cells in a fixed order, so that concurrent claimers never wait on each other in a cycle.
@@ -312,12 +312,19 @@ async def _claim(
             }
             for cell in needed
         ]
-        try:
-            async with session.begin_nested():
-                await session.execute(insert(SlotClaim), rows)
-        except IntegrityError:
-            continue
-        return counter_id
+        statement = dialect_insert(session, SlotClaim).values(rows)
+        statement = statement.on_conflict_do_update(
+            index_elements=[SlotClaim.counter_id, SlotClaim.cell_start],
+            set_={"booking_id": statement.excluded.booking_id, "expires_at": statement.excluded.expires_at},
+            where=SlotClaim.expires_at <= now,  # only an expired hold gives way
+        )
+        got = (await session.execute(statement.returning(SlotClaim.cell_start))).scalars().all()
+        if len(got) == len(needed):
+            return counter_id
+        if got:  # some cells were taken meanwhile: give back the others before trying the next counter
+            await session.execute(
+                delete(SlotClaim).where(SlotClaim.booking_id == booking.id, SlotClaim.counter_id == counter_id)
+            )
     raise RathausError("slot_taken")
 
 
@@ -337,32 +344,39 @@ async def _insert_booking(
     now: datetime,
 ) -> Booking:
     pending = verification_code is not None
+    values = {
+        "office_id": office.id,
+        "counter_id": office.able_counters((s.id for s in services), online=True)[0].id,
+        "start_at": start,
+        "end_at": start + appointment_length(services),
+        "status": "pending" if pending else "confirmed",
+        "language": request.language,
+        "name": request.name,
+        "email": request.email,
+        "phone": request.phone,
+        "token_hash": tokens.hash_secret(token),
+        "verification_code_hash": tokens.hash_secret(verification_code) if verification_code else None,
+        "verification_attempts": 0,
+        "hold_expires_at": now + office.hold if pending else None,
+        "ical_sequence": 0,
+        "created_at": now,
+        "updated_at": now,
+    }
     for _ in range(5):
-        booking = Booking(
-            code=tokens.new_code(),
-            office_id=office.id,
-            counter_id=office.able_counters((s.id for s in services), online=True)[0].id,
-            start_at=start,
-            end_at=start + appointment_length(services),
-            status="pending" if pending else "confirmed",
-            language=request.language,
-            name=request.name,
-            email=request.email,
-            phone=request.phone,
-            token_hash=tokens.hash_secret(token),
-            verification_code_hash=tokens.hash_secret(verification_code) if verification_code else None,
-            verification_attempts=0,
-            hold_expires_at=now + office.hold if pending else None,
-            ical_sequence=0,
-            created_at=now,
-            updated_at=now,
-            items=[BookingService(service_id=s.id, position=i) for i, s in enumerate(services)],
+        statement = (
+            dialect_insert(session, Booking)
+            .values(code=tokens.new_code(), **values)
+            .on_conflict_do_nothing(index_elements=[Booking.code])
+            .returning(Booking)
+            # The services are set below from what was just inserted; loading them would be a wasted query.
+            .options(lazyload(Booking.items))
         )
-        try:
-            async with session.begin_nested():
-                session.add(booking)
-        except IntegrityError:
+        booking = (await session.scalars(statement)).one_or_none()
+        if booking is None:
             continue  # the random code is taken; draw another
+        items = [BookingService(booking_id=booking.id, service_id=s.id, position=i) for i, s in enumerate(services)]
+        session.add_all(items)
+        set_committed_value(booking, "items", items)
         return booking
     raise RuntimeError("could not draw an unused booking code")
 
@@ -370,14 +384,17 @@ async def _insert_booking(
 async def _reserve_key(
     session: AsyncSession, *, key: str, request_hash: str, now: datetime
 ) -> IdempotentRequest | None:
-    """Insert the key before anything else; None if a concurrent request with the same key won."""
-    row = IdempotentRequest(key=key, request_hash=request_hash, created_at=now, expires_at=now + IDEMPOTENCY_RETENTION)
-    try:
-        async with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
-        return None
-    return row
+    """Insert the key before anything else; None if a request with the same key came first.
+
+    A concurrent request with the same key waits here until the first one commits, then replays it.
+    """
+    statement = (
+        dialect_insert(session, IdempotentRequest)
+        .values(key=key, request_hash=request_hash, created_at=now, expires_at=now + IDEMPOTENCY_RETENTION)
+        .on_conflict_do_nothing(index_elements=[IdempotentRequest.key])
+        .returning(IdempotentRequest)
+    )
+    return (await session.scalars(statement)).one_or_none()
 
 
 async def _replay(

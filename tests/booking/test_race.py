@@ -1,12 +1,15 @@
 """Races decided by the database: concurrent requests over real sockets against the running app."""
 
 import asyncio
+import itertools
 from collections import Counter
 from collections.abc import Callable
 
 import httpx
 import pytest
+from sqlalchemy import select
 
+from rathaus.booking.models import Booking, SlotClaim
 from rathaus.clock import ManualClock
 from tests.conftest import Harness, LiveServer
 from tests.factories import booking_body, make_config
@@ -64,3 +67,31 @@ async def test_concurrent_replays_of_one_idempotency_key_book_once(
     assert {a.status_code for a in answers} == {201}
     assert len({a.json()["code"] for a in answers}) == 1
     assert len({a.json()["manage_token"] for a in answers}) == 1
+
+
+async def test_overlapping_storm_never_double_books_a_counter(
+    harness: Harness, db_url: str, clock: ManualClock, live_server_factory: Callable[..., LiveServer]
+) -> None:
+    """Thirty-minute bookings at overlapping quarter hours on two counters: partial claims must be undone."""
+    await harness.load(make_config(counters=[{"name": f"Counter {i}", "services": ["a", "b"]} for i in range(2)]))
+    server = live_server_factory(db_url, clock, db_pool_size=10)
+    starts = ["09:00", "09:15", "09:30", "09:45", "10:00"]
+    bodies = [
+        booking_body(f"2027-01-11T{starts[i % len(starts)]}:00+01:00", services=["b"], email=f"p{i}@example.org")
+        for i in range(60)
+    ]
+
+    statuses = await _storm(server, bodies)
+
+    assert set(statuses) <= {201, 409} and statuses[201] >= 4
+    async with harness.session() as s:
+        bookings = (await s.scalars(select(Booking).where(Booking.status == "confirmed"))).all()
+        claims = (await s.execute(select(SlotClaim.counter_id, SlotClaim.cell_start, SlotClaim.booking_id))).all()
+    assert len(bookings) == statuses[201]
+    assert len(claims) == 2 * len(bookings)  # no cell left behind by an undone partial claim
+    by_counter: dict[int, list[tuple[object, object]]] = {}
+    for b in bookings:
+        by_counter.setdefault(b.counter_id, []).append((b.start_at, b.end_at))
+    for spans in by_counter.values():
+        spans.sort()
+        assert all(end <= next_start for (_, end), (next_start, _) in itertools.pairwise(spans))

@@ -125,7 +125,7 @@ async def _prepare_base(url: str, offices: int, now: datetime) -> CatalogSnapsho
         snapshot: CatalogSnapshot = await run_unit(services, lambda s: load_snapshot(s, now=now))
         return snapshot
     finally:
-        await services.engine.dispose()
+        await services.dispose()
 
 
 def create_databases(kind: str, tmp: Path, plan: Plan, now: datetime) -> tuple[Databases, CatalogSnapshot, float]:
@@ -164,17 +164,24 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(name: str, database_url: str, tmp: Path, *, slot_cache: bool) -> Server:
+# Settings a caller may vary from outside (e.g. RATHAUS_DB_POOL_SIZE=10 python -m bench.booking_bench ...).
+PASSED_SETTINGS = ("RATHAUS_AVAILABILITY_CACHE_SECONDS", "RATHAUS_DB_POOL_SIZE")
+
+
+def start_server(
+    name: str, database_url: str, tmp: Path, *, slot_cache: bool, extra: dict[str, str] | None = None
+) -> Server:
     """The bench app under uvicorn (1 process) in a subprocess on a free loopback port."""
     port = _free_port()
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("RATHAUS_", "BENCH_"))},
+        **{k: v for k, v in os.environ.items() if not k.startswith(("RATHAUS_", "BENCH_")) or k in PASSED_SETTINGS},
         "RATHAUS_DATABASE_URL": database_url,
         "RATHAUS_SECRET_KEY": SECRET,
         "RATHAUS_ENVIRONMENT": "production",
         "RATHAUS_SCHEDULER": "0",
         "RATHAUS_LOG_LEVEL": "WARNING",
         "BENCH_SLOT_CACHE": "on" if slot_cache else "off",
+        **(extra or {}),
     }
     log = tmp / f"{name}.log"
     command = [sys.executable, "-m", "uvicorn", "bench.server:create_bench_app", "--factory"]

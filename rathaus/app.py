@@ -55,13 +55,18 @@ async def health() -> dict[str, str]:
 def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     """The long-lived objects of one instance (also used by the CLI and the worker)."""
     engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
+    # SQLite allows one writer at a time, and a writer that finds the lock taken polls for it in sleeps of
+    # up to 100 ms. One writing connection per process makes writers queue in the pool instead, woken as
+    # soon as the previous transaction ends; readers keep their own pool and never wait for writers.
+    writer = create_engine(settings.database_url, pool_size=1) if settings.is_sqlite else engine
     readers = create_session_maker(engine, read_only=True)
     catalog = Catalog(ttl=settings.availability_cache_seconds, sessions=readers)
     return Services(
         settings=settings,
         clock=clock or SystemClock(),
-        engine=engine,
-        session_maker=create_session_maker(engine),
+        engine=writer,
+        read_engine=engine,
+        session_maker=create_session_maker(writer),
         read_session_maker=readers,
         catalog=catalog,
         availability=AvailabilityCache(catalog, readers),
@@ -69,7 +74,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
 
 
 async def _dispose(app: Litestar) -> None:
-    await services_of(app.state).engine.dispose()
+    await services_of(app.state).dispose()
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Litestar:

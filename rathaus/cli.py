@@ -42,7 +42,7 @@ def _with_services(work: Callable[[Services], Awaitable[T]]) -> T:
         try:
             return await work(services)
         finally:
-            await services.engine.dispose()
+            await services.dispose()
 
     return asyncio.run(run())
 

@@ -38,11 +38,18 @@ class Services:
 
     settings: Settings
     clock: Clock
-    engine: AsyncEngine
+    engine: AsyncEngine  # for writing (and migrations)
+    read_engine: AsyncEngine
     session_maker: async_sessionmaker[AsyncSession]
     read_session_maker: async_sessionmaker[AsyncSession]
     catalog: Catalog
     availability: AvailabilityCache
+
+    async def dispose(self) -> None:
+        """Close every database connection."""
+        await self.engine.dispose()
+        if self.read_engine is not self.engine:
+            await self.read_engine.dispose()
 
     @property
     def booking(self) -> BookingContext:

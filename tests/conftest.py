@@ -193,6 +193,7 @@ async def open_harness(database_url: str, clock: ManualClock, **settings: object
     services = replace(
         services_of(app.state),
         engine=engine,
+        read_engine=engine,
         session_maker=create_session_maker(engine),
         read_session_maker=create_session_maker(engine, read_only=True),
     )

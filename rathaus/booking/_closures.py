@@ -68,17 +68,19 @@ async def add_closure(
             now=now,
             payload={"closure_reason_de": reason_de, "closure_reason_en": reason_en},
         )
-    ctx.catalog.invalidate_after_commit(session)
+    await ctx.catalog.changed(session, now=now)
     return closure, list(affected)
 
 
-async def remove_closure(session: AsyncSession, *, ctx: BookingContext, office_id: int, closure_id: int) -> None:
+async def remove_closure(
+    session: AsyncSession, *, ctx: BookingContext, office_id: int, closure_id: int, now: datetime
+) -> None:
     """Reopen: delete a closure (bookings it cancelled stay cancelled; their citizens were told)."""
     closure = await session.get(Closure, closure_id)
     if closure is None or closure.office_id != office_id:
         raise RathausError("unknown_closure")
     await session.delete(closure)
-    ctx.catalog.invalidate_after_commit(session)
+    await ctx.catalog.changed(session, now=now)
 
 
 async def list_closures(session: AsyncSession, *, office_id: int, since: datetime) -> list[Closure]:

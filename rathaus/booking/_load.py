@@ -52,7 +52,7 @@ async def load_config(session: AsyncSession, *, ctx: BookingContext, config: Con
     for office_config in config.offices:
         await _load_office(session, ctx, office_config, services, now, report)
     await session.flush()
-    ctx.catalog.invalidate_after_commit(session)
+    await ctx.catalog.changed(session, now=now)
     return report
 
 

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import time as monotonic
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -19,9 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
-from rathaus.booking.models import Bundle, Closure, Counter, Office, Service
+from rathaus.booking.models import Bundle, CatalogVersion, Closure, Counter, Office, Service
 from rathaus.booking.rules import ClosureRule, CounterRule, OfficeRules, ServiceRule, Window
-from rathaus.db import after_commit
+from rathaus.db import after_commit, dialect_insert
 from rathaus.errors import RathausError
 
 log = logging.getLogger("rathaus.booking.catalog")
@@ -46,6 +46,8 @@ class CatalogSnapshot:
     services: dict[str, ServiceRule]
     services_by_id: dict[int, ServiceRule]
     bundles: dict[str, BundleRule]
+    version: int
+    changed_at: datetime | None  # when the catalog last changed (None before the first change)
     loaded_at: float
 
     def office_by_id(self, office_id: int) -> OfficeRules:
@@ -73,8 +75,18 @@ class Catalog:
         self.generation += 1
         self._snapshot = None
 
-    def invalidate_after_commit(self, session: AsyncSession) -> None:
-        """Invalidate once `session` commits, so no reader caches the state before the change."""
+    async def changed(self, session: AsyncSession, *, now: datetime) -> None:
+        """Record a change of offices, services, hours or closures in `session`'s transaction.
+
+        Other instances see the new version within `ttl`; this one drops its snapshot after the commit.
+        """
+        statement = dialect_insert(session, CatalogVersion).values(id=1, version=1, changed_at=now)
+        await session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[CatalogVersion.id],
+                set_={"version": CatalogVersion.version + 1, "changed_at": statement.excluded.changed_at},
+            )
+        )
         after_commit(session, self.invalidate)
 
     def peek(self, *, now: datetime) -> CatalogSnapshot | None:
@@ -99,12 +111,18 @@ class Catalog:
         if self._sessions is None or (self._refresh is not None and not self._refresh.done()):
             return
         sessions = self._sessions
+        old = self._snapshot
 
         async def refresh() -> None:
             generation = self.generation
             try:
                 async with sessions() as session:
-                    snapshot = await load_snapshot(session, now=now)
+                    version, _ = await _version(session)
+                    if old is not None and version == old.version:
+                        # Nothing changed anywhere: one tiny query instead of reloading every office.
+                        snapshot = replace(old, loaded_at=monotonic.monotonic())
+                    else:
+                        snapshot = await load_snapshot(session, now=now)
             except Exception as error:  # the old snapshot stays; the next read tries again
                 log.warning("catalog refresh failed: %s", type(error).__name__)
                 return
@@ -148,8 +166,14 @@ def resolve_services(snapshot: CatalogSnapshot, slugs: list[str]) -> list[Servic
     return rules
 
 
+async def _version(session: AsyncSession) -> tuple[int, datetime | None]:
+    row = (await session.execute(select(CatalogVersion.version, CatalogVersion.changed_at))).first()
+    return (0, None) if row is None else (row[0], row[1])
+
+
 async def load_snapshot(session: AsyncSession, *, now: datetime) -> CatalogSnapshot:
     """Read every office, counter, window, closure and service in a handful of queries."""
+    version, changed_at = await _version(session)
     services = {s.id: service_rule(s) for s in (await session.scalars(select(Service).order_by(Service.id))).all()}
     offices = (
         await session.scalars(
@@ -182,6 +206,8 @@ async def load_snapshot(session: AsyncSession, *, now: datetime) -> CatalogSnaps
         services={s.slug: s for s in services.values()},
         services_by_id=services,
         bundles=bundles,
+        version=version,
+        changed_at=changed_at,
         loaded_at=monotonic.monotonic(),
     )
 

@@ -258,4 +258,4 @@ class ClosureController(Controller):
         """Reopen: remove a closure (cancelled bookings stay cancelled)."""
         rules = await booking_ctx.catalog.office(db_session, office, now=now)
         staff.require(rules.id, role="admin")
-        await service.remove_closure(db_session, ctx=booking_ctx, office_id=rules.id, closure_id=closure_id)
+        await service.remove_closure(db_session, ctx=booking_ctx, office_id=rules.id, closure_id=closure_id, now=now)

@@ -267,3 +267,14 @@ class IdempotentRequest(Base):
     sealed_token: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class CatalogVersion(Base):
+    """One row counting changes to offices, services, hours and closures, so instances reload only when needed."""
+
+    __tablename__ = "catalog_version"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    changed_at: Mapped[datetime]

@@ -10,6 +10,7 @@ import pytest
 from rathaus.clock import ManualClock
 from tests.conftest import Harness, LiveServer
 from tests.factories import booking_body, make_config
+from tests.staff_helpers import staff_token
 
 pytestmark = pytest.mark.anyio
 NINE = "2027-01-11T09:00:00+01:00"
@@ -42,3 +43,28 @@ async def test_a_booking_on_one_instance_shows_on_another_within_the_ttl(
         while NINE in await starts(client, two.url):
             assert time.monotonic() - began < 3, "instance two still shows the booked slot"
             await asyncio.sleep(0.05)
+
+
+async def test_a_closure_on_one_instance_reaches_the_others_through_the_catalog_version(
+    harness: Harness, db_url: str, clock: ManualClock, live_server_factory: Callable[..., LiveServer]
+) -> None:
+    await harness.load(make_config())
+    token = await staff_token(harness, "admin")
+    one = live_server_factory(db_url, clock, availability_cache_seconds=0.2)
+    two = live_server_factory(db_url, clock, availability_cache_seconds=0.2)
+    async with httpx.AsyncClient(timeout=10) as client:
+        assert (await client.get(two.url + "/api/v1/offices/amt")).json()["upcoming_closures"] == []
+
+        closure = {"start": "2027-01-12T08:00:00+01:00", "end": "2027-01-12T12:00:00+01:00", "reason": "Umzug"}
+        made = await client.post(
+            one.url + "/api/v1/offices/amt/closures", json=closure, headers={"Authorization": f"Bearer {token}"}
+        )
+        assert made.status_code == 201, made.text
+
+        began = time.monotonic()
+        while not (await client.get(two.url + "/api/v1/offices/amt")).json()["upcoming_closures"]:
+            assert time.monotonic() - began < 3, "instance two never saw the closure"
+            await asyncio.sleep(0.05)
+        assert "2027-01-12T08:00:00+01:00" not in [
+            s["start"] for s in (await client.get(two.url + URL.replace("2027-01-11", "2027-01-12"))).json()["slots"]
+        ]

@@ -2,7 +2,7 @@
 
 Revision ID: 20261124_01
 Revises:
-Create Date: 2026-11-24 04:24:15.492727
+Create Date: 2026-11-24 05:06:28.493636
 """
 
 from collections.abc import Sequence
@@ -30,6 +30,14 @@ def upgrade() -> None:
         sa.Column("description_en", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_bundle")),
         sa.UniqueConstraint("slug", name=op.f("uq_bundle_slug")),
+    )
+    op.create_table(
+        "catalog_version",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("changed_at", rathaus.db.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("id = 1", name=op.f("ck_catalog_version_single_row")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_catalog_version")),
     )
     op.create_table(
         "office",
@@ -412,5 +420,6 @@ def downgrade() -> None:
     op.drop_table("staff_user")
     op.drop_table("service")
     op.drop_table("office")
+    op.drop_table("catalog_version")
     op.drop_table("bundle")
     # ### end Alembic commands ###

@@ -210,6 +210,23 @@ def _chosen(
     return office, services
 
 
+@dataclass(frozen=True, slots=True)
+class DayAvailability:
+    """The bookable slots of one office, day and choice of services: `slots.slots[low:high]`."""
+
+    office: OfficeRules
+    services: list[ServiceRule]
+    day: date
+    slots: DaySlots
+    low: int
+    high: int
+
+    @property
+    def bookable(self) -> tuple[Slot, ...]:
+        """The slots inside the booking window."""
+        return self.slots.slots[self.low : self.high]
+
+
 async def availability(
     sessions: async_sessionmaker[AsyncSession],
     *,
@@ -219,7 +236,7 @@ async def availability(
     service_slugs: list[str],
     day: date,
     now: datetime,
-) -> tuple[OfficeRules, list[ServiceRule], list[Slot]]:
+) -> DayAvailability:
     """Bookable slots of one office and day for the chosen services, inside the booking window.
 
     The hot path: when rules and slots are cached it answers without opening a database session.
@@ -230,21 +247,24 @@ async def availability(
         key = (office.id, day, tuple(s.id for s in services))
         slots = cache.peek(key, _computer(cache, key, office, services, day, now))
         if slots is not None:
-            return office, services, _bookable(office, slots, day=day, now=now)
+            return _bookable(office, services, day, slots, now)
     async with sessions() as session:
         snapshot = await catalog.get(session, now=now)
         office, services = _chosen(snapshot, office_slug, service_slugs)
         if not _in_window(office, day, now):
-            return office, services, []  # nothing bookable that day; no work, no cache entry
+            return _bookable(office, services, day, DaySlots.of([]), now)  # nothing bookable that day; no work
         slots = await day_slots(session, cache=cache, office=office, services=services, day=day, now=now)
-        return office, services, _bookable(office, slots, day=day, now=now)
+        return _bookable(office, services, day, slots, now)
 
 
 def _in_window(office: OfficeRules, day: date, now: datetime) -> bool:
     return office.local_day(now) <= day <= office.local_day(now + office.horizon)
 
 
-def _bookable(office: OfficeRules, slots: DaySlots, *, day: date, now: datetime) -> list[Slot]:
+def _bookable(
+    office: OfficeRules, services: list[ServiceRule], day: date, slots: DaySlots, now: datetime
+) -> DayAvailability:
     if not _in_window(office, day, now):
-        return []
-    return slots.between(now + office.lead, now + office.horizon)
+        slots = DaySlots.of([])  # its own object: encoded answers are kept per DaySlots
+    low, high = slots.window(now + office.lead, now + office.horizon)
+    return DayAvailability(office, services, day, slots, low, high)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from rathaus.booking.rules import ClosureRule, Interval
@@ -59,16 +59,22 @@ class DaySlots:
 
     slots: tuple[Slot, ...]
     starts: tuple[float, ...]
+    # Answers already encoded for a window (first, last index): a cached day is read far more often than
+    # it changes, and encoding is most of what a read costs.
+    encoded: dict[tuple[int, int], bytes] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, slots: Sequence[Slot]) -> DaySlots:
         """Wrap slots given in order of their start."""
         return cls(tuple(slots), tuple(slot.start.timestamp() for slot in slots))
 
+    def window(self, earliest: datetime, latest: datetime) -> tuple[int, int]:
+        """The index range of the slots whose start lies in [earliest, latest]."""
+        return bisect_left(self.starts, earliest.timestamp()), bisect_right(self.starts, latest.timestamp())
+
     def between(self, earliest: datetime, latest: datetime) -> list[Slot]:
         """The slots whose start lies in [earliest, latest]."""
-        low = bisect_left(self.starts, earliest.timestamp())
-        high = bisect_right(self.starts, latest.timestamp())
+        low, high = self.window(earliest, latest)
         return list(self.slots[low:high])
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from litestar import Controller, Request, delete, get, post
+from litestar import Controller, MediaType, Request, Response, delete, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, HeaderParameter, JSONBody, PathParameter, QueryParameter
 
 from rathaus.booking import presenters, schemas, service
@@ -68,7 +69,10 @@ class CatalogController(Controller):
         snapshot = await catalog.get(db_session, now=now)
         return presenters.office(rules, snapshot, language=language_of(request), now=now)
 
-    @get("/offices/{office:str}/availability")
+    @get(
+        "/offices/{office:str}/availability",
+        responses={200: ResponseSpec(data_container=schemas.Availability, description="Free slots of the day")},
+    )
     async def availability(
         self,
         office: FromPath[str],
@@ -76,26 +80,19 @@ class CatalogController(Controller):
         state: State,
         services: Annotated[str, QueryParameter(name="services", min_length=1, max_length=700)],
         day: Annotated[date, QueryParameter(name="date")],
-    ) -> schemas.Availability:
+    ) -> Response[bytes]:
         """Free slots of one day for the chosen services (comma-separated slugs)."""
         app = services_of(state)
-        slugs = [s.strip() for s in services.split(",") if s.strip()]
-        rules, chosen, found = await service.availability(
+        result = await service.availability(
             app.read_session_maker,
             catalog=app.catalog,
             cache=app.availability,
             office_slug=office,
-            service_slugs=slugs,
+            service_slugs=[s.strip() for s in services.split(",") if s.strip()],
             day=day,
             now=now,
         )
-        return schemas.Availability(
-            office=rules.slug,
-            date=day,
-            services=[s.slug for s in chosen],
-            duration_minutes=sum(int(s.duration.total_seconds() // 60) for s in chosen),
-            slots=presenters.slots(found),
-        )
+        return Response(presenters.availability_json(result), media_type=MediaType.JSON)
 
 
 class BookingController(Controller):

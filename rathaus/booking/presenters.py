@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+import msgspec
+
 from rathaus.booking import schemas
-from rathaus.booking.availability import Slot
 from rathaus.booking.catalog import BundleRule, CatalogSnapshot
 from rathaus.booking.config import WEEKDAYS
 from rathaus.booking.models import Booking
 from rathaus.booking.rules import ClosureRule, OfficeRules, ServiceRule, day_bounds, wall_to_utc
-from rathaus.booking.service import BookingView
+from rathaus.booking.service import BookingView, DayAvailability
 
 UPCOMING_DAYS = 7
 
@@ -130,9 +131,21 @@ def _day(rules: OfficeRules, day: date, cutoff: timedelta, language: str) -> sch
     return schemas.Day(date=day, weekday=WEEKDAYS[day.weekday()], windows=windows, closures=closed)
 
 
-def slots(found: list[Slot]) -> list[schemas.Slot]:
-    """Slots as the availability service keeps them: already in the office's zone."""
-    return [schemas.Slot(s.start, s.end) for s in found]
+def availability_json(result: DayAvailability) -> bytes:
+    """The availability answer, encoded once per cached day and booking window."""
+    key = (result.low, result.high)
+    encoded = result.slots.encoded.get(key)
+    if encoded is None:
+        answer = schemas.Availability(
+            office=result.office.slug,
+            date=result.day,
+            services=[s.slug for s in result.services],
+            duration_minutes=sum(_minutes(s.duration) for s in result.services),
+            # The availability service keeps slots in the office's zone already.
+            slots=[schemas.Slot(s.start, s.end) for s in result.bookable],
+        )
+        encoded = result.slots.encoded.setdefault(key, msgspec.json.encode(answer))
+    return encoded
 
 
 def booking(result: BookingView, *, with_history: bool = False) -> schemas.Booking:

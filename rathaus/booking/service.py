@@ -1,6 +1,6 @@
 """The booking domain's operations: the only code that changes booking state."""
 
-from rathaus.booking._availability import AvailabilityCache, availability, day_slots
+from rathaus.booking._availability import AvailabilityCache, DayAvailability, availability, day_slots
 from rathaus.booking._bookings import (
     BookingContext,
     BookingRequest,
@@ -22,6 +22,7 @@ __all__ = [
     "BookingContext",
     "BookingRequest",
     "BookingView",
+    "DayAvailability",
     "add_closure",
     "availability",
     "book",

@@ -272,3 +272,16 @@ async def test_staff_login_refuses_wrong_passwords(harness: Harness) -> None:
     nobody = await harness.client.post("/api/v1/auth/token", json={"username": "ghost", "password": "wrong"})
     assert wrong.status_code == nobody.status_code == 401
     assert wrong.json() == nobody.json()
+
+
+async def test_each_answer_names_its_own_office_and_services(harness: Harness) -> None:
+    config = make_config()
+    config.offices.append(config.offices[0].__class__(**{**_fields(config.offices[0]), "slug": "zweites"}))
+    await harness.load(config)
+    for office in ("amt", "zweites"):
+        for day in ("2026-12-01", "2027-01-11"):  # a day outside the window and one inside it
+            for services in ("a", "b", "a,b"):
+                body = (
+                    await harness.client.get(f"/api/v1/offices/{office}/availability?services={services}&date={day}")
+                ).json()
+                assert (body["office"], body["date"], ",".join(body["services"])) == (office, day, services)

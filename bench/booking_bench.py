@@ -179,6 +179,7 @@ def start_server(
         "RATHAUS_SECRET_KEY": SECRET,
         "RATHAUS_ENVIRONMENT": "production",
         "RATHAUS_SCHEDULER": "0",
+        "RATHAUS_BOOKING_RATE_LIMIT_PER_MINUTE": "0",  # the load generator is one client
         "RATHAUS_LOG_LEVEL": "WARNING",
         "BENCH_SLOT_CACHE": "on" if slot_cache else "off",
         **(extra or {}),

@@ -9,6 +9,8 @@ from litestar import Litestar, get
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
@@ -77,6 +79,24 @@ async def _dispose(app: Litestar) -> None:
     await services_of(app.state).dispose()
 
 
+def _booking_rate_limit(settings: Settings) -> list[DefineMiddleware]:
+    """Refuse (429) more than the configured bookings per minute from one client: bots must not hoard slots.
+
+    Counted per instance in memory; behind a proxy uvicorn's --proxy-headers (FORWARDED_ALLOW_IPS) must be set
+    so that the client's address, not the proxy's, is counted.
+    """
+    if settings.booking_rate_limit_per_minute <= 0:
+        return []
+    config = RateLimitConfig(
+        rate_limit=("minute", settings.booking_rate_limit_per_minute),
+        exclude=[r"^/api/v1/offices/", r"^/feeds/", r"^/health"],  # keeps it off the hot read paths
+        check_throttle_handler=lambda request: (
+            request.method == "POST" and request.url.path.rstrip("/") == "/api/v1/bookings"
+        ),
+    )
+    return [config.middleware]
+
+
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Litestar:
     """The rathaus web application."""
     settings = settings or Settings.from_env()
@@ -105,6 +125,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
         ),
         plugins=[plugin for package in PACKAGES for plugin in package.plugins(settings)],
+        middleware=_booking_rate_limit(settings),
         lifespan=[*(lifespan for package in PACKAGES for lifespan in package.lifespans), scheduler_lifespan(JOBS)],
         on_shutdown=[_dispose],
         debug=False,

@@ -114,6 +114,11 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
         "The appointment has already begun and can no longer be changed",
     ),
     "same_time": (422, "Der neue Termin ist derselbe wie der alte", "The new time is the same as the old one"),
+    "too_many_requests": (
+        429,
+        "Zu viele Buchungen in kurzer Zeit. Bitte versuchen Sie es in einer Minute wieder.",
+        "Too many bookings in a short time. Please try again in a minute.",
+    ),
     "unauthorized": (401, "Anmeldung erforderlich", "Authentication required"),
     "bad_credentials": (401, "Benutzername oder Passwort falsch", "Wrong username or password"),
     "forbidden": (403, "Dafür fehlt die Berechtigung", "You are not allowed to do that"),

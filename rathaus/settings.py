@@ -29,6 +29,8 @@ class Settings:
     db_pool_size: int = 5
     log_level: str = "INFO"
     scheduler: bool = True
+    # Bookings one client (IP address) may create per minute on one instance; 0 switches the limit off.
+    booking_rate_limit_per_minute: int = 20
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property

@@ -141,7 +141,10 @@ def validation_error_handler(request: Request[Any, Any, Any], error: ValidationE
 
 def http_error_handler(request: Request[Any, Any, Any], error: HTTPException) -> Response[dict[str, Any]]:
     """Framework errors (404 route, 405 method, 429 …) in the same {"detail"} shape."""
-    return Response({"detail": error.detail}, status_code=error.status_code, headers=error.headers)
+    detail = error.detail
+    if error.status_code == 429:
+        detail = RathausError("too_many_requests").message(language_of(request))
+    return Response({"detail": detail}, status_code=error.status_code, headers=error.headers)
 
 
 def internal_error_handler(request: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:

@@ -149,6 +149,7 @@ def test_settings(database_url: str, **overrides: object) -> Settings:
         "scheduler": False,
         "public_base_url": "http://testserver",
         "availability_cache_seconds": 3600.0,
+        "booking_rate_limit_per_minute": 0,
     }
     values.update(overrides)
     return Settings(**values).validated()  # type: ignore[arg-type]

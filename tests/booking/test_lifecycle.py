@@ -7,8 +7,9 @@ import pytest
 from sqlalchemy import func, select
 
 from rathaus.booking.models import Booking, SlotClaim
+from rathaus.clock import ManualClock
 from rathaus.notify.models import OutboxMessage
-from tests.conftest import Harness
+from tests.conftest import Harness, open_harness
 from tests.factories import booking_body, make_config
 from tests.staff_helpers import staff_token
 
@@ -285,3 +286,18 @@ async def test_each_answer_names_its_own_office_and_services(harness: Harness) -
                     await harness.client.get(f"/api/v1/offices/{office}/availability?services={services}&date={day}")
                 ).json()
                 assert (body["office"], body["date"], ",".join(body["services"])) == (office, day, services)
+
+
+async def test_one_client_cannot_hoard_slots(sqlite_url: str, clock: ManualClock) -> None:
+    async with open_harness(sqlite_url, clock, booking_rate_limit_per_minute=3) as limited:
+        await limited.load(make_config())
+        answers = [
+            await limited.client.post("/api/v1/bookings", json=booking_body(f"2027-01-11T{h}:00:00+01:00"))
+            for h in ("08", "09", "10", "11")
+        ]
+        assert [a.status_code for a in answers] == [201, 201, 201, 429]
+        assert answers[3].json()["detail"].startswith("Zu viele Buchungen")
+        # Reading is never limited.
+        assert (
+            await limited.client.get("/api/v1/offices/amt/availability?services=a&date=2027-01-11")
+        ).status_code == 200

@@ -106,7 +106,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     services = build_services(settings, clock)
     return Litestar(
         route_handlers=[health, *ROUTES],
-        state=State({"services": services}),
+        state=State(
+            {
+                "services": services,
+                **{name: make() for package in PACKAGES for name, make in package.state.items()},
+            }
+        ),
         dependencies={
             "db_session": Provide(provide_db_session),
             "now": Provide(provide_now, sync_to_thread=False),

@@ -119,6 +119,7 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
         "Zu viele Buchungen in kurzer Zeit. Bitte versuchen Sie es in einer Minute wieder.",
         "Too many bookings in a short time. Please try again in a minute.",
     ),
+    "unknown_feed": (404, "Diesen Kalender gibt es nicht", "There is no such calendar"),
     "unauthorized": (401, "Anmeldung erforderlich", "Authentication required"),
     "bad_credentials": (401, "Benutzername oder Passwort falsch", "Wrong username or password"),
     "forbidden": (403, "Dafür fehlt die Berechtigung", "You are not allowed to do that"),

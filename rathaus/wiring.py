@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -30,3 +30,5 @@ class Wiring:
     # (job, seconds between runs): each run opens its own session and claims its work in the database.
     jobs: Sequence[tuple[Job, int]] = ()
     commands: Sequence[click.Command] = ()
+    # Per-app objects put on the app state under these names (e.g. a cache), built at app creation.
+    state: Mapping[str, Callable[[], object]] = field(default_factory=dict)

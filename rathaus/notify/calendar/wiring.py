@@ -1,5 +1,7 @@
-"""The calendar feature's routes, jobs and commands."""
+"""The calendar feature's routes."""
 
+from rathaus.notify.calendar.controllers import BookingCalendarController, FeedController
+from rathaus.notify.calendar.service import FeedCache
 from rathaus.wiring import Wiring
 
-WIRING = Wiring()
+WIRING = Wiring(routes=[FeedController, BookingCalendarController], state={"feed_cache": FeedCache})

@@ -1,0 +1,114 @@
+"""HTTP for calendars: public feeds with ETag/Last-Modified/304, and a booking's own calendar object."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from email.utils import format_datetime, parsedate_to_datetime
+from typing import Annotated, Any
+
+from litestar import Controller, HttpMethod, Request, Response, get, route
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.params import FromPath, PathParameter
+from litestar.status_codes import HTTP_304_NOT_MODIFIED
+
+from rathaus.booking import service as booking
+from rathaus.booking.controllers import ManageToken, provide_manage_token
+from rathaus.notify.calendar import service
+from rathaus.notify.calendar.invite import booking_invitation
+from rathaus.web import BookingCtx, DbSession, Now, language_of, services_of
+
+CALENDAR = "text/calendar"
+Code = Annotated[str, PathParameter(max_length=32)]
+
+
+def _not_modified(request: Request[Any, Any, Any], etag: str, last_modified: datetime) -> bool:
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match is not None:
+        tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
+        return "*" in tags or etag in tags
+    if_modified_since = request.headers.get("if-modified-since")
+    if if_modified_since:
+        try:
+            return parsedate_to_datetime(if_modified_since) >= last_modified
+        except (TypeError, ValueError):
+            return False
+    return False
+
+
+class FeedController(Controller):
+    path = "/feeds/{office:str}"
+    tags = ["calendars"]
+
+    async def _answer(
+        self, office: str, kind: str, request: Request[Any, Any, Any], state: State, now: datetime
+    ) -> Response[bytes]:
+        app = services_of(state)
+        rendered = await service.feed(
+            app.read_session_maker,
+            catalog=app.catalog,
+            cache=state.feed_cache,
+            office_slug=office,
+            kind=kind,
+            language=language_of(request),
+            public_base_url=app.settings.public_base_url,
+            now=now,
+        )
+        headers = {
+            "ETag": rendered.etag,
+            "Last-Modified": format_datetime(rendered.last_modified, usegmt=True),
+            "Cache-Control": "public, max-age=900",
+        }
+        if _not_modified(request, rendered.etag, rendered.last_modified):
+            return Response(b"", status_code=HTTP_304_NOT_MODIFIED, headers=headers)
+        body = b"" if request.method == HttpMethod.HEAD else rendered.body
+        return Response(body, media_type=CALENDAR, headers=headers)
+
+    @route("/closures.ics", http_method=[HttpMethod.GET, HttpMethod.HEAD])
+    async def closures(
+        self, office: FromPath[str], request: Request[Any, Any, Any], state: State, now: Now
+    ) -> Response[bytes]:
+        """Public closures and extra openings of an office (?lang=en for English)."""
+        return await self._answer(office, "closures", request, state, now)
+
+    @route("/hours.ics", http_method=[HttpMethod.GET, HttpMethod.HEAD])
+    async def hours(
+        self, office: FromPath[str], request: Request[Any, Any, Any], state: State, now: Now
+    ) -> Response[bytes]:
+        """Opening hours as weekly events, closures left out, walk-in cut-offs stated (?lang=en for English)."""
+        return await self._answer(office, "hours", request, state, now)
+
+
+class BookingCalendarController(Controller):
+    path = "/api/v1/bookings"
+    tags = ["bookings"]
+    dependencies = {"manage_token": Provide(provide_manage_token, sync_to_thread=False)}
+
+    @get("/{code:str}/calendar.ics")
+    async def calendar(
+        self,
+        code: Code,
+        manage_token: ManageToken,
+        request: Request[Any, Any, Any],
+        state: State,
+        db_session: DbSession,
+        booking_ctx: BookingCtx,
+        now: Now,
+    ) -> Response[bytes]:
+        """The booking as a calendar entry (a cancelled one as a cancellation with the same UID)."""
+        result = await booking.view(db_session, ctx=booking_ctx, code=code, token=manage_token, now=now)
+        base = services_of(state).settings.public_base_url.rstrip("/")
+        body = booking_invitation(
+            booking=result.booking,
+            office=result.office,
+            services=result.services,
+            method="CANCEL" if result.booking.status == "cancelled" else "PUBLISH",
+            manage_url=f"{base}/bookings/{result.booking.code}?token={manage_token}",
+            language=result.booking.language if "lang" not in request.query_params else language_of(request),
+            public_base_url=base,
+        )
+        return Response(
+            body,
+            media_type=CALENDAR,
+            headers={"Content-Disposition": f'attachment; filename="termin-{result.booking.code}.ics"'},
+        )

@@ -1,0 +1,240 @@
+"""Public feeds of an office: closures (with special openings) and opening hours, deterministic for caching."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Event, vRecur, vText
+
+from rathaus.booking.rules import ClosureRule, Interval, OfficeRules, Window, wall_to_utc
+from rathaus.notify.calendar.invite import PRODID, host_of
+from rathaus.notify.calendar.vtimezone import unambiguous, vtimezone
+
+KINDS = ("closures", "hours")
+PAST = timedelta(days=30)  # how far back a feed starts
+FUTURE = timedelta(days=400)  # how far ahead exceptions of the weekly hours are written
+REFRESH = timedelta(hours=1)
+_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)  # DTSTAMP of a catalog that never changed
+_TEXT = {
+    "de": {
+        "closures": "{office}: Schließtage und Sonderöffnungen",
+        "closures_desc": "Tage und Zeiten, an denen {office} geschlossen ist, und zusätzliche Öffnungszeiten.",
+        "hours": "{office}: Öffnungszeiten",
+        "hours_desc": "Öffnungszeiten von {office}; Schließtage sind ausgenommen.",
+        "closed": "Geschlossen: {reason}",
+        "special": "Zusätzlich geöffnet",
+        "open": "Geöffnet",
+        "walk_ins": "Ohne Termin bis {time} Uhr (Annahmeschluss)",
+    },
+    "en": {
+        "closures": "{office}: closures and extra openings",
+        "closures_desc": "Days and times when {office} is closed, and extra opening hours.",
+        "hours": "{office}: opening hours",
+        "hours_desc": "Opening hours of {office}; closures are left out.",
+        "closed": "Closed: {reason}",
+        "special": "Extra opening",
+        "open": "Open",
+        "walk_ins": "Walk-ins until {time} (cut-off)",
+    },
+}
+
+
+def _text(language: str) -> dict[str, str]:
+    return _TEXT["en" if language == "en" else "de"]
+
+
+def _calendar(
+    office: OfficeRules, *, kind: str, language: str, public_base_url: str, first: date, last: date
+) -> Calendar:
+    text = _text(language)
+    name = office.name_en if language == "en" else office.name_de
+    url = f"{public_base_url.rstrip('/')}/feeds/{office.slug}/{kind}.ics" + ("?lang=en" if language == "en" else "")
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("name", text[kind].format(office=name))
+    calendar.add("x-wr-calname", text[kind].format(office=name))
+    calendar.add("description", text[f"{kind}_desc"].format(office=name))
+    calendar.add("x-wr-caldesc", text[f"{kind}_desc"].format(office=name))
+    calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", "PT1H")
+    calendar.add("x-wr-timezone", office.tz.key)
+    calendar.add("source", url, parameters={"VALUE": "URI"})
+    calendar.add("url", url)
+    calendar.add_component(vtimezone(office.tz, first=first, last=last))
+    return calendar
+
+
+def _event(uid: str, stamp: datetime, summary: str, start: datetime | date, end: datetime | date) -> Event:
+    event = Event()
+    event.add("uid", uid)
+    event.add("dtstamp", stamp)
+    event.add("dtstart", _clear(start))
+    event.add("dtend", _clear(end))
+    event.add("summary", summary)
+    event.add("transp", "TRANSPARENT")
+    return event
+
+
+def closures_feed(
+    office: OfficeRules, *, language: str, public_base_url: str, changed_at: datetime | None, today: date
+) -> bytes:
+    """Public closures (whole days as dates, part days with times) and dated extra openings."""
+    text = _text(language)
+    host = host_of(public_base_url)
+    stamp = changed_at or _EPOCH
+    first = today - PAST
+    calendar = _calendar(
+        office, kind="closures", language=language, public_base_url=public_base_url, first=first, last=today + FUTURE
+    )
+    for closure in office.closures:
+        if not closure.public or closure.end.astimezone(office.tz).date() < first:
+            continue
+        reason = closure.reason_en if language == "en" else closure.reason_de
+        start: datetime | date = closure.start.astimezone(office.tz)
+        end: datetime | date = closure.end.astimezone(office.tz)
+        if closure.all_day:
+            start, end = closure.start.astimezone(office.tz).date(), closure.end.astimezone(office.tz).date()
+        event = _event(f"closure-{closure.id}@{host}", stamp, text["closed"].format(reason=reason), start, end)
+        calendar.add_component(event)
+    for day, windows in sorted(office.special.items()):
+        if day < first:
+            continue
+        for window in windows:
+            note = window.note_en if language == "en" else window.note_de
+            summary = f"{text['special']}: {note}" if note else text["special"]
+            opens, closes = _local(day, window.opens, office), _local(day, window.closes, office)
+            event = _event(
+                f"special-{office.slug}-{day:%Y%m%d}-{window.opens:%H%M}@{host}", stamp, summary, opens, closes
+            )
+            calendar.add_component(event)
+    data: bytes = calendar.to_ical()
+    return data
+
+
+def hours_feed(
+    office: OfficeRules,
+    *,
+    language: str,
+    public_base_url: str,
+    changed_at: datetime | None,
+    today: date,
+    cutoff: timedelta,
+) -> bytes:
+    """Weekly opening hours as recurring events; days touched by a closure become exceptions with what stays open."""
+    text = _text(language)
+    host = host_of(public_base_url)
+    stamp = changed_at or _EPOCH
+    first, last = today - PAST, today + FUTURE
+    calendar = _calendar(
+        office, kind="hours", language=language, public_base_url=public_base_url, first=first, last=last
+    )
+    for weekday, windows in sorted(office.weekly.items()):
+        anchor = first + timedelta(days=(weekday - first.weekday()) % 7)
+        for window in windows:
+            event = _event(
+                f"hours-{office.slug}-{weekday}-{window.opens:%H%M}@{host}",
+                stamp,
+                text["open"],
+                _local(anchor, window.opens, office),
+                _local(anchor, window.closes, office),
+            )
+            event.add("rrule", vRecur(freq="WEEKLY"))
+            event.add(
+                "description",
+                _walk_ins(
+                    _utc(anchor, window.opens, office), _utc(anchor, window.closes, office), office, cutoff, text
+                ),
+            )
+            for day in _weekly_dates(anchor, last):
+                pieces = _open_pieces(day, window, office)
+                if pieces == [(_utc(day, window.opens, office), _utc(day, window.closes, office))]:
+                    continue  # untouched by closures
+                event.add("exdate", _local(day, window.opens, office))
+                for piece_start, piece_end in pieces:
+                    calendar.add_component(
+                        _piece(
+                            office,
+                            host,
+                            stamp,
+                            text["open"],
+                            piece_start,
+                            piece_end,
+                            _walk_ins(piece_start, piece_end, office, cutoff, text),
+                        )
+                    )
+            calendar.add_component(event)
+    for day, windows in sorted(office.special.items()):
+        if not first <= day <= last:
+            continue
+        for window in windows:
+            note = window.note_en if language == "en" else window.note_de
+            summary = f"{text['open']} ({note})" if note else text["open"]
+            for piece_start, piece_end in _open_pieces(day, window, office):
+                calendar.add_component(
+                    _piece(
+                        office,
+                        host,
+                        stamp,
+                        summary,
+                        piece_start,
+                        piece_end,
+                        _walk_ins(piece_start, piece_end, office, cutoff, text),
+                    )
+                )
+    data: bytes = calendar.to_ical()
+    return data
+
+
+def _piece(
+    office: OfficeRules, host: str, stamp: datetime, summary: str, start: datetime, end: datetime, description: str
+) -> Event:
+    local = start.astimezone(office.tz)
+    event = _event(f"open-{office.slug}-{local:%Y%m%dT%H%M}@{host}", stamp, summary, local, end.astimezone(office.tz))
+    event.add("description", description)
+    return event
+
+
+def _walk_ins(opens: datetime, closes: datetime, office: OfficeRules, cutoff: timedelta, text: dict[str, str]) -> vText:
+    until = max(closes - cutoff, opens).astimezone(office.tz)
+    return vText(text["walk_ins"].format(time=f"{until:%H:%M}"))
+
+
+def _clear(value: datetime | date) -> datetime | date:
+    if isinstance(value, datetime) and isinstance(value.tzinfo, ZoneInfo):
+        return unambiguous(value, value.tzinfo)
+    return value
+
+
+def _weekly_dates(anchor: date, last: date) -> Iterable[date]:
+    day = anchor
+    while day <= last:
+        yield day
+        day += timedelta(days=7)
+
+
+def _open_pieces(day: date, window: Window, office: OfficeRules) -> list[Interval]:
+    """The window on `day` minus the closures overlapping it."""
+    pieces = [(_utc(day, window.opens, office), _utc(day, window.closes, office))]
+    for closure in office.closures:
+        pieces = [part for piece in pieces for part in _minus(piece, closure)]
+    return pieces
+
+
+def _minus(piece: Interval, closure: ClosureRule) -> list[Interval]:
+    start, end = piece
+    if closure.end <= start or end <= closure.start:
+        return [piece]
+    return [p for p in ((start, closure.start), (closure.end, end)) if p[0] < p[1]]
+
+
+def _utc(day: date, wall: time, office: OfficeRules) -> datetime:
+    return wall_to_utc(day, wall, office.tz)
+
+
+def _local(day: date, wall: time, office: OfficeRules) -> datetime:
+    return wall_to_utc(day, wall, office.tz).astimezone(office.tz)

@@ -1,0 +1,121 @@
+"""The calendar object of one booking: an invitation (REQUEST), its cancellation (CANCEL) or a download (PUBLISH)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from icalendar import Alarm, Calendar, Event, vCalAddress, vText
+
+from rathaus.booking.models import Booking
+from rathaus.booking.rules import OfficeRules, ServiceRule
+from rathaus.notify.calendar.vtimezone import unambiguous, vtimezone
+
+PRODID = "-//rathaus//Termine 1.0//DE"
+METHODS = ("REQUEST", "CANCEL", "PUBLISH")
+_TEXT = {
+    "de": {
+        "summary": "Termin {office}: {services}",
+        "bring": "Bitte mitbringen",
+        "code": "Buchungscode (beim Ankommen vorzeigen)",
+        "manage": "Termin ansehen, verschieben oder absagen",
+        "alarm": "Termin in einer Stunde: {office}",
+        "cancelled": "ABGESAGT",
+    },
+    "en": {
+        "summary": "Appointment {office}: {services}",
+        "bring": "Please bring",
+        "code": "Booking code (show it when you arrive)",
+        "manage": "View, move or cancel the appointment",
+        "alarm": "Appointment in one hour: {office}",
+        "cancelled": "CANCELLED",
+    },
+}
+
+
+def host_of(public_base_url: str) -> str:
+    """The host name used in UIDs and the organizer address."""
+    return urlsplit(public_base_url).hostname or "localhost"
+
+
+def booking_invitation(
+    *,
+    booking: Booking,
+    office: OfficeRules,
+    services: list[ServiceRule],
+    method: str,
+    manage_url: str | None,
+    language: str,
+    public_base_url: str,
+) -> bytes:
+    """The booking as iCalendar bytes; one UID for its whole life, SEQUENCE growing with every change."""
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}")
+    text = _TEXT["en" if language == "en" else "de"]
+    host = host_of(public_base_url)
+    office_name = office.name_en if language == "en" else office.name_de
+    cancelled = method == "CANCEL" or booking.status in {"cancelled", "expired"}
+
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "CANCEL" if cancelled and method != "PUBLISH" else method)
+    start, end = booking.start_at.astimezone(office.tz), booking.end_at.astimezone(office.tz)
+    calendar.add_component(vtimezone(office.tz, first=start.date(), last=end.date() + timedelta(days=1)))
+
+    event = Event()
+    event.add("uid", f"booking-{booking.code}@{host}")
+    event.add("sequence", booking.ical_sequence)
+    event.add("dtstamp", booking.updated_at)
+    event.add("dtstart", unambiguous(start, office.tz))
+    event.add("dtend", unambiguous(end, office.tz))
+    names = ", ".join(s.name_en if language == "en" else s.name_de for s in services)
+    summary = text["summary"].format(office=office_name, services=names)
+    event.add("summary", f"{text['cancelled']}: {summary}" if cancelled else summary)
+    event.add("status", "CANCELLED" if cancelled else ("TENTATIVE" if booking.status == "pending" else "CONFIRMED"))
+    address = str(office.extra.get("address", ""))
+    if address:
+        event.add("location", vText(f"{office_name}, {address}"))
+    latitude, longitude = office.extra.get("latitude"), office.extra.get("longitude")
+    if isinstance(latitude, float) and isinstance(longitude, float):
+        event.add("geo", (latitude, longitude))
+    event.add("description", _description(booking, services, manage_url, language, text))
+    if manage_url:
+        event.add("url", manage_url)
+    organizer = vCalAddress(f"mailto:noreply@{host}")
+    organizer.params["cn"] = vText(office_name)
+    event.add("organizer", organizer)
+    if method == "REQUEST" and booking.email:
+        attendee = vCalAddress(f"mailto:{booking.email}")
+        attendee.params.update(
+            {
+                "cn": vText(booking.name or booking.email),
+                "role": "REQ-PARTICIPANT",
+                "partstat": "NEEDS-ACTION",
+                "rsvp": "FALSE",
+            }
+        )
+        event.add("attendee", attendee)
+    if not cancelled:
+        alarm = Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("trigger", timedelta(hours=-1))
+        alarm.add("description", text["alarm"].format(office=office_name))
+        event.add_component(alarm)
+    calendar.add_component(event)
+    data: bytes = calendar.to_ical()
+    return data
+
+
+def _description(
+    booking: Booking, services: list[ServiceRule], manage_url: str | None, language: str, text: dict[str, str]
+) -> str:
+    lines = []
+    for s in services:
+        name, bring = (s.name_en, s.bring_en) if language == "en" else (s.name_de, s.bring_de)
+        lines.append(f"{name}: {text['bring']}: {bring}" if bring else name)
+    lines.append(f"{text['code']}: {booking.code}")
+    if manage_url:
+        lines.append(f"{text['manage']}: {manage_url}")
+    return "\n".join(lines)

@@ -1,0 +1,87 @@
+"""Rendering feeds once per catalog version and day, and answering conditional requests cheaply."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from rathaus.booking.catalog import Catalog, CatalogSnapshot, office_of
+from rathaus.booking.presenters import office_cutoff
+from rathaus.errors import RathausError
+from rathaus.notify.calendar.feeds import KINDS, closures_feed, hours_feed
+
+_MAX_ENTRIES = 2_000
+_NEVER_CHANGED = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedFeed:
+    body: bytes
+    etag: str
+    last_modified: datetime
+
+
+class FeedCache:
+    """Rendered feeds per (office, kind, language, catalog version, local day)."""
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[str, str, str, int, str], RenderedFeed] = {}
+
+    def get_or_render(self, key: tuple[str, str, str, int, str], render: Callable[[], RenderedFeed]) -> RenderedFeed:
+        """The cached feed, rendering it on first use."""
+        found = self._entries.get(key)
+        if found is None:
+            if len(self._entries) >= _MAX_ENTRIES:
+                self._entries.clear()
+            found = self._entries[key] = render()
+        return found
+
+
+async def _snapshot(sessions: async_sessionmaker[AsyncSession], catalog: Catalog, now: datetime) -> CatalogSnapshot:
+    snapshot = catalog.peek(now=now)
+    if snapshot is None:
+        async with sessions() as session:
+            snapshot = await catalog.get(session, now=now)
+    return snapshot
+
+
+async def feed(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    catalog: Catalog,
+    cache: FeedCache,
+    office_slug: str,
+    kind: str,
+    language: str,
+    public_base_url: str,
+    now: datetime,
+) -> RenderedFeed:
+    """One public feed of an office, from the cached catalog (no database work while it is fresh)."""
+    if kind not in KINDS:
+        raise RathausError("unknown_feed")
+    snapshot = await _snapshot(sessions, catalog, now)
+    office = office_of(snapshot, office_slug)
+    today = office.local_day(now)
+    last_modified = (snapshot.changed_at or _NEVER_CHANGED).replace(microsecond=0)
+
+    def render() -> RenderedFeed:
+        if kind == "closures":
+            body = closures_feed(
+                office, language=language, public_base_url=public_base_url, changed_at=last_modified, today=today
+            )
+        else:
+            body = hours_feed(
+                office,
+                language=language,
+                public_base_url=public_base_url,
+                changed_at=last_modified,
+                today=today,
+                cutoff=office_cutoff(office, snapshot),
+            )
+        return RenderedFeed(body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"', last_modified)
+
+    return cache.get_or_render((office.slug, kind, language, snapshot.version, today.isoformat()), render)

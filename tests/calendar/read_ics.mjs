@@ -26,6 +26,8 @@ for (const vevent of root.getAllSubcomponents('vevent')) {
       console.log(JSON.stringify({ ...base, startUTC: start.toISOString(), endUTC: occurrence.endDate.toJSDate().toISOString() }));
     }
   } else {
+    const start = event.startDate.toJSDate();
+    if (from && (start < new Date(from) || start >= new Date(until))) continue;
     console.log(JSON.stringify({
       ...base, startUTC: event.startDate.toJSDate().toISOString(), endUTC: event.endDate.toJSDate().toISOString(),
     }));

@@ -150,10 +150,14 @@ def hours_feed(
                     _utc(anchor, window.opens, office), _utc(anchor, window.closes, office), office, cutoff, text
                 ),
             )
+            # Clients give every occurrence the first one's exact length (RFC 5545 3.8.5.3), so days on which the
+            # clocks change, like days with closures, become exceptions written out on their own.
+            length = _utc(anchor, window.closes, office) - _utc(anchor, window.opens, office)
             for day in _weekly_dates(anchor, last):
                 pieces = _open_pieces(day, window, office)
-                if pieces == [(_utc(day, window.opens, office), _utc(day, window.closes, office))]:
-                    continue  # untouched by closures
+                opens, closes = _utc(day, window.opens, office), _utc(day, window.closes, office)
+                if pieces == [(opens, closes)] and closes - opens == length:
+                    continue  # an ordinary week
                 event.add("exdate", _local(day, window.opens, office))
                 for piece_start, piece_end in pieces:
                     calendar.add_component(

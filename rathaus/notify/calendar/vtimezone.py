@@ -39,7 +39,28 @@ def vtimezone(tz: ZoneInfo, *, first: date, last: date) -> Timezone:
     """The VTIMEZONE for `tz`, valid at least from `first` to `last`."""
     if tz.key in CET_ZONES:
         return _cet(tz.key)
-    return Timezone.from_tzinfo(tz, tzid=tz.key, first_date=first, last_date=last)
+    return _one_onset_each(Timezone.from_tzinfo(tz, tzid=tz.key, first_date=first, last_date=last))
+
+
+def _one_onset_each(zone: Timezone) -> Timezone:
+    """Split observances that list further onsets as RDATE into one observance per onset.
+
+    Mozilla's ical.js (Thunderbird) misreads times near a transition given by RDATE, and some Outlook versions
+    shift such events by an hour; one DTSTART per observance is read the same way everywhere.
+    """
+    for observance in list(zone.subcomponents):
+        rdates = observance.get("rdate")
+        if rdates is None:
+            continue
+        del observance["rdate"]
+        for rdate in rdates if isinstance(rdates, list) else [rdates]:
+            for onset in rdate.dts:
+                copy = type(observance)()
+                for name in ("tzname", "tzoffsetfrom", "tzoffsetto"):
+                    copy.add(name, observance[name])
+                copy.add("dtstart", onset.dt)
+                zone.add_component(copy)
+    return zone
 
 
 def _cet(tzid: str) -> Timezone:

@@ -102,7 +102,7 @@ class BookingCalendarController(Controller):
             booking=result.booking,
             office=result.office,
             services=result.services,
-            method="CANCEL" if result.booking.status == "cancelled" else "PUBLISH",
+            method="CANCEL" if result.booking.status in {"cancelled", "expired"} else "PUBLISH",
             manage_url=f"{base}/bookings/{result.booking.code}?token={manage_token}",
             language=result.booking.language if "lang" not in request.query_params else language_of(request),
             public_base_url=base,

@@ -1,7 +1,14 @@
-"""The calendar feature's routes."""
+"""The calendar feature's routes, jobs and commands."""
 
+from rathaus.notify.calendar.commands import feeds
 from rathaus.notify.calendar.controllers import BookingCalendarController, FeedController
+from rathaus.notify.calendar.jobs import export_feed_files
 from rathaus.notify.calendar.service import FeedCache
 from rathaus.wiring import Wiring
 
-WIRING = Wiring(routes=[FeedController, BookingCalendarController], state={"feed_cache": FeedCache})
+WIRING = Wiring(
+    routes=[FeedController, BookingCalendarController],
+    state={"feed_cache": FeedCache},
+    jobs=[(export_feed_files, 300)],
+    commands=[feeds],
+)

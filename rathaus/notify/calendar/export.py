@@ -1,0 +1,61 @@
+"""Writing every office's feeds to a directory that a city web server or CDN serves as static files."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from rathaus.notify.calendar import service
+from rathaus.notify.calendar.feeds import KINDS
+from rathaus.web import Services
+
+LANGUAGES = ("de", "en")
+
+
+def file_name(kind: str, language: str) -> str:
+    """closures.ics, closures.en.ics, hours.ics, hours.en.ics (German is the default)."""
+    return f"{kind}.ics" if language == "de" else f"{kind}.{language}.ics"
+
+
+def write_if_changed(path: Path, data: bytes) -> bool:
+    """Replace `path` atomically with `data` unless it already holds exactly that; True if written."""
+    if path.exists() and path.read_bytes() == data:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "wb") as output:
+            output.write(data)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)  # readers see the old file or the new one, never half of one
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return True
+
+
+async def export_feeds(services: Services, directory: Path, *, cache: service.FeedCache | None = None) -> list[Path]:
+    """Write the feeds of every office under `directory`/<office>/; returns the files that changed."""
+    now = services.clock.now()
+    cache = cache or service.FeedCache()
+    async with services.read_session_maker() as session:
+        snapshot = await services.catalog.get(session, now=now)
+    changed = []
+    for slug in sorted(snapshot.offices):
+        for kind in KINDS:
+            for language in LANGUAGES:
+                rendered = await service.feed(
+                    services.read_session_maker,
+                    catalog=services.catalog,
+                    cache=cache,
+                    office_slug=slug,
+                    kind=kind,
+                    language=language,
+                    public_base_url=services.settings.public_base_url,
+                    now=now,
+                )
+                path = directory / slug / file_name(kind, language)
+                if write_if_changed(path, rendered.body):
+                    changed.append(path)
+    return changed

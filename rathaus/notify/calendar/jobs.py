@@ -1,0 +1,16 @@
+"""Keeping exported feed files current."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rathaus.notify.calendar.export import export_feeds
+from rathaus.web import Services
+
+
+async def export_feed_files(services: Services) -> object:
+    """Rewrite changed feed files when RATHAUS_FEEDS_EXPORT_DIR is set."""
+    directory = services.settings.get("feeds_export_dir")
+    if not directory:
+        return []
+    return await export_feeds(services, Path(directory))

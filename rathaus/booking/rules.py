@@ -87,6 +87,13 @@ class OfficeRules:
         ]
         return merge(span for span in spans if span[0] < span[1])
 
+    def open_after_closures(self, day: date) -> list[Interval]:
+        """The real instants the office is open on local `day`, with its closures cut out."""
+        pieces = self.open_intervals(day)
+        for closure in self.closures:
+            pieces = [part for piece in pieces for part in subtract(piece, closure.start, closure.end)]
+        return pieces
+
     def closures_between(self, start: datetime, end: datetime) -> list[ClosureRule]:
         """Closures overlapping [start, end)."""
         return [c for c in self.closures if c.start < end and start < c.end]
@@ -125,6 +132,13 @@ def wall_to_utc(day: date, wall: time, tz: ZoneInfo) -> datetime:
         else:
             low = middle
     return high.replace(second=0, microsecond=0)
+
+
+def subtract(piece: Interval, start: datetime, end: datetime) -> list[Interval]:
+    """`piece` without [start, end): nothing, itself, or one or two parts."""
+    if end <= piece[0] or piece[1] <= start:
+        return [piece]
+    return [part for part in ((piece[0], start), (end, piece[1])) if part[0] < part[1]]
 
 
 def merge(spans: Iterable[Interval]) -> list[Interval]:

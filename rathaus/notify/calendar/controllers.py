@@ -62,7 +62,7 @@ class FeedController(Controller):
         if _not_modified(request, rendered.etag, rendered.last_modified):
             return Response(b"", status_code=HTTP_304_NOT_MODIFIED, headers=headers)
         body = b"" if request.method == HttpMethod.HEAD else rendered.body
-        return Response(body, media_type=CALENDAR, headers=headers)
+        return Response(body, media_type=service.RENDERINGS[kind][0], headers=headers)
 
     @route("/closures.ics", http_method=[HttpMethod.GET, HttpMethod.HEAD])
     async def closures(
@@ -77,6 +77,20 @@ class FeedController(Controller):
     ) -> Response[bytes]:
         """Opening hours as weekly events, closures left out, walk-in cut-offs stated (?lang=en for English)."""
         return await self._answer(office, "hours", request, state, now)
+
+    @route("/hours.jsonld", http_method=[HttpMethod.GET, HttpMethod.HEAD])
+    async def json_ld(
+        self, office: FromPath[str], request: Request[Any, Any, Any], state: State, now: Now
+    ) -> Response[bytes]:
+        """schema.org GovernmentOffice with opening hours and dated exceptions, for search engines."""
+        return await self._answer(office, "jsonld", request, state, now)
+
+    @route("/embed.html", http_method=[HttpMethod.GET, HttpMethod.HEAD])
+    async def embed(
+        self, office: FromPath[str], request: Request[Any, Any, Any], state: State, now: Now
+    ) -> Response[bytes]:
+        """An HTML fragment with the hours, the coming exceptions and the JSON-LD, to embed in a city website."""
+        return await self._answer(office, "embed", request, state, now)
 
 
 class BookingCalendarController(Controller):

@@ -7,15 +7,15 @@ import tempfile
 from pathlib import Path
 
 from rathaus.notify.calendar import service
-from rathaus.notify.calendar.feeds import KINDS
 from rathaus.web import Services
 
 LANGUAGES = ("de", "en")
 
 
 def file_name(kind: str, language: str) -> str:
-    """closures.ics, closures.en.ics, hours.ics, hours.en.ics (German is the default)."""
-    return f"{kind}.ics" if language == "de" else f"{kind}.{language}.ics"
+    """closures.ics, closures.en.ics, hours.ics, …, hours.jsonld, embed.html (German is the default)."""
+    _, stem, extension = service.RENDERINGS[kind]
+    return f"{stem}.{extension}" if language == "de" else f"{stem}.{language}.{extension}"
 
 
 def write_if_changed(path: Path, data: bytes) -> bool:
@@ -43,7 +43,7 @@ async def export_feeds(services: Services, directory: Path, *, cache: service.Fe
         snapshot = await services.catalog.get(session, now=now)
     changed = []
     for slug in sorted(snapshot.offices):
-        for kind in KINDS:
+        for kind in service.RENDERINGS:
             for language in LANGUAGES:
                 rendered = await service.feed(
                     services.read_session_maker,

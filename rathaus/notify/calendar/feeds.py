@@ -8,11 +8,10 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vRecur, vText
 
-from rathaus.booking.rules import ClosureRule, Interval, OfficeRules, Window, wall_to_utc
+from rathaus.booking.rules import Interval, OfficeRules, Window, subtract, wall_to_utc
 from rathaus.notify.calendar.invite import PRODID, host_of
 from rathaus.notify.calendar.vtimezone import unambiguous, vtimezone
 
-KINDS = ("closures", "hours")
 PAST = timedelta(days=30)  # how far back a feed starts
 FUTURE = timedelta(days=400)  # how far ahead exceptions of the weekly hours are written
 REFRESH = timedelta(hours=1)
@@ -225,15 +224,8 @@ def _open_pieces(day: date, window: Window, office: OfficeRules) -> list[Interva
     """The window on `day` minus the closures overlapping it."""
     pieces = [(_utc(day, window.opens, office), _utc(day, window.closes, office))]
     for closure in office.closures:
-        pieces = [part for piece in pieces for part in _minus(piece, closure)]
+        pieces = [part for piece in pieces for part in subtract(piece, closure.start, closure.end)]
     return pieces
-
-
-def _minus(piece: Interval, closure: ClosureRule) -> list[Interval]:
-    start, end = piece
-    if closure.end <= start or end <= closure.start:
-        return [piece]
-    return [p for p in ((start, closure.start), (closure.end, end)) if p[0] < p[1]]
 
 
 def _utc(day: date, wall: time, office: OfficeRules) -> datetime:

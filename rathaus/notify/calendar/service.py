@@ -12,7 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from rathaus.booking.catalog import Catalog, CatalogSnapshot, office_of
 from rathaus.booking.presenters import office_cutoff
 from rathaus.errors import RathausError
-from rathaus.notify.calendar.feeds import KINDS, closures_feed, hours_feed
+from rathaus.notify.calendar.embed import html_snippet, json_ld_bytes
+from rathaus.notify.calendar.feeds import closures_feed, hours_feed
+
+# kind -> (media type, file name stem and extension)
+RENDERINGS = {
+    "closures": ("text/calendar", "closures", "ics"),
+    "hours": ("text/calendar", "hours", "ics"),
+    "jsonld": ("application/ld+json", "hours", "jsonld"),
+    "embed": ("text/html", "embed", "html"),
+}
 
 _MAX_ENTRIES = 2_000
 _NEVER_CHANGED = datetime(2026, 1, 1, tzinfo=UTC)
@@ -61,7 +70,7 @@ async def feed(
     now: datetime,
 ) -> RenderedFeed:
     """One public feed of an office, from the cached catalog (no database work while it is fresh)."""
-    if kind not in KINDS:
+    if kind not in RENDERINGS:
         raise RathausError("unknown_feed")
     snapshot = await _snapshot(sessions, catalog, now)
     office = office_of(snapshot, office_slug)
@@ -69,19 +78,25 @@ async def feed(
     last_modified = (snapshot.changed_at or _NEVER_CHANGED).replace(microsecond=0)
 
     def render() -> RenderedFeed:
+        url = f"{public_base_url.rstrip('/')}/offices/{office.slug}"
+        cutoff = office_cutoff(office, snapshot)
         if kind == "closures":
             body = closures_feed(
                 office, language=language, public_base_url=public_base_url, changed_at=last_modified, today=today
             )
-        else:
+        elif kind == "hours":
             body = hours_feed(
                 office,
                 language=language,
                 public_base_url=public_base_url,
                 changed_at=last_modified,
                 today=today,
-                cutoff=office_cutoff(office, snapshot),
+                cutoff=cutoff,
             )
+        elif kind == "jsonld":
+            body = json_ld_bytes(office, today=today, language=language, url=url)
+        else:
+            body = html_snippet(office, today=today, language=language, url=url, cutoff=cutoff)
         return RenderedFeed(body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"', last_modified)
 
     return cache.get_or_render((office.slug, kind, language, snapshot.version, today.isoformat()), render)

@@ -1,0 +1,104 @@
+"""What a city website embeds: schema.org JSON-LD and an accessible HTML snippet."""
+
+import json
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from rathaus.clock import ManualClock
+from tests.conftest import Harness, skip_or_fail
+from tests.factories import make_config
+
+pytestmark = pytest.mark.anyio
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def config() -> object:
+    return make_config(
+        hours={"mon": ["08:00-12:00"], "thu": ["11:00-19:00"]},
+        special_hours=[{"date": "2027-03-13", "hours": ["10:00-14:00"], "note": {"de": "Samstag", "en": "Saturday"}}],
+        closures=[
+            {"date": "2027-03-08", "reason": {"de": "Frauentag", "en": "Women's Day"}},
+            {
+                "start": "2027-03-11T11:00:00",
+                "end": "2027-03-11T13:00:00",
+                "reason": {"de": "Versammlung", "en": "Meeting"},
+            },
+        ],
+    )
+
+
+async def test_json_ld_has_weekly_hours_and_dated_exceptions(harness: Harness, clock: ManualClock) -> None:
+    clock.set(datetime(2027, 3, 1, tzinfo=UTC))
+    await harness.load(config())
+    answer = await harness.client.get("/feeds/amt/hours.jsonld?lang=en")
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("application/ld+json")
+    document = json.loads(answer.content)
+    assert document["@type"] == "GovernmentOffice" and document["name"] == "Test office"
+    specs = document["openingHoursSpecification"]
+    weekly = [(s["dayOfWeek"], s["opens"], s["closes"]) for s in specs if "dayOfWeek" in s]
+    assert weekly == [
+        ("https://schema.org/Monday", "08:00", "12:00"),
+        ("https://schema.org/Thursday", "11:00", "19:00"),
+    ]
+    dated = {(s["validFrom"], s["opens"], s["closes"]) for s in specs if "validFrom" in s}
+    assert ("2027-03-08", "00:00", "00:00") in dated  # closed all day
+    assert {("2027-03-11", "11:00", "11:00")} & dated == set()
+    assert {("2027-03-11", "13:00", "19:00"), ("2027-03-13", "10:00", "14:00")} <= dated
+    assert all(s["validFrom"] == s["validThrough"] for s in specs if "validFrom" in s)
+
+
+async def test_embed_snippet_escapes_and_speaks_both_languages(harness: Harness, clock: ManualClock) -> None:
+    clock.set(datetime(2027, 3, 1, tzinfo=UTC))
+    await harness.load(config())
+    german = (await harness.client.get("/feeds/amt/embed.html")).text
+    english = (await harness.client.get("/feeds/amt/embed.html?lang=en")).text
+    assert 'lang="de"' in german and "Öffnungszeiten" in german and "geschlossen" in german and "Frauentag" in german
+    assert 'lang="en"' in english and "Walk-ins until" in english and "Women&#39;s Day" in english  # escaped
+    assert "<time>18:45</time>" in german  # Thursday 19:00 minus the 15-minute cut-off of the shortest service
+    assert '<script type="application/ld+json">' in german
+
+
+@pytest.mark.browser
+async def test_embed_snippet_has_no_accessibility_violations(harness: Harness, clock: ManualClock) -> None:
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        skip_or_fail("BROWSER", "Chromium is needed (apt-get install chromium)")
+    if not AXE.exists():
+        skip_or_fail("BROWSER", "node_modules/axe-core is needed (npm ci)")
+    from playwright.async_api import async_playwright
+
+    clock.set(datetime(2027, 3, 1, tzinfo=UTC))
+    await harness.load(config())
+    for language in ("de", "en"):
+        snippet = (await harness.client.get(f"/feeds/amt/embed.html?lang={language}")).text
+        page_html = (
+            f'<!doctype html><html lang="{language}"><head><title>Stadt</title></head>'
+            f"<body><main>{snippet}</main></body></html>"
+        )
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            try:
+                page = await browser.new_page()
+                await page.set_content(page_html)
+                await page.add_script_tag(path=str(AXE))
+                result = await page.evaluate(
+                    "() => axe.run(document, {runOnly: {type: 'tag', "
+                    "values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
+                )
+            finally:
+                await browser.close()
+        assert result["violations"] == [], [(v["id"], [n["target"] for n in v["nodes"]]) for v in result["violations"]]
+        assert result["passes"], "axe ran no checks"

@@ -17,10 +17,12 @@ from rathaus.booking.models import (
     SpecialHours,
 )
 from rathaus.db import Base
+from rathaus.notify.calendar.models import AgendaFeed
 from rathaus.notify.models import OutboxMessage
 from rathaus.staff.models import StaffToken, StaffUser
 
 __all__ = [
+    "AgendaFeed",
     "Base",
     "Booking",
     "BookingEvent",

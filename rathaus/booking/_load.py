@@ -142,6 +142,7 @@ async def _load_office(
         "walk_in_cutoff_minutes": oc.walk_in_cutoff_minutes,
         "verification": oc.verification,
         "hold_minutes": oc.hold_minutes,
+        "agenda_shows_names": oc.agenda_shows_names,
     }
     if office is None:
         office = Office(slug=oc.slug, created_at=now, updated_at=now, counters=[], opening_hours=[], special_hours=[])

@@ -263,6 +263,7 @@ def office_rules(o: Office, closures: list[ClosureRule]) -> OfficeRules:
             for c in o.counters
             if c.active
         ),
+        agenda_shows_names=o.agenda_shows_names,
         extra={
             "address": o.address,
             "phone": o.phone,

@@ -94,6 +94,7 @@ class OfficeConfig(msgspec.Struct, forbid_unknown_fields=True):
     walk_in_cutoff_minutes: Minutes | None = None
     verification: Literal["off", "email", "sms"] = "off"
     hold_minutes: Annotated[int, msgspec.Meta(ge=1, le=1440)] = 15
+    agenda_shows_names: bool = False
     special_hours: list[SpecialHoursConfig] = msgspec.field(default_factory=list)
     closures: list[ClosureConfig] = msgspec.field(default_factory=list)
     holidays: HolidaysConfig | None = None

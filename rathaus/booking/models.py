@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -56,6 +57,8 @@ class Office(Base):
     walk_in_cutoff_minutes: Mapped[int | None] = mapped_column(SmallInteger)
     verification: Mapped[str] = mapped_column(String(8), default="off")
     hold_minutes: Mapped[int] = mapped_column(SmallInteger, default=15)
+    # Whether staff agenda feeds show citizens' names (off: booking code and services only).
+    agenda_shows_names: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -71,6 +71,7 @@ class OfficeRules:
     closures: Sequence[ClosureRule]
     counters: Sequence[CounterRule]
     extra: Mapping[str, object] = field(default_factory=dict)
+    agenda_shows_names: bool = False
 
     def local_day(self, instant: datetime) -> date:
         """The office's calendar date at `instant`."""

@@ -1,5 +1,6 @@
 """The booking domain's operations: the only code that changes booking state."""
 
+from rathaus.booking._agenda import agenda
 from rathaus.booking._availability import AvailabilityCache, DayAvailability, availability, day_slots
 from rathaus.booking._bookings import (
     BookingContext,
@@ -24,6 +25,7 @@ __all__ = [
     "BookingView",
     "DayAvailability",
     "add_closure",
+    "agenda",
     "availability",
     "book",
     "cancel",

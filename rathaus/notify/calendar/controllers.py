@@ -6,7 +6,8 @@ from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Annotated, Any
 
-from litestar import Controller, HttpMethod, Request, Response, get, route
+import msgspec
+from litestar import Controller, HttpMethod, Request, Response, delete, get, post, route
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.params import FromPath, PathParameter
@@ -14,9 +15,9 @@ from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
 from rathaus.booking import service as booking
 from rathaus.booking.controllers import ManageToken, provide_manage_token
-from rathaus.notify.calendar import service
+from rathaus.notify.calendar import agenda, service
 from rathaus.notify.calendar.invite import booking_invitation
-from rathaus.web import BookingCtx, DbSession, Now, language_of, services_of
+from rathaus.web import BookingCtx, CurrentStaff, DbSession, Now, language_of, provide_staff, services_of
 
 CALENDAR = "text/calendar"
 Code = Annotated[str, PathParameter(max_length=32)]
@@ -126,3 +127,59 @@ class BookingCalendarController(Controller):
             media_type=CALENDAR,
             headers={"Content-Disposition": f'attachment; filename="termin-{result.booking.code}.ics"'},
         )
+
+
+class AgendaFeedCreated(msgspec.Struct):
+    id: int
+    url: str
+
+
+class AgendaFeedController(Controller):
+    path = "/api/v1/offices/{office:str}/agenda-feeds"
+    tags = ["staff"]
+    dependencies = {"staff": Provide(provide_staff)}
+
+    @post("/")
+    async def create(
+        self,
+        office: FromPath[str],
+        staff: CurrentStaff,
+        db_session: DbSession,
+        booking_ctx: BookingCtx,
+        now: Now,
+        state: State,
+    ) -> AgendaFeedCreated:
+        """A secret calendar URL with the office's appointments, for this staff member (keep it private)."""
+        rules = await booking_ctx.catalog.office(db_session, office, now=now)
+        feed_id, token = await agenda.create_feed(db_session, staff=staff, office_id=rules.id, now=now)
+        base = services_of(state).settings.public_base_url.rstrip("/")
+        return AgendaFeedCreated(feed_id, f"{base}/feeds/agenda/{token}/calendar.ics")
+
+    @delete("/{feed_id:int}")
+    async def revoke(
+        self,
+        office: FromPath[str],
+        feed_id: FromPath[int],
+        staff: CurrentStaff,
+        db_session: DbSession,
+        booking_ctx: BookingCtx,
+        now: Now,
+    ) -> None:
+        """Revoke an agenda feed URL (its owner or an admin)."""
+        rules = await booking_ctx.catalog.office(db_session, office, now=now)
+        await agenda.revoke_feed(db_session, staff=staff, office_id=rules.id, feed_id=feed_id, now=now)
+
+
+@get("/feeds/agenda/{token:str}/calendar.ics", tags=["calendars"])
+async def agenda_feed(
+    token: Annotated[str, PathParameter(max_length=100)],
+    db_session: DbSession,
+    booking_ctx: BookingCtx,
+    now: Now,
+    state: State,
+) -> Response[bytes]:
+    """A staff member's agenda feed: booking codes and services (names only where the office allows)."""
+    body = await agenda.agenda_calendar(
+        db_session, ctx=booking_ctx, token=token, public_base_url=services_of(state).settings.public_base_url, now=now
+    )
+    return Response(body, media_type=CALENDAR, headers={"Cache-Control": "private, max-age=300"})

@@ -1,0 +1,85 @@
+"""Staff agenda feeds: a secret, revocable URL per staff member showing one office's appointments."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from icalendar import Calendar, Event
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rathaus.booking import service as booking
+from rathaus.booking.service import BookingContext
+from rathaus.booking.tokens import hash_secret
+from rathaus.errors import RathausError
+from rathaus.notify.calendar.invite import PRODID, host_of
+from rathaus.notify.calendar.models import AgendaFeed
+from rathaus.notify.calendar.vtimezone import unambiguous, vtimezone
+from rathaus.staff.service import Staff
+
+PAST = timedelta(days=7)
+AHEAD = timedelta(days=60)
+
+
+async def create_feed(session: AsyncSession, *, staff: Staff, office_id: int, now: datetime) -> tuple[int, str]:
+    """A new agenda feed of `office_id` for `staff` (desk role suffices); returns its id and secret token."""
+    staff.require(office_id)
+    token = secrets.token_urlsafe(32)
+    feed = AgendaFeed(token_hash=hash_secret(token), user_id=staff.id, office_id=office_id, created_at=now)
+    session.add(feed)
+    await session.flush()
+    return feed.id, token
+
+
+async def revoke_feed(session: AsyncSession, *, staff: Staff, office_id: int, feed_id: int, now: datetime) -> None:
+    """Revoke a feed: its owner or an admin of the office may."""
+    feed = await session.get(AgendaFeed, feed_id)
+    if feed is None or feed.office_id != office_id:
+        raise RathausError("unknown_feed")
+    if feed.user_id != staff.id:
+        staff.require(office_id, role="admin")
+    feed.revoked_at = feed.revoked_at or now
+
+
+async def agenda_calendar(
+    session: AsyncSession, *, ctx: BookingContext, token: str, public_base_url: str, now: datetime
+) -> bytes:
+    """The office's appointments from a week ago to two months ahead; names only if the office allows it."""
+    feed = await session.scalar(
+        select(AgendaFeed).where(AgendaFeed.token_hash == hash_secret(token), AgendaFeed.revoked_at.is_(None))
+    )
+    if feed is None:
+        raise RathausError("unknown_feed")
+    snapshot = await ctx.catalog.get(session, now=now)
+    office = snapshot.office_by_id(feed.office_id)
+    host = host_of(public_base_url)
+    counters = {c.id: c.name for c in office.counters}
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("name", f"{office.name_de}: Termine")
+    calendar.add("x-wr-calname", f"{office.name_de}: Termine")
+    calendar.add("refresh-interval", timedelta(minutes=15), parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", "PT15M")
+    calendar.add_component(vtimezone(office.tz, first=(now - PAST).date(), last=(now + AHEAD).date()))
+    for b in await booking.agenda(session, office_id=office.id, since=now - PAST, until=now + AHEAD):
+        services = ", ".join(snapshot.services_by_id[item.service_id].name_de for item in b.items)
+        title = f"{b.code}: {services}"
+        if office.agenda_shows_names and b.name:
+            title = f"{title} ({b.name})"
+        event = Event()
+        event.add("uid", f"agenda-{b.code}@{host}")
+        event.add("sequence", b.ical_sequence)
+        event.add("dtstamp", b.updated_at)
+        event.add("dtstart", unambiguous(b.start_at, office.tz))
+        event.add("dtend", unambiguous(b.end_at, office.tz))
+        event.add("summary", title)
+        event.add("location", counters.get(b.counter_id, ""))
+        event.add("status", "CANCELLED" if b.status == "cancelled" else "CONFIRMED")
+        event.add("categories", [b.status])
+        calendar.add_component(event)
+    data: bytes = calendar.to_ical()
+    return data

@@ -18,7 +18,7 @@ from rathaus.booking.models import (
 )
 from rathaus.db import Base
 from rathaus.notify.calendar.models import AgendaFeed
-from rathaus.notify.models import OutboxMessage
+from rathaus.notify.models import NotifyEvent, NotifyPolicy, OutboxMessage, SmsOptOut
 from rathaus.staff.models import StaffToken, StaffUser
 
 __all__ = [
@@ -33,11 +33,14 @@ __all__ = [
     "Closure",
     "Counter",
     "IdempotentRequest",
+    "NotifyEvent",
+    "NotifyPolicy",
     "Office",
     "OpeningHours",
     "OutboxMessage",
     "Service",
     "SlotClaim",
+    "SmsOptOut",
     "SpecialHours",
     "StaffToken",
     "StaffUser",

@@ -47,3 +47,41 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
+
+
+class NotifyPolicy(Base):
+    """An office's reminder policy; offices without a row use the defaults in rathaus.notify.policy."""
+
+    __tablename__ = "notify_policy"
+
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"), primary_key=True)
+    # Minutes before the appointment, comma-separated, e.g. "1440,120" for 24 h and 2 h.
+    reminder_offsets: Mapped[str] = mapped_column(String(100), default="1440,120")
+    # No SMS between quiet_start and quiet_end, office time ("21:00" to "08:00"): moved to quiet_end, not dropped.
+    quiet_start: Mapped[str] = mapped_column(String(5), default="21:00")
+    quiet_end: Mapped[str] = mapped_column(String(5), default="08:00")
+    # Queue: tell a waiting citizen when this many people are ahead.
+    turn_near_ahead: Mapped[int] = mapped_column(SmallInteger, default=3)
+    updated_at: Mapped[datetime]
+
+
+class NotifyEvent(Base):
+    """One step in a message's history (claimed, sent, retry, failed, delivered, ...), as providers report it."""
+
+    __tablename__ = "notify_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16))
+    provider_status: Mapped[str | None] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(String(300), default="")
+
+
+class SmsOptOut(Base):
+    """A mobile number that replied STOP: no SMS goes to it until it replies START."""
+
+    __tablename__ = "sms_opt_out"
+
+    phone: Mapped[str] = mapped_column(String(20), primary_key=True, info=personal())
+    created_at: Mapped[datetime]

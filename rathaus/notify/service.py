@@ -1,15 +1,25 @@
-"""Writing notification rows into the outbox, in the caller's transaction."""
+"""Writing notification rows into the outbox, in the caller's transaction; policies, opt-outs and history."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rathaus.booking.models import Booking
-from rathaus.notify.models import OutboxMessage
+from rathaus.booking.models import Booking, Office
+from rathaus.db import after_commit, dialect_insert
+from rathaus.errors import RathausError
+from rathaus.notify import policy as policies
+from rathaus.notify.models import NotifyEvent, NotifyPolicy, OutboxMessage, SmsOptOut
+from rathaus.notify.wakeup import wake_dispatchers
+
+KINDS = ("verification", "confirmation", "reminder", "change", "cancellation", "turn_near", "called", "test")
+# Kinds that make no sense once the booking is no longer active.
+WITHDRAWN_WITH_BOOKING = ("reminder", "verification")
 
 
 def enqueue(
@@ -27,11 +37,13 @@ def enqueue(
     payload: dict[str, Any] | None = None,
 ) -> OutboxMessage:
     """Add one message to the outbox; it is sent after the transaction commits."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown message kind {kind!r}")
     message = OutboxMessage(
         kind=kind,
         channel=channel,
         recipient=recipient,
-        language=language,
+        language=language if language in {"de", "en"} else "de",
         due_at=due_at,
         dedupe_key=dedupe_key,
         booking_id=booking_id,
@@ -39,11 +51,13 @@ def enqueue(
         payload=payload or {},
         status="pending",
         attempts=0,
-        priority=0,
+        priority=0 if kind == "reminder" else 1,
         created_at=now,
         updated_at=now,
     )
     session.add(message)
+    if due_at <= now:
+        after_commit(session, wake_dispatchers)
     return message
 
 
@@ -60,13 +74,14 @@ async def booking_changed(
 
     `sealed_manage_token` is the manage token encrypted with the app secret (booking.tokens.seal): it is known
     only while the citizen's own request runs, and lets messages carry the manage link although only the
-    token's hash is stored with the booking.
+    token's hash is stored with the booking. A confirmed booking gets its reminders planned here; a cancelled
+    or moved one loses its pending ones (and a moved one gets new ones for the new time).
     """
     if sealed_manage_token is not None:
         payload = {**(payload or {}), "sealed_manage_token": sealed_manage_token}
     if event in {"cancellation", "change"}:
         await withdraw_pending(session, booking_id=booking.id, now=now)
-    channels = [(c, r) for c, r in (("email", booking.email), ("sms", booking.phone)) if r is not None]
+    channels = contacts(booking)
     if payload and "channel" in payload:
         channels = [(c, r) for c, r in channels if c == payload["channel"]]
     for channel, recipient in channels:
@@ -83,6 +98,56 @@ async def booking_changed(
             office_id=booking.office_id,
             payload=payload,
         )
+    if event in {"confirmation", "change"} and booking.status == "confirmed":
+        await plan_reminders(session, booking=booking, now=now, sealed_manage_token=sealed_manage_token)
+
+
+def contacts(booking: Booking) -> list[tuple[str, str]]:
+    """(channel, recipient) for every contact the citizen gave."""
+    return [(c, r) for c, r in (("email", booking.email), ("sms", booking.phone)) if r is not None]
+
+
+async def office_policy(session: AsyncSession, *, office_id: int) -> tuple[policies.Policy, ZoneInfo]:
+    """The office's reminder policy and time zone."""
+    row = (
+        await session.execute(
+            select(Office.timezone, NotifyPolicy)
+            .outerjoin(NotifyPolicy, NotifyPolicy.office_id == Office.id)
+            .where(Office.id == office_id)
+        )
+    ).one_or_none()
+    if row is None:
+        raise RathausError("unknown_office", office=str(office_id))
+    return policies.policy_of(row[1]), ZoneInfo(row[0])
+
+
+async def plan_reminders(
+    session: AsyncSession, *, booking: Booking, now: datetime, sealed_manage_token: str | None = None
+) -> int:
+    """Write the booking's reminders at the office's offsets (SMS moved out of quiet hours); returns how many."""
+    policy, tz = await office_policy(session, office_id=booking.office_id)
+    payload = {"sealed_manage_token": sealed_manage_token} if sealed_manage_token else {}
+    count = 0
+    for channel, recipient in contacts(booking):
+        for offset, due in policies.reminder_times(
+            start=booking.start_at, now=now, policy=policy, tz=tz, channel=channel
+        ):
+            minutes = int(offset.total_seconds() // 60)
+            enqueue(
+                session,
+                kind="reminder",
+                channel=channel,
+                recipient=recipient,
+                language=booking.language,
+                due_at=due,
+                dedupe_key=f"reminder:{booking.id}:{booking.ical_sequence}:{channel}:{minutes}",
+                now=now,
+                booking_id=booking.id,
+                office_id=booking.office_id,
+                payload={**payload, "offset_minutes": minutes},
+            )
+            count += 1
+    return count
 
 
 async def withdraw_pending(session: AsyncSession, *, booking_id: int, now: datetime) -> None:
@@ -92,7 +157,267 @@ async def withdraw_pending(session: AsyncSession, *, booking_id: int, now: datet
         .where(
             OutboxMessage.booking_id == booking_id,
             OutboxMessage.status == "pending",
-            OutboxMessage.kind.in_(("reminder", "verification")),
+            OutboxMessage.kind.in_(WITHDRAWN_WITH_BOOKING),
         )
         .values(status="withdrawn", updated_at=now)
+        .execution_options(synchronize_session=False)
     )
+
+
+async def set_policy(
+    session: AsyncSession,
+    *,
+    office_id: int,
+    reminder_offsets_minutes: list[int],
+    quiet_start: str,
+    quiet_end: str,
+    turn_near_ahead: int,
+    now: datetime,
+) -> policies.Policy:
+    """Create or replace an office's reminder policy (applies to reminders planned from now on)."""
+    raw = ",".join(str(m) for m in reminder_offsets_minutes)
+    try:
+        parsed = policies.Policy(
+            offsets=policies.parse_offsets(raw),
+            quiet_start=policies.parse_time(quiet_start),
+            quiet_end=policies.parse_time(quiet_end),
+            turn_near_ahead=turn_near_ahead,
+        )
+    except ValueError as error:
+        raise RathausError("invalid_input", reason=str(error)) from None
+    if not 0 <= turn_near_ahead <= 100:
+        raise RathausError("invalid_input", reason="turn_near_ahead must be between 0 and 100")
+    values = {
+        "reminder_offsets": raw,
+        "quiet_start": parsed.quiet_start.strftime("%H:%M"),
+        "quiet_end": parsed.quiet_end.strftime("%H:%M"),
+        "turn_near_ahead": turn_near_ahead,
+        "updated_at": now,
+    }
+    statement = dialect_insert(session, NotifyPolicy).values(office_id=office_id, **values)
+    await session.execute(statement.on_conflict_do_update(index_elements=[NotifyPolicy.office_id], set_=values))
+    return parsed
+
+
+# --- opt-outs ------------------------------------------------------------------------------------------
+
+
+async def opt_out(session: AsyncSession, *, phone: str, now: datetime) -> None:
+    """Stop every SMS to `phone` (it replied STOP, or the provider says it did)."""
+    statement = dialect_insert(session, SmsOptOut).values(phone=phone, created_at=now)
+    await session.execute(statement.on_conflict_do_nothing(index_elements=[SmsOptOut.phone]))
+
+
+async def opt_in(session: AsyncSession, *, phone: str) -> None:
+    """Allow SMS to `phone` again (it replied START)."""
+    await session.execute(delete(SmsOptOut).where(SmsOptOut.phone == phone))
+
+
+async def opted_out(session: AsyncSession, *, phones: list[str]) -> set[str]:
+    """Which of `phones` have opted out."""
+    if not phones:
+        return set()
+    return set((await session.scalars(select(SmsOptOut.phone).where(SmsOptOut.phone.in_(phones)))).all())
+
+
+# --- history -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MessageHistory:
+    message: OutboxMessage
+    events: list[NotifyEvent]
+
+
+async def booking_messages(session: AsyncSession, *, booking_id: int) -> list[MessageHistory]:
+    """Every message about a booking with its history, oldest first."""
+    messages = (
+        await session.scalars(
+            select(OutboxMessage).where(OutboxMessage.booking_id == booking_id).order_by(OutboxMessage.id)
+        )
+    ).all()
+    events: dict[int, list[NotifyEvent]] = {m.id: [] for m in messages}
+    if messages:
+        rows = await session.scalars(
+            select(NotifyEvent).where(NotifyEvent.outbox_id.in_(list(events))).order_by(NotifyEvent.id)
+        )
+        for event in rows:
+            events[event.outbox_id].append(event)
+    return [MessageHistory(m, events[m.id]) for m in messages]
+
+
+async def office_outbox(
+    session: AsyncSession, *, office_id: int, status: str | None, limit: int
+) -> list[OutboxMessage]:
+    """An office's recent outbox rows, newest first (for admins)."""
+    query = select(OutboxMessage).where(OutboxMessage.office_id == office_id)
+    if status is not None:
+        query = query.where(OutboxMessage.status == status)
+    return list((await session.scalars(query.order_by(OutboxMessage.id.desc()).limit(limit))).all())
+
+
+# --- provider callbacks --------------------------------------------------------------------------------
+
+# Twilio message statuses in the order they happen; a callback never moves a message back.
+_STATUS_RANK = {
+    "accepted": 0,
+    "scheduled": 0,
+    "queued": 0,
+    "sending": 1,
+    "sent": 2,
+    "delivered": 3,
+    "read": 4,
+    "undelivered": 3,
+    "failed": 3,
+    "canceled": 3,
+}
+FAILED_STATUSES = ("undelivered", "failed", "canceled")
+# ErrorCodes after which another SMS to the number will not arrive either (30003 is often transient).
+PERMANENT_DELIVERY_ERRORS = frozenset({"30004", "30005", "30006", "30007", "21610"})
+
+
+async def record_provider_status(
+    session: AsyncSession,
+    *,
+    outbox_id: int,
+    provider_id: str,
+    provider_status: str,
+    error_code: str | None,
+    now: datetime,
+) -> bool:
+    """Ingest a delivery receipt: only forward moves count, so duplicates and late arrivals change nothing."""
+    message = await session.get(OutboxMessage, outbox_id, with_for_update=True)
+    if message is None or message.provider_id != provider_id or provider_status not in _STATUS_RANK:
+        return False
+    if message.provider_status == provider_status:
+        return False
+    if (
+        message.provider_status in _STATUS_RANK
+        and _STATUS_RANK[provider_status] <= _STATUS_RANK[message.provider_status]
+    ):
+        return False
+    message.provider_status = provider_status
+    message.updated_at = now
+    if provider_status in {"delivered", "read"} and message.status in {"sent", "claimed"}:
+        message.status = "delivered"
+    elif provider_status in FAILED_STATUSES and message.status in {"sent", "claimed", "delivered"}:
+        message.status = "failed"
+        message.last_error = f"{provider_status} (error {error_code or '-'})"
+    session.add(
+        NotifyEvent(
+            outbox_id=outbox_id,
+            at=now,
+            status=message.status,
+            provider_status=provider_status,
+            detail=f"error {error_code}" if error_code else "",
+        )
+    )
+    if message.status == "failed" and message.booking_id is not None:
+        if error_code == "21610" and message.recipient:
+            await opt_out(session, phone=message.recipient, now=now)
+        if error_code in PERMANENT_DELIVERY_ERRORS:
+            from rathaus.notify.dispatcher import fall_back
+
+            await fall_back(
+                session,
+                outbox_id=message.id,
+                channel=message.channel,
+                kind=message.kind,
+                booking_id=message.booking_id,
+                dedupe_key=message.dedupe_key,
+                language=message.language,
+                payload=message.payload,
+                now=now,
+            )
+    return True
+
+
+STOP_WORDS = frozenset({"STOP", "STOPP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT", "REVOKE", "OPTOUT", "ABMELDEN"})
+START_WORDS = frozenset({"START", "UNSTOP", "YES", "ANMELDEN"})
+CANCEL_WORDS = frozenset({"ABSAGEN", "CANCEL", "STORNO"})
+_REPLIES = {
+    "cancelled": (
+        "Ihr Termin {when} bei {office} ist abgesagt.",
+        "Your appointment {when} at {office} is cancelled.",
+    ),
+    "nothing": (
+        "Wir haben keinen kommenden Termin zu dieser Nummer gefunden.",
+        "We found no upcoming appointment for this number.",
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class InboundResult:
+    action: str  # opt_out | opt_in | cancelled | nothing | ignored
+    reply: str | None = None
+
+
+async def inbound_sms(
+    session: AsyncSession,
+    *,
+    ctx: Any,
+    phone: str,
+    body: str,
+    opt_out_type: str | None,
+    now: datetime,
+) -> InboundResult:
+    """A citizen's SMS: STOP/START mirrored locally; ABSAGEN/CANCEL cancels their next booking by this number."""
+    from rathaus.booking import service as bookings
+    from rathaus.notify.render import when
+
+    words = body.strip().upper().split()
+    first = words[0] if words else ""
+    # Checked before the opt-out words: Twilio counts CANCEL among them, but here it means the appointment.
+    if first not in CANCEL_WORDS:
+        keyword = (opt_out_type or "").upper() or first
+        if keyword in STOP_WORDS:
+            await opt_out(session, phone=phone, now=now)
+            return InboundResult("opt_out")
+        if keyword in START_WORDS:
+            await opt_in(session, phone=phone)
+            return InboundResult("opt_in")
+        return InboundResult("ignored")
+    booking = await session.scalar(
+        select(Booking)
+        .where(Booking.phone == phone, Booking.status.in_(("pending", "confirmed")), Booking.start_at > now)
+        .order_by(Booking.start_at)
+        .limit(1)
+        .with_for_update()
+    )
+    if booking is None:
+        return InboundResult("nothing", _REPLIES["nothing"][1 if _english(words) else 0])
+    # The reply confirms on this channel; the outbox tells the e-mail address too, if there is one.
+    await bookings.cancel_booking(
+        session,
+        ctx=ctx,
+        booking=booking,
+        reason="citizen",
+        actor="sms",
+        now=now,
+        payload={"channel": "email"},
+    )
+    policy_tz = (await office_policy(session, office_id=booking.office_id))[1]
+    office_name = await session.scalar(
+        select(Office.name_en if booking.language == "en" else Office.name_de).where(Office.id == booking.office_id)
+    )
+    english = booking.language == "en"
+    template = _REPLIES["cancelled"][1 if english else 0]
+    return InboundResult(
+        "cancelled",
+        template.format(when=when(booking.start_at, policy_tz, "en" if english else "de"), office=office_name or ""),
+    )
+
+
+def _english(words: list[str]) -> bool:
+    return bool(words) and words[0] == "CANCEL"
+
+
+async def citizen_messages(
+    session: AsyncSession, *, ctx: Any, code: str, token: str, now: datetime
+) -> list[MessageHistory]:
+    """The message history of a booking, for the holder of its manage token."""
+    from rathaus.booking import service as bookings
+
+    found = await bookings.view(session, ctx=ctx, code=code, token=token, now=now)
+    return await booking_messages(session, booking_id=found.booking.id)

@@ -1,0 +1,109 @@
+"""`rathaus worker` (the dispatcher on its own) and `rathaus notify test` (check a provider configuration)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Awaitable
+
+import click
+
+from rathaus.notify.channels import OutgoingEmail, OutgoingSms, SendFailure, Sent, channels_from_settings
+from rathaus.notify.render import render
+from rathaus.settings import Settings, SettingsError
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@click.command()
+@click.option("--once", is_flag=True, help="Send what is due now, then exit.")
+@click.option("--idle", default=2.0, show_default=True, help="Seconds between looks at the outbox when idle.")
+def worker(once: bool, idle: float) -> None:
+    """Run the notification dispatcher alone (any number may run on one database)."""
+    from rathaus.app import build_services
+    from rathaus.notify.dispatcher import Dispatcher
+
+    settings = _settings()
+
+    async def run() -> None:
+        services = build_services(settings)
+        dispatcher = Dispatcher(services)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        click.echo(f"rathaus worker {dispatcher.worker_id}: dispatching", err=True)
+        total = 0
+        try:
+            while not stop.is_set():
+                stats = await dispatcher.dispatch()
+                total += stats.claimed
+                if once:
+                    break
+                if stats.claimed:
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), idle)
+        finally:
+            await dispatcher.channels.close()
+            await services.dispose()
+        click.echo(f"rathaus worker: {total} message(s) handled", err=True)
+
+    asyncio.run(run())
+
+
+@click.group()
+def notify() -> None:
+    """Notifications."""
+
+
+@notify.command("test")
+@click.option("--sms", "phone", help="Send a test SMS to this number (E.164, e.g. +4915112345678).")
+@click.option("--email", "address", help="Send a test e-mail to this address.")
+@click.option("--language", type=click.Choice(["de", "en"]), default="de", show_default=True)
+def test_message(phone: str | None, address: str | None, language: str) -> None:
+    """Send a test message through the configured providers (not through the outbox)."""
+    if not phone and not address:
+        raise click.UsageError("give --sms and/or --email")
+    settings = _settings()
+    rendered = render("test", language, {"lang": language, "office_name": "rathaus", "office_address": ""})
+
+    async def run() -> list[str]:
+        channels = channels_from_settings(settings)
+        lines: list[str] = []
+        try:
+            from rathaus.clock import SystemClock
+
+            now = SystemClock().now()
+            if address:
+                email = OutgoingEmail(
+                    0, f"test:{now.isoformat()}", address, rendered.subject, rendered.text, rendered.html
+                )
+                lines.append(await _try("e-mail", channels.email.send(email, now=now), type(channels.email).__name__))
+            if phone:
+                sms = OutgoingSms(0, phone, rendered.sms)
+                lines.append(await _try("SMS", channels.sms.send(sms, now=now), type(channels.sms).__name__))
+        finally:
+            await channels.close()
+        return lines
+
+    lines = asyncio.run(run())
+    for line in lines:
+        click.echo(line)
+    if any(" failed" in line for line in lines):
+        raise SystemExit(1)
+
+
+async def _try(what: str, sending: Awaitable[Sent], channel: str) -> str:
+    try:
+        sent = await sending
+    except SendFailure as failure:
+        kind = "permanent" if failure.permanent else "transient"
+        return f"{what} via {channel} failed ({kind}): {failure.detail}"
+    return f"{what} via {channel}: {sent.provider_status} ({sent.provider_id})"

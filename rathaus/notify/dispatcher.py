@@ -1,0 +1,480 @@
+"""The outbox dispatcher: claim due rows with a lease, send outside any transaction, record what happened.
+
+1. Claim: one statement (`UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED LIMIT n) RETURNING`), committed at
+   once, so two dispatchers never hold the same row and a crashed one's rows come back when the lease ends.
+2. Prepare (read-only): re-check the booking is still active, expire reminders whose appointment began, skip
+   opted-out numbers, render the texts.
+3. Send concurrently, without a transaction open.
+4. Record results as they arrive, in short transactions (results that arrive together share one): sent with the
+   provider's id, or retried later with exponential backoff and jitter, or dead (permanent), in which case the
+   other channel is tried when the citizen gave one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import socket
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rathaus.booking.catalog import CatalogSnapshot
+from rathaus.booking.models import Booking
+from rathaus.booking.tokens import unseal
+from rathaus.notify import service
+from rathaus.notify.channels import Channels, OutgoingEmail, OutgoingSms, SendFailure, Sent, channels_from_settings
+from rathaus.notify.models import NotifyEvent, OutboxMessage
+from rathaus.notify.render import qr_png, render, when
+
+if TYPE_CHECKING:
+    from rathaus.web import Services
+
+log = logging.getLogger("rathaus.notify")
+
+ACTIVE_BOOKING = ("pending", "confirmed")
+MAX_ATTEMPTS = 8
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_CAP = timedelta(hours=1)
+
+
+def backoff(attempts: int, *, rng: random.Random | None = None) -> timedelta:
+    """Delay before attempt `attempts + 1`: exponential, capped, with jitter (half to full length)."""
+    ceiling = min(BACKOFF_CAP, BACKOFF_BASE * (1 << min(max(attempts - 1, 0), 20)))
+    factor: float = (rng or random).uniform(0.5, 1.0)
+    return ceiling * factor
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One claimed message, ready to send."""
+
+    id: int
+    channel: str
+    attempts: int
+    payload: OutgoingEmail | OutgoingSms
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    id: int
+    status: str  # sent | pending (retry) | dead | withdrawn | expired
+    detail: str = ""
+    sent: Sent | None = None
+    retry_at: datetime | None = None
+    code: str = ""
+    attempts: int = 0
+
+
+@dataclass
+class DispatchStats:
+    claimed: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+    def add(self, status: str, count: int = 1) -> None:
+        """Count an outcome."""
+        self.outcomes[status] = self.outcomes.get(status, 0) + count
+
+
+class Dispatcher:
+    """Sends due outbox rows; any number of these may run, in one process or many."""
+
+    def __init__(
+        self,
+        services: Services,
+        channels: Channels | None = None,
+        *,
+        worker_id: str | None = None,
+        batch_size: int | None = None,
+        concurrency: int | None = None,
+        lease: timedelta | None = None,
+    ) -> None:
+        settings = services.settings
+        self.services = services
+        self.channels = channels or channels_from_settings(settings)
+        self.worker_id = worker_id or f"{socket.gethostname()[:40]}:{os.getpid()}:{id(self) % 10000}"
+        self.batch_size = batch_size or int(settings.get("notify_batch_size", "100"))
+        self.concurrency = concurrency or int(settings.get("notify_concurrency", "16"))
+        self.lease = lease or timedelta(seconds=float(settings.get("notify_lease_seconds", "120")))
+        self.lock = asyncio.Lock()
+
+    # --- one pass ------------------------------------------------------------------------------------
+
+    async def dispatch(self, *, max_batches: int | None = None) -> DispatchStats:
+        """Send everything that is due now (batch after batch); returns counts by outcome."""
+        stats = DispatchStats()
+        async with self.lock:
+            batches = 0
+            while max_batches is None or batches < max_batches:
+                batches += 1
+                claimed = await self.run_batch(stats)
+                if claimed < self.batch_size:
+                    break
+        return stats
+
+    async def run_batch(self, stats: DispatchStats) -> int:
+        """Claim, prepare, send and record one batch; returns how many rows were claimed."""
+        now = self.services.clock.now()
+        rows = await self._claim(now)
+        if not rows:
+            return 0
+        stats.claimed += len(rows)
+        jobs, skipped = await self._prepare(rows, now)
+        if skipped:
+            await self._record(skipped)
+            for outcome in skipped:
+                stats.add(outcome.status)
+        await self._send_all(jobs, stats)
+        return len(rows)
+
+    async def _claim(self, now: datetime) -> list[OutboxMessage]:
+        due = (
+            select(OutboxMessage.id)
+            .where(
+                or_(
+                    (OutboxMessage.status == "pending") & (OutboxMessage.due_at <= now),
+                    (OutboxMessage.status == "claimed") & (OutboxMessage.lease_until < now),
+                )
+            )
+            .order_by(OutboxMessage.priority.desc(), OutboxMessage.due_at, OutboxMessage.id)
+            .limit(self.batch_size)
+            .with_for_update(skip_locked=True)
+        )
+        claim = (
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(due.scalar_subquery()))
+            .values(
+                status="claimed",
+                claimed_by=self.worker_id,
+                lease_until=now + self.lease,
+                attempts=OutboxMessage.attempts + 1,
+                updated_at=now,
+            )
+            .returning(OutboxMessage)
+            .execution_options(synchronize_session=False)
+        )
+        async with self.services.session_maker() as session:
+            rows = list((await session.scalars(claim)).all())
+            await session.commit()
+        return rows
+
+    async def _prepare(self, rows: list[OutboxMessage], now: datetime) -> tuple[list[Job], list[Outcome]]:
+        jobs: list[Job] = []
+        skipped: list[Outcome] = []
+        async with self.services.read_session_maker() as session:
+            booking_ids = {r.booking_id for r in rows if r.booking_id is not None}
+            bookings = {
+                b.id: b for b in (await session.scalars(select(Booking).where(Booking.id.in_(booking_ids)))).all()
+            }
+            blocked = await service.opted_out(
+                session, phones=[r.recipient for r in rows if r.channel == "sms" and r.recipient]
+            )
+            snapshot = await self.services.catalog.get(session, now=now) if bookings or rows else None
+        for row in rows:
+            reason = self._skip_reason(row, bookings.get(row.booking_id) if row.booking_id else None, blocked, now)
+            if reason is not None:
+                skipped.append(Outcome(row.id, reason[0], reason[1], attempts=row.attempts))
+                continue
+            try:
+                jobs.append(self._job(row, bookings.get(row.booking_id) if row.booking_id else None, snapshot, now))
+            except Exception as error:  # a message that cannot be rendered will never be: record, do not loop
+                log.error("message %s cannot be rendered: %s", row.id, type(error).__name__)
+                skipped.append(Outcome(row.id, "dead", f"render failed: {type(error).__name__}", attempts=row.attempts))
+        return jobs, skipped
+
+    @staticmethod
+    def _skip_reason(
+        row: OutboxMessage, booking: Booking | None, blocked: set[str], now: datetime
+    ) -> tuple[str, str] | None:
+        if row.recipient is None:
+            return "dead", "no recipient (personal data purged)"
+        if row.channel == "sms" and row.recipient in blocked:
+            return "dead", "recipient opted out (STOP)"
+        if row.booking_id is None or row.kind in {"turn_near", "called", "test"}:
+            return None
+        if booking is None or booking.purged_at is not None:
+            return "withdrawn", "booking no longer exists"
+        if row.kind == "reminder":
+            if booking.status != "confirmed":
+                return "withdrawn", f"booking is {booking.status}"
+            if booking.start_at <= now:
+                return "expired", "appointment has begun"
+        if row.kind == "verification" and booking.status != "pending":
+            return "withdrawn", f"booking is {booking.status}"
+        if row.kind in {"confirmation", "change"} and booking.status not in ACTIVE_BOOKING and booking.start_at <= now:
+            return "expired", "appointment has passed"
+        return None
+
+    def _job(self, row: OutboxMessage, booking: Booking | None, snapshot: CatalogSnapshot | None, now: datetime) -> Job:
+        settings = self.services.settings
+        context, ics = message_context(row, booking, snapshot, settings=settings)
+        rendered = render(row.kind, row.language, context)
+        recipient = row.recipient or ""
+        if row.channel == "sms":
+            return Job(row.id, "sms", row.attempts, OutgoingSms(row.id, recipient, rendered.sms))
+        qr = (
+            qr_png(booking.code) if booking is not None and row.kind in {"confirmation", "change", "reminder"} else None
+        )
+        email = OutgoingEmail(
+            outbox_id=row.id,
+            dedupe_key=row.dedupe_key,
+            to=recipient,
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
+            ics=ics[0] if ics else None,
+            ics_method=ics[1] if ics else "REQUEST",
+            qr_png=qr,
+            qr_cid=str(context.get("qr_cid") or ""),
+        )
+        return Job(row.id, "email", row.attempts, email)
+
+    async def _send_all(self, jobs: list[Job], stats: DispatchStats) -> None:
+        if not jobs:
+            return
+        results: asyncio.Queue[Outcome] = asyncio.Queue()
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def send(job: Job) -> None:
+            async with gate:
+                outcome = await self._send_one(job)
+            results.put_nowait(outcome)
+
+        tasks = [asyncio.create_task(send(job)) for job in jobs]
+        try:
+            remaining = len(jobs)
+            while remaining:
+                arrived = [await results.get()]
+                while not results.empty():
+                    arrived.append(results.get_nowait())
+                await self._record(arrived)
+                for outcome in arrived:
+                    stats.add(outcome.status)
+                remaining -= len(arrived)
+        finally:
+            for task in tasks:
+                task.cancel()
+
+    async def _send_one(self, job: Job) -> Outcome:
+        now = self.services.clock.now()
+        try:
+            if isinstance(job.payload, OutgoingEmail):
+                sent = await self.channels.email.send(job.payload, now=now)
+            else:
+                sent = await self.channels.sms.send(job.payload, now=now)
+        except SendFailure as failure:
+            if failure.permanent or job.attempts >= MAX_ATTEMPTS:
+                detail = (
+                    failure.detail if failure.permanent else f"gave up after {job.attempts} attempts: {failure.detail}"
+                )
+                return Outcome(job.id, "dead", detail, code=failure.code, attempts=job.attempts)
+            return Outcome(
+                job.id,
+                "pending",
+                failure.detail,
+                retry_at=now + backoff(job.attempts),
+                code=failure.code,
+                attempts=job.attempts,
+            )
+        except Exception as error:  # an unexpected failure is retried like a transient one
+            log.error("sending message %s failed: %s", job.id, type(error).__name__)
+            return Outcome(
+                job.id,
+                "pending",
+                f"unexpected {type(error).__name__}",
+                retry_at=now + backoff(job.attempts),
+                attempts=job.attempts,
+            )
+        return Outcome(job.id, "sent", sent=sent, attempts=job.attempts)
+
+    async def _record(self, outcomes: list[Outcome]) -> None:
+        now = self.services.clock.now()
+        async with self.services.session_maker() as session:
+            for outcome in outcomes:
+                await self._record_one(session, outcome, now)
+            await session.commit()
+
+    async def _record_one(self, session: AsyncSession, outcome: Outcome, now: datetime) -> None:
+        values: dict[str, Any] = {"status": outcome.status, "updated_at": now, "lease_until": None}
+        provider_status = None
+        if outcome.sent is not None:
+            provider_status = outcome.sent.provider_status
+            values.update(
+                provider_id=outcome.sent.provider_id, provider_status=provider_status, sent_at=now, last_error=None
+            )
+        elif outcome.status in {"pending", "dead"}:
+            values["last_error"] = outcome.detail[:500]
+        if outcome.retry_at is not None:
+            values["due_at"] = outcome.retry_at
+        # Only while this worker still holds the claim: after a lost lease another worker owns the row.
+        row = (
+            await session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id == outcome.id,
+                    OutboxMessage.status == "claimed",
+                    OutboxMessage.claimed_by == self.worker_id,
+                )
+                .values(**values)
+                .returning(
+                    OutboxMessage.kind,
+                    OutboxMessage.channel,
+                    OutboxMessage.booking_id,
+                    OutboxMessage.dedupe_key,
+                    OutboxMessage.recipient,
+                    OutboxMessage.language,
+                    OutboxMessage.payload,
+                    OutboxMessage.office_id,
+                )
+                .execution_options(synchronize_session=False)
+            )
+        ).one_or_none()
+        if row is None:
+            return
+        event_status = {"pending": "retry"}.get(outcome.status, outcome.status)
+        session.add(
+            NotifyEvent(
+                outbox_id=outcome.id,
+                at=now,
+                status=event_status,
+                provider_status=provider_status,
+                detail=(outcome.detail or (outcome.sent.provider_status if outcome.sent else ""))[:300],
+            )
+        )
+        if outcome.status == "dead" and row.channel == "sms" and outcome.code == "21610" and row.recipient:
+            await service.opt_out(session, phone=row.recipient, now=now)
+        if outcome.status == "dead" and row.booking_id is not None:
+            await fall_back(
+                session,
+                outbox_id=outcome.id,
+                channel=row.channel,
+                kind=row.kind,
+                booking_id=row.booking_id,
+                dedupe_key=row.dedupe_key,
+                language=row.language,
+                payload=row.payload,
+                now=now,
+            )
+
+
+async def fall_back(
+    session: AsyncSession,
+    *,
+    outbox_id: int,
+    channel: str,
+    kind: str,
+    booking_id: int,
+    dedupe_key: str,
+    language: str,
+    payload: dict[str, Any],
+    now: datetime,
+) -> bool:
+    """After a permanent failure, send the same message on the citizen's other channel (once)."""
+    if dedupe_key.endswith(":fallback"):
+        return False
+    booking = await session.get(Booking, booking_id)
+    if booking is None:
+        return False
+    other = dict(service.contacts(booking)).get("sms" if channel == "email" else "email")
+    if other is None:
+        return False
+    statement = select(OutboxMessage.id).where(OutboxMessage.dedupe_key == f"{dedupe_key}:fallback")
+    if await session.scalar(statement) is not None:
+        return False
+    service.enqueue(
+        session,
+        kind=kind,
+        channel="sms" if channel == "email" else "email",
+        recipient=other,
+        language=language,
+        due_at=now,
+        dedupe_key=f"{dedupe_key}:fallback",
+        now=now,
+        booking_id=booking_id,
+        office_id=booking.office_id,
+        payload={**payload, "fallback_of": outbox_id},
+    )
+    return True
+
+
+def message_context(
+    row: OutboxMessage, booking: Booking | None, snapshot: CatalogSnapshot | None, *, settings: Any
+) -> tuple[dict[str, Any], tuple[bytes, str] | None]:
+    """What the templates of `row.kind` need, and the calendar attachment (bytes, method) for e-mails."""
+    lang = "en" if row.language == "en" else "de"
+    payload = row.payload or {}
+    base = settings.public_base_url.rstrip("/")
+    context: dict[str, Any] = {
+        "lang": lang,
+        "office_name": str(payload.get("office_name", "")),
+        "office_address": "",
+        "when": "",
+        "code": "",
+        "services": [],
+        "bring": [],
+        "manage_url": None,
+        "rebook_url": base,
+        "verification_code": str(payload.get("code", "")),
+        "reason": str(payload.get("reason", "citizen")),
+        "closure_reason": str(payload.get(f"closure_reason_{lang}", payload.get("closure_reason_de", ""))),
+        "ticket": str(payload.get("ticket_number", payload.get("ticket", ""))),
+        "counter": str(payload.get("counter_name", payload.get("counter", ""))),
+        "ahead": payload.get("ahead"),
+        "qr_cid": None,
+        "public_base_url": base,
+    }
+    if booking is None or snapshot is None:
+        return context, None
+    office = snapshot.office_by_id(booking.office_id)
+    services = [
+        snapshot.services_by_id[item.service_id] for item in booking.items if item.service_id in snapshot.services_by_id
+    ]
+    manage_url = None
+    sealed = payload.get("sealed_manage_token")
+    if isinstance(sealed, str):
+        token = unseal(sealed, settings.secret_key)
+        if token is not None:
+            manage_url = f"{base}/bookings/{booking.code}?token={token}"
+    context.update(
+        office_name=office.name_en if lang == "en" else office.name_de,
+        office_address=str(office.extra.get("address", "")),
+        when=when(booking.start_at, office.tz, lang),
+        code=booking.code,
+        services=[s.name_en if lang == "en" else s.name_de for s in services],
+        bring=[
+            {"service": s.name_en if lang == "en" else s.name_de, "text": s.bring_en if lang == "en" else s.bring_de}
+            for s in services
+            if (s.bring_en if lang == "en" else s.bring_de)
+        ],
+        manage_url=manage_url if row.kind != "cancellation" else None,
+        rebook_url=f"{base}/?office={office.slug}",
+        qr_cid=f"qr.{row.id}@rathaus" if row.kind in {"confirmation", "change", "reminder"} else None,
+    )
+    ics = None
+    if row.channel == "email" and row.kind in {"confirmation", "change", "cancellation"}:
+        method = "CANCEL" if row.kind == "cancellation" else "REQUEST"
+        ics = (
+            calendar_attachment(
+                booking=booking,
+                office=office,
+                services=services,
+                method=method,
+                manage_url=manage_url,
+                language=lang,
+                public_base_url=base,
+            ),
+            method,
+        )
+    return context, ics
+
+
+def calendar_attachment(**kwargs: Any) -> bytes:
+    """The appointment as iCalendar, built by the calendar feature (one place to switch it)."""
+    from rathaus.notify.calendar.invite import booking_invitation
+
+    return booking_invitation(**kwargs)

@@ -1,0 +1,68 @@
+"""The dispatcher inside the app: ticked by the scheduler, and woken at once when a commit adds due messages."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+from litestar import Litestar
+
+from rathaus.notify.dispatcher import Dispatcher, DispatchStats
+from rathaus.notify.wakeup import Wakeup
+
+if TYPE_CHECKING:
+    from rathaus.web import Services
+
+log = logging.getLogger("rathaus.notify")
+# One dispatcher per app instance (keyed by its Services object), shared by the tick job and the wake-up loop.
+_dispatchers: dict[int, Dispatcher] = {}
+
+
+def dispatcher_for(services: Services) -> Dispatcher:
+    """This instance's dispatcher (channels from the settings)."""
+    dispatcher = _dispatchers.get(id(services))
+    if dispatcher is None or dispatcher.services is not services:
+        dispatcher = _dispatchers[id(services)] = Dispatcher(services)
+    return dispatcher
+
+
+async def dispatch_outbox(services: Services) -> DispatchStats:
+    """Send every due message (the scheduler's tick; also catches rows whose lease ran out)."""
+    return await dispatcher_for(services).dispatch()
+
+
+async def wake_loop(dispatcher: Dispatcher, *, idle_seconds: float) -> None:
+    """Dispatch whenever a commit in this process adds due messages (and every `idle_seconds` anyway)."""
+    with Wakeup() as wakeup:
+        while True:
+            try:
+                await dispatcher.dispatch()
+            except Exception as error:  # the next wake-up or tick retries
+                log.error("dispatch failed: %s", type(error).__name__)
+            await wakeup.wait(idle_seconds)
+
+
+@asynccontextmanager
+async def notify_lifespan(app: Litestar) -> AsyncIterator[None]:
+    """Run the wake-up loop while the app runs (when its scheduler is on); close provider connections after."""
+    from rathaus.web import services_of
+
+    services = services_of(app.state)
+    task: asyncio.Task[None] | None = None
+    if services.settings.scheduler:
+        idle = float(services.settings.get("notify_idle_seconds", "15"))
+        task = asyncio.create_task(wake_loop(dispatcher_for(services), idle_seconds=idle))
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        dispatcher = _dispatchers.pop(id(services), None)
+        if dispatcher is not None:
+            await dispatcher.channels.close()

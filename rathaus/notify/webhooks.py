@@ -1,0 +1,75 @@
+"""Twilio webhooks: delivery receipts (StatusCallback) and inbound SMS, both signed with X-Twilio-Signature."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, post
+from litestar.datastructures import State
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from rathaus.errors import RathausError
+from rathaus.notify import service
+from rathaus.web import DbSession, Now, services_of
+
+
+async def verified_form(request: Request[Any, Any, Any], state: State) -> dict[str, str]:
+    """The posted form if Twilio signed it with our auth token, else 403 (and nothing is read further)."""
+    settings = services_of(state).settings
+    token = settings.get("twilio_auth_token")
+    form = await request.form()
+    if not token:
+        raise RathausError("forbidden")
+    # The URL Twilio called, as configured: behind a TLS-terminating proxy request.url would be wrong.
+    query = request.url.query
+    url = settings.public_base_url.rstrip("/") + request.url.path + (f"?{query}" if query else "")
+    signature = request.headers.get("x-twilio-signature", "")
+    if not signature or not RequestValidator(token).validate(url, form, signature):
+        raise RathausError("forbidden")
+    return {key: str(value) for key, value in form.items()}
+
+
+def _twiml(message: str | None = None) -> Response[str]:
+    reply = MessagingResponse()
+    if message:
+        reply.message(message)
+    return Response(str(reply), media_type="application/xml")
+
+
+class TwilioController(Controller):
+    path = "/twilio"
+    tags = ["webhooks"]
+    include_in_schema = False
+
+    @post("/status", status_code=204)
+    async def status(self, request: Request[Any, Any, Any], state: State, db_session: DbSession, now: Now) -> None:
+        """A delivery receipt for one of our messages (?n=<outbox id>): status only moves forward."""
+        form = await verified_form(request, state)
+        raw_id = request.query_params.get("n", "")
+        if not raw_id.isdigit():
+            return
+        await service.record_provider_status(
+            db_session,
+            outbox_id=int(raw_id),
+            provider_id=form.get("MessageSid", form.get("SmsSid", "")),
+            provider_status=form.get("MessageStatus", form.get("SmsStatus", "")).lower(),
+            error_code=form.get("ErrorCode") or None,
+            now=now,
+        )
+
+    @post("/inbound")
+    async def inbound(
+        self, request: Request[Any, Any, Any], state: State, db_session: DbSession, now: Now
+    ) -> Response[str]:
+        """An SMS from a citizen: STOP/START, or ABSAGEN/CANCEL for their next appointment; TwiML answer."""
+        form = await verified_form(request, state)
+        result = await service.inbound_sms(
+            db_session,
+            ctx=services_of(state).booking,
+            phone=form.get("From", ""),
+            body=form.get("Body", ""),
+            opt_out_type=form.get("OptOutType") or None,
+            now=now,
+        )
+        return _twiml(result.reply)

@@ -252,7 +252,7 @@ class TwilioFake:
             return _error(400, 21211, f"The 'To' number {to} is not a valid phone number.")
         await self.gate.wait()
         if request.transport is None or request.transport.is_closing():
-            raise ConnectionResetError  # the client went away: it never learns of this message
+            return web.Response(status=499)  # the client went away: it never learns of this message
         callback = str(form["StatusCallback"]) if "StatusCallback" in form else None
         outbox = re.search(r"[?&]n=(\d+)", callback or "")
         sms = SentSms(

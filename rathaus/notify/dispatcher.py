@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Table, bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rathaus.booking.catalog import CatalogSnapshot
@@ -101,20 +101,27 @@ class Dispatcher:
         self.batch_size = batch_size or int(settings.get("notify_batch_size", "100"))
         self.concurrency = concurrency or int(settings.get("notify_concurrency", "16"))
         self.lease = lease or timedelta(seconds=float(settings.get("notify_lease_seconds", "120")))
+        self.lanes = int(settings.get("notify_lanes", "2"))
         self.lock = asyncio.Lock()
+        self._gate = asyncio.Semaphore(self.concurrency)
 
     # --- one pass ------------------------------------------------------------------------------------
 
-    async def dispatch(self, *, max_batches: int | None = None) -> DispatchStats:
-        """Send everything that is due now (batch after batch); returns counts by outcome."""
+    async def dispatch(self) -> DispatchStats:
+        """Send everything that is due now, batch after batch; returns counts by outcome.
+
+        Two lanes work at once, so one prepares (renders) its next batch while the other's messages are
+        on the wire; the shared semaphore bounds the connections to the providers.
+        """
         stats = DispatchStats()
+
+        async def lane() -> None:
+            while await self.run_batch(stats) >= self.batch_size:
+                pass
+
         async with self.lock:
-            batches = 0
-            while max_batches is None or batches < max_batches:
-                batches += 1
-                claimed = await self.run_batch(stats)
-                if claimed < self.batch_size:
-                    break
+            self._gate = asyncio.Semaphore(self.concurrency)
+            await asyncio.gather(*(lane() for _ in range(self.lanes)))
         return stats
 
     async def run_batch(self, stats: DispatchStats) -> int:
@@ -238,7 +245,7 @@ class Dispatcher:
         if not jobs:
             return
         results: asyncio.Queue[Outcome] = asyncio.Queue()
-        gate = asyncio.Semaphore(self.concurrency)
+        gate = self._gate
 
         async def send(job: Job) -> None:
             async with gate:
@@ -294,10 +301,54 @@ class Dispatcher:
 
     async def _record(self, outcomes: list[Outcome]) -> None:
         now = self.services.clock.now()
+        # Sent messages (the common case) are recorded with one executemany UPDATE and one INSERT of history.
+        sent = [o for o in outcomes if o.status == "sent" and o.sent is not None]
+        others = [o for o in outcomes if not (o.status == "sent" and o.sent is not None)]
         async with self.services.session_maker() as session:
-            for outcome in outcomes:
+            if sent:
+                await self._record_sent(session, sent, now)
+            for outcome in others:
                 await self._record_one(session, outcome, now)
             await session.commit()
+
+    async def _record_sent(self, session: AsyncSession, outcomes: list[Outcome], now: datetime) -> None:
+        table: Table = OutboxMessage.__table__  # type: ignore[assignment]  # Core executemany: no ORM bookkeeping
+        await session.execute(
+            update(table)
+            .where(
+                table.c.id == bindparam("b_id"),
+                table.c.status == "claimed",
+                table.c.claimed_by == self.worker_id,  # after a lost lease another worker owns the row
+            )
+            .values(
+                status="sent",
+                provider_id=bindparam("b_provider_id"),
+                provider_status=bindparam("b_provider_status"),
+                sent_at=now,
+                updated_at=now,
+                lease_until=None,
+                last_error=None,
+            ),
+            [
+                {"b_id": o.id, "b_provider_id": o.sent.provider_id, "b_provider_status": o.sent.provider_status}
+                for o in outcomes
+                if o.sent is not None
+            ],
+        )
+        await session.execute(
+            insert(NotifyEvent),
+            [
+                {
+                    "outbox_id": o.id,
+                    "at": now,
+                    "status": "sent",
+                    "provider_status": o.sent.provider_status,
+                    "detail": "",
+                }
+                for o in outcomes
+                if o.sent is not None
+            ],
+        )
 
     async def _record_one(self, session: AsyncSession, outcome: Outcome, now: datetime) -> None:
         values: dict[str, Any] = {"status": outcome.status, "updated_at": now, "lease_until": None}

@@ -78,7 +78,8 @@ def when(instant: datetime, tz: ZoneInfo, language: str) -> str:
 
 def qr_png(data: str, *, scale: int = 6, border: int = 4) -> bytes:
     """A QR code of `data` as a black-and-white PNG (no imaging library needed)."""
-    code = qrcode.QRCode(border=border, error_correction=qrcode.constants.ERROR_CORRECT_M)
+    # A fixed mask: choosing the best of eight costs most of the time and readers decode every mask.
+    code = qrcode.QRCode(border=border, error_correction=qrcode.constants.ERROR_CORRECT_M, mask_pattern=2)
     code.add_data(data)
     code.make(fit=True)
     matrix: list[list[bool]] = code.get_matrix()

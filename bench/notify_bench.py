@@ -108,7 +108,8 @@ async def populate(url: str, n: int) -> None:
                 "status": "confirmed", "language": "de" if i % 3 else "en", "name": "Erika Mustermann",
                 "email": f"c{i}@example.org" if i % 2 == 0 else None,
                 "phone": None if i % 2 == 0 else f"+4915100{i:06d}",
-                "token_hash": "0" * 64, "verification_attempts": 0, "ical_sequence": 0, "created_at": now, "updated_at": now,
+                "token_hash": "0" * 64, "verification_attempts": 0, "ical_sequence": 0,
+                "created_at": now, "updated_at": now,
             }
             for i in range(n)
         ]  # fmt: skip

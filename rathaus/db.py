@@ -48,9 +48,13 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime}
 
 
-def personal(**info: Any) -> dict[str, Any]:
-    """Column `info` marking personal data, so the purge finds every such column."""
-    return {"personal": True, **info}
+def personal(*, retained_because: str = "", **info: Any) -> dict[str, Any]:
+    """Column `info` marking personal data, so the purge finds every such column.
+
+    `retained_because` names why a column must outlive the retention period (e.g. an SMS opt-out); the purge
+    leaves such columns alone.
+    """
+    return {"personal": True, "retained_because": retained_because, **info}
 
 
 def create_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:

@@ -17,10 +17,10 @@ _BATCH = 500
 
 
 def personal_columns() -> dict[Table, list[Column[Any]]]:
-    """Every column marked with rathaus.db.personal(), by table."""
+    """Every column marked with rathaus.db.personal() that the purge erases, by table."""
     found: dict[Table, list[Column[Any]]] = {}
     for table in Base.metadata.sorted_tables:
-        columns = [c for c in table.columns if c.info.get("personal")]
+        columns = [c for c in table.columns if c.info.get("personal") and not c.info.get("retained_because")]
         if columns:
             found[table] = columns
     return found

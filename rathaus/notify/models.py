@@ -83,5 +83,9 @@ class SmsOptOut(Base):
 
     __tablename__ = "sms_opt_out"
 
-    phone: Mapped[str] = mapped_column(String(20), primary_key=True, info=personal())
+    phone: Mapped[str] = mapped_column(
+        String(20),
+        primary_key=True,
+        info=personal(retained_because="an opt-out must be honoured for as long as the number could be messaged"),
+    )
     created_at: Mapped[datetime]

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from rathaus.booking import service
 from rathaus.booking.models import Booking
 from rathaus.jobs import run_unit
-from rathaus.notify.models import OutboxMessage
+from rathaus.notify.models import OutboxMessage, SmsOptOut
 from tests.conftest import Harness
 from tests.factories import booking_body, make_config
 
@@ -61,3 +61,18 @@ async def test_citizen_deletes_their_data_and_the_slot_is_freed(harness: Harness
 def test_every_personal_column_can_be_found() -> None:
     columns = {f"{t.name}.{c.name}" for t, cols in service.personal_columns().items() for c in cols}
     assert {"booking.name", "booking.email", "booking.phone", "outbox.recipient", "outbox.payload"} <= columns
+    assert "sms_opt_out.phone" not in columns  # kept: an opt-out outlives the retention period
+
+
+async def test_purge_keeps_sms_opt_outs(harness: Harness) -> None:
+    await harness.load(make_config())
+    async with harness.session() as s:
+        s.add(SmsOptOut(phone="+4915112345678", created_at=harness.clock.now()))
+        await s.commit()
+    harness.clock.advance(timedelta(days=400))
+    await run_unit(
+        harness.services,
+        lambda s: service.purge_personal_data(s, retention=timedelta(days=30), now=harness.clock.now()),
+    )
+    async with harness.session() as s:
+        assert (await s.scalars(select(SmsOptOut.phone))).all() == ["+4915112345678"]

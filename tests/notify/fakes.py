@@ -75,6 +75,7 @@ class Gate:
         self.released = threading.Event()
         self.lock = threading.Lock()
         self.admitted = 0
+        self.held: list[asyncio.BaseTransport] = []
 
     def hold_after(self, limit: int) -> None:
         self.limit = limit
@@ -84,11 +85,18 @@ class Gate:
         self.limit = None
         self.released.set()
 
-    async def wait(self) -> None:
+    def held_connections_closed(self) -> bool:
+        """True once every connection whose answer is held has been seen closing by the server."""
+        with self.lock:
+            return all(transport.is_closing() for transport in self.held)
+
+    async def wait(self, transport: asyncio.BaseTransport | None) -> None:
         """Return when this message may be answered."""
         with self.lock:
             self.admitted += 1
             must_wait = self.limit is not None and self.admitted > self.limit
+            if must_wait and transport is not None:
+                self.held.append(transport)
         if must_wait:  # the release comes from the test's thread: wait for it without blocking this loop
             await asyncio.to_thread(self.released.wait)
 
@@ -114,7 +122,7 @@ class SmtpServer:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        await self.gate.wait()
+        await self.gate.wait(server.transport)
         if server.transport is None or server.transport.is_closing():
             return "451 client gone"
         content = envelope.original_content or envelope.content
@@ -250,7 +258,7 @@ class TwilioFake:
             return _error(400, code, message)
         if not to.startswith("+"):
             return _error(400, 21211, f"The 'To' number {to} is not a valid phone number.")
-        await self.gate.wait()
+        await self.gate.wait(request.transport)
         if request.transport is None or request.transport.is_closing():
             return web.Response(status=499)  # the client went away: it never learns of this message
         callback = str(form["StatusCallback"]) if "StatusCallback" in form else None

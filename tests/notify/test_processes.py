@@ -117,7 +117,13 @@ def test_sigkill_mid_batch_then_restart_sends_every_message_exactly_once(
         first.send_signal(signal.SIGKILL)
         first.wait(10)
     assert first.returncode == -signal.SIGKILL
-    # The answers held for the dead worker now go out to closed connections: the servers do not count them.
+    # The answers held for the dead worker now go out to closed connections: the servers do not count them
+    # (once they have seen those connections close, which takes their event loops a moment).
+    wait_until(
+        lambda: smtp.gate.held_connections_closed() and twilio.gate.held_connections_closed(),
+        what="the servers to see the dead worker's connections close",
+        timeout=30,
+    )
     smtp.gate.release()
     twilio.gate.release()
     second = _worker(env, tmp_path / "second.log")

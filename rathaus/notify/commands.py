@@ -9,6 +9,8 @@ from collections.abc import Awaitable
 
 import click
 
+from rathaus.booking.contact import normalise_email, normalise_mobile
+from rathaus.errors import RathausError
 from rathaus.notify.channels import OutgoingEmail, OutgoingSms, SendFailure, Sent, channels_from_settings
 from rathaus.notify.render import render
 from rathaus.settings import Settings, SettingsError
@@ -71,6 +73,11 @@ def test_message(phone: str | None, address: str | None, language: str) -> None:
     """Send a test message through the configured providers (not through the outbox)."""
     if not phone and not address:
         raise click.UsageError("give --sms and/or --email")
+    try:  # the same checks a citizen's number and address get
+        phone = normalise_mobile(phone) if phone else None
+        address = normalise_email(address) if address else None
+    except RathausError as error:
+        raise click.UsageError(error.message("en")) from None
     settings = _settings()
     rendered = render("test", language, {"lang": language, "office_name": "rathaus", "office_address": ""})
 

@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.utils import format_datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -32,6 +33,18 @@ class RenderedFeed:
     body: bytes
     etag: str
     last_modified: datetime
+    headers: dict[str, str]  # built once: the 304 path is the hot one
+
+
+def rendered(body: bytes, last_modified: datetime) -> RenderedFeed:
+    """A feed with its validators and caching headers."""
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = {
+        "ETag": etag,
+        "Last-Modified": format_datetime(last_modified, usegmt=True),
+        "Cache-Control": "public, max-age=900",
+    }
+    return RenderedFeed(body, etag, last_modified, headers)
 
 
 class FeedCache:
@@ -97,6 +110,6 @@ async def feed(
             body = json_ld_bytes(office, today=today, language=language, url=url)
         else:
             body = html_snippet(office, today=today, language=language, url=url, cutoff=cutoff)
-        return RenderedFeed(body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"', last_modified)
+        return rendered(body, last_modified)
 
     return cache.get_or_render((office.slug, kind, language, snapshot.version, today.isoformat()), render)

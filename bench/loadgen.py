@@ -66,6 +66,7 @@ class Target:
     starts: tuple[str, ...] = ()
     service: str = ""
     offset: int = 0
+    headers: tuple[tuple[str, str], ...] = ()  # for GETs, e.g. If-None-Match
 
     def body(self, n: int) -> str:
         """Request number n books office n mod K at start (n div K) mod S (the Lua scripts do the same)."""
@@ -80,7 +81,8 @@ class Target:
 def script(target: Target, *, threads: int) -> str:
     """The wrk Lua script for a target."""
     if target.kind == "get":
-        return _COMMON  # a plain GET of the URL given to wrk, no per-response Lua work
+        # A plain GET of the URL given to wrk, no per-response Lua work.
+        return _COMMON + "".join(f'wrk.headers["{name}"] = {json.dumps(value)}\n' for name, value in target.headers)
     if target.kind == "insert":
         return (
             _COMMON
@@ -239,7 +241,7 @@ async def _run_python(label: str, target: Target, *, duration: float, connection
                 started = time.perf_counter()
                 try:
                     if target.kind == "get":
-                        answer = await client.get(target.path)
+                        answer = await client.get(target.path, headers=dict(target.headers))
                     elif target.kind == "insert":
                         answer = await client.post("/bench/insert", json={})
                     else:

@@ -1,0 +1,117 @@
+"""Calendar feed benchmark (issue 5): the 200 and the 304 path of a busy office's feed vs hello-world.
+
+    .venv/bin/python -m bench.feed_bench [--quick] [--loadgen wrk|python] [--output FILE]
+
+A fresh SQLite database with the demo Bürgeramt plus a year of closures (100, a third of them part-day) and 50 extra
+evening openings; the real app under uvicorn in a subprocess; wrk in interleaved rounds (medians, ratios).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import tempfile
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+
+from bench import loadgen
+from bench.booking_bench import Job, Plan, median_of, paired, run_rounds, servers_running
+from rathaus import migrate
+from rathaus.app import build_services
+from rathaus.booking._load import load_config
+from rathaus.booking.config import read_config
+from rathaus.jobs import run_unit
+from rathaus.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "rathaus" / "demo" / "buergeramt.toml"
+FEED = "/feeds/mitte/hours.ics"
+
+
+def year_of_exceptions(first: date) -> str:
+    """TOML appended to the demo office: 100 closures and 50 extra openings over a year."""
+    parts = []
+    for i in range(100):
+        day = first + timedelta(days=3 * i + 1)
+        when = f"start = {day}T12:00:00\nend = {day}T14:00:00" if i % 3 == 0 else f"date = {day}"
+        parts.append(f'[[offices.closures]]\n{when}\nreason = {{ de = "Zu {i}", en = "Closed {i}" }}\n')
+    for i in range(50):
+        day = first + timedelta(days=7 * i + 5)
+        note = f'note = {{ de = "Abend {i}", en = "Evening {i}" }}'
+        parts.append(f'[[offices.special_hours]]\ndate = {day}\nhours = ["15:00-19:00"]\n{note}\n')
+    return "\n" + "\n".join(parts)
+
+
+async def prepare(url: str, config_path: Path) -> None:
+    services = build_services(
+        Settings(database_url=url, secret_key="b" * 40, environment="test", scheduler=False).validated()
+    )
+    try:
+        await migrate.upgrade(services.engine)
+        config = read_config(config_path)
+        now = services.clock.now()
+        await run_unit(services, lambda s: load_config(s, ctx=services.booking, config=config, now=now))
+    finally:
+        await services.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one short round (smoke test)")
+    parser.add_argument("--loadgen", choices=["wrk", "python"], default="wrk" if loadgen.have_wrk() else "python")
+    parser.add_argument("--output", type=Path)
+    args = parser.parse_args(argv)
+    plan = (
+        Plan(rounds=1, duration=1, connections=16, threads=1, offices=1, bookings=0, warmup=0)
+        if args.quick
+        else Plan(rounds=3, duration=5, connections=64, threads=2, offices=1, bookings=0, warmup=1)
+    )
+    with tempfile.TemporaryDirectory() as directory:
+        tmp = Path(directory)
+        config = tmp / "year.toml"
+        config.write_text(
+            DEMO.read_text(encoding="utf-8") + year_of_exceptions(date.today() + timedelta(days=7)), encoding="utf-8"
+        )
+        url = f"sqlite+aiosqlite:///{tmp / 'feeds.db'}"
+        asyncio.run(prepare(url, config))
+        with servers_running([("feeds", url, True)], tmp) as servers:
+            base = servers["feeds"].url
+            first = httpx.get(base + FEED, timeout=10)
+            etag = first.headers["etag"]
+            assert httpx.get(base + FEED, headers={"If-None-Match": etag}, timeout=10).status_code == 304
+            jobs = [
+                Job("health", lambda: loadgen.Target(base, "get", "/health"), plan.connections, plan.threads),
+                Job("feed.200", lambda: loadgen.Target(base, "get", FEED), plan.connections, plan.threads),
+                Job(
+                    "feed.304",
+                    lambda: loadgen.Target(base, "get", FEED, headers=(("If-None-Match", etag),)),
+                    plan.connections,
+                    plan.threads,
+                ),
+            ]
+            runs: dict[str, list[loadgen.Run]] = {}
+            run_rounds(jobs, plan, runs, engine=args.loadgen)
+    medians = {label: median_of(r) for label, r in runs.items()}
+    ratios = {
+        "304/health req/s (goal >= 0.8)": round(medians["feed.304"]["rps"] / medians["health"]["rps"], 3),
+        "200/health req/s (goal >= 0.3)": round(medians["feed.200"]["rps"] / medians["health"]["rps"], 3),
+    }
+    print(f"\nfeed size {len(first.content)} bytes; medians over {plan.rounds} round(s):")
+    for label, numbers in medians.items():
+        rps, p50, p99 = numbers["rps"], numbers["p50_ms"], numbers["p99_ms"]
+        print(f"  {label:<10} {rps:>9.1f} req/s  p50 {p50:>7.2f} ms  p99 {p99:>7.2f} ms")
+    for name, value in ratios.items():
+        print(f"  {name:<34} {value}")
+    print(f"  per-round 304/health: {paired(runs, 'feed.304', 'health', 'rps')}")
+    result = {"feed_bytes": len(first.content), "medians": medians, "ratios": ratios}
+    output = args.output or (ROOT / "bench" / "results" / "feeds.json")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(result, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -111,26 +111,18 @@ async def book(
     )
     booking.counter_id = await _claim(session, booking=booking, office=office, services=services, now=now)
     _record(session, booking, "booking.created", "citizen", None, now)
-    if verification_code is None:
-        await notify.booking_changed(
-            session,
-            booking=booking,
-            event="confirmation",
-            now=now,
-            sealed_manage_token=tokens.seal(token, ctx.secret_key),
-        )
-    else:
-        await notify.booking_changed(
-            session,
-            booking=booking,
-            event="verification",
-            now=now,
-            payload={"code": verification_code, "channel": channel},
-            sealed_manage_token=tokens.seal(token, ctx.secret_key),
-        )
+    sealed = tokens.seal(token, ctx.secret_key)
+    await notify.booking_changed(
+        session,
+        booking=booking,
+        event="confirmation" if verification_code is None else "verification",
+        now=now,
+        payload=None if verification_code is None else {"code": verification_code, "channel": channel},
+        sealed_manage_token=sealed,
+    )
     if idempotency is not None:
         idempotency.booking_id = booking.id
-        idempotency.sealed_token = tokens.seal(token, ctx.secret_key)
+        idempotency.sealed_token = sealed
     await session.flush()
     ctx.invalidate_after_commit(session, office.id)
     return BookingView(booking, office, services, token)

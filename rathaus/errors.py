@@ -125,17 +125,83 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
     "forbidden": (403, "Dafür fehlt die Berechtigung", "You are not allowed to do that"),
     "closure_order": (422, "Das Ende muss nach dem Beginn liegen", "The end must be after the start"),
     "unknown_closure": (404, "Schließung nicht gefunden", "Closure not found"),
+    "booking_other_office": (
+        409,
+        "Diese Buchung gilt für {office}, nicht für dieses Amt",
+        "This booking is for {office}, not for this office",
+    ),
+    "booking_other_day": (
+        409,
+        "Diese Buchung ist für den {day}, nicht für heute",
+        "This booking is for {day}, not for today",
+    ),
+    "booking_not_active": (
+        409,
+        "Mit dieser Buchung ist kein Check-in möglich (Status: {status})",
+        "This booking cannot be checked in (status: {status})",
+    ),
+    "office_closed_now": (
+        409,
+        "Das Amt ist jetzt geschlossen{reason}. Wartenummern wieder ab {next}.",
+        "The office is closed now{reason}. Tickets again from {next}.",
+    ),
+    "after_cutoff": (
+        409,
+        "Annahmeschluss für {service} war um {cutoff}. Wartenummern wieder ab {next}.",
+        "No more walk-ins for {service} since {cutoff}. Tickets again from {next}.",
+    ),
+    "no_walk_ins": (
+        409,
+        "{service} gibt es nur mit Termin. Bitte buchen Sie online.",
+        "{service} is by appointment only. Please book online.",
+    ),
+    "queue_full": (
+        409,
+        "Die Wartenden reichen schon bis zum Dienstschluss: {service} ist heute nicht mehr zu schaffen. "
+        "Wartenummern wieder ab {next}.",
+        "The people waiting already fill the day until closing: {service} cannot be served today. "
+        "Tickets again from {next}.",
+    ),
+    "unknown_counter": (404, "Diesen Schalter gibt es hier nicht: {counter}", "There is no counter {counter} here"),
+    "counter_busy": (
+        409,
+        "{counter} hat {ticket} aufgerufen: bitte erst abschließen oder als nicht erschienen markieren",
+        "{counter} has called {ticket}: complete it or mark it as no-show first",
+    ),
+    "nothing_to_call": (
+        404,
+        "Niemand wartet, den {counter} bedienen kann",
+        "Nobody is waiting whom {counter} can serve",
+    ),
+    "unknown_ticket": (404, "Wartenummer nicht gefunden", "Ticket not found"),
+    "ticket_state": (
+        409,
+        "{ticket} ist {status}: das ist jetzt nicht möglich",
+        "{ticket} is {status}: that is not possible now",
+    ),
+    "counter_cannot_serve": (
+        422,
+        "{counter} bietet nicht alle Dienstleistungen dieser Wartenummer an",
+        "{counter} does not offer every service of this ticket",
+    ),
+    "nothing_to_transfer": (
+        422,
+        "Bitte einen Schalter oder Dienstleistungen für die Weiterleitung angeben",
+        "Name a counter or services to transfer to",
+    ),
 }
 
 
 class RathausError(Exception):
     """A known failure that a person can understand; `code` picks the message from CATALOGUE."""
 
-    def __init__(self, code: str, **params: Any) -> None:
+    def __init__(self, code: str, *, extra: dict[str, Any] | None = None, **params: Any) -> None:
         if code not in CATALOGUE:
             raise KeyError(f"no message for error code {code!r}")
         self.code = code
         self.params = params
+        # Machine-readable fields answered beside "detail" (e.g. when a refused walk-in is accepted again).
+        self.extra = extra or {}
         super().__init__(self.message("en"))
 
     @property

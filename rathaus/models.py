@@ -19,6 +19,7 @@ from rathaus.booking.models import (
 from rathaus.db import Base
 from rathaus.notify.calendar.models import AgendaFeed
 from rathaus.notify.models import NotifyEvent, NotifyPolicy, OutboxMessage, SmsOptOut
+from rathaus.queue.models import Ticket, TicketEvent, TicketSequence, TicketService
 from rathaus.staff.models import StaffToken, StaffUser
 
 __all__ = [
@@ -44,4 +45,8 @@ __all__ = [
     "SpecialHours",
     "StaffToken",
     "StaffUser",
+    "Ticket",
+    "TicketEvent",
+    "TicketSequence",
+    "TicketService",
 ]

@@ -118,11 +118,13 @@ def language_of(request: Request[Any, Any, Any]) -> str:
     return "de"
 
 
-def rathaus_error_handler(request: Request[Any, Any, Any], error: RathausError) -> Response[dict[str, str]]:
+def rathaus_error_handler(request: Request[Any, Any, Any], error: RathausError) -> Response[dict[str, Any]]:
     """A known failure as {"detail", "code"} with its status, in the reader's language."""
     headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
     return Response(
-        {"detail": error.message(language_of(request)), "code": error.code}, status_code=error.status, headers=headers
+        {**error.extra, "detail": error.message(language_of(request)), "code": error.code},
+        status_code=error.status,
+        headers=headers,
     )
 
 

@@ -140,6 +140,7 @@ async def _load_office(
         "horizon_days": oc.horizon_days,
         "buffer_minutes": oc.buffer_minutes,
         "walk_in_cutoff_minutes": oc.walk_in_cutoff_minutes,
+        "check_in_grace_minutes": oc.check_in_grace_minutes,
         "verification": oc.verification,
         "hold_minutes": oc.hold_minutes,
         "agenda_shows_names": oc.agenda_shows_names,

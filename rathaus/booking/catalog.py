@@ -264,6 +264,7 @@ def office_rules(o: Office, closures: list[ClosureRule]) -> OfficeRules:
             if c.active
         ),
         agenda_shows_names=o.agenda_shows_names,
+        check_in_grace=timedelta(minutes=o.check_in_grace_minutes),
         extra={
             "address": o.address,
             "phone": o.phone,

@@ -92,6 +92,7 @@ class OfficeConfig(msgspec.Struct, forbid_unknown_fields=True):
     horizon_days: Annotated[int, msgspec.Meta(ge=1, le=730)] = 60
     buffer_minutes: Minutes = 0
     walk_in_cutoff_minutes: Minutes | None = None
+    check_in_grace_minutes: Annotated[int, msgspec.Meta(ge=0, le=240)] = 10
     verification: Literal["off", "email", "sms"] = "off"
     hold_minutes: Annotated[int, msgspec.Meta(ge=1, le=1440)] = 15
     agenda_shows_names: bool = False

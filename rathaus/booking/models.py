@@ -19,6 +19,7 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -55,6 +56,8 @@ class Office(Base):
     horizon_days: Mapped[int] = mapped_column(Integer, default=60)
     buffer_minutes: Mapped[int] = mapped_column(SmallInteger, default=0)
     walk_in_cutoff_minutes: Mapped[int | None] = mapped_column(SmallInteger)
+    # How late a booked citizen may check in and still be served at the appointment's time.
+    check_in_grace_minutes: Mapped[int] = mapped_column(SmallInteger, default=10, server_default=text("10"))
     verification: Mapped[str] = mapped_column(String(8), default="off")
     hold_minutes: Mapped[int] = mapped_column(SmallInteger, default=15)
     # Whether staff agenda feeds show citizens' names (off: booking code and services only).

@@ -72,6 +72,7 @@ class OfficeRules:
     counters: Sequence[CounterRule]
     extra: Mapping[str, object] = field(default_factory=dict)
     agenda_shows_names: bool = False
+    check_in_grace: timedelta = timedelta(minutes=10)
 
     def local_day(self, instant: datetime) -> date:
         """The office's calendar date at `instant`."""

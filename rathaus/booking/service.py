@@ -16,6 +16,7 @@ from rathaus.booking._bookings import (
     view,
 )
 from rathaus.booking._closures import add_closure, list_closures, remove_closure
+from rathaus.booking._frontdesk import booking_by_code, move, unchecked_before
 from rathaus.booking._privacy import erase, personal_columns, purge_personal_data
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "agenda",
     "availability",
     "book",
+    "booking_by_code",
     "cancel",
     "cancel_booking",
     "confirm",
@@ -35,10 +37,12 @@ __all__ = [
     "erase",
     "expire_holds",
     "list_closures",
+    "move",
     "personal_columns",
     "purge_personal_data",
     "remove_closure",
     "reschedule",
+    "unchecked_before",
     "validate_start",
     "view",
 ]

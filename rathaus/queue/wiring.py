@@ -1,5 +1,36 @@
 """The queue domain's routes, plugins, lifespans, jobs and commands."""
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from litestar.channels import ChannelsBackend, ChannelsPlugin
+from litestar.channels.backends.asyncpg import AsyncPgChannelsBackend
+from litestar.channels.backends.memory import MemoryChannelsBackend
+from litestar.plugins import PluginProtocol
+
+from rathaus.queue.controllers import PublicQueueController, QueueController, TicketController
+from rathaus.queue.jobs import close_days, live_lifespan
+from rathaus.queue.live import QueueHub
+from rathaus.settings import Settings
 from rathaus.wiring import Wiring
 
-WIRING = Wiring()
+
+def _channels(settings: Settings) -> Sequence[PluginProtocol]:
+    """Live-board fan-out: PostgreSQL LISTEN/NOTIFY reaches every instance; SQLite means one instance."""
+    backend: ChannelsBackend
+    if settings.is_sqlite:
+        backend = MemoryChannelsBackend()
+    else:
+        dsn = settings.database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+        backend = AsyncPgChannelsBackend(dsn=dsn)
+    return [ChannelsPlugin(backend=backend, arbitrary_channels_allowed=True)]
+
+
+WIRING = Wiring(
+    routes=[QueueController, TicketController, PublicQueueController],
+    plugins=_channels,
+    lifespans=[live_lifespan],
+    jobs=[(close_days, 300)],
+    state={"queue_hub": QueueHub},
+)

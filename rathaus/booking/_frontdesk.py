@@ -1,0 +1,50 @@
+"""What the front desk does to bookings: find one for check-in, move it through the office day."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rathaus.booking._bookings import _transition
+from rathaus.booking.models import Booking
+from rathaus.notify import service as notify
+
+# Statuses the office day moves a booking through, and the ones it may come from.
+_ALLOWED_FROM = {
+    "checked_in": ("confirmed",),
+    "serving": ("checked_in",),
+    "completed": ("checked_in", "serving"),
+    "no_show": ("confirmed", "checked_in", "serving"),
+}
+
+
+async def booking_by_code(session: AsyncSession, code: str) -> Booking | None:
+    """The booking with this code (the front desk holds no manage token: the citizen shows the code)."""
+    booking: Booking | None = await session.scalar(select(Booking).where(Booking.code == code))
+    return booking
+
+
+async def move(session: AsyncSession, *, booking_id: int, status: str, actor: str, now: datetime) -> None:
+    """Move a booking to checked_in, serving, completed or no_show, recorded with who and when.
+
+    A booking already past that point (or cancelled meanwhile) is left as it is.
+    """
+    booking = await session.get(Booking, booking_id)
+    if booking is None or booking.status not in _ALLOWED_FROM[status]:
+        return
+    _transition(session, booking, status, f"frontdesk.{status}", actor, now)
+    if status == "checked_in":
+        await notify.withdraw_pending(session, booking_id=booking.id, now=now)
+
+
+async def unchecked_before(session: AsyncSession, *, office_id: int, since: datetime, until: datetime) -> list[Booking]:
+    """Confirmed bookings of the office starting in [since, until) whose citizen has not checked in."""
+    rows = await session.scalars(
+        select(Booking)
+        .where(Booking.office_id == office_id, Booking.status == "confirmed")
+        .where(Booking.start_at >= since, Booking.start_at < until)
+        .order_by(Booking.start_at, Booking.id)
+    )
+    return list(rows.all())

@@ -1,0 +1,171 @@
+"""The waiting room of one office and day as read from the database: positions, wait estimates, the board."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rathaus.booking import service as bookings
+from rathaus.booking.rules import OfficeRules, ServiceRule, day_bounds
+from rathaus.queue.models import Ticket
+from rathaus.queue.ordering import CounterState, QueueItem, order_key, simulate
+
+# A counter counts as staffed when it has called someone this recently (or none has: then all do).
+STAFFED_WINDOW = timedelta(minutes=60)
+# Measured service times replace the configured duration once a service has this many of the day.
+MIN_SAMPLES = 3
+# Sorts after every real ticket that arrived at the same instant (tickets: ids; expected bookings: -ids).
+_HYPOTHETICAL = 2**62
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    position: int | None
+    wait_minutes: int | None
+
+
+class Durations:
+    """Expected service times: today's measured mean per service, else the configured duration.
+
+    Where a service has no samples yet, the office's pace today (measured / configured over all finished
+    tickets) scales its configured duration.
+    """
+
+    def __init__(self, tickets: list[Ticket], services: Mapping[int, ServiceRule]) -> None:
+        self._configured = {sid: s.duration for sid, s in services.items()}
+        samples: dict[int, list[timedelta]] = defaultdict(list)
+        actual_total = configured_total = timedelta()
+        finished = 0
+        for t in tickets:
+            if t.status != "completed" or t.called_at is None or t.finished_at is None:
+                continue
+            took = t.finished_at - t.called_at
+            ids = t.service_ids
+            if len(ids) == 1:
+                samples[ids[0]].append(took)
+            actual_total += took
+            configured_total += sum((self._configured.get(i, timedelta()) for i in ids), timedelta())
+            finished += 1
+        self._measured = {sid: sum(v, timedelta()) / len(v) for sid, v in samples.items() if len(v) >= MIN_SAMPLES}
+        self._pace = actual_total / configured_total if finished >= MIN_SAMPLES and configured_total else 1.0
+
+    def of(self, service_ids: list[int] | frozenset[int]) -> timedelta:
+        """Expected time at the counter for these services together."""
+        total = timedelta()
+        for sid in service_ids:
+            measured = self._measured.get(sid)
+            total += measured if measured is not None else self._configured.get(sid, timedelta()) * self._pace
+        return total
+
+
+@dataclass
+class QueueState:
+    office: OfficeRules
+    now: datetime
+    tickets: list[Ticket]
+    waiting: list[Ticket]  # in the order they will probably be called
+    called: list[Ticket]  # most recent call first
+    estimates: dict[int, Estimate]
+    durations: Durations
+    items: list[QueueItem]
+    counters: list[CounterState]
+
+    def start_for_new(self, services: list[ServiceRule]) -> datetime | None:
+        """When a walk-in for these services, arriving now, would probably be called (None: nobody serves it)."""
+        ids = frozenset(s.id for s in services)
+        item = QueueItem(_HYPOTHETICAL, "walk_in", "walk_in", ids, self.now, None, self.durations.of(ids))
+        return simulate([*self.items, item], self.counters, self.now).get(_HYPOTHETICAL)
+
+    def walk_in_wait_minutes(self) -> int | None:
+        """The wait a walk-in arriving now should expect, for the board."""
+        start = self.start_for_new([])
+        return None if start is None else minutes_until(start, self.now)
+
+
+def minutes_until(instant: datetime, now: datetime) -> int:
+    return max(0, math.ceil((instant - now) / timedelta(minutes=1)))
+
+
+def item_of(ticket: Ticket, durations: Durations) -> QueueItem:
+    ids = frozenset(ticket.service_ids)
+    return QueueItem(
+        key=ticket.id,
+        lane=ticket.lane,
+        kind=ticket.kind,
+        services=ids,
+        queued_at=ticket.queued_at,
+        due_at=ticket.due_at,
+        expected=durations.of(ids),
+        target_counter=ticket.target_counter_id,
+    )
+
+
+async def day_tickets(session: AsyncSession, *, office: OfficeRules, now: datetime) -> list[Ticket]:
+    """Every ticket of the office's current local day."""
+    rows = await session.scalars(
+        select(Ticket).where(Ticket.office_id == office.id, Ticket.day == office.local_day(now)).order_by(Ticket.id)
+    )
+    return list(rows.all())
+
+
+async def load_state(
+    session: AsyncSession, *, office: OfficeRules, services: Mapping[int, ServiceRule], now: datetime
+) -> QueueState:
+    """Today's tickets of the office with positions and estimates from the measured service times."""
+    tickets = await day_tickets(session, office=office, now=now)
+    durations = Durations(tickets, services)
+    waiting = [t for t in tickets if t.status == "waiting"]
+    called = sorted((t for t in tickets if t.status == "called"), key=lambda t: t.called_at or now, reverse=True)
+    _, day_end = day_bounds(office.local_day(now), office.tz)
+    expected = await bookings.unchecked_before(
+        session, office_id=office.id, since=now - office.check_in_grace, until=day_end
+    )
+    items = [item_of(t, durations) for t in waiting] + [
+        QueueItem(
+            key=-b.id,
+            lane="appointment",
+            kind="appointment",
+            services=frozenset(i.service_id for i in b.items),
+            queued_at=b.start_at,
+            due_at=b.start_at,
+            expected=durations.of([i.service_id for i in b.items]),
+            present=False,
+        )
+        for b in expected
+    ]
+    counters = staffed_counters(office, tickets, durations, now)
+    starts = simulate(items, counters, now)
+    far = now + timedelta(days=1)
+    ordered = sorted(waiting, key=lambda t: (starts.get(t.id, far), order_key(item_of(t, durations), now)))
+    estimates = {
+        t.id: Estimate(
+            position=index + 1,
+            wait_minutes=minutes_until(starts[t.id], now) if t.id in starts else None,
+        )
+        for index, t in enumerate(ordered)
+    }
+    return QueueState(office, now, tickets, ordered, called, estimates, durations, items, counters)
+
+
+def staffed_counters(
+    office: OfficeRules, tickets: list[Ticket], durations: Durations, now: datetime
+) -> list[CounterState]:
+    """Counters taken to be working, each free when its current ticket should be done."""
+    busy_until: dict[int, datetime] = {}
+    recent: set[int] = set()
+    for t in tickets:
+        if t.counter_id is None or t.called_at is None:
+            continue
+        if t.status == "called":
+            busy_until[t.counter_id] = t.called_at + durations.of(t.service_ids)
+            recent.add(t.counter_id)
+        elif t.called_at >= now - STAFFED_WINDOW:
+            recent.add(t.counter_id)
+    counters = [c for c in office.counters if c.id in recent] or list(office.counters)
+    return [CounterState(c.id, c.services, c.walk_in_only, max(now, busy_until.get(c.id, now))) for c in counters]

@@ -1,0 +1,498 @@
+"""Issuing tickets (check-in, walk-in) and moving them through the counters: the only code that changes them."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from rathaus.booking import service as bookings
+from rathaus.booking.catalog import CatalogSnapshot, resolve_services
+from rathaus.booking.contact import normalise_mobile
+from rathaus.booking.rules import CounterRule, Interval, OfficeRules, ServiceRule
+from rathaus.booking.service import BookingContext
+from rathaus.booking.tokens import normalise_code
+from rathaus.db import dialect_insert
+from rathaus.errors import RathausError
+from rathaus.notify import service as notify
+from rathaus.queue._state import QueueState, item_of, load_state
+from rathaus.queue.models import Ticket, TicketEvent, TicketSequence, TicketService
+from rathaus.queue.ordering import CounterState, next_for
+
+PREFIXES = {"appointment": "A", "walk_in": "W"}
+# How far ahead the "accepted again from" and "next free appointment" answers look.
+_LOOK_AHEAD_DAYS = 31
+_NEXT_SLOT_DAYS = 14
+
+
+@dataclass(frozen=True, slots=True)
+class QueueContext:
+    """What queue operations need besides the session."""
+
+    booking: BookingContext
+    read_sessions: async_sessionmaker[AsyncSession]
+    public_base_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class WalkInRequest:
+    services: list[str]
+    phone: str | None = None
+    language: str = "de"
+    override_note: str = ""
+
+
+async def check_in(
+    session: AsyncSession, *, ctx: QueueContext, office: OfficeRules, code: str, actor: str, now: datetime
+) -> Ticket:
+    """A ticket for a booked citizen; arriving later than the grace period puts them in the walk-in order.
+
+    Checking in twice answers the ticket of the first check-in.
+    """
+    booking = await bookings.booking_by_code(session, _code_from_scan(code))
+    if booking is None:
+        raise RathausError("unknown_booking")
+    snapshot = await ctx.booking.catalog.get(session, now=now)
+    if booking.office_id != office.id:
+        other = snapshot.office_by_id(booking.office_id)
+        raise RathausError("booking_other_office", office=other.name_de)
+    existing = await session.scalar(select(Ticket).where(Ticket.booking_id == booking.id))
+    if existing is not None:
+        return existing
+    booked_day = office.local_day(booking.start_at)
+    if booked_day != office.local_day(now):
+        raise RathausError("booking_other_day", day=f"{booked_day:%d.%m.%Y}")
+    if booking.status != "confirmed":
+        raise RathausError("booking_not_active", status=booking.status)
+    late = now > booking.start_at + office.check_in_grace
+    ticket = await _issue(
+        session,
+        office=office,
+        kind="appointment",
+        lane="walk_in" if late else "appointment",
+        service_ids=[item.service_id for item in booking.items],
+        booking_id=booking.id,
+        due_at=booking.start_at,
+        phone=booking.phone,
+        language=booking.language,
+        note="late" if late else "",
+        actor=actor,
+        now=now,
+    )
+    await bookings.move(session, booking_id=booking.id, status="checked_in", actor=actor, now=now)
+    return ticket
+
+
+async def walk_in(
+    session: AsyncSession,
+    *,
+    ctx: QueueContext,
+    office: OfficeRules,
+    request: WalkInRequest,
+    actor: str,
+    now: datetime,
+) -> Ticket:
+    """A walk-in ticket, or a refusal with the reason, when tickets are accepted again and the next free slot."""
+    snapshot = await ctx.booking.catalog.get(session, now=now)
+    services = resolve_services(snapshot, request.services)
+    if request.language not in {"de", "en"}:
+        raise RathausError("invalid_language")
+    phone = normalise_mobile(request.phone) if request.phone else None
+    names = ", ".join(s.name_de for s in services)
+    for s in services:
+        if not s.walk_ins_allowed:
+            raise RathausError("no_walk_ins", service=s.name_de, extra=await _alternatives(ctx, office, services, now))
+    if not office.able_counters([s.id for s in services], online=False):
+        raise RathausError("no_counter_for_services")
+    cutoff = max(office.walk_in_cutoff_for(s) for s in services)
+    current = _open_interval(office, now)
+    if current is None:
+        extra = await _alternatives(ctx, office, services, now)
+        closures = office.closures_between(now, now + timedelta(seconds=1))
+        reason = f": {closures[0].reason_de}" if closures else ""
+        raise RathausError(
+            "office_closed_now", reason=reason, next=_local(office, extra["next_accepted_at"]), extra=extra
+        )
+    if now >= current[1] - cutoff:
+        extra = await _alternatives(ctx, office, services, now)
+        raise RathausError(
+            "after_cutoff",
+            service=names,
+            cutoff=f"{(current[1] - cutoff).astimezone(office.tz):%H:%M}",
+            next=_local(office, extra["next_accepted_at"]),
+            extra=extra,
+        )
+    note = " ".join(request.override_note.split())[:300]
+    if not note:
+        state = await load_state(session, office=office, services=snapshot.services_by_id, now=now)
+        start = state.start_for_new(services)
+        if start is None or start + state.durations.of([s.id for s in services]) > current[1]:
+            extra = await _alternatives(ctx, office, services, now)
+            raise RathausError("queue_full", service=names, next=_local(office, extra["next_accepted_at"]), extra=extra)
+    return await _issue(
+        session,
+        office=office,
+        kind="walk_in",
+        lane="walk_in",
+        service_ids=[s.id for s in services],
+        booking_id=None,
+        due_at=None,
+        phone=phone,
+        language=request.language,
+        note=note,
+        actor=actor,
+        now=now,
+    )
+
+
+async def call_next(
+    session: AsyncSession,
+    *,
+    ctx: QueueContext,
+    office: OfficeRules,
+    counter_ref: str,
+    actor: str,
+    now: datetime,
+) -> Ticket:
+    """Call the next ticket this counter can serve; two counters calling at once never get the same one."""
+    counter = find_counter(office, counter_ref)
+    current = await session.scalar(select(Ticket).where(Ticket.counter_id == counter.id, Ticket.status == "called"))
+    if current is not None:
+        raise RathausError("counter_busy", counter=counter.name, ticket=current.label)
+    snapshot = await ctx.booking.catalog.get(session, now=now)
+    state = await load_state(session, office=office, services=snapshot.services_by_id, now=now)
+    items = {t.id: item_of(t, state.durations) for t in state.waiting}
+    me = CounterState(counter.id, counter.services, counter.walk_in_only, now)
+    while items:
+        item = next_for(me, items.values(), now)
+        if item is None:
+            break
+        claimed = await _claim(session, ticket_id=item.key, counter=counter, now=now)
+        if claimed:
+            ticket = next(t for t in state.waiting if t.id == item.key)
+            await session.refresh(ticket)
+            _record(session, ticket, "call", actor, "waiting", now, counter_id=counter.id)
+            if ticket.booking_id is not None:
+                await bookings.move(session, booking_id=ticket.booking_id, status="serving", actor=actor, now=now)
+            _tell_called(session, ticket, office, counter, now)
+            await _tell_turn_near(session, office, snapshot, now)
+            return ticket
+        del items[item.key]  # another counter took it a moment ago
+    raise RathausError("nothing_to_call", counter=counter.name)
+
+
+async def finish(
+    session: AsyncSession, *, office: OfficeRules, ticket: Ticket, outcome: str, actor: str, now: datetime
+) -> Ticket:
+    """Complete a called ticket, or record that its citizen did not come (outcome completed | no_show)."""
+    _require_status(ticket, "called")
+    ticket.status = outcome
+    ticket.finished_at = now
+    _record(session, ticket, outcome, actor, "called", now, counter_id=ticket.counter_id)
+    if ticket.booking_id is not None:
+        await bookings.move(session, booking_id=ticket.booking_id, status=outcome, actor=actor, now=now)
+    return ticket
+
+
+async def recall(session: AsyncSession, *, office: OfficeRules, ticket: Ticket, actor: str, now: datetime) -> Ticket:
+    """Call a called ticket once more (the board shows it again)."""
+    _require_status(ticket, "called")
+    ticket.recalls += 1
+    _record(session, ticket, "recall", actor, "called", now, counter_id=ticket.counter_id)
+    return ticket
+
+
+async def transfer(
+    session: AsyncSession,
+    *,
+    ctx: QueueContext,
+    office: OfficeRules,
+    ticket: Ticket,
+    counter_ref: str | None,
+    service_slugs: list[str] | None,
+    actor: str,
+    now: datetime,
+) -> Ticket:
+    """Send a ticket on to another counter and/or other services; it waits ahead of new arrivals."""
+    if counter_ref is None and not service_slugs:
+        raise RathausError("nothing_to_transfer")
+    _require_status(ticket, "called", "waiting")
+    if service_slugs:
+        snapshot = await ctx.booking.catalog.get(session, now=now)
+        services = resolve_services(snapshot, service_slugs)
+        ticket.items = [TicketService(service_id=s.id, position=i) for i, s in enumerate(services)]
+    service_ids = frozenset(item.service_id for item in ticket.items)
+    target = find_counter(office, counter_ref) if counter_ref is not None else None
+    if target is not None and not service_ids <= target.services:
+        raise RathausError("counter_cannot_serve", counter=target.name)
+    if target is None and not office.able_counters(service_ids, online=False):
+        raise RathausError("no_counter_for_services")
+    previous = ticket.status
+    ticket.status = "waiting"
+    ticket.lane = "transfer"
+    ticket.queued_at = now
+    ticket.target_counter_id = target.id if target is not None else None
+    ticket.counter_id = None
+    ticket.called_at = None
+    detail = ",".join(sorted(str(i) for i in service_ids))
+    _record(session, ticket, "transfer", actor, previous, now, counter_id=ticket.target_counter_id, detail=detail)
+    return ticket
+
+
+async def staff_ticket(session: AsyncSession, ticket_id: int) -> Ticket:
+    """A ticket by its id, for the staff API (the caller checks the office)."""
+    ticket = await session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise RathausError("unknown_ticket")
+    return ticket
+
+
+async def public_ticket(session: AsyncSession, public_id: str) -> Ticket:
+    """A ticket by the id on the citizen's ticket page."""
+    ticket = await session.scalar(select(Ticket).where(Ticket.public_id == public_id[:32]))
+    if ticket is None:
+        raise RathausError("unknown_ticket")
+    return ticket
+
+
+async def queue_state(session: AsyncSession, *, ctx: QueueContext, office: OfficeRules, now: datetime) -> QueueState:
+    """Today's tickets of the office with positions and estimates."""
+    snapshot = await ctx.booking.catalog.get(session, now=now)
+    return await load_state(session, office=office, services=snapshot.services_by_id, now=now)
+
+
+def find_counter(office: OfficeRules, ref: str) -> CounterRule:
+    """A counter of the office by name (case-insensitive) or id."""
+    wanted = ref.strip()
+    for counter in office.counters:
+        if counter.name.casefold() == wanted.casefold() or str(counter.id) == wanted:
+            return counter
+    raise RathausError("unknown_counter", counter=wanted[:100])
+
+
+# --- helpers -------------------------------------------------------------------------------------------
+
+
+async def _issue(
+    session: AsyncSession,
+    *,
+    office: OfficeRules,
+    kind: str,
+    lane: str,
+    service_ids: list[int],
+    booking_id: int | None,
+    due_at: datetime | None,
+    phone: str | None,
+    language: str,
+    note: str,
+    actor: str,
+    now: datetime,
+) -> Ticket:
+    day = office.local_day(now)
+    prefix = PREFIXES[kind]
+    ticket = Ticket(
+        public_id=secrets.token_urlsafe(16),
+        office_id=office.id,
+        day=day,
+        prefix=prefix,
+        number=await _next_number(session, office_id=office.id, day=day, prefix=prefix),
+        kind=kind,
+        lane=lane,
+        status="waiting",
+        booking_id=booking_id,
+        due_at=due_at,
+        arrived_at=now,
+        queued_at=now,
+        recalls=0,
+        language=language,
+        phone=phone,
+        turn_near_sent=False,
+        note=note,
+        items=[TicketService(service_id=sid, position=i) for i, sid in enumerate(service_ids)],
+    )
+    session.add(ticket)
+    await session.flush()
+    _record(session, ticket, "issue", actor, None, now, detail=note)
+    return ticket
+
+
+async def _next_number(session: AsyncSession, *, office_id: int, day: date, prefix: str) -> int:
+    """The next number of the day: the counter row is bumped in the ticket's transaction, so a rollback
+    gives the number back and concurrent requests queue on the row (no gaps, no duplicates)."""
+    insert = dialect_insert(session, TicketSequence).values(office_id=office_id, day=day, prefix=prefix, last_number=1)
+    statement = insert.on_conflict_do_update(
+        index_elements=[TicketSequence.office_id, TicketSequence.day, TicketSequence.prefix],
+        set_={"last_number": TicketSequence.last_number + 1},
+    ).returning(TicketSequence.last_number)
+    number: int = (await session.execute(statement)).scalar_one()
+    return number
+
+
+async def _claim(session: AsyncSession, *, ticket_id: int, counter: CounterRule, now: datetime) -> bool:
+    """Mark the ticket called by this counter if it is still waiting; False if another counter was quicker."""
+    try:
+        async with session.begin_nested():
+            result = await session.execute(
+                update(Ticket)
+                .where(Ticket.id == ticket_id, Ticket.status == "waiting")
+                .values(status="called", counter_id=counter.id, called_at=now, target_counter_id=None)
+                .execution_options(synchronize_session=False)
+            )
+    except IntegrityError:
+        # The same counter called in a parallel request (a double click): one call per counter at a time.
+        current = await session.scalar(select(Ticket).where(Ticket.counter_id == counter.id, Ticket.status == "called"))
+        raise RathausError("counter_busy", counter=counter.name, ticket=current.label if current else "?") from None
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _record(
+    session: AsyncSession,
+    ticket: Ticket,
+    action: str,
+    actor: str,
+    previous: str | None,
+    now: datetime,
+    *,
+    counter_id: int | None = None,
+    detail: str = "",
+) -> None:
+    session.add(
+        TicketEvent(
+            ticket_id=ticket.id,
+            at=now,
+            action=action,
+            actor=actor,
+            from_status=previous,
+            to_status=ticket.status,
+            counter_id=counter_id,
+            detail=detail[:300],
+        )
+    )
+
+
+def _require_status(ticket: Ticket, *allowed: str) -> None:
+    if ticket.status not in allowed:
+        raise RathausError("ticket_state", ticket=ticket.label, status=ticket.status)
+
+
+def _tell_called(
+    session: AsyncSession, ticket: Ticket, office: OfficeRules, counter: CounterRule, now: datetime
+) -> None:
+    if ticket.phone is None:
+        return
+    notify.enqueue(
+        session,
+        kind="called",
+        channel="sms",
+        recipient=ticket.phone,
+        language=ticket.language,
+        due_at=now,
+        dedupe_key=f"ticket:{ticket.id}:called:{now.isoformat()}",
+        now=now,
+        booking_id=ticket.booking_id,
+        office_id=office.id,
+        payload=_payload(ticket, office, counter_name=counter.name, ahead=0),
+    )
+
+
+async def _tell_turn_near(session: AsyncSession, office: OfficeRules, snapshot: CatalogSnapshot, now: datetime) -> None:
+    """An SMS to waiting citizens who left a number, once, when only a few are ahead of them."""
+    pending = await session.scalar(
+        select(Ticket.id)
+        .where(Ticket.office_id == office.id, Ticket.day == office.local_day(now), Ticket.status == "waiting")
+        .where(Ticket.phone.is_not(None), Ticket.turn_near_sent.is_(False))
+        .limit(1)
+    )
+    if pending is None:
+        return
+    policy, _ = await notify.office_policy(session, office_id=office.id)
+    state = await load_state(session, office=office, services=snapshot.services_by_id, now=now)
+    for ticket in state.waiting:
+        position = state.estimates[ticket.id].position
+        if ticket.phone is None or ticket.turn_near_sent or position is None or position - 1 > policy.turn_near_ahead:
+            continue
+        ticket.turn_near_sent = True
+        notify.enqueue(
+            session,
+            kind="turn_near",
+            channel="sms",
+            recipient=ticket.phone,
+            language=ticket.language,
+            due_at=now,
+            dedupe_key=f"ticket:{ticket.id}:turn_near",
+            now=now,
+            booking_id=ticket.booking_id,
+            office_id=office.id,
+            payload=_payload(ticket, office, counter_name="", ahead=position - 1),
+        )
+
+
+def _payload(ticket: Ticket, office: OfficeRules, *, counter_name: str, ahead: int) -> dict[str, object]:
+    name = office.name_en if ticket.language == "en" else office.name_de
+    return {"ticket_number": ticket.label, "counter_name": counter_name, "office_name": name, "ahead": ahead}
+
+
+def _open_interval(office: OfficeRules, now: datetime) -> Interval | None:
+    for start, end in office.open_after_closures(office.local_day(now)):
+        if start <= now < end:
+            return start, end
+    return None
+
+
+def _next_acceptance(office: OfficeRules, services: list[ServiceRule], now: datetime) -> datetime | None:
+    """The first later opening at which walk-ins for these services are accepted."""
+    cutoff = max(office.walk_in_cutoff_for(s) for s in services)
+    day = office.local_day(now)
+    for offset in range(_LOOK_AHEAD_DAYS):
+        for start, end in office.open_after_closures(day + timedelta(days=offset)):
+            if start > now and start < end - cutoff:
+                return start
+    return None
+
+
+async def _alternatives(
+    ctx: QueueContext, office: OfficeRules, services: list[ServiceRule], now: datetime
+) -> dict[str, object]:
+    """What a refused walk-in can do instead: come back at the next acceptance, or book the next free slot."""
+    accepted = _next_acceptance(office, services, now) if all(s.walk_ins_allowed for s in services) else None
+    slugs = ",".join(s.slug for s in services)
+    extra: dict[str, object] = {"next_accepted_at": accepted.isoformat() if accepted else None, "next_slot": None}
+    if not all(s.bookable_online for s in services) or not office.able_counters([s.id for s in services], online=True):
+        return extra
+    day = office.local_day(now + office.lead)
+    for offset in range(_NEXT_SLOT_DAYS):
+        answer = await bookings.availability(
+            ctx.read_sessions,
+            catalog=ctx.booking.catalog,
+            cache=ctx.booking.cache,
+            office_slug=office.slug,
+            service_slugs=[s.slug for s in services],
+            day=day + timedelta(days=offset),
+            now=now,
+        )
+        slots = answer.slots.slots[answer.low : answer.high]
+        if slots:
+            first = slots[0]
+            extra["next_slot"] = {"start": first.start.isoformat(), "end": first.end.isoformat()}
+            extra["book_url"] = (
+                f"{ctx.public_base_url}/api/v1/offices/{office.slug}/availability"
+                f"?services={slugs}&date={first.start.astimezone(office.tz).date().isoformat()}"
+            )
+            break
+    return extra
+
+
+def _local(office: OfficeRules, iso: object) -> str:
+    if not isinstance(iso, str):
+        return "—"
+    return f"{datetime.fromisoformat(iso).astimezone(office.tz):%d.%m.%Y %H:%M}"
+
+
+def _code_from_scan(raw: str) -> str:
+    """A booking code typed, or read by a scanner from the confirmation's QR code (a URL ending in the code)."""
+    text = raw.strip().split("?", 1)[0].rstrip("/")
+    return normalise_code(text.rsplit("/", 1)[-1])

@@ -1,0 +1,292 @@
+"""HTTP API of the queue: the front desk's endpoints, the public ticket and board, their live streams and pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, MediaType, Request, Response, get, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody
+from litestar.response import ServerSentEvent
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rathaus.booking.rules import OfficeRules
+from rathaus.errors import RathausError
+from rathaus.queue import pages, presenters, schemas, service
+from rathaus.queue.live import LiveSnapshot, QueueHub
+from rathaus.queue.models import Ticket
+from rathaus.queue.service import QueueContext
+from rathaus.web import CurrentStaff, DbSession, Now, language_of, provide_staff, services_of
+
+QueueCtx = NamedDependency[QueueContext]
+Hub = NamedDependency[QueueHub]
+
+
+def provide_queue_ctx(state: State) -> QueueContext:
+    services = services_of(state)
+    return QueueContext(
+        booking=services.booking,
+        read_sessions=services.read_session_maker,
+        public_base_url=services.settings.public_base_url.rstrip("/"),
+    )
+
+
+def provide_hub(state: State) -> QueueHub:
+    hub: QueueHub = state.queue_hub
+    return hub
+
+
+_DEPENDENCIES = {
+    "queue_ctx": Provide(provide_queue_ctx, sync_to_thread=False),
+    "hub": Provide(provide_hub, sync_to_thread=False),
+}
+
+
+async def _present(
+    session: AsyncSession, ctx: QueueContext, office: OfficeRules, ticket: Ticket, now: Any
+) -> schemas.Ticket:
+    """The ticket with its position and estimate as of this transaction."""
+    await session.flush()
+    state = await service.queue_state(session, ctx=ctx, office=office, now=now)
+    snapshot = await ctx.booking.catalog.get(session, now=now)
+    return presenters.ticket(ticket, state, snapshot.services_by_id, ctx.public_base_url)
+
+
+class QueueController(Controller):
+    """The front desk: check-in, walk-ins, call-next and the waiting list of one office."""
+
+    path = "/api/v1/offices/{office:str}/queue"
+    tags = ["queue"]
+    dependencies = {"staff": Provide(provide_staff), **_DEPENDENCIES}
+
+    async def _office(self, session: AsyncSession, ctx: QueueContext, slug: str, staff: Any, now: Any) -> OfficeRules:
+        office = await ctx.booking.catalog.office(session, slug, now=now)
+        staff.require(office.id)
+        return office
+
+    @get("/")
+    async def waiting_room(
+        self, office: FromPath[str], staff: CurrentStaff, db_session: DbSession, queue_ctx: QueueCtx, now: Now
+    ) -> schemas.Queue:
+        """Everyone waiting (in the order they will probably be called, with estimates) and everyone called."""
+        rules = await self._office(db_session, queue_ctx, office, staff, now)
+        state = await service.queue_state(db_session, ctx=queue_ctx, office=rules, now=now)
+        snapshot = await queue_ctx.booking.catalog.get(db_session, now=now)
+        return presenters.queue(state, snapshot.services_by_id, queue_ctx.public_base_url)
+
+    @post("/check-in")
+    async def check_in(
+        self,
+        office: FromPath[str],
+        data: JSONBody[schemas.CheckIn],
+        staff: CurrentStaff,
+        db_session: DbSession,
+        queue_ctx: QueueCtx,
+        hub: Hub,
+        now: Now,
+    ) -> schemas.Ticket:
+        """Check in a booked citizen by booking code (typed, or the QR code's content): their ticket."""
+        rules = await self._office(db_session, queue_ctx, office, staff, now)
+        ticket = await service.check_in(
+            db_session, ctx=queue_ctx, office=rules, code=data.code, actor=staff.username, now=now
+        )
+        hub.changed_after_commit(db_session, rules.id)
+        return await _present(db_session, queue_ctx, rules, ticket, now)
+
+    @post("/walk-ins")
+    async def walk_in(
+        self,
+        office: FromPath[str],
+        data: JSONBody[schemas.WalkIn],
+        staff: CurrentStaff,
+        db_session: DbSession,
+        queue_ctx: QueueCtx,
+        hub: Hub,
+        now: Now,
+    ) -> schemas.Ticket:
+        """A walk-in ticket; after the cut-off, when the day is full or the office closed: 409 with the reason."""
+        rules = await self._office(db_session, queue_ctx, office, staff, now)
+        request = service.WalkInRequest(data.services, data.phone, data.language, data.override_note)
+        ticket = await service.walk_in(
+            db_session, ctx=queue_ctx, office=rules, request=request, actor=staff.username, now=now
+        )
+        hub.changed_after_commit(db_session, rules.id)
+        return await _present(db_session, queue_ctx, rules, ticket, now)
+
+    @post("/call-next", status_code=200)
+    async def call_next(
+        self,
+        office: FromPath[str],
+        data: JSONBody[schemas.CallNext],
+        staff: CurrentStaff,
+        db_session: DbSession,
+        queue_ctx: QueueCtx,
+        hub: Hub,
+        now: Now,
+    ) -> schemas.Ticket:
+        """Call the next ticket this counter can serve (appointments due now first, then walk-ins)."""
+        rules = await self._office(db_session, queue_ctx, office, staff, now)
+        ticket = await service.call_next(
+            db_session, ctx=queue_ctx, office=rules, counter_ref=str(data.counter), actor=staff.username, now=now
+        )
+        hub.changed_after_commit(db_session, rules.id)
+        return await _present(db_session, queue_ctx, rules, ticket, now)
+
+
+class TicketController(Controller):
+    """What a counter does with the ticket it called."""
+
+    path = "/api/v1/tickets/{ticket:str}"
+    tags = ["queue"]
+    dependencies = {"staff": Provide(provide_staff), **_DEPENDENCIES}
+
+    async def _ticket(
+        self, session: AsyncSession, ctx: QueueContext, ref: str, staff: Any, now: Any
+    ) -> tuple[Ticket, OfficeRules]:
+        if not ref.isdigit():
+            raise RathausError("unknown_ticket")
+        ticket = await service.staff_ticket(session, int(ref))
+        office = (await ctx.booking.catalog.get(session, now=now)).office_by_id(ticket.office_id)
+        staff.require(office.id)
+        return ticket, office
+
+    async def _finish(
+        self, outcome: str, ref: str, staff: Any, session: AsyncSession, ctx: QueueContext, hub: QueueHub, now: Any
+    ) -> schemas.Ticket:
+        ticket, office = await self._ticket(session, ctx, ref, staff, now)
+        await service.finish(session, office=office, ticket=ticket, outcome=outcome, actor=staff.username, now=now)
+        hub.changed_after_commit(session, office.id)
+        return await _present(session, ctx, office, ticket, now)
+
+    @post("/complete", status_code=200)
+    async def complete(
+        self, ticket: FromPath[str], staff: CurrentStaff, db_session: DbSession, queue_ctx: QueueCtx, hub: Hub, now: Now
+    ) -> schemas.Ticket:
+        """The citizen has been served."""
+        return await self._finish("completed", ticket, staff, db_session, queue_ctx, hub, now)
+
+    @post("/no-show", status_code=200)
+    async def no_show(
+        self, ticket: FromPath[str], staff: CurrentStaff, db_session: DbSession, queue_ctx: QueueCtx, hub: Hub, now: Now
+    ) -> schemas.Ticket:
+        """The citizen did not come to the counter."""
+        return await self._finish("no_show", ticket, staff, db_session, queue_ctx, hub, now)
+
+    @post("/recall", status_code=200)
+    async def recall(
+        self, ticket: FromPath[str], staff: CurrentStaff, db_session: DbSession, queue_ctx: QueueCtx, hub: Hub, now: Now
+    ) -> schemas.Ticket:
+        """Call the same ticket once more."""
+        row, office = await self._ticket(db_session, queue_ctx, ticket, staff, now)
+        await service.recall(db_session, office=office, ticket=row, actor=staff.username, now=now)
+        hub.changed_after_commit(db_session, office.id)
+        return await _present(db_session, queue_ctx, office, row, now)
+
+    @post("/transfer", status_code=200)
+    async def transfer(
+        self,
+        ticket: FromPath[str],
+        data: JSONBody[schemas.Transfer],
+        staff: CurrentStaff,
+        db_session: DbSession,
+        queue_ctx: QueueCtx,
+        hub: Hub,
+        now: Now,
+    ) -> schemas.Ticket:
+        """Send the ticket on to another counter and/or other services; it waits ahead of new arrivals."""
+        row, office = await self._ticket(db_session, queue_ctx, ticket, staff, now)
+        await service.transfer(
+            db_session,
+            ctx=queue_ctx,
+            office=office,
+            ticket=row,
+            counter_ref=None if data.counter is None else str(data.counter),
+            service_slugs=data.services,
+            actor=staff.username,
+            now=now,
+        )
+        hub.changed_after_commit(db_session, office.id)
+        return await _present(db_session, queue_ctx, office, row, now)
+
+
+class PublicQueueController(Controller):
+    """The citizen's ticket and the waiting-room board: JSON, live streams and pages. No personal data."""
+
+    tags = ["queue (public)"]
+    dependencies = _DEPENDENCIES
+
+    @get("/api/v1/tickets/{ticket:str}")
+    async def public_ticket(
+        self, ticket: FromPath[str], request: Request[Any, Any, Any], state: State, hub: Hub
+    ) -> Response[bytes]:
+        """A citizen's ticket: number, status, position, estimated wait, counter once called."""
+        office_id = await _ticket_office(state, ticket)
+        view = await _ticket_view(hub, office_id, ticket, language_of(request))
+        return Response(view, media_type=MediaType.JSON)
+
+    @get("/api/v1/tickets/{ticket:str}/events")
+    async def ticket_events(
+        self, ticket: FromPath[str], request: Request[Any, Any, Any], state: State, hub: Hub
+    ) -> ServerSentEvent:
+        """The citizen's ticket as server-sent events: at once, then after every change of the waiting room."""
+        office_id = await _ticket_office(state, ticket)
+        language = language_of(request)
+        initial = await _ticket_view(hub, office_id, ticket, language)
+
+        def render(snapshot: LiveSnapshot) -> bytes:
+            return snapshot.tickets.get(ticket, {}).get(language, initial)
+
+        return ServerSentEvent(hub.stream(office_id, render))
+
+    @get("/api/v1/offices/{office:str}/board")
+    async def board(self, office: FromPath[str], state: State, hub: Hub) -> Response[bytes]:
+        """What the waiting-room display shows."""
+        office_id = await _office_id(state, office)
+        snapshot = await hub.snapshot(office_id, None)
+        return Response(snapshot.board, media_type=MediaType.JSON)
+
+    @get("/api/v1/offices/{office:str}/board/events")
+    async def board_events(self, office: FromPath[str], state: State, hub: Hub) -> ServerSentEvent:
+        """The display's content as server-sent events: at once, then after every call and every new ticket."""
+        office_id = await _office_id(state, office)
+        return ServerSentEvent(hub.stream(office_id, lambda snapshot: snapshot.board))
+
+    @get("/offices/{office:str}/board", media_type=MediaType.HTML, include_in_schema=False)
+    async def board_page(self, office: FromPath[str], request: Request[Any, Any, Any], state: State, hub: Hub) -> str:
+        """The waiting-room display: readable across the room, updating itself."""
+        office_id = await _office_id(state, office)
+        snapshot = await hub.snapshot(office_id, None)
+        return pages.board(
+            snapshot.board, language=language_of(request), events=f"/api/v1/offices/{office}/board/events"
+        )
+
+    @get("/tickets/{ticket:str}", media_type=MediaType.HTML, include_in_schema=False)
+    async def ticket_page(self, ticket: FromPath[str], request: Request[Any, Any, Any], state: State, hub: Hub) -> str:
+        """A citizen's ticket on their phone, updating itself."""
+        language = language_of(request)
+        office_id = await _ticket_office(state, ticket)
+        view = await _ticket_view(hub, office_id, ticket, language)
+        return pages.ticket(view, language=language, events=f"/api/v1/tickets/{ticket}/events", public_id=ticket)
+
+
+async def _office_id(state: State, slug: str) -> int:
+    services = services_of(state)
+    async with services.read_session_maker() as session:
+        office = await services.catalog.office(session, slug, now=services.clock.now())
+    return office.id
+
+
+async def _ticket_office(state: State, public_id: str) -> int:
+    """The office of a ticket; a short read that does not hold a connection while a stream stays open."""
+    async with services_of(state).read_session_maker() as session:
+        row = await service.public_ticket(session, public_id)
+        return row.office_id
+
+
+async def _ticket_view(hub: QueueHub, office_id: int, public_id: str, language: str) -> bytes:
+    snapshot = await hub.snapshot(office_id, None)
+    view = snapshot.tickets.get(public_id, {}).get(language)
+    if view is None:
+        raise RathausError("unknown_ticket")  # a ticket of an earlier day: its page has nothing to show
+    return view

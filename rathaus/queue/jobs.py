@@ -1,0 +1,33 @@
+"""Scheduled work of the queue: closing office days."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.channels import ChannelsPlugin
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rathaus.jobs import run_unit
+from rathaus.queue import service
+from rathaus.web import Services, services_of
+
+
+async def close_days(services: Services) -> int:
+    """Close tickets left open after closing and mark absent appointments as no-shows."""
+    now = services.clock.now()
+
+    async def unit(session: AsyncSession) -> int:
+        snapshot = await services.catalog.get(session, now=now)
+        return await service.close_days(session, snapshot=snapshot, now=now)
+
+    changed: int = await run_unit(services, unit)
+    return changed
+
+
+@asynccontextmanager
+async def live_lifespan(app: Litestar) -> AsyncIterator[None]:
+    """Connect the queue hub to this app's services and channels."""
+    app.state.queue_hub.bind(services_of(app.state), app.plugins.get(ChannelsPlugin))
+    yield

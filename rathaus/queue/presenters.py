@@ -1,0 +1,100 @@
+"""Queue values as the staff API, the board and the ticket page show them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from rathaus.booking.presenters import pick
+from rathaus.booking.rules import OfficeRules, ServiceRule
+from rathaus.queue import schemas
+from rathaus.queue._state import Estimate, QueueState
+from rathaus.queue.models import Ticket
+
+BOARD_CALLED = 8  # recent calls on the display
+BOARD_NEXT = 6  # upcoming numbers on the display
+_NO_ESTIMATE = Estimate(None, None)
+
+
+def _counter_name(office: OfficeRules, counter_id: int | None) -> str | None:
+    return next((c.name for c in office.counters if c.id == counter_id), None)
+
+
+def ticket(t: Ticket, state: QueueState, services: Mapping[int, ServiceRule], base_url: str) -> schemas.Ticket:
+    """A ticket for staff, with position and estimate."""
+    estimate = state.estimates.get(t.id, _NO_ESTIMATE)
+    office = state.office
+    return schemas.Ticket(
+        id=t.id,
+        public_id=t.public_id,
+        number=t.label,
+        kind=t.kind,
+        status=t.status,
+        position=estimate.position,
+        estimated_wait_minutes=estimate.wait_minutes,
+        services=[services[i].slug for i in t.service_ids],
+        counter=_counter_name(office, t.counter_id or t.target_counter_id),
+        arrived_at=t.arrived_at.astimezone(office.tz),
+        due_at=t.due_at.astimezone(office.tz) if t.due_at else None,
+        called_at=t.called_at.astimezone(office.tz) if t.called_at else None,
+        finished_at=t.finished_at.astimezone(office.tz) if t.finished_at else None,
+        late=t.kind == "appointment" and t.lane != "appointment" and t.note == "late",
+        note=t.note,
+        ticket_url=f"{base_url}/tickets/{t.public_id}",
+    )
+
+
+def queue(state: QueueState, services: Mapping[int, ServiceRule], base_url: str) -> schemas.Queue:
+    """The whole waiting room for the front desk."""
+    counts = {status: sum(1 for t in state.tickets if t.status == status) for status in ("completed", "no_show")}
+    return schemas.Queue(
+        office=state.office.slug,
+        at=state.now.astimezone(state.office.tz),
+        waiting=[ticket(t, state, services, base_url) for t in state.waiting],
+        called=[ticket(t, state, services, base_url) for t in state.called],
+        walk_in_wait_minutes=state.walk_in_wait_minutes(),
+        completed_today=counts["completed"],
+        no_show_today=counts["no_show"],
+        counters_staffed=[c.name for c in state.office.counters if c.id in {s.id for s in state.counters}],
+    )
+
+
+def board(state: QueueState) -> schemas.Board:
+    """What the waiting-room display shows: recent calls with counters, the next numbers, the current wait."""
+    office = state.office
+    return schemas.Board(
+        office=office.slug,
+        office_name_de=office.name_de,
+        office_name_en=office.name_en,
+        at=state.now.astimezone(office.tz),
+        called=[
+            schemas.BoardCall(
+                number=t.label,
+                counter=_counter_name(office, t.counter_id) or "",
+                recalls=t.recalls,
+                called_at=t.called_at.astimezone(office.tz) if t.called_at else None,
+            )
+            for t in state.called[:BOARD_CALLED]
+        ],
+        next=[t.label for t in state.waiting[:BOARD_NEXT]],
+        waiting_count=len(state.waiting),
+        walk_in_wait_minutes=state.walk_in_wait_minutes(),
+    )
+
+
+def public_ticket(
+    t: Ticket, state: QueueState, services: Mapping[int, ServiceRule], language: str
+) -> schemas.PublicTicket:
+    """A citizen's own ticket."""
+    estimate = state.estimates.get(t.id, _NO_ESTIMATE)
+    office = state.office
+    return schemas.PublicTicket(
+        number=t.label,
+        status=t.status,
+        position=estimate.position,
+        estimated_wait_minutes=estimate.wait_minutes,
+        counter=_counter_name(office, t.counter_id) if t.status == "called" else None,
+        office=office.slug,
+        office_name=pick(language, office.name_de, office.name_en),
+        services=[pick(language, services[i].name_de, services[i].name_en) for i in t.service_ids],
+        called_at=t.called_at.astimezone(office.tz) if t.called_at else None,
+    )

@@ -1,0 +1,36 @@
+"""The queue domain's operations: tickets, the call order, estimates and the day's end."""
+
+from rathaus.queue._day_end import close_days
+from rathaus.queue._state import Estimate, QueueState
+from rathaus.queue._tickets import (
+    QueueContext,
+    WalkInRequest,
+    call_next,
+    check_in,
+    find_counter,
+    finish,
+    public_ticket,
+    queue_state,
+    recall,
+    staff_ticket,
+    transfer,
+    walk_in,
+)
+
+__all__ = [
+    "Estimate",
+    "QueueContext",
+    "QueueState",
+    "WalkInRequest",
+    "call_next",
+    "check_in",
+    "close_days",
+    "find_counter",
+    "finish",
+    "public_ticket",
+    "queue_state",
+    "recall",
+    "staff_ticket",
+    "transfer",
+    "walk_in",
+]

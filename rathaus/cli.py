@@ -98,6 +98,8 @@ def serve(host: str, port: int, workers: int, demo: bool | None) -> None:
         workers=workers,
         log_level="info",
         access_log=False,
+        # Boards and ticket pages hold event streams open; they reconnect to another instance by themselves.
+        timeout_graceful_shutdown=5,
     )
 
 

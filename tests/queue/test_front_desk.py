@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from rathaus.booking.models import BookingEvent
+from rathaus.notify.models import OutboxMessage
 from rathaus.queue.models import TicketEvent
 from tests.conftest import Harness
 from tests.queue.helpers import Desk, queue_config, two_offices
@@ -195,3 +196,28 @@ async def test_public_ticket_shows_position_and_no_personal_data(harness: Harnes
     }
     assert "Erika" not in answer.text and "4915123456789" not in answer.text and code not in answer.text
     assert (await harness.client.get("/api/v1/tickets/not-a-ticket")).status_code == 404
+
+
+async def test_citizens_who_left_a_number_get_an_sms_when_their_turn_nears_and_when_called(harness: Harness) -> None:
+    desk = await Desk.open(harness, queue_config(counters=[{"name": "Schalter 1", "services": ["a", "b"]}]))
+    for _ in range(4):
+        await desk.walk_in("a")
+    mine = (await desk.walk_in("a", phone="0151 23456789", language="en")).json()  # four ahead; policy says three
+
+    first = (await desk.call_next()).json()
+    await desk.ticket_action(first["id"], "complete")
+    async with harness.session() as session:
+        kinds = (await session.scalars(select(OutboxMessage.kind))).all()
+    assert kinds == ["turn_near"]
+    for _ in range(3):
+        called = (await desk.call_next()).json()
+        await desk.ticket_action(called["id"], "complete")
+    assert (await desk.call_next()).json()["id"] == mine["id"]
+
+    async with harness.session() as session:
+        messages = (await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
+    assert [(m.kind, m.recipient, m.language) for m in messages] == [
+        ("turn_near", "+4915123456789", "en"),
+        ("called", "+4915123456789", "en"),
+    ]
+    assert messages[0].payload["ahead"] == 3 and messages[1].payload["counter_name"] == "Schalter 1"

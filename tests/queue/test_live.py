@@ -81,14 +81,14 @@ async def test_a_board_on_one_instance_sees_a_call_made_on_another(
     async with (
         httpx.AsyncClient(base_url=display_server.url, timeout=10) as display,
         httpx.AsyncClient(base_url=desk_server.url, timeout=10) as desk,
+        display.stream("GET", "/api/v1/offices/amt/board/events") as board,
     ):
-        async with display.stream("GET", "/api/v1/offices/amt/board/events") as board:
-            updates = _updates(board)
-            assert (await anext(updates))["waiting_count"] == 0
-            await desk.post("/api/v1/offices/amt/queue/walk-ins", json={"services": ["a"]}, headers=headers)
-            assert (await asyncio.wait_for(anext(updates), timeout=1.0))["next"] == ["W-001"]
-            await desk.post("/api/v1/offices/amt/queue/call-next", json={"counter": "Schalter 1"}, headers=headers)
-            shown = await asyncio.wait_for(anext(updates), timeout=1.0)
+        updates = _updates(board)
+        assert (await anext(updates))["waiting_count"] == 0
+        await desk.post("/api/v1/offices/amt/queue/walk-ins", json={"services": ["a"]}, headers=headers)
+        assert (await asyncio.wait_for(anext(updates), timeout=1.0))["next"] == ["W-001"]
+        await desk.post("/api/v1/offices/amt/queue/call-next", json={"counter": "Schalter 1"}, headers=headers)
+        shown = await asyncio.wait_for(anext(updates), timeout=1.0)
     assert shown["called"][0]["number"] == "W-001"
 
 

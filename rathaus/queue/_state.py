@@ -92,7 +92,8 @@ def minutes_until(instant: datetime, now: datetime) -> int:
     return max(0, math.ceil((instant - now) / timedelta(minutes=1)))
 
 
-def item_of(ticket: Ticket, durations: Durations) -> QueueItem:
+def item_of(ticket: Ticket, durations: Durations | None) -> QueueItem:
+    """A waiting ticket as the call order sees it (with its expected service time if `durations` are given)."""
     ids = frozenset(ticket.service_ids)
     return QueueItem(
         key=ticket.id,
@@ -101,9 +102,19 @@ def item_of(ticket: Ticket, durations: Durations) -> QueueItem:
         services=ids,
         queued_at=ticket.queued_at,
         due_at=ticket.due_at,
-        expected=durations.of(ids),
+        expected=durations.of(ids) if durations is not None else timedelta(),
         target_counter=ticket.target_counter_id,
     )
+
+
+async def waiting_tickets(session: AsyncSession, *, office: OfficeRules, now: datetime) -> list[Ticket]:
+    """The tickets of the office's current local day that wait to be called."""
+    rows = await session.scalars(
+        select(Ticket).where(
+            Ticket.office_id == office.id, Ticket.day == office.local_day(now), Ticket.status == "waiting"
+        )
+    )
+    return list(rows.all())
 
 
 async def day_tickets(session: AsyncSession, *, office: OfficeRules, now: datetime) -> list[Ticket]:

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rathaus.booking import service as bookings
-from rathaus.booking.catalog import CatalogSnapshot, resolve_services
+from rathaus.booking.catalog import resolve_services
 from rathaus.booking.contact import normalise_mobile
 from rathaus.booking.rules import CounterRule, Interval, OfficeRules, ServiceRule
 from rathaus.booking.service import BookingContext
@@ -19,7 +19,7 @@ from rathaus.booking.tokens import normalise_code
 from rathaus.db import dialect_insert
 from rathaus.errors import RathausError
 from rathaus.notify import service as notify
-from rathaus.queue._state import QueueState, item_of, load_state
+from rathaus.queue._state import QueueState, item_of, load_state, waiting_tickets
 from rathaus.queue.models import Ticket, TicketEvent, TicketSequence, TicketService
 from rathaus.queue.ordering import CounterState, next_for
 
@@ -163,9 +163,8 @@ async def call_next(
     current = await session.scalar(select(Ticket).where(Ticket.counter_id == counter.id, Ticket.status == "called"))
     if current is not None:
         raise RathausError("counter_busy", counter=counter.name, ticket=current.label)
-    snapshot = await ctx.booking.catalog.get(session, now=now)
-    state = await load_state(session, office=office, services=snapshot.services_by_id, now=now)
-    items = {t.id: item_of(t, state.durations) for t in state.waiting}
+    waiting = {t.id: t for t in await waiting_tickets(session, office=office, now=now)}
+    items = {t.id: item_of(t, None) for t in waiting.values()}  # the order needs no durations
     me = CounterState(counter.id, counter.services, counter.walk_in_only, now)
     while items:
         item = next_for(me, items.values(), now)
@@ -173,13 +172,13 @@ async def call_next(
             break
         claimed = await _claim(session, ticket_id=item.key, counter=counter, now=now)
         if claimed:
-            ticket = next(t for t in state.waiting if t.id == item.key)
+            ticket = waiting[item.key]
             await session.refresh(ticket)
             _record(session, ticket, "call", actor, "waiting", now, counter_id=counter.id)
             if ticket.booking_id is not None:
                 await bookings.move(session, booking_id=ticket.booking_id, status="serving", actor=actor, now=now)
             _tell_called(session, ticket, office, counter, now)
-            await _tell_turn_near(session, office, snapshot, now)
+            await _tell_turn_near(session, ctx, office, now)
             return ticket
         del items[item.key]  # another counter took it a moment ago
     raise RathausError("nothing_to_call", counter=counter.name)
@@ -399,7 +398,7 @@ def _tell_called(
     )
 
 
-async def _tell_turn_near(session: AsyncSession, office: OfficeRules, snapshot: CatalogSnapshot, now: datetime) -> None:
+async def _tell_turn_near(session: AsyncSession, ctx: QueueContext, office: OfficeRules, now: datetime) -> None:
     """An SMS to waiting citizens who left a number, once, when only a few are ahead of them."""
     pending = await session.scalar(
         select(Ticket.id)
@@ -410,7 +409,7 @@ async def _tell_turn_near(session: AsyncSession, office: OfficeRules, snapshot: 
     if pending is None:
         return
     policy, _ = await notify.office_policy(session, office_id=office.id)
-    state = await load_state(session, office=office, services=snapshot.services_by_id, now=now)
+    state = await queue_state(session, ctx=ctx, office=office, now=now)
     for ticket in state.waiting:
         position = state.estimates[ticket.id].position
         if ticket.phone is None or ticket.turn_near_sent or position is None or position - 1 > policy.turn_near_ahead:

@@ -46,11 +46,11 @@ _DEPENDENCIES = {
 async def _present(
     session: AsyncSession, ctx: QueueContext, office: OfficeRules, ticket: Ticket, now: Any
 ) -> schemas.Ticket:
-    """The ticket with its position and estimate as of this transaction."""
+    """The ticket with its position and estimate as of this transaction (only a waiting ticket has them)."""
     await session.flush()
-    state = await service.queue_state(session, ctx=ctx, office=office, now=now)
     snapshot = await ctx.booking.catalog.get(session, now=now)
-    return presenters.ticket(ticket, state, snapshot.services_by_id, ctx.public_base_url)
+    state = await service.queue_state(session, ctx=ctx, office=office, now=now) if ticket.status == "waiting" else None
+    return presenters.ticket(ticket, state, office, snapshot.services_by_id, ctx.public_base_url)
 
 
 class QueueController(Controller):

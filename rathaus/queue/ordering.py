@@ -11,6 +11,7 @@ The same rule drives call-next and the wait estimates, so the estimate predicts 
 from __future__ import annotations
 
 import heapq
+from collections import defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -71,30 +72,38 @@ def next_for(counter: CounterState, items: Iterable[QueueItem], at: datetime) ->
 def simulate(items: list[QueueItem], counters: list[CounterState], now: datetime) -> dict[int, datetime]:
     """When each item will probably be called: the counters work through the queue by the call order.
 
-    Items that no counter can serve are missing from the answer.
+    Items that no counter can serve are missing from the answer. Items are grouped by what decides who may
+    call them (lane, presence, services, target counter); within a group the call order never changes, so
+    each step compares only the groups' first items.
     """
-    pending = list(items)
+    groups: dict[tuple[str, bool, frozenset[int], int | None], deque[QueueItem]] = defaultdict(deque)
+    for item in sorted(items, key=lambda i: order_key(i, now)[1:]):
+        groups[(item.lane, item.present, item.services, item.target_counter)].append(item)
     starts: dict[int, datetime] = {}
     free = [(max(c.free_at, now), index) for index, c in enumerate(counters)]
     heapq.heapify(free)
-    while pending and free:
+    while free and any(groups.values()):
         at, index = heapq.heappop(free)
         counter = counters[index]
-        item = next_for(counter, pending, at)
-        if item is None:
+        best: deque[QueueItem] | None = None
+        best_key: tuple[int, datetime, int] | None = None
+        wake: datetime | None = None
+        for queue in groups.values():
+            if not queue or not can_serve(counter.id, counter.services, counter.walk_in_only, queue[0]):
+                continue
+            head = queue[0]
+            if not head.present and head.due_at is not None and head.due_at > at:
+                wake = head.due_at if wake is None else min(wake, head.due_at)
+                continue
+            key = order_key(head, at)
+            if best_key is None or key < best_key:
+                best, best_key = queue, key
+        if best is None:
             # Nothing for this counter now: it waits for the next expected appointment it could serve.
-            later = [
-                p.due_at
-                for p in pending
-                if not p.present
-                and p.due_at is not None
-                and p.due_at > at
-                and can_serve(counter.id, counter.services, counter.walk_in_only, p)
-            ]
-            if later:
-                heapq.heappush(free, (min(later), index))
+            if wake is not None:
+                heapq.heappush(free, (wake, index))
             continue
+        item = best.popleft()
         starts[item.key] = at
-        pending.remove(item)
         heapq.heappush(free, (at + item.expected, index))
     return starts

@@ -19,10 +19,11 @@ def _counter_name(office: OfficeRules, counter_id: int | None) -> str | None:
     return next((c.name for c in office.counters if c.id == counter_id), None)
 
 
-def ticket(t: Ticket, state: QueueState, services: Mapping[int, ServiceRule], base_url: str) -> schemas.Ticket:
-    """A ticket for staff, with position and estimate."""
-    estimate = state.estimates.get(t.id, _NO_ESTIMATE)
-    office = state.office
+def ticket(
+    t: Ticket, state: QueueState | None, office: OfficeRules, services: Mapping[int, ServiceRule], base_url: str
+) -> schemas.Ticket:
+    """A ticket for staff, with position and estimate when `state` is given."""
+    estimate = state.estimates.get(t.id, _NO_ESTIMATE) if state is not None else _NO_ESTIMATE
     return schemas.Ticket(
         id=t.id,
         public_id=t.public_id,
@@ -37,7 +38,7 @@ def ticket(t: Ticket, state: QueueState, services: Mapping[int, ServiceRule], ba
         due_at=t.due_at.astimezone(office.tz) if t.due_at else None,
         called_at=t.called_at.astimezone(office.tz) if t.called_at else None,
         finished_at=t.finished_at.astimezone(office.tz) if t.finished_at else None,
-        late=t.kind == "appointment" and t.lane != "appointment" and t.note == "late",
+        late=t.kind == "appointment" and t.note == "late",
         note=t.note,
         ticket_url=f"{base_url}/tickets/{t.public_id}",
     )
@@ -49,8 +50,8 @@ def queue(state: QueueState, services: Mapping[int, ServiceRule], base_url: str)
     return schemas.Queue(
         office=state.office.slug,
         at=state.now.astimezone(state.office.tz),
-        waiting=[ticket(t, state, services, base_url) for t in state.waiting],
-        called=[ticket(t, state, services, base_url) for t in state.called],
+        waiting=[ticket(t, state, state.office, services, base_url) for t in state.waiting],
+        called=[ticket(t, state, state.office, services, base_url) for t in state.called],
         walk_in_wait_minutes=state.walk_in_wait_minutes(),
         completed_today=counts["completed"],
         no_show_today=counts["no_show"],

@@ -1,28 +1,16 @@
 """What a city website embeds: schema.org JSON-LD and an accessible HTML snippet."""
 
 import json
-import shutil
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
 from rathaus.clock import ManualClock
-from tests.conftest import Harness, skip_or_fail
+from tests.browser import CHROMIUM_ARGS, axe_violations, chromium_or_skip
+from tests.conftest import Harness
 from tests.factories import make_config
 
 pytestmark = pytest.mark.anyio
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 
 def config() -> object:
@@ -73,11 +61,7 @@ async def test_embed_snippet_escapes_and_speaks_both_languages(harness: Harness,
 
 @pytest.mark.browser
 async def test_embed_snippet_has_no_accessibility_violations(harness: Harness, clock: ManualClock) -> None:
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        skip_or_fail("BROWSER", "Chromium is needed (apt-get install chromium)")
-    if not AXE.exists():
-        skip_or_fail("BROWSER", "node_modules/axe-core is needed (npm ci)")
+    chromium = chromium_or_skip()
     from playwright.async_api import async_playwright
 
     clock.set(datetime(2027, 3, 1, tzinfo=UTC))
@@ -93,12 +77,7 @@ async def test_embed_snippet_has_no_accessibility_violations(harness: Harness, c
             try:
                 page = await browser.new_page()
                 await page.set_content(page_html)
-                await page.add_script_tag(path=str(AXE))
-                result = await page.evaluate(
-                    "() => axe.run(document, {runOnly: {type: 'tag', "
-                    "values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
-                )
+                violations = await axe_violations(page)
             finally:
                 await browser.close()
-        assert result["violations"] == [], [(v["id"], [n["target"] for n in v["nodes"]]) for v in result["violations"]]
-        assert result["passes"], "axe ran no checks"
+        assert violations == []

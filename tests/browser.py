@@ -1,0 +1,40 @@
+"""Chromium through Playwright and axe-core accessibility checks, shared by the page tests."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import skip_or_fail
+
+AXE = Path(__file__).resolve().parents[1] / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+WCAG_AA = "{runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}}"
+
+
+def chromium_or_skip() -> str:
+    """The Chromium executable, after checking that axe-core is installed too (else skip, or fail in CI)."""
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        skip_or_fail("BROWSER", "Chromium is needed (apt-get install chromium)")
+    if not AXE.exists():
+        skip_or_fail("BROWSER", "node_modules/axe-core is needed (npm ci)")
+    return str(chromium)
+
+
+async def axe_violations(page: Any) -> list[tuple[str, list[Any]]]:
+    """WCAG 2.1 A/AA violations on the page as (rule, targets); fails if axe ran no check at all."""
+    await page.add_script_tag(path=str(AXE))
+    result = await page.evaluate(f"() => axe.run(document, {WCAG_AA})")
+    assert result["passes"], "axe ran no checks"
+    return [(v["id"], [n["target"] for n in v["nodes"]]) for v in result["violations"]]

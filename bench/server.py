@@ -5,6 +5,7 @@ Run by bench.booking_bench under uvicorn in a subprocess:
 Settings come from the usual RATHAUS_* variables. Two bench-only variables:
     BENCH_SLOT_CACHE=off  bypass the per-day availability cache (the catalog snapshot stays cached), so every
                           availability request runs the claims query: the database's share becomes visible.
+    BENCH_NOW=<ISO time>  freeze the app's clock there (the queue benchmark plays an office day at 08:00).
 The baseline table `bench_row` lives in its own metadata (not in rathaus' models or migrations); the benchmark
 creates it in the bench database with `create_bench_tables`.
 """
@@ -22,6 +23,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from rathaus.app import create_app
 from rathaus.booking.service import AvailabilityCache
+from rathaus.clock import ManualClock
 from rathaus.db import UTCDateTime
 from rathaus.settings import Settings
 from rathaus.web import DbSession, Now, services_of
@@ -69,7 +71,8 @@ class UncachedSlots(AvailabilityCache):
 
 def create_bench_app() -> Litestar:
     """The rathaus app from RATHAUS_* settings with the baseline route (and optionally no slot cache)."""
-    app = create_app(Settings.from_env())
+    frozen = os.environ.get("BENCH_NOW")
+    app = create_app(Settings.from_env(), clock=ManualClock(datetime.fromisoformat(frozen)) if frozen else None)
     app.register(bare_insert)
     if os.environ.get("BENCH_SLOT_CACHE", "on") == "off":
         services = services_of(app.state)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rathaus.booking._bookings import _transition
-from rathaus.booking.models import Booking
+from rathaus.booking.models import Booking, BookingService
 from rathaus.notify import service as notify
 
 # Statuses the office day moves a booking through, and the ones it may come from.
@@ -37,6 +38,28 @@ async def move(session: AsyncSession, *, booking_id: int, status: str, actor: st
     _transition(session, booking, status, f"frontdesk.{status}", actor, now)
     if status == "checked_in":
         await notify.withdraw_pending(session, booking_id=booking.id, now=now)
+
+
+async def expected_arrivals(
+    session: AsyncSession, *, office_id: int, since: datetime, until: datetime
+) -> list[tuple[int, datetime, tuple[int, ...]]]:
+    """(booking id, start, service ids) of confirmed bookings starting in [since, until) not checked in yet."""
+    where = (
+        Booking.office_id == office_id,
+        Booking.status == "confirmed",
+        Booking.start_at >= since,
+        Booking.start_at < until,
+    )
+    services: dict[int, list[int]] = defaultdict(list)
+    for booking_id, service_id in await session.execute(
+        select(BookingService.booking_id, BookingService.service_id)
+        .join(Booking, Booking.id == BookingService.booking_id)
+        .where(*where)
+        .order_by(BookingService.booking_id, BookingService.position)
+    ):
+        services[booking_id].append(service_id)
+    rows = await session.execute(select(Booking.id, Booking.start_at).where(*where).order_by(Booking.start_at))
+    return [(booking_id, start, tuple(services[booking_id])) for booking_id, start in rows]
 
 
 async def unchecked_before(session: AsyncSession, *, office_id: int, since: datetime, until: datetime) -> list[Booking]:

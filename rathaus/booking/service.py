@@ -16,7 +16,7 @@ from rathaus.booking._bookings import (
     view,
 )
 from rathaus.booking._closures import add_closure, list_closures, remove_closure
-from rathaus.booking._frontdesk import booking_by_code, move, unchecked_before
+from rathaus.booking._frontdesk import booking_by_code, expected_arrivals, move, unchecked_before
 from rathaus.booking._privacy import erase, personal_columns, purge_personal_data
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "confirm",
     "day_slots",
     "erase",
+    "expected_arrivals",
     "expire_holds",
     "list_closures",
     "move",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rathaus.booking import service as bookings
 from rathaus.booking.rules import OfficeRules, ServiceRule, day_bounds
-from rathaus.queue.models import Ticket
+from rathaus.queue.models import Ticket, TicketService
 from rathaus.queue.ordering import CounterState, QueueItem, order_key, simulate
 
 # A counter counts as staffed when it has called someone this recently (or none has: then all do).
@@ -37,7 +37,7 @@ class Durations:
     tickets) scales its configured duration.
     """
 
-    def __init__(self, tickets: list[Ticket], services: Mapping[int, ServiceRule]) -> None:
+    def __init__(self, tickets: list[TicketRow], services: Mapping[int, ServiceRule]) -> None:
         self._configured = {sid: s.duration for sid, s in services.items()}
         samples: dict[int, list[timedelta]] = defaultdict(list)
         actual_total = configured_total = timedelta()
@@ -55,7 +55,7 @@ class Durations:
         self._measured = {sid: sum(v, timedelta()) / len(v) for sid, v in samples.items() if len(v) >= MIN_SAMPLES}
         self._pace = actual_total / configured_total if finished >= MIN_SAMPLES and configured_total else 1.0
 
-    def of(self, service_ids: list[int] | frozenset[int]) -> timedelta:
+    def of(self, service_ids: Iterable[int]) -> timedelta:
         """Expected time at the counter for these services together."""
         total = timedelta()
         for sid in service_ids:
@@ -68,9 +68,9 @@ class Durations:
 class QueueState:
     office: OfficeRules
     now: datetime
-    tickets: list[Ticket]
-    waiting: list[Ticket]  # in the order they will probably be called
-    called: list[Ticket]  # most recent call first
+    tickets: list[TicketRow]
+    waiting: list[TicketRow]  # in the order they will probably be called
+    called: list[TicketRow]  # most recent call first
     estimates: dict[int, Estimate]
     durations: Durations
     items: list[QueueItem]
@@ -92,7 +92,62 @@ def minutes_until(instant: datetime, now: datetime) -> int:
     return max(0, math.ceil((instant - now) / timedelta(minutes=1)))
 
 
-def item_of(ticket: Ticket, durations: Durations | None) -> QueueItem:
+@dataclass(frozen=True, slots=True)
+class TicketRow:
+    """A ticket as the waiting room is computed from: plain values, read without the ORM (it is read often)."""
+
+    id: int
+    public_id: str
+    prefix: str
+    number: int
+    kind: str
+    lane: str
+    status: str
+    due_at: datetime | None
+    arrived_at: datetime
+    queued_at: datetime
+    target_counter_id: int | None
+    counter_id: int | None
+    called_at: datetime | None
+    finished_at: datetime | None
+    recalls: int
+    note: str
+    service_ids: tuple[int, ...]
+
+    @property
+    def label(self) -> str:
+        return f"{self.prefix}-{self.number:03d}"
+
+    @classmethod
+    def of(cls, t: Ticket) -> TicketRow:
+        return cls(**{name: getattr(t, name) for name in _COLUMNS}, service_ids=tuple(t.service_ids))
+
+
+_COLUMNS = [f.name for f in fields(TicketRow) if f.name != "service_ids"]
+
+
+async def ticket_rows(
+    session: AsyncSession, *, office: OfficeRules, now: datetime, status: str | None = None
+) -> list[TicketRow]:
+    """The tickets of the office's current local day (only those with `status` if given), in two queries."""
+    where = [Ticket.office_id == office.id, Ticket.day == office.local_day(now)]
+    if status is not None:
+        where.append(Ticket.status == status)
+    services: dict[int, list[int]] = defaultdict(list)
+    for ticket_id, service_id in await session.execute(
+        select(TicketService.ticket_id, TicketService.service_id)
+        .join(Ticket, Ticket.id == TicketService.ticket_id)
+        .where(*where)
+        .order_by(TicketService.ticket_id, TicketService.position)
+    ):
+        services[ticket_id].append(service_id)
+    rows = await session.execute(
+        select(*(getattr(Ticket, name) for name in _COLUMNS)).where(*where).order_by(Ticket.id)
+    )
+    return [TicketRow(**row._asdict(), service_ids=tuple(services[row.id])) for row in rows]
+
+
+def item_of(ticket: TicketRow, durations: Durations | None) -> QueueItem:
     """A waiting ticket as the call order sees it (with its expected service time if `durations` are given)."""
     ids = frozenset(ticket.service_ids)
     return QueueItem(
@@ -107,48 +162,33 @@ def item_of(ticket: Ticket, durations: Durations | None) -> QueueItem:
     )
 
 
-async def waiting_tickets(session: AsyncSession, *, office: OfficeRules, now: datetime) -> list[Ticket]:
-    """The tickets of the office's current local day that wait to be called."""
-    rows = await session.scalars(
-        select(Ticket).where(
-            Ticket.office_id == office.id, Ticket.day == office.local_day(now), Ticket.status == "waiting"
-        )
-    )
-    return list(rows.all())
-
-
-async def day_tickets(session: AsyncSession, *, office: OfficeRules, now: datetime) -> list[Ticket]:
-    """Every ticket of the office's current local day."""
-    rows = await session.scalars(
-        select(Ticket).where(Ticket.office_id == office.id, Ticket.day == office.local_day(now)).order_by(Ticket.id)
-    )
-    return list(rows.all())
-
-
 async def load_state(
     session: AsyncSession, *, office: OfficeRules, services: Mapping[int, ServiceRule], now: datetime
 ) -> QueueState:
     """Today's tickets of the office with positions and estimates from the measured service times."""
-    tickets = await day_tickets(session, office=office, now=now)
+    tickets = await ticket_rows(session, office=office, now=now)
     durations = Durations(tickets, services)
     waiting = [t for t in tickets if t.status == "waiting"]
-    called = sorted((t for t in tickets if t.status == "called"), key=lambda t: t.called_at or now, reverse=True)
+    # The latest call first (the id breaks ties: called in the same instant, the later ticket is newer).
+    called = sorted(
+        (t for t in tickets if t.status == "called"), key=lambda t: (t.called_at or now, t.id), reverse=True
+    )
     _, day_end = day_bounds(office.local_day(now), office.tz)
-    expected = await bookings.unchecked_before(
+    expected = await bookings.expected_arrivals(
         session, office_id=office.id, since=now - office.check_in_grace, until=day_end
     )
     items = [item_of(t, durations) for t in waiting] + [
         QueueItem(
-            key=-b.id,
+            key=-booking_id,
             lane="appointment",
             kind="appointment",
-            services=frozenset(i.service_id for i in b.items),
-            queued_at=b.start_at,
-            due_at=b.start_at,
-            expected=durations.of([i.service_id for i in b.items]),
+            services=frozenset(service_ids),
+            queued_at=start,
+            due_at=start,
+            expected=durations.of(service_ids),
             present=False,
         )
-        for b in expected
+        for booking_id, start, service_ids in expected
     ]
     counters = staffed_counters(office, tickets, durations, now)
     starts = simulate(items, counters, now)
@@ -165,7 +205,7 @@ async def load_state(
 
 
 def staffed_counters(
-    office: OfficeRules, tickets: list[Ticket], durations: Durations, now: datetime
+    office: OfficeRules, tickets: list[TicketRow], durations: Durations, now: datetime
 ) -> list[CounterState]:
     """Counters taken to be working, each free when its current ticket should be done."""
     busy_until: dict[int, datetime] = {}

@@ -19,7 +19,7 @@ from rathaus.booking.tokens import normalise_code
 from rathaus.db import dialect_insert
 from rathaus.errors import RathausError
 from rathaus.notify import service as notify
-from rathaus.queue._state import QueueState, item_of, load_state, waiting_tickets
+from rathaus.queue._state import QueueState, item_of, load_state, ticket_rows
 from rathaus.queue.models import Ticket, TicketEvent, TicketSequence, TicketService
 from rathaus.queue.ordering import CounterState, next_for
 
@@ -163,8 +163,8 @@ async def call_next(
     current = await session.scalar(select(Ticket).where(Ticket.counter_id == counter.id, Ticket.status == "called"))
     if current is not None:
         raise RathausError("counter_busy", counter=counter.name, ticket=current.label)
-    waiting = {t.id: t for t in await waiting_tickets(session, office=office, now=now)}
-    items = {t.id: item_of(t, None) for t in waiting.values()}  # the order needs no durations
+    waiting = await ticket_rows(session, office=office, now=now, status="waiting")
+    items = {t.id: item_of(t, None) for t in waiting}  # the order needs no durations
     me = CounterState(counter.id, counter.services, counter.walk_in_only, now)
     while items:
         item = next_for(me, items.values(), now)
@@ -172,8 +172,7 @@ async def call_next(
             break
         claimed = await _claim(session, ticket_id=item.key, counter=counter, now=now)
         if claimed:
-            ticket = waiting[item.key]
-            await session.refresh(ticket)
+            ticket = await session.get_one(Ticket, item.key)
             _record(session, ticket, "call", actor, "waiting", now, counter_id=counter.id)
             if ticket.booking_id is not None:
                 await bookings.move(session, booking_id=ticket.booking_id, status="serving", actor=actor, now=now)
@@ -394,45 +393,51 @@ def _tell_called(
         now=now,
         booking_id=ticket.booking_id,
         office_id=office.id,
-        payload=_payload(ticket, office, counter_name=counter.name, ahead=0),
+        payload=_payload(ticket.label, ticket.language, office, counter_name=counter.name, ahead=0),
     )
 
 
 async def _tell_turn_near(session: AsyncSession, ctx: QueueContext, office: OfficeRules, now: datetime) -> None:
     """An SMS to waiting citizens who left a number, once, when only a few are ahead of them."""
-    pending = await session.scalar(
-        select(Ticket.id)
-        .where(Ticket.office_id == office.id, Ticket.day == office.local_day(now), Ticket.status == "waiting")
-        .where(Ticket.phone.is_not(None), Ticket.turn_near_sent.is_(False))
-        .limit(1)
-    )
-    if pending is None:
+    candidates = (
+        await session.execute(
+            select(Ticket.id, Ticket.phone, Ticket.language, Ticket.booking_id, Ticket.prefix, Ticket.number)
+            .where(Ticket.office_id == office.id, Ticket.day == office.local_day(now), Ticket.status == "waiting")
+            .where(Ticket.phone.is_not(None), Ticket.turn_near_sent.is_(False))
+        )
+    ).all()
+    if not candidates:
         return
     policy, _ = await notify.office_policy(session, office_id=office.id)
     state = await queue_state(session, ctx=ctx, office=office, now=now)
-    for ticket in state.waiting:
-        position = state.estimates[ticket.id].position
-        if ticket.phone is None or ticket.turn_near_sent or position is None or position - 1 > policy.turn_near_ahead:
+    for ticket_id, phone, language, booking_id, prefix, number in candidates:
+        estimate = state.estimates.get(ticket_id)
+        if estimate is None or estimate.position is None or estimate.position - 1 > policy.turn_near_ahead:
             continue
-        ticket.turn_near_sent = True
+        await session.execute(
+            update(Ticket)
+            .where(Ticket.id == ticket_id)
+            .values(turn_near_sent=True)
+            .execution_options(synchronize_session=False)
+        )
         notify.enqueue(
             session,
             kind="turn_near",
             channel="sms",
-            recipient=ticket.phone,
-            language=ticket.language,
+            recipient=phone,
+            language=language,
             due_at=now,
-            dedupe_key=f"ticket:{ticket.id}:turn_near",
+            dedupe_key=f"ticket:{ticket_id}:turn_near",
             now=now,
-            booking_id=ticket.booking_id,
+            booking_id=booking_id,
             office_id=office.id,
-            payload=_payload(ticket, office, counter_name="", ahead=position - 1),
+            payload=_payload(f"{prefix}-{number:03d}", language, office, counter_name="", ahead=estimate.position - 1),
         )
 
 
-def _payload(ticket: Ticket, office: OfficeRules, *, counter_name: str, ahead: int) -> dict[str, object]:
-    name = office.name_en if ticket.language == "en" else office.name_de
-    return {"ticket_number": ticket.label, "counter_name": counter_name, "office_name": name, "ahead": ahead}
+def _payload(label: str, language: str, office: OfficeRules, *, counter_name: str, ahead: int) -> dict[str, object]:
+    name = office.name_en if language == "en" else office.name_de
+    return {"ticket_number": label, "counter_name": counter_name, "office_name": name, "ahead": ahead}
 
 
 def _open_interval(office: OfficeRules, now: datetime) -> Interval | None:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rathaus.booking.rules import OfficeRules
 from rathaus.errors import RathausError
 from rathaus.queue import pages, presenters, schemas, service
+from rathaus.queue._state import TicketRow
 from rathaus.queue.live import LiveSnapshot, QueueHub
 from rathaus.queue.models import Ticket
 from rathaus.queue.service import QueueContext
@@ -50,7 +51,7 @@ async def _present(
     await session.flush()
     snapshot = await ctx.booking.catalog.get(session, now=now)
     state = await service.queue_state(session, ctx=ctx, office=office, now=now) if ticket.status == "waiting" else None
-    return presenters.ticket(ticket, state, office, snapshot.services_by_id, ctx.public_base_url)
+    return presenters.ticket(TicketRow.of(ticket), state, office, snapshot.services_by_id, ctx.public_base_url)
 
 
 class QueueController(Controller):
@@ -235,7 +236,7 @@ class PublicQueueController(Controller):
         initial = await _ticket_view(hub, office_id, ticket, language)
 
         def render(snapshot: LiveSnapshot) -> bytes:
-            return snapshot.tickets.get(ticket, {}).get(language, initial)
+            return snapshot.ticket(ticket, language) or initial
 
         return ServerSentEvent(hub.stream(office_id, render))
 
@@ -243,7 +244,7 @@ class PublicQueueController(Controller):
     async def board(self, office: FromPath[str], state: State, hub: Hub) -> Response[bytes]:
         """What the waiting-room display shows."""
         office_id = await _office_id(state, office)
-        snapshot = await hub.snapshot(office_id, None)
+        snapshot = await hub.snapshot(office_id)
         return Response(snapshot.board, media_type=MediaType.JSON)
 
     @get("/api/v1/offices/{office:str}/board/events")
@@ -256,7 +257,7 @@ class PublicQueueController(Controller):
     async def board_page(self, office: FromPath[str], request: Request[Any, Any, Any], state: State, hub: Hub) -> str:
         """The waiting-room display: readable across the room, updating itself."""
         office_id = await _office_id(state, office)
-        snapshot = await hub.snapshot(office_id, None)
+        snapshot = await hub.snapshot(office_id)
         return pages.board(
             snapshot.board, language=language_of(request), events=f"/api/v1/offices/{office}/board/events"
         )
@@ -285,8 +286,8 @@ async def _ticket_office(state: State, public_id: str) -> int:
 
 
 async def _ticket_view(hub: QueueHub, office_id: int, public_id: str, language: str) -> bytes:
-    snapshot = await hub.snapshot(office_id, None)
-    view = snapshot.tickets.get(public_id, {}).get(language)
+    snapshot = await hub.snapshot(office_id)
+    view = snapshot.ticket(public_id, language)
     if view is None:
         raise RathausError("unknown_ticket")  # a ticket of an earlier day: its page has nothing to show
     return view

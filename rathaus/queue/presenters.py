@@ -7,8 +7,7 @@ from collections.abc import Mapping
 from rathaus.booking.presenters import pick
 from rathaus.booking.rules import OfficeRules, ServiceRule
 from rathaus.queue import schemas
-from rathaus.queue._state import Estimate, QueueState
-from rathaus.queue.models import Ticket
+from rathaus.queue._state import Estimate, QueueState, TicketRow
 
 BOARD_CALLED = 8  # recent calls on the display
 BOARD_NEXT = 6  # upcoming numbers on the display
@@ -20,7 +19,7 @@ def _counter_name(office: OfficeRules, counter_id: int | None) -> str | None:
 
 
 def ticket(
-    t: Ticket, state: QueueState | None, office: OfficeRules, services: Mapping[int, ServiceRule], base_url: str
+    t: TicketRow, state: QueueState | None, office: OfficeRules, services: Mapping[int, ServiceRule], base_url: str
 ) -> schemas.Ticket:
     """A ticket for staff, with position and estimate when `state` is given."""
     estimate = state.estimates.get(t.id, _NO_ESTIMATE) if state is not None else _NO_ESTIMATE
@@ -83,7 +82,7 @@ def board(state: QueueState) -> schemas.Board:
 
 
 def public_ticket(
-    t: Ticket, state: QueueState, services: Mapping[int, ServiceRule], language: str
+    t: TicketRow, state: QueueState, services: Mapping[int, ServiceRule], language: str
 ) -> schemas.PublicTicket:
     """A citizen's own ticket."""
     estimate = state.estimates.get(t.id, _NO_ESTIMATE)

@@ -1,0 +1,339 @@
+"""Queue benchmark (issue 3): a simulated office day with live boards and ticket pages.
+
+    .venv/bin/python -m bench.queue_bench [--quick] [--db sqlite|postgres] [--output FILE]
+
+8 counters work through 600 tickets (300 checked-in appointments, 300 walk-ins) while 200 clients (100 boards,
+100 ticket pages) hold event streams open. Measured, in interleaved rounds against the same server:
+  * call-next latency (8 counters pressing "next" and "complete" concurrently) vs hello-world (GET /health)
+    from the same client at the same concurrency, with the same 200 streams open;
+  * fan-out: from the call-next answer until every one of the 200 clients has received the change.
+The app runs under uvicorn in a subprocess with its clock frozen at Monday 08:00 (BENCH_NOW).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.booking_bench import ROOT, Server, start_server, stop_server, wait_ready
+from rathaus import migrate
+from rathaus.app import build_services
+from rathaus.booking._load import load_config
+from rathaus.booking.config import read_config
+from rathaus.jobs import run_unit
+from rathaus.settings import Settings
+from rathaus.staff import service as staff
+
+NOW = datetime(2027, 1, 11, 7, 0, tzinfo=UTC)  # Monday 08:00 in Berlin
+PASSWORD = "benchmark password 1234"
+
+
+@dataclass(frozen=True)
+class Plan:
+    counters: int
+    appointments: int
+    walk_ins: int
+    clients: int
+    rounds: int
+    calls_per_round: int
+    fanout_samples: int
+
+    @classmethod
+    def full(cls) -> Plan:
+        return cls(counters=8, appointments=300, walk_ins=300, clients=200, rounds=3, calls_per_round=160, fanout_samples=40)
+
+    @classmethod
+    def quick(cls) -> Plan:
+        return cls(counters=2, appointments=10, walk_ins=20, clients=10, rounds=1, calls_per_round=10, fanout_samples=4)
+
+
+def office_toml(plan: Plan) -> str:
+    counters = "\n".join(
+        f'[[offices.counters]]\nname = "Schalter {i}"\nservices = ["anmeldung", "ausweis"]\n' for i in range(1, plan.counters + 1)
+    )
+    hours = ", ".join(f'{day} = ["07:00-21:00"]' for day in ("mon", "tue", "wed", "thu", "fri"))
+    return f"""
+[[services]]
+slug = "anmeldung"
+name = {{ de = "Anmeldung", en = "Registration" }}
+duration_minutes = 10
+
+[[services]]
+slug = "ausweis"
+name = {{ de = "Personalausweis", en = "ID card" }}
+duration_minutes = 20
+
+[[offices]]
+slug = "amt"
+name = {{ de = "Bürgeramt", en = "Citizens' office" }}
+slot_minutes = 10
+lead_time_minutes = 0
+hours = {{ {hours} }}
+{counters}"""
+
+
+async def prepare(url: str, config_path: Path) -> None:
+    services = build_services(Settings(database_url=url, secret_key="b" * 40, environment="test", scheduler=False).validated())
+    try:
+        await migrate.upgrade(services.engine)
+        config = read_config(config_path)
+        await run_unit(services, lambda s: load_config(s, ctx=services.booking, config=config, now=NOW))
+        await run_unit(
+            services,
+            lambda s: staff.create_user(s, username="desk", password=PASSWORD, role="desk", office_slugs=["amt"], now=NOW),
+        )
+    finally:
+        await services.dispose()
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    return {
+        "count": len(values),
+        "p50_ms": round(percentile(values, 0.5) * 1000, 2),
+        "p99_ms": round(percentile(values, 0.99) * 1000, 2),
+        "max_ms": round(max(values) * 1000, 2),
+    }
+
+
+@dataclass
+class Listener:
+    """One open event stream: when each update arrived, and (boards) which number was called last."""
+
+    kind: str
+    arrivals: list[tuple[float, str]] = field(default_factory=list)  # (monotonic time, last called number)
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+async def listen(client: httpx.AsyncClient, path: str, listener: Listener) -> None:
+    async with client.stream("GET", path) as response:
+        data = ""
+        async for line in response.aiter_lines():
+            if line.startswith("data:"):
+                data = line[5:].strip()
+            elif not line and data:
+                called = ""
+                if listener.kind == "board":
+                    calls = json.loads(data)["called"]
+                    called = calls[0]["number"] if calls else ""
+                listener.arrivals.append((time.monotonic(), called))
+                listener.ready.set()
+                data = ""
+
+
+class Day:
+    def __init__(self, client: httpx.AsyncClient, token: str, plan: Plan) -> None:
+        self.client = client
+        self.headers = {"Authorization": f"Bearer {token}"}
+        self.plan = plan
+        self.open_calls: dict[str, int] = {}  # counter -> ticket id it has called
+
+    async def post(self, path: str, body: dict[str, Any] | None = None) -> httpx.Response:
+        answer = await self.client.post(path, json=body or {}, headers=self.headers)
+        if answer.status_code >= 400:
+            raise RuntimeError(f"{path}: {answer.status_code} {answer.text}")
+        return answer
+
+    async def issue_tickets(self) -> list[dict[str, Any]]:
+        tickets = []
+        for i in range(self.plan.appointments):
+            start = NOW + timedelta(minutes=10 * (1 + i // self.plan.counters))
+            body = {
+                "office": "amt",
+                "services": ["anmeldung"],
+                "start": start.isoformat(),
+                "name": f"Person {i}",
+                "email": f"person{i}@example.org",
+            }
+            code = (await self.client.post("/api/v1/bookings", json=body)).json()["code"]
+            tickets.append((await self.post("/api/v1/offices/amt/queue/check-in", {"code": code})).json())
+        for i in range(self.plan.walk_ins):
+            services = ["anmeldung"] if i % 3 else ["ausweis"]
+            body = {"services": services, "override_note": "benchmark"}
+            tickets.append((await self.post("/api/v1/offices/amt/queue/walk-ins", body)).json())
+        return tickets
+
+    async def call_and_complete(self, counter: str, latencies: list[float]) -> str | None:
+        """One turn of a counter: complete what it called before, call the next; the call is timed."""
+        if counter in self.open_calls:
+            await self.post(f"/api/v1/tickets/{self.open_calls.pop(counter)}/complete")
+        started = time.monotonic()
+        answer = await self.client.post(
+            "/api/v1/offices/amt/queue/call-next", json={"counter": counter}, headers=self.headers
+        )
+        latencies.append(time.monotonic() - started)
+        if answer.status_code == 404:
+            return None
+        if answer.status_code != 200:
+            raise RuntimeError(f"call-next: {answer.status_code} {answer.text}")
+        self.open_calls[counter] = answer.json()["id"]
+        return str(answer.json()["number"])
+
+
+async def run_counters(day: Day, calls: int, latencies: list[float]) -> None:
+    remaining = [calls]
+
+    async def counter(name: str) -> None:
+        while remaining[0] > 0:
+            remaining[0] -= 1
+            await day.call_and_complete(name, latencies)
+
+    await asyncio.gather(*(counter(f"Schalter {i}") for i in range(1, day.plan.counters + 1)))
+
+
+async def run_hello(client: httpx.AsyncClient, requests: int, concurrency: int, latencies: list[float]) -> None:
+    remaining = [requests]
+
+    async def worker() -> None:
+        while remaining[0] > 0:
+            remaining[0] -= 1
+            started = time.monotonic()
+            answer = await client.get("/health")
+            latencies.append(time.monotonic() - started)
+            assert answer.status_code == 200
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+
+async def fan_out_once(day: Day, listeners: list[Listener]) -> float:
+    """Seconds from a call-next answer until every client has the change."""
+    marks = [len(listener.arrivals) for listener in listeners]
+    number = await day.call_and_complete("Schalter 1", [])
+    answered = time.monotonic()
+    deadline = answered + 10
+    while True:
+        pending = [
+            listener
+            for listener, mark in zip(listeners, marks, strict=True)
+            if not any(called == number or listener.kind == "ticket" for _, called in listener.arrivals[mark:])
+        ]
+        if not pending:
+            break
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{len(pending)} clients did not receive the call of {number}: {pending[0].arrivals[-3:]}")
+        await asyncio.sleep(0.001)
+    last = max(
+        next(at for at, called in listener.arrivals[mark:] if called == number or listener.kind == "ticket")
+        for listener, mark in zip(listeners, marks, strict=True)
+    )
+    return last - answered
+
+
+async def play(server: Server, plan: Plan) -> dict[str, Any]:
+    limits = httpx.Limits(max_connections=plan.clients + plan.counters + 8, max_keepalive_connections=plan.counters + 8)
+    async with httpx.AsyncClient(base_url=server.url, limits=limits, timeout=30) as client:
+        token = (await client.post("/api/v1/auth/token", json={"username": "desk", "password": PASSWORD})).json()["token"]
+        day = Day(client, token, plan)
+        issued_at = time.monotonic()
+        tickets = await day.issue_tickets()
+        issue_seconds = time.monotonic() - issued_at
+        # Ticket pages of citizens who wait longest, so that every call changes their position.
+        late_tickets = tickets[-(plan.clients // 2) :]
+        listeners = [Listener("board") for _ in range(plan.clients - len(late_tickets))]
+        listeners += [Listener("ticket") for _ in late_tickets]
+        paths = ["/api/v1/offices/amt/board/events"] * (plan.clients - len(late_tickets))
+        paths += [f"/api/v1/tickets/{t['public_id']}/events" for t in late_tickets]
+        streams = [asyncio.create_task(listen(client, path, lst)) for path, lst in zip(paths, listeners, strict=True)]
+        await asyncio.wait_for(asyncio.gather(*(lst.ready.wait() for lst in listeners)), timeout=60)
+        calls: list[list[float]] = []
+        hello: list[list[float]] = []
+        fan_out: list[float] = []
+        for round_number in range(plan.rounds):
+            order = ["calls", "hello"] if round_number % 2 == 0 else ["hello", "calls"]
+            for phase in order:
+                if phase == "calls":
+                    calls.append([])
+                    await run_counters(day, plan.calls_per_round, calls[-1])
+                else:
+                    hello.append([])
+                    await run_hello(client, plan.calls_per_round, plan.counters, hello[-1])
+            for counter in list(day.open_calls):
+                await day.post(f"/api/v1/tickets/{day.open_calls.pop(counter)}/complete")
+            for _ in range(plan.fanout_samples // plan.rounds or 1):
+                fan_out.append(await fan_out_once(day, listeners))
+        for stream in streams:
+            stream.cancel()
+        await asyncio.gather(*streams, return_exceptions=True)
+    all_calls = [x for r in calls for x in r]
+    all_hello = [x for r in hello for x in r]
+    return {
+        "tickets": len(tickets),
+        "issue_seconds": round(issue_seconds, 2),
+        "clients": plan.clients,
+        "call_next": summary(all_calls),
+        "hello_world": summary(all_hello),
+        "fan_out": summary(fan_out),
+        "per_round_p99_ratio": [
+            round(percentile(c, 0.99) / percentile(h, 0.99), 2) for c, h in zip(calls, hello, strict=True)
+        ],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a tiny day (smoke test)")
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--output", type=Path)
+    args = parser.parse_args(argv)
+    plan = Plan.quick() if args.quick else Plan.full()
+    with tempfile.TemporaryDirectory() as directory:
+        tmp = Path(directory)
+        config = tmp / "office.toml"
+        config.write_text(office_toml(plan), encoding="utf-8")
+        if args.db == "sqlite":
+            url = f"sqlite+aiosqlite:///{tmp / 'queue.db'}"
+        else:
+            from bench.booking_bench import _pg_admin, _pg_url
+
+            name = f"rathaus_queue_bench_{int(time.time())}"
+            asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+            url = _pg_url(name)
+        try:
+            asyncio.run(prepare(url, config))
+            server = start_server("queue", url, tmp, slot_cache=True, extra={"BENCH_NOW": NOW.isoformat()})
+            try:
+                wait_ready(server)
+                result = asyncio.run(play(server, plan))
+            except BaseException:
+                print(f"server log (last lines):\n{server.log.read_text()[-3000:]}")
+                raise
+            finally:
+                stop_server(server)
+        finally:
+            if args.db == "postgres":
+                asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    calls, hello, fan = result["call_next"], result["hello_world"], result["fan_out"]
+    result["ratios"] = {
+        "call-next p50 / hello-world p50": round(calls["p50_ms"] / hello["p50_ms"], 2),
+        "call-next p99 / hello-world p99 (goal <= 3)": round(calls["p99_ms"] / hello["p99_ms"], 2),
+        "fan-out p99 / hello-world p99": round(fan["p99_ms"] / hello["p99_ms"], 2),
+    }
+    print(f"\n{args.db}: {result['tickets']} tickets issued in {result['issue_seconds']} s, {plan.clients} clients")
+    for label in ("call_next", "hello_world", "fan_out"):
+        numbers = result[label]
+        print(f"  {label:<12} n={numbers['count']:<5} p50 {numbers['p50_ms']:>8.2f} ms  p99 {numbers['p99_ms']:>8.2f} ms")
+    for name_, value in result["ratios"].items():
+        print(f"  {name_:<45} {value}")
+    print(f"  per-round call-next/hello p99: {result['per_round_p99_ratio']}")
+    output = args.output or (ROOT / "bench" / "results" / f"queue-{args.db}.json")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(result, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -4,8 +4,8 @@
 
 8 counters work through 600 tickets (300 checked-in appointments, 300 walk-ins) while 200 clients (100 boards,
 100 ticket pages) hold event streams open. Measured, in interleaved rounds against the same server:
-  * call-next latency (8 counters pressing "next" and "complete" concurrently) vs hello-world (GET /health)
-    from the same client at the same concurrency, with the same 200 streams open;
+  * call-next latency (8 counters each pressing "complete" and "next" every 0.8 s: the day at 600 times its
+    real pace) vs hello-world (GET /health) from the same client at the same pace, with the 200 streams open;
   * fan-out: from the call-next answer until every one of the 200 clients has received the change.
 The app runs under uvicorn in a subprocess with its clock frozen at Monday 08:00 (BENCH_NOW).
 """
@@ -15,16 +15,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import statistics
+import multiprocessing
 import tempfile
 import time
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from bench import sse_clients
 from bench.booking_bench import ROOT, Server, start_server, stop_server, wait_ready
 from rathaus import migrate
 from rathaus.app import build_services
@@ -47,19 +49,39 @@ class Plan:
     rounds: int
     calls_per_round: int
     fanout_samples: int
+    interval: float  # seconds between two calls of one counter: 8 counters every 0.8 s = 10 calls/s
 
     @classmethod
     def full(cls) -> Plan:
-        return cls(counters=8, appointments=300, walk_ins=300, clients=200, rounds=3, calls_per_round=160, fanout_samples=40)
+        return cls(
+            counters=8,
+            appointments=300,
+            walk_ins=300,
+            clients=200,
+            rounds=3,
+            calls_per_round=150,
+            fanout_samples=39,
+            interval=0.8,
+        )
 
     @classmethod
     def quick(cls) -> Plan:
-        return cls(counters=2, appointments=10, walk_ins=20, clients=10, rounds=1, calls_per_round=10, fanout_samples=4)
+        return cls(
+            counters=2,
+            appointments=10,
+            walk_ins=20,
+            clients=10,
+            rounds=1,
+            calls_per_round=10,
+            fanout_samples=4,
+            interval=0.05,
+        )
 
 
 def office_toml(plan: Plan) -> str:
     counters = "\n".join(
-        f'[[offices.counters]]\nname = "Schalter {i}"\nservices = ["anmeldung", "ausweis"]\n' for i in range(1, plan.counters + 1)
+        f'[[offices.counters]]\nname = "Schalter {i}"\nservices = ["anmeldung", "ausweis"]\n'
+        for i in range(1, plan.counters + 1)
     )
     hours = ", ".join(f'{day} = ["07:00-21:00"]' for day in ("mon", "tue", "wed", "thu", "fri"))
     return f"""
@@ -83,14 +105,18 @@ hours = {{ {hours} }}
 
 
 async def prepare(url: str, config_path: Path) -> None:
-    services = build_services(Settings(database_url=url, secret_key="b" * 40, environment="test", scheduler=False).validated())
+    services = build_services(
+        Settings(database_url=url, secret_key="b" * 40, environment="test", scheduler=False).validated()
+    )
     try:
         await migrate.upgrade(services.engine)
         config = read_config(config_path)
         await run_unit(services, lambda s: load_config(s, ctx=services.booking, config=config, now=NOW))
         await run_unit(
             services,
-            lambda s: staff.create_user(s, username="desk", password=PASSWORD, role="desk", office_slugs=["amt"], now=NOW),
+            lambda s: staff.create_user(
+                s, username="desk", password=PASSWORD, role="desk", office_slugs=["amt"], now=NOW
+            ),
         )
     finally:
         await services.dispose()
@@ -98,7 +124,7 @@ async def prepare(url: str, config_path: Path) -> None:
 
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def summary(values: list[float]) -> dict[str, float]:
@@ -108,31 +134,6 @@ def summary(values: list[float]) -> dict[str, float]:
         "p99_ms": round(percentile(values, 0.99) * 1000, 2),
         "max_ms": round(max(values) * 1000, 2),
     }
-
-
-@dataclass
-class Listener:
-    """One open event stream: when each update arrived, and (boards) which number was called last."""
-
-    kind: str
-    arrivals: list[tuple[float, str]] = field(default_factory=list)  # (monotonic time, last called number)
-    ready: asyncio.Event = field(default_factory=asyncio.Event)
-
-
-async def listen(client: httpx.AsyncClient, path: str, listener: Listener) -> None:
-    async with client.stream("GET", path) as response:
-        data = ""
-        async for line in response.aiter_lines():
-            if line.startswith("data:"):
-                data = line[5:].strip()
-            elif not line and data:
-                called = ""
-                if listener.kind == "board":
-                    calls = json.loads(data)["called"]
-                    called = calls[0]["number"] if calls else ""
-                listener.arrivals.append((time.monotonic(), called))
-                listener.ready.set()
-                data = ""
 
 
 class Day:
@@ -184,71 +185,93 @@ class Day:
         return str(answer.json()["number"])
 
 
-async def run_counters(day: Day, calls: int, latencies: list[float]) -> None:
-    remaining = [calls]
-
-    async def counter(name: str) -> None:
-        while remaining[0] > 0:
-            remaining[0] -= 1
-            await day.call_and_complete(name, latencies)
-
-    await asyncio.gather(*(counter(f"Schalter {i}") for i in range(1, day.plan.counters + 1)))
-
-
-async def run_hello(client: httpx.AsyncClient, requests: int, concurrency: int, latencies: list[float]) -> None:
+async def paced(workers: int, requests: int, interval: float, action: Callable[[int], Awaitable[None]]) -> None:
+    """Open loop: each worker starts a request every `interval` seconds (or at once if it fell behind)."""
     remaining = [requests]
 
-    async def worker() -> None:
+    async def worker(index: int) -> None:
+        next_at = time.monotonic() + interval * index / workers  # spread the workers over one interval
         while remaining[0] > 0:
             remaining[0] -= 1
-            started = time.monotonic()
-            answer = await client.get("/health")
-            latencies.append(time.monotonic() - started)
-            assert answer.status_code == 200
+            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+            next_at += interval
+            await action(index)
 
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    await asyncio.gather(*(worker(i) for i in range(workers)))
 
 
-async def fan_out_once(day: Day, listeners: list[Listener]) -> float:
-    """Seconds from a call-next answer until every client has the change."""
-    marks = [len(listener.arrivals) for listener in listeners]
-    number = await day.call_and_complete("Schalter 1", [])
-    answered = time.monotonic()
-    deadline = answered + 10
-    while True:
-        pending = [
-            listener
-            for listener, mark in zip(listeners, marks, strict=True)
-            if not any(called == number or listener.kind == "ticket" for _, called in listener.arrivals[mark:])
-        ]
-        if not pending:
-            break
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{len(pending)} clients did not receive the call of {number}: {pending[0].arrivals[-3:]}")
-        await asyncio.sleep(0.001)
-    last = max(
-        next(at for at, called in listener.arrivals[mark:] if called == number or listener.kind == "ticket")
-        for listener, mark in zip(listeners, marks, strict=True)
-    )
-    return last - answered
+async def run_counters(day: Day, calls: int, interval: float, latencies: list[float]) -> None:
+    async def turn(index: int) -> None:
+        await day.call_and_complete(f"Schalter {index + 1}", latencies)
+
+    await paced(day.plan.counters, calls, interval, turn)
+
+
+async def run_hello(
+    client: httpx.AsyncClient, requests: int, workers: int, interval: float, latencies: list[float]
+) -> None:
+    async def hello(_index: int) -> None:
+        started = time.monotonic()
+        answer = await client.get("/health")
+        latencies.append(time.monotonic() - started)
+        assert answer.status_code == 200
+
+    await paced(workers, requests, interval, hello)
+
+
+class Streams:
+    """The board and ticket-page clients, held open by a process of their own (bench.sse_clients)."""
+
+    def __init__(self, url: str, streams: list[tuple[str, str]]) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._pipe, child = context.Pipe()
+        self._process = context.Process(target=sse_clients.run, args=(url, streams, child), daemon=True)
+        self._process.start()
+
+    async def answer(self, wait_seconds: float = 60) -> tuple[Any, ...]:
+        loop = asyncio.get_running_loop()
+        ready = await loop.run_in_executor(None, self._pipe.poll, wait_seconds)
+        if not ready:
+            raise RuntimeError("the stream clients did not answer")
+        reply: tuple[Any, ...] = self._pipe.recv()
+        if reply[0] == "error":
+            raise RuntimeError(f"stream clients: {reply[1]}")
+        return reply
+
+    async def fan_out(self, day: Day) -> float:
+        """Seconds from a call-next answer until every client has the change."""
+        self._pipe.send(("mark",))
+        await self.answer()
+        number = await day.call_and_complete("Schalter 1", [])
+        answered = time.monotonic()
+        self._pipe.send(("wait", number, 10.0))
+        _, last = await self.answer()
+        return float(last) - answered
+
+    def stop(self) -> None:
+        self._pipe.send(("stop",))
+        self._process.join(timeout=10)
+        if self._process.is_alive():
+            self._process.kill()
 
 
 async def play(server: Server, plan: Plan) -> dict[str, Any]:
     limits = httpx.Limits(max_connections=plan.clients + plan.counters + 8, max_keepalive_connections=plan.counters + 8)
     async with httpx.AsyncClient(base_url=server.url, limits=limits, timeout=30) as client:
-        token = (await client.post("/api/v1/auth/token", json={"username": "desk", "password": PASSWORD})).json()["token"]
+        token = (await client.post("/api/v1/auth/token", json={"username": "desk", "password": PASSWORD})).json()[
+            "token"
+        ]
         day = Day(client, token, plan)
         issued_at = time.monotonic()
         tickets = await day.issue_tickets()
         issue_seconds = time.monotonic() - issued_at
-        # Ticket pages of citizens who wait longest, so that every call changes their position.
-        late_tickets = tickets[-(plan.clients // 2) :]
-        listeners = [Listener("board") for _ in range(plan.clients - len(late_tickets))]
-        listeners += [Listener("ticket") for _ in late_tickets]
-        paths = ["/api/v1/offices/amt/board/events"] * (plan.clients - len(late_tickets))
-        paths += [f"/api/v1/tickets/{t['public_id']}/events" for t in late_tickets]
-        streams = [asyncio.create_task(listen(client, path, lst)) for path, lst in zip(paths, listeners, strict=True)]
-        await asyncio.wait_for(asyncio.gather(*(lst.ready.wait() for lst in listeners)), timeout=60)
+        # Ticket pages of the citizens called last (early appointments wait behind every walk-in): each call
+        # moves them up, so each call is an event for every one of them.
+        last_called = tickets[plan.appointments - plan.clients // 2 : plan.appointments]
+        pages = [("ticket", f"/api/v1/tickets/{t['public_id']}/events") for t in last_called]
+        boards = [("board", "/api/v1/offices/amt/board/events")] * (plan.clients - len(pages))
+        streams = Streams(server.url, boards + pages)
+        await streams.answer()
         calls: list[list[float]] = []
         hello: list[list[float]] = []
         fan_out: list[float] = []
@@ -257,17 +280,15 @@ async def play(server: Server, plan: Plan) -> dict[str, Any]:
             for phase in order:
                 if phase == "calls":
                     calls.append([])
-                    await run_counters(day, plan.calls_per_round, calls[-1])
+                    await run_counters(day, plan.calls_per_round, plan.interval, calls[-1])
                 else:
                     hello.append([])
-                    await run_hello(client, plan.calls_per_round, plan.counters, hello[-1])
+                    await run_hello(client, plan.calls_per_round, plan.counters, plan.interval, hello[-1])
             for counter in list(day.open_calls):
                 await day.post(f"/api/v1/tickets/{day.open_calls.pop(counter)}/complete")
             for _ in range(plan.fanout_samples // plan.rounds or 1):
-                fan_out.append(await fan_out_once(day, listeners))
-        for stream in streams:
-            stream.cancel()
-        await asyncio.gather(*streams, return_exceptions=True)
+                fan_out.append(await streams.fan_out(day))
+        streams.stop()
     all_calls = [x for r in calls for x in r]
     all_hello = [x for r in hello for x in r]
     return {
@@ -290,6 +311,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path)
     args = parser.parse_args(argv)
     plan = Plan.quick() if args.quick else Plan.full()
+    calls = plan.rounds * plan.calls_per_round + plan.fanout_samples
+    assert calls <= plan.walk_ins + plan.appointments - plan.clients // 2, "the watched tickets must still wait"
     with tempfile.TemporaryDirectory() as directory:
         tmp = Path(directory)
         config = tmp / "office.toml"
@@ -309,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
                 wait_ready(server)
                 result = asyncio.run(play(server, plan))
             except BaseException:
-                print(f"server log (last lines):\n{server.log.read_text()[-3000:]}")
+                print(f"server log (last lines):\n{server.log.read_text()[-6000:]}")
                 raise
             finally:
                 stop_server(server)
@@ -325,7 +348,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{args.db}: {result['tickets']} tickets issued in {result['issue_seconds']} s, {plan.clients} clients")
     for label in ("call_next", "hello_world", "fan_out"):
         numbers = result[label]
-        print(f"  {label:<12} n={numbers['count']:<5} p50 {numbers['p50_ms']:>8.2f} ms  p99 {numbers['p99_ms']:>8.2f} ms")
+        print(
+            f"  {label:<12} n={numbers['count']:<5} p50 {numbers['p50_ms']:>8.2f} ms  p99 {numbers['p99_ms']:>8.2f} ms"
+        )
     for name_, value in result["ratios"].items():
         print(f"  {name_:<45} {value}")
     print(f"  per-round call-next/hello p99: {result['per_round_p99_ratio']}")

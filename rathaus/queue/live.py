@@ -1,15 +1,15 @@
 """Live updates of the waiting-room board and the citizens' ticket pages (server-sent events via Channels).
 
 A change only publishes a tiny "office N changed" message on the shared channels backend (PostgreSQL
-LISTEN/NOTIFY when several instances run, memory on SQLite). Each instance then reads the office's state
-once, however many boards and phones it serves, and every open stream renders its own view from that.
+LISTEN/NOTIFY when several instances run, memory on SQLite). Each instance listens once per office that has
+open streams, reads the office's state once per burst of changes, however many boards and phones it serves,
+and wakes every open stream, which renders its own view from that one read.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections.abc import AsyncGenerator, Callable, Mapping
 
 import msgspec
@@ -58,33 +58,21 @@ Render = Callable[[LiveSnapshot], bytes]
 
 
 class _OfficeFeed:
-    """The reads of one office's state on this instance: one at a time, each serving every request before it."""
+    """This instance's reads of one office's state: one at a time, each serving every request made before it."""
 
     def __init__(self) -> None:
-        self.requested = 0  # bumped by every change seen and every fresh look
-        self.completed = -1
+        self.requested = 0  # bumped by every change heard and every fresh look asked for
+        self.completed = -1  # the request number the current snapshot answers
         self.snapshot: LiveSnapshot | None = None
         self.reader: asyncio.Task[None] | None = None
         self.done = asyncio.Condition()
-        self.stamps: dict[str, int] = {}  # change -> request number, for the recent changes
-
-    def request_for(self, stamp: str | None) -> int:
-        if stamp is not None and stamp in self.stamps:
-            return self.stamps[stamp]
-        self.requested += 1
-        if stamp is not None:
-            self.stamps[stamp] = self.requested
-            if len(self.stamps) > _REMEMBERED_CHANGES:
-                del self.stamps[next(iter(self.stamps))]
-        return self.requested
-
-
-# Changes remembered per office so that every stream seeing one change asks for the same read.
-_REMEMBERED_CHANGES = 1000
+        self.streams = 0
+        self.listener: asyncio.Task[None] | None = None
+        self.listening = asyncio.Event()
 
 
 class QueueHub:
-    """Publishes queue changes and reads each office's state once per burst of changes for all streams."""
+    """Publishes queue changes; per office, listens for them and reads the state once for all streams."""
 
     def __init__(self) -> None:
         self._services: Services | None = None
@@ -101,26 +89,63 @@ class QueueHub:
 
     def changed(self, office_id: int) -> None:
         if self._channels is not None:
-            self._channels.publish({"stamp": uuid.uuid4().hex}, channels=[channel_of(office_id)])
+            self._channels.publish({"office": office_id}, channels=[channel_of(office_id)])
 
-    async def snapshot(self, office_id: int, stamp: str | None = None) -> LiveSnapshot:
-        """The office's state read after the change `stamp` reached this instance (None: after this call).
-
-        Reads run one at a time per office; a read serves every request made before it began, so a burst
-        of changes and a crowd of streams cost a few reads, not one per change and stream.
-        """
+    async def snapshot(self, office_id: int) -> LiveSnapshot:
+        """The office's state, read after this call began (shared with every caller waiting for a read)."""
         feed = self._feeds.setdefault(office_id, _OfficeFeed())
-        wanted = feed.request_for(stamp)
+        feed.requested += 1
+        wanted = feed.requested
         while feed.completed < wanted or feed.snapshot is None:
             reader = feed.reader
             if reader is not None and reader.done() and not reader.cancelled() and reader.exception() is not None:
                 feed.reader = None
                 raise RuntimeError("reading the waiting room failed") from reader.exception()
             if reader is None or reader.done():
-                reader = feed.reader = asyncio.get_running_loop().create_task(self._read_until_current(office_id, feed))
+                reader = self._start_reader(office_id, feed)
             async with feed.done:
                 await feed.done.wait_for(lambda task=reader: feed.completed >= wanted or task.done())  # type: ignore[misc]
         return feed.snapshot
+
+    async def stream(self, office_id: int, render: Render) -> AsyncGenerator[ServerSentEventMessage, None]:
+        """Server-sent events: the current view at once, then a new one after every change, and heartbeats."""
+        feed = self._feeds.setdefault(office_id, _OfficeFeed())
+        feed.streams += 1
+        try:
+            if feed.listener is None or feed.listener.done():
+                feed.listening.clear()
+                feed.listener = asyncio.get_running_loop().create_task(self._listen(office_id, feed))
+            await feed.listening.wait()  # read only once changes can no longer be missed
+            last = render(await self.snapshot(office_id))
+            seen = feed.completed
+            yield ServerSentEventMessage(data=last.decode(), event="update")
+            while True:
+                if not await _newer_than(feed, seen):
+                    yield ServerSentEventMessage(comment="keep-alive")
+                    continue
+                seen = feed.completed
+                assert feed.snapshot is not None
+                current = render(feed.snapshot)
+                if current != last:
+                    last = current
+                    yield ServerSentEventMessage(data=current.decode(), event="update")
+        finally:
+            feed.streams -= 1
+            if feed.streams == 0 and feed.listener is not None:
+                feed.listener.cancel()  # nobody watches this office here any more
+
+    async def _listen(self, office_id: int, feed: _OfficeFeed) -> None:
+        """Turn every change message for the office into a new read (bursts collapse into few reads)."""
+        async with self._require_channels().start_subscription([channel_of(office_id)]) as subscriber:
+            feed.listening.set()
+            async for _message in subscriber.iter_events():
+                feed.requested += 1
+                if feed.reader is None or feed.reader.done():
+                    self._start_reader(office_id, feed)
+
+    def _start_reader(self, office_id: int, feed: _OfficeFeed) -> asyncio.Task[None]:
+        feed.reader = asyncio.get_running_loop().create_task(self._read_until_current(office_id, feed))
+        return feed.reader
 
     async def _read_until_current(self, office_id: int, feed: _OfficeFeed) -> None:
         try:
@@ -130,9 +155,12 @@ class QueueHub:
                 async with feed.done:
                     feed.snapshot, feed.completed = snapshot, target
                     feed.done.notify_all()
+        except Exception as error:
+            log.warning("reading the waiting room of office %s failed: %s", office_id, type(error).__name__)
+            raise
         finally:
             async with feed.done:
-                feed.done.notify_all()  # a failed read wakes its waiters, who report the failure
+                feed.done.notify_all()  # waiters of a failed read wake up and report it
 
     async def _read(self, office_id: int) -> LiveSnapshot:
         services = self._require()
@@ -143,34 +171,6 @@ class QueueHub:
             state = await load_state(session, office=office, services=catalog.services_by_id, now=now)
         return LiveSnapshot(state, catalog.services_by_id)
 
-    async def stream(self, office_id: int, render: Render) -> AsyncGenerator[ServerSentEventMessage, None]:
-        """Server-sent events: the current view at once, then a new one after every change, and heartbeats."""
-        channels = self._require_channels()
-        inbox: asyncio.Queue[bytes] = asyncio.Queue()
-
-        async def receive(data: bytes) -> None:
-            inbox.put_nowait(data)
-
-        async with (
-            channels.start_subscription([channel_of(office_id)]) as subscriber,
-            subscriber.run_in_background(receive, join=False),
-        ):
-            last = render(await self.snapshot(office_id))
-            yield ServerSentEventMessage(data=last.decode(), event="update")
-            while True:
-                try:
-                    data = await asyncio.wait_for(inbox.get(), HEARTBEAT_SECONDS)
-                except TimeoutError:
-                    yield ServerSentEventMessage(comment="keep-alive")
-                    continue
-                while not inbox.empty():  # a burst of changes: only the last one matters
-                    data = inbox.get_nowait()
-                stamp = msgspec.json.decode(data).get("stamp")
-                current = render(await self.snapshot(office_id, stamp))
-                if current != last:
-                    last = current
-                    yield ServerSentEventMessage(data=current.decode(), event="update")
-
     def _require(self) -> Services:
         if self._services is None:
             raise RuntimeError("the queue hub is not bound to the app yet")
@@ -180,3 +180,13 @@ class QueueHub:
         if self._channels is None:
             raise RuntimeError("the queue hub is not bound to the app yet")
         return self._channels
+
+
+async def _newer_than(feed: _OfficeFeed, seen: int) -> bool:
+    """Wait until a read newer than `seen` completes (True), or the heartbeat interval passes (False)."""
+    async with feed.done:
+        try:
+            await asyncio.wait_for(feed.done.wait_for(lambda: feed.completed > seen), HEARTBEAT_SECONDS)
+        except TimeoutError:
+            return False
+    return True

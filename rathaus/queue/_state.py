@@ -6,9 +6,9 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rathaus.booking import service as bookings
@@ -68,13 +68,14 @@ class Durations:
 class QueueState:
     office: OfficeRules
     now: datetime
-    tickets: list[TicketRow]
+    tickets: list[TicketRow]  # open: waiting or called
     waiting: list[TicketRow]  # in the order they will probably be called
     called: list[TicketRow]  # most recent call first
     estimates: dict[int, Estimate]
     durations: Durations
     items: list[QueueItem]
     counters: list[CounterState]
+    counts: dict[str, int]  # today's tickets by status
 
     def start_for_new(self, services: list[ServiceRule]) -> datetime | None:
         """When a walk-in for these services, arriving now, would probably be called (None: nobody serves it)."""
@@ -98,6 +99,7 @@ class TicketRow:
 
     id: int
     public_id: str
+    office_id: int
     prefix: str
     number: int
     kind: str
@@ -127,12 +129,10 @@ _COLUMNS = [f.name for f in fields(TicketRow) if f.name != "service_ids"]
 
 
 async def ticket_rows(
-    session: AsyncSession, *, office: OfficeRules, now: datetime, status: str | None = None
+    session: AsyncSession, *, office: OfficeRules, now: datetime, statuses: tuple[str, ...]
 ) -> list[TicketRow]:
-    """The tickets of the office's current local day (only those with `status` if given), in two queries."""
-    where = [Ticket.office_id == office.id, Ticket.day == office.local_day(now)]
-    if status is not None:
-        where.append(Ticket.status == status)
+    """The tickets of the office's current local day in these statuses, in two queries."""
+    where = [Ticket.office_id == office.id, Ticket.day == office.local_day(now), Ticket.status.in_(statuses)]
     services: dict[int, list[int]] = defaultdict(list)
     for ticket_id, service_id in await session.execute(
         select(TicketService.ticket_id, TicketService.service_id)
@@ -162,18 +162,62 @@ def item_of(ticket: TicketRow, durations: Durations | None) -> QueueItem:
     )
 
 
+class DurationsCache:
+    """Measured service times per office and day, recomputed when enough tickets have been completed since.
+
+    The waiting room is read after every change; the day's finished tickets barely move the means, so they
+    are read again only after five more completions (or a tenth more), not on every read.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[int, date], tuple[int, Durations]] = {}
+
+    async def get(
+        self,
+        session: AsyncSession,
+        *,
+        office: OfficeRules,
+        services: Mapping[int, ServiceRule],
+        completed: int,
+        now: datetime,
+    ) -> Durations:
+        key = (office.id, office.local_day(now))
+        entry = self._entries.get(key)
+        if entry is not None and entry[0] <= completed < entry[0] + max(5, entry[0] // 10):
+            return entry[1]
+        finished = await ticket_rows(session, office=office, now=now, statuses=("completed",))
+        durations = Durations(finished, services)
+        self._entries = {k: v for k, v in self._entries.items() if k[1] == key[1]}  # forget earlier days
+        self._entries[key] = (completed, durations)
+        return durations
+
+
 async def load_state(
-    session: AsyncSession, *, office: OfficeRules, services: Mapping[int, ServiceRule], now: datetime
+    session: AsyncSession,
+    *,
+    office: OfficeRules,
+    services: Mapping[int, ServiceRule],
+    durations_cache: DurationsCache,
+    now: datetime,
 ) -> QueueState:
-    """Today's tickets of the office with positions and estimates from the measured service times."""
-    tickets = await ticket_rows(session, office=office, now=now)
-    durations = Durations(tickets, services)
+    """The office's open tickets of today with positions and estimates from the measured service times."""
+    day = office.local_day(now)
+    counted = await session.execute(
+        select(Ticket.status, func.count())
+        .where(Ticket.office_id == office.id, Ticket.day == day)
+        .group_by(Ticket.status)
+    )
+    counts: dict[str, int] = {status: number for status, number in counted}
+    tickets = await ticket_rows(session, office=office, now=now, statuses=("waiting", "called"))
+    durations = await durations_cache.get(
+        session, office=office, services=services, completed=counts.get("completed", 0), now=now
+    )
     waiting = [t for t in tickets if t.status == "waiting"]
     # The latest call first (the id breaks ties: called in the same instant, the later ticket is newer).
     called = sorted(
         (t for t in tickets if t.status == "called"), key=lambda t: (t.called_at or now, t.id), reverse=True
     )
-    _, day_end = day_bounds(office.local_day(now), office.tz)
+    _, day_end = day_bounds(day, office.tz)
     expected = await bookings.expected_arrivals(
         session, office_id=office.id, since=now - office.check_in_grace, until=day_end
     )
@@ -190,7 +234,13 @@ async def load_state(
         )
         for booking_id, start, service_ids in expected
     ]
-    counters = staffed_counters(office, tickets, durations, now)
+    calling = await session.scalars(
+        select(Ticket.counter_id)
+        .distinct()
+        .where(Ticket.office_id == office.id, Ticket.day == day, Ticket.called_at >= now - STAFFED_WINDOW)
+    )
+    recent = {counter_id for counter_id in calling if counter_id is not None}
+    counters = staffed_counters(office, called, recent, durations, now)
     starts = simulate(items, counters, now)
     far = now + timedelta(days=1)
     ordered = sorted(waiting, key=lambda t: (starts.get(t.id, far), order_key(item_of(t, durations), now)))
@@ -201,22 +251,18 @@ async def load_state(
         )
         for index, t in enumerate(ordered)
     }
-    return QueueState(office, now, tickets, ordered, called, estimates, durations, items, counters)
+    return QueueState(office, now, tickets, ordered, called, estimates, durations, items, counters, counts)
 
 
 def staffed_counters(
-    office: OfficeRules, tickets: list[TicketRow], durations: Durations, now: datetime
+    office: OfficeRules, called: list[TicketRow], recent: set[int], durations: Durations, now: datetime
 ) -> list[CounterState]:
-    """Counters taken to be working, each free when its current ticket should be done."""
-    busy_until: dict[int, datetime] = {}
-    recent: set[int] = set()
-    for t in tickets:
-        if t.counter_id is None or t.called_at is None:
-            continue
-        if t.status == "called":
-            busy_until[t.counter_id] = t.called_at + durations.of(t.service_ids)
-            recent.add(t.counter_id)
-        elif t.called_at >= now - STAFFED_WINDOW:
-            recent.add(t.counter_id)
-    counters = [c for c in office.counters if c.id in recent] or list(office.counters)
+    """Counters taken to be working (calling now or lately; if none is, all), each free when its current
+    ticket should be done."""
+    busy_until = {
+        t.counter_id: t.called_at + durations.of(t.service_ids)
+        for t in called
+        if t.counter_id is not None and t.called_at is not None
+    }
+    counters = [c for c in office.counters if c.id in recent or c.id in busy_until] or list(office.counters)
     return [CounterState(c.id, c.services, c.walk_in_only, max(now, busy_until.get(c.id, now))) for c in counters]

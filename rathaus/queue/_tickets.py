@@ -19,7 +19,7 @@ from rathaus.booking.tokens import normalise_code
 from rathaus.db import dialect_insert
 from rathaus.errors import RathausError
 from rathaus.notify import service as notify
-from rathaus.queue._state import QueueState, item_of, load_state, ticket_rows
+from rathaus.queue._state import DurationsCache, QueueState, item_of, load_state, ticket_rows
 from rathaus.queue.models import Ticket, TicketEvent, TicketSequence, TicketService
 from rathaus.queue.ordering import CounterState, next_for
 
@@ -36,6 +36,7 @@ class QueueContext:
     booking: BookingContext
     read_sessions: async_sessionmaker[AsyncSession]
     public_base_url: str
+    durations: DurationsCache
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +129,9 @@ async def walk_in(
         )
     note = " ".join(request.override_note.split())[:300]
     if not note:
-        state = await load_state(session, office=office, services=snapshot.services_by_id, now=now)
+        state = await load_state(
+            session, office=office, services=snapshot.services_by_id, durations_cache=ctx.durations, now=now
+        )
         start = state.start_for_new(services)
         if start is None or start + state.durations.of([s.id for s in services]) > current[1]:
             extra = await _alternatives(ctx, office, services, now)
@@ -163,7 +166,7 @@ async def call_next(
     current = await session.scalar(select(Ticket).where(Ticket.counter_id == counter.id, Ticket.status == "called"))
     if current is not None:
         raise RathausError("counter_busy", counter=counter.name, ticket=current.label)
-    waiting = await ticket_rows(session, office=office, now=now, status="waiting")
+    waiting = await ticket_rows(session, office=office, now=now, statuses=("waiting",))
     items = {t.id: item_of(t, None) for t in waiting}  # the order needs no durations
     me = CounterState(counter.id, counter.services, counter.walk_in_only, now)
     while items:
@@ -260,7 +263,9 @@ async def public_ticket(session: AsyncSession, public_id: str) -> Ticket:
 async def queue_state(session: AsyncSession, *, ctx: QueueContext, office: OfficeRules, now: datetime) -> QueueState:
     """Today's tickets of the office with positions and estimates."""
     snapshot = await ctx.booking.catalog.get(session, now=now)
-    return await load_state(session, office=office, services=snapshot.services_by_id, now=now)
+    return await load_state(
+        session, office=office, services=snapshot.services_by_id, durations_cache=ctx.durations, now=now
+    )
 
 
 def find_counter(office: OfficeRules, ref: str) -> CounterRule:

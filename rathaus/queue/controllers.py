@@ -16,7 +16,7 @@ from rathaus.errors import RathausError
 from rathaus.queue import pages, presenters, schemas, service
 from rathaus.queue._state import TicketRow
 from rathaus.queue.live import LiveSnapshot, QueueHub
-from rathaus.queue.models import Ticket
+from rathaus.queue.models import OPEN, Ticket
 from rathaus.queue.service import QueueContext
 from rathaus.web import CurrentStaff, DbSession, Now, language_of, provide_staff, services_of
 
@@ -26,10 +26,12 @@ Hub = NamedDependency[QueueHub]
 
 def provide_queue_ctx(state: State) -> QueueContext:
     services = services_of(state)
+    hub: QueueHub = state.queue_hub
     return QueueContext(
         booking=services.booking,
         read_sessions=services.read_session_maker,
         public_base_url=services.settings.public_base_url.rstrip("/"),
+        durations=hub.durations,
     )
 
 
@@ -222,23 +224,28 @@ class PublicQueueController(Controller):
         self, ticket: FromPath[str], request: Request[Any, Any, Any], state: State, hub: Hub
     ) -> Response[bytes]:
         """A citizen's ticket: number, status, position, estimated wait, counter once called."""
-        office_id = await _ticket_office(state, ticket)
-        view = await _ticket_view(hub, office_id, ticket, language_of(request))
-        return Response(view, media_type=MediaType.JSON)
+        row = await _ticket_row(state, ticket)
+        snapshot = await hub.snapshot(row.office_id)
+        return Response(_view(snapshot, row, language_of(request)), media_type=MediaType.JSON)
 
     @get("/api/v1/tickets/{ticket:str}/events")
     async def ticket_events(
         self, ticket: FromPath[str], request: Request[Any, Any, Any], state: State, hub: Hub
     ) -> ServerSentEvent:
         """The citizen's ticket as server-sent events: at once, then after every change of the waiting room."""
-        office_id = await _ticket_office(state, ticket)
+        row = await _ticket_row(state, ticket)
         language = language_of(request)
-        initial = await _ticket_view(hub, office_id, ticket, language)
 
-        def render(snapshot: LiveSnapshot) -> bytes:
-            return snapshot.ticket(ticket, language) or initial
+        async def render(snapshot: LiveSnapshot) -> bytes:
+            nonlocal row
+            view = snapshot.ticket(ticket, language)
+            if view is not None:
+                return view
+            if row.status in OPEN:  # it has just been completed (or closed): read once how it ended
+                row = await _ticket_row(state, ticket)
+            return snapshot.encode(row, language)
 
-        return ServerSentEvent(hub.stream(office_id, render))
+        return ServerSentEvent(hub.stream(row.office_id, render))
 
     @get("/api/v1/offices/{office:str}/board")
     async def board(self, office: FromPath[str], state: State, hub: Hub) -> Response[bytes]:
@@ -251,7 +258,11 @@ class PublicQueueController(Controller):
     async def board_events(self, office: FromPath[str], state: State, hub: Hub) -> ServerSentEvent:
         """The display's content as server-sent events: at once, then after every call and every new ticket."""
         office_id = await _office_id(state, office)
-        return ServerSentEvent(hub.stream(office_id, lambda snapshot: snapshot.board))
+
+        async def render(snapshot: LiveSnapshot) -> bytes:
+            return snapshot.board
+
+        return ServerSentEvent(hub.stream(office_id, render))
 
     @get("/offices/{office:str}/board", media_type=MediaType.HTML, include_in_schema=False)
     async def board_page(self, office: FromPath[str], request: Request[Any, Any, Any], state: State, hub: Hub) -> str:
@@ -266,28 +277,25 @@ class PublicQueueController(Controller):
     async def ticket_page(self, ticket: FromPath[str], request: Request[Any, Any, Any], state: State, hub: Hub) -> str:
         """A citizen's ticket on their phone, updating itself."""
         language = language_of(request)
-        office_id = await _ticket_office(state, ticket)
-        view = await _ticket_view(hub, office_id, ticket, language)
+        row = await _ticket_row(state, ticket)
+        view = _view(await hub.snapshot(row.office_id), row, language)
         return pages.ticket(view, language=language, events=f"/api/v1/tickets/{ticket}/events", public_id=ticket)
 
 
 async def _office_id(state: State, slug: str) -> int:
+    """The office's id; a short read that does not hold a connection while a stream stays open."""
     services = services_of(state)
     async with services.read_session_maker() as session:
         office = await services.catalog.office(session, slug, now=services.clock.now())
     return office.id
 
 
-async def _ticket_office(state: State, public_id: str) -> int:
-    """The office of a ticket; a short read that does not hold a connection while a stream stays open."""
+async def _ticket_row(state: State, public_id: str) -> TicketRow:
+    """A ticket by its public id; a short read that does not hold a connection while a stream stays open."""
     async with services_of(state).read_session_maker() as session:
-        row = await service.public_ticket(session, public_id)
-        return row.office_id
+        return TicketRow.of(await service.public_ticket(session, public_id))
 
 
-async def _ticket_view(hub: QueueHub, office_id: int, public_id: str, language: str) -> bytes:
-    snapshot = await hub.snapshot(office_id)
-    view = snapshot.ticket(public_id, language)
-    if view is None:
-        raise RathausError("unknown_ticket")  # a ticket of an earlier day: its page has nothing to show
-    return view
+def _view(snapshot: LiveSnapshot, row: TicketRow, language: str) -> bytes:
+    """The ticket page's JSON: from the shared snapshot while the ticket is open, else from its own row."""
+    return snapshot.ticket(row.public_id, language) or snapshot.encode(row, language)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncGenerator, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 
 import msgspec
 from litestar.channels import ChannelsPlugin
@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rathaus.booking.rules import ServiceRule
 from rathaus.db import after_commit
 from rathaus.queue import presenters
-from rathaus.queue._state import QueueState, load_state
+from rathaus.queue._state import DurationsCache, QueueState, TicketRow, load_state
 from rathaus.web import Services
 
 log = logging.getLogger("rathaus.queue.live")
@@ -42,19 +42,23 @@ class LiveSnapshot:
         self._views: dict[tuple[str, str], bytes] = {}
 
     def ticket(self, public_id: str, language: str) -> bytes | None:
-        """The ticket page's JSON, or None for a ticket not of this office's current day."""
+        """The ticket page's JSON, or None for a ticket that is not open (waiting or called) today."""
         key = (public_id, language)
         view = self._views.get(key)
         if view is None:
             ticket = self._by_public_id.get(public_id)
             if ticket is None:
                 return None
-            view = msgspec.json.encode(presenters.public_ticket(ticket, self._state, self._services, language))
+            view = self.encode(ticket, language)
             self._views[key] = view
         return view
 
+    def encode(self, ticket: TicketRow, language: str) -> bytes:
+        """Any ticket of the office as its page shows it, against this state of the waiting room."""
+        return msgspec.json.encode(presenters.public_ticket(ticket, self._state, self._services, language))
 
-Render = Callable[[LiveSnapshot], bytes]
+
+Render = Callable[[LiveSnapshot], Awaitable[bytes]]
 
 
 class _OfficeFeed:
@@ -78,6 +82,7 @@ class QueueHub:
         self._services: Services | None = None
         self._channels: ChannelsPlugin | None = None
         self._feeds: dict[int, _OfficeFeed] = {}
+        self.durations = DurationsCache()
 
     def bind(self, services: Services, channels: ChannelsPlugin) -> None:
         self._services = services
@@ -116,7 +121,7 @@ class QueueHub:
                 feed.listening.clear()
                 feed.listener = asyncio.get_running_loop().create_task(self._listen(office_id, feed))
             await feed.listening.wait()  # read only once changes can no longer be missed
-            last = render(await self.snapshot(office_id))
+            last = await render(await self.snapshot(office_id))
             seen = feed.completed
             yield ServerSentEventMessage(data=last.decode(), event="update")
             while True:
@@ -125,7 +130,7 @@ class QueueHub:
                     continue
                 seen = feed.completed
                 assert feed.snapshot is not None
-                current = render(feed.snapshot)
+                current = await render(feed.snapshot)
                 if current != last:
                     last = current
                     yield ServerSentEventMessage(data=current.decode(), event="update")
@@ -168,7 +173,9 @@ class QueueHub:
         async with services.read_session_maker() as session:
             catalog = await services.catalog.get(session, now=now)
             office = catalog.office_by_id(office_id)
-            state = await load_state(session, office=office, services=catalog.services_by_id, now=now)
+            state = await load_state(
+                session, office=office, services=catalog.services_by_id, durations_cache=self.durations, now=now
+            )
         return LiveSnapshot(state, catalog.services_by_id)
 
     def _require(self) -> Services:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from rathaus.db import Base, personal
 
 STATUSES = ("waiting", "called", "completed", "no_show", "closed")
+OPEN = ("waiting", "called")  # the others are final
 # Where a waiting ticket stands in the call order (see queue.ordering).
 LANES = ("transfer", "appointment", "walk_in")
 

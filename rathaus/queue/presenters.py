@@ -45,15 +45,14 @@ def ticket(
 
 def queue(state: QueueState, services: Mapping[int, ServiceRule], base_url: str) -> schemas.Queue:
     """The whole waiting room for the front desk."""
-    counts = {status: sum(1 for t in state.tickets if t.status == status) for status in ("completed", "no_show")}
     return schemas.Queue(
         office=state.office.slug,
         at=state.now.astimezone(state.office.tz),
         waiting=[ticket(t, state, state.office, services, base_url) for t in state.waiting],
         called=[ticket(t, state, state.office, services, base_url) for t in state.called],
         walk_in_wait_minutes=state.walk_in_wait_minutes(),
-        completed_today=counts["completed"],
-        no_show_today=counts["no_show"],
+        completed_today=state.counts.get("completed", 0),
+        no_show_today=state.counts.get("no_show", 0),
         counters_staffed=[c.name for c in state.office.counters if c.id in {s.id for s in state.counters}],
     )
 

@@ -98,12 +98,17 @@ def bearer_token(request: Request[Any, Any, Any]) -> str | None:
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
-async def provide_staff(request: Request[Any, Any, Any], db_session: DbSession, now: Now) -> Staff:
-    """The authenticated staff member, or 401."""
+async def provide_staff(request: Request[Any, Any, Any], state: State, now: Now) -> Staff:
+    """The authenticated staff member, or 401.
+
+    Checked in a read-only session of its own, so that a writing request does not take the write lock
+    (SQLite has one for the whole database) before its own work begins.
+    """
     token = bearer_token(request)
     if token is None:
         raise RathausError("unauthorized")
-    return await authenticate(db_session, token=token, now=now)
+    async with services_of(state).read_session_maker() as session:
+        return await authenticate(session, token=token, now=now)
 
 
 def language_of(request: Request[Any, Any, Any]) -> str:

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rathaus.booking._bookings import _transition
-from rathaus.booking.models import Booking, BookingService
+from rathaus.booking.models import Booking, BookingEvent, BookingService
 from rathaus.notify import service as notify
 
 # Statuses the office day moves a booking through, and the ones it may come from.
@@ -30,14 +29,37 @@ async def booking_by_code(session: AsyncSession, code: str) -> Booking | None:
 async def move(session: AsyncSession, *, booking_id: int, status: str, actor: str, now: datetime) -> None:
     """Move a booking to checked_in, serving, completed or no_show, recorded with who and when.
 
-    A booking already past that point (or cancelled meanwhile) is left as it is.
+    A booking already past that point (or cancelled meanwhile) is left as it is. One conditional UPDATE:
+    the counters call this on every ticket.
     """
-    booking = await session.get(Booking, booking_id)
-    if booking is None or booking.status not in _ALLOWED_FROM[status]:
+    previous = (
+        await session.execute(
+            select(Booking.status).where(Booking.id == booking_id, Booking.status.in_(_ALLOWED_FROM[status]))
+        )
+    ).scalar_one_or_none()
+    if previous is None:
         return
-    _transition(session, booking, status, f"frontdesk.{status}", actor, now)
+    moved = await session.execute(
+        update(Booking)
+        .where(Booking.id == booking_id, Booking.status == previous)
+        .values(status=status, updated_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
+    if not moved.rowcount:  # type: ignore[attr-defined]
+        return
+    session.add(
+        BookingEvent(
+            booking_id=booking_id,
+            at=now,
+            action=f"frontdesk.{status}",
+            actor=actor,
+            from_status=previous,
+            to_status=status,
+            detail="",
+        )
+    )
     if status == "checked_in":
-        await notify.withdraw_pending(session, booking_id=booking.id, now=now)
+        await notify.withdraw_pending(session, booking_id=booking_id, now=now)
 
 
 async def expected_arrivals(

@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -54,13 +55,18 @@ class Durations:
             finished += 1
         self._measured = {sid: sum(v, timedelta()) / len(v) for sid, v in samples.items() if len(v) >= MIN_SAMPLES}
         self._pace = actual_total / configured_total if finished >= MIN_SAMPLES and configured_total else 1.0
+        self._memo: dict[tuple[int, ...], timedelta] = {}
 
     def of(self, service_ids: Iterable[int]) -> timedelta:
         """Expected time at the counter for these services together."""
-        total = timedelta()
-        for sid in service_ids:
-            measured = self._measured.get(sid)
-            total += measured if measured is not None else self._configured.get(sid, timedelta()) * self._pace
+        key = tuple(service_ids)
+        total = self._memo.get(key)
+        if total is None:
+            total = timedelta()
+            for sid in key:
+                measured = self._measured.get(sid)
+                total += measured if measured is not None else self._configured.get(sid, timedelta()) * self._pace
+            self._memo[key] = total
         return total
 
 
@@ -114,6 +120,7 @@ class TicketRow:
     finished_at: datetime | None
     recalls: int
     note: str
+    sms_pending: bool  # a number was left for the "your turn is near" SMS, not sent yet
     service_ids: tuple[int, ...]
 
     @property
@@ -122,29 +129,42 @@ class TicketRow:
 
     @classmethod
     def of(cls, t: Ticket) -> TicketRow:
-        return cls(**{name: getattr(t, name) for name in _COLUMNS}, service_ids=tuple(t.service_ids))
+        values = {name: getattr(t, name) for name in _COLUMNS if name != "sms_pending"}
+        sms_pending = t.phone is not None and not t.turn_near_sent
+        return cls(**values, sms_pending=sms_pending, service_ids=tuple(t.service_ids))
 
 
 _COLUMNS = [f.name for f in fields(TicketRow) if f.name != "service_ids"]
+_SELECTED = [
+    (Ticket.phone.is_not(None) & Ticket.turn_near_sent.is_(False)) if name == "sms_pending" else getattr(Ticket, name)
+    for name in _COLUMNS
+]
 
 
 async def ticket_rows(
     session: AsyncSession, *, office: OfficeRules, now: datetime, statuses: tuple[str, ...]
 ) -> list[TicketRow]:
-    """The tickets of the office's current local day in these statuses, in two queries."""
-    where = [Ticket.office_id == office.id, Ticket.day == office.local_day(now), Ticket.status.in_(statuses)]
-    services: dict[int, list[int]] = defaultdict(list)
-    for ticket_id, service_id in await session.execute(
-        select(TicketService.ticket_id, TicketService.service_id)
-        .join(Ticket, Ticket.id == TicketService.ticket_id)
-        .where(*where)
-        .order_by(TicketService.ticket_id, TicketService.position)
-    ):
-        services[ticket_id].append(service_id)
+    """The tickets of the office's current local day in these statuses, in one query (a row per service)."""
     rows = await session.execute(
-        select(*(getattr(Ticket, name) for name in _COLUMNS)).where(*where).order_by(Ticket.id)
+        select(*_SELECTED, TicketService.service_id)
+        .outerjoin(TicketService, TicketService.ticket_id == Ticket.id)
+        .where(Ticket.office_id == office.id, Ticket.day == office.local_day(now), Ticket.status.in_(statuses))
+        .order_by(Ticket.id, TicketService.position)
     )
-    return [TicketRow(**row._asdict(), service_ids=tuple(services[row.id])) for row in rows]
+    make: Any = TicketRow  # positional: the columns come in field order
+    tickets: list[TicketRow] = []
+    values: tuple[Any, ...] = ()
+    services: list[int] = []
+    for *columns, service_id in rows:
+        if values and columns[0] != values[0]:
+            tickets.append(make(*values, tuple(services)))
+            services = []
+        values = tuple(columns)
+        if service_id is not None:
+            services.append(service_id)
+    if values:
+        tickets.append(make(*values, tuple(services)))
+    return tickets
 
 
 def item_of(ticket: TicketRow, durations: Durations | None) -> QueueItem:
@@ -221,7 +241,8 @@ async def load_state(
     expected = await bookings.expected_arrivals(
         session, office_id=office.id, since=now - office.check_in_grace, until=day_end
     )
-    items = [item_of(t, durations) for t in waiting] + [
+    present = {t.id: item_of(t, durations) for t in waiting}
+    items = [*present.values()] + [
         QueueItem(
             key=-booking_id,
             lane="appointment",
@@ -243,7 +264,7 @@ async def load_state(
     counters = staffed_counters(office, called, recent, durations, now)
     starts = simulate(items, counters, now)
     far = now + timedelta(days=1)
-    ordered = sorted(waiting, key=lambda t: (starts.get(t.id, far), order_key(item_of(t, durations), now)))
+    ordered = sorted(waiting, key=lambda t: (starts.get(t.id, far), order_key(present[t.id], now)))
     estimates = {
         t.id: Estimate(
             position=index + 1,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select, update
@@ -19,7 +19,7 @@ from rathaus.booking.tokens import normalise_code
 from rathaus.db import dialect_insert
 from rathaus.errors import RathausError
 from rathaus.notify import service as notify
-from rathaus.queue._state import DurationsCache, QueueState, item_of, load_state, ticket_rows
+from rathaus.queue._state import DurationsCache, QueueState, TicketRow, item_of, load_state, ticket_rows
 from rathaus.queue.models import Ticket, TicketEvent, TicketSequence, TicketService
 from rathaus.queue.ordering import CounterState, next_for
 
@@ -160,29 +160,49 @@ async def call_next(
     counter_ref: str,
     actor: str,
     now: datetime,
-) -> Ticket:
-    """Call the next ticket this counter can serve; two counters calling at once never get the same one."""
+) -> TicketRow:
+    """Call the next ticket this counter can serve; two counters calling at once never get the same one.
+
+    A counter that has called someone must finish first: the database refuses a second call (a unique index).
+    """
     counter = find_counter(office, counter_ref)
-    current = await session.scalar(select(Ticket).where(Ticket.counter_id == counter.id, Ticket.status == "called"))
-    if current is not None:
-        raise RathausError("counter_busy", counter=counter.name, ticket=current.label)
-    waiting = await ticket_rows(session, office=office, now=now, statuses=("waiting",))
-    items = {t.id: item_of(t, None) for t in waiting}  # the order needs no durations
+    # Read outside the write transaction: the claim below is conditional, so a ticket taken meanwhile is
+    # skipped, and the database's write lock is held only for the claim itself.
+    async with ctx.read_sessions() as reader:
+        waiting = {t.id: t for t in await ticket_rows(reader, office=office, now=now, statuses=("waiting",))}
+    items = {t.id: item_of(t, None) for t in waiting.values()}  # the order needs no durations
     me = CounterState(counter.id, counter.services, counter.walk_in_only, now)
     while items:
         item = next_for(me, items.values(), now)
         if item is None:
             break
-        claimed = await _claim(session, ticket_id=item.key, counter=counter, now=now)
-        if claimed:
-            ticket = await session.get_one(Ticket, item.key)
-            _record(session, ticket, "call", actor, "waiting", now, counter_id=counter.id)
-            if ticket.booking_id is not None:
-                await bookings.move(session, booking_id=ticket.booking_id, status="serving", actor=actor, now=now)
-            _tell_called(session, ticket, office, counter, now)
+        claimed = await _claim(session, ctx=ctx, ticket_id=item.key, counter=counter, now=now)
+        if claimed is None:
+            del items[item.key]  # another counter took it a moment ago
+            continue
+        booking_id, phone, language = claimed
+        ticket = replace(
+            waiting[item.key], status="called", counter_id=counter.id, called_at=now, target_counter_id=None
+        )
+        session.add(
+            TicketEvent(
+                ticket_id=ticket.id,
+                at=now,
+                action="call",
+                actor=actor,
+                from_status="waiting",
+                to_status="called",
+                counter_id=counter.id,
+                detail="",
+            )
+        )
+        if booking_id is not None:
+            await bookings.move(session, booking_id=booking_id, status="serving", actor=actor, now=now)
+        if phone is not None:
+            _tell_called(session, ticket, phone, language, booking_id, office, counter, now)
+        if any(t.sms_pending for t in waiting.values()):
             await _tell_turn_near(session, ctx, office, now)
-            return ticket
-        del items[item.key]  # another counter took it a moment ago
+        return ticket
     raise RathausError("nothing_to_call", counter=counter.name)
 
 
@@ -335,21 +355,28 @@ async def _next_number(session: AsyncSession, *, office_id: int, day: date, pref
     return number
 
 
-async def _claim(session: AsyncSession, *, ticket_id: int, counter: CounterRule, now: datetime) -> bool:
-    """Mark the ticket called by this counter if it is still waiting; False if another counter was quicker."""
+async def _claim(
+    session: AsyncSession, *, ctx: QueueContext, ticket_id: int, counter: CounterRule, now: datetime
+) -> tuple[int | None, str | None, str] | None:
+    """Mark the ticket called by this counter if it is still waiting: its booking id, phone and language, or
+    None if another counter was quicker."""
     try:
-        async with session.begin_nested():
-            result = await session.execute(
-                update(Ticket)
-                .where(Ticket.id == ticket_id, Ticket.status == "waiting")
-                .values(status="called", counter_id=counter.id, called_at=now, target_counter_id=None)
-                .execution_options(synchronize_session=False)
-            )
+        result = await session.execute(
+            update(Ticket)
+            .where(Ticket.id == ticket_id, Ticket.status == "waiting")
+            .values(status="called", counter_id=counter.id, called_at=now, target_counter_id=None)
+            .returning(Ticket.booking_id, Ticket.phone, Ticket.language)
+            .execution_options(synchronize_session=False)
+        )
+        row = result.first()
     except IntegrityError:
-        # The same counter called in a parallel request (a double click): one call per counter at a time.
-        current = await session.scalar(select(Ticket).where(Ticket.counter_id == counter.id, Ticket.status == "called"))
+        # This counter has called someone already (perhaps a moment ago, in a parallel request).
+        async with ctx.read_sessions() as reader:
+            current = await reader.scalar(
+                select(Ticket).where(Ticket.counter_id == counter.id, Ticket.status == "called")
+            )
         raise RathausError("counter_busy", counter=counter.name, ticket=current.label if current else "?") from None
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return None if row is None else (row[0], row[1], row[2])
 
 
 def _record(
@@ -383,22 +410,27 @@ def _require_status(ticket: Ticket, *allowed: str) -> None:
 
 
 def _tell_called(
-    session: AsyncSession, ticket: Ticket, office: OfficeRules, counter: CounterRule, now: datetime
+    session: AsyncSession,
+    ticket: TicketRow,
+    phone: str,
+    language: str,
+    booking_id: int | None,
+    office: OfficeRules,
+    counter: CounterRule,
+    now: datetime,
 ) -> None:
-    if ticket.phone is None:
-        return
     notify.enqueue(
         session,
         kind="called",
         channel="sms",
-        recipient=ticket.phone,
-        language=ticket.language,
+        recipient=phone,
+        language=language,
         due_at=now,
         dedupe_key=f"ticket:{ticket.id}:called:{now.isoformat()}",
         now=now,
-        booking_id=ticket.booking_id,
+        booking_id=booking_id,
         office_id=office.id,
-        payload=_payload(ticket.label, ticket.language, office, counter_name=counter.name, ahead=0),
+        payload=_payload(ticket.label, language, office, counter_name=counter.name, ahead=0),
     )
 
 

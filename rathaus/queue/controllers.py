@@ -47,13 +47,21 @@ _DEPENDENCIES = {
 
 
 async def _present(
-    session: AsyncSession, ctx: QueueContext, office: OfficeRules, ticket: Ticket, now: Any
+    session: AsyncSession, ctx: QueueContext, office: OfficeRules, ticket: Ticket | TicketRow, now: Any
 ) -> schemas.Ticket:
-    """The ticket with its position and estimate as of this transaction (only a waiting ticket has them)."""
-    await session.flush()
+    """The ticket with its position and estimate (only a waiting ticket has them).
+
+    The change is committed first and the estimate read afterwards in a read-only session: reading the whole
+    waiting room must not keep the database's write lock (SQLite has one) from the other counters.
+    """
+    row = ticket if isinstance(ticket, TicketRow) else TicketRow.of(ticket)
+    await session.commit()
     snapshot = await ctx.booking.catalog.get(session, now=now)
-    state = await service.queue_state(session, ctx=ctx, office=office, now=now) if ticket.status == "waiting" else None
-    return presenters.ticket(TicketRow.of(ticket), state, office, snapshot.services_by_id, ctx.public_base_url)
+    state = None
+    if row.status == "waiting":
+        async with ctx.read_sessions() as reader:
+            state = await service.queue_state(reader, ctx=ctx, office=office, now=now)
+    return presenters.ticket(row, state, office, snapshot.services_by_id, ctx.public_base_url)
 
 
 class QueueController(Controller):

@@ -25,6 +25,9 @@ from rathaus.web import Services
 
 log = logging.getLogger("rathaus.queue.live")
 HEARTBEAT_SECONDS = 15.0
+# After a change is heard, wait this long before reading: a counter completing and calling the next person,
+# or several counters at once, then cost one read, and the read does not delay the call that follows.
+SETTLE_SECONDS = 0.02
 
 
 def channel_of(office_id: int) -> str:
@@ -146,15 +149,17 @@ class QueueHub:
             async for _message in subscriber.iter_events():
                 feed.requested += 1
                 if feed.reader is None or feed.reader.done():
-                    self._start_reader(office_id, feed)
+                    self._start_reader(office_id, feed, settle=SETTLE_SECONDS)
 
-    def _start_reader(self, office_id: int, feed: _OfficeFeed) -> asyncio.Task[None]:
-        feed.reader = asyncio.get_running_loop().create_task(self._read_until_current(office_id, feed))
+    def _start_reader(self, office_id: int, feed: _OfficeFeed, *, settle: float = 0.0) -> asyncio.Task[None]:
+        feed.reader = asyncio.get_running_loop().create_task(self._read_until_current(office_id, feed, settle))
         return feed.reader
 
-    async def _read_until_current(self, office_id: int, feed: _OfficeFeed) -> None:
+    async def _read_until_current(self, office_id: int, feed: _OfficeFeed, settle: float) -> None:
         try:
             while feed.completed < feed.requested:
+                if settle:
+                    await asyncio.sleep(settle)
                 target = feed.requested
                 snapshot = await self._read(office_id)
                 async with feed.done:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 from rathaus.booking.models import Office
 from rathaus.booking.tokens import hash_secret
 from rathaus.errors import RathausError
-from rathaus.staff.models import StaffToken, StaffUser
+from rathaus.staff.models import StaffToken, StaffUser, staff_user_office
 
 ROLES = ("admin", "desk")
 _hasher = PasswordHasher()
@@ -88,20 +88,23 @@ async def login(
 
 async def authenticate(session: AsyncSession, *, token: str, now: datetime) -> Staff:
     """The staff member a bearer token belongs to, or 401."""
-    row = await session.execute(
-        select(StaffUser)
-        .join(StaffToken, StaffToken.user_id == StaffUser.id)
-        .where(
-            StaffToken.token_hash == hash_secret(token),
-            StaffToken.expires_at > now,
-            StaffUser.active.is_(True),
+    # One statement: every staff API request runs it.
+    rows = (
+        await session.execute(
+            select(StaffUser.id, StaffUser.username, StaffUser.role, staff_user_office.c.office_id)
+            .join(StaffToken, StaffToken.user_id == StaffUser.id)
+            .outerjoin(staff_user_office, staff_user_office.c.user_id == StaffUser.id)
+            .where(
+                StaffToken.token_hash == hash_secret(token),
+                StaffToken.expires_at > now,
+                StaffUser.active.is_(True),
+            )
         )
-        .options(selectinload(StaffUser.offices))
-    )
-    user = row.scalar_one_or_none()
-    if user is None:
+    ).all()
+    if not rows:
         raise RathausError("unauthorized")
-    return Staff(user.id, user.username, user.role, frozenset(o.id for o in user.offices))
+    user_id, username, role, _ = rows[0]
+    return Staff(user_id, username, role, frozenset(office for *_, office in rows if office is not None))
 
 
 async def logout(session: AsyncSession, *, token: str) -> None:

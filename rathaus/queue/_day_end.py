@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rathaus.booking import service as bookings
 from rathaus.booking.catalog import CatalogSnapshot
 from rathaus.booking.rules import OfficeRules, day_bounds
-from rathaus.queue.models import Ticket, TicketEvent
+from rathaus.queue.models import Ticket, transition
 
 ACTOR = "day-end"
 # Bookings older than this are left alone (the job runs every few minutes; a longer outage is caught up to here).
@@ -46,13 +46,13 @@ async def close_days(session: AsyncSession, *, snapshot: CatalogSnapshot, now: d
             ticket.close_reason = "day_end"
             ticket.finished_at = now
             session.add(
-                TicketEvent(
-                    ticket_id=ticket.id,
-                    at=now,
+                transition(
+                    ticket.id,
                     action="day_end",
                     actor=ACTOR,
-                    from_status=previous,
-                    to_status="closed",
+                    previous=previous,
+                    status="closed",
+                    at=now,
                     counter_id=ticket.counter_id,
                     detail="still open at closing",
                 )

@@ -20,7 +20,7 @@ from rathaus.db import dialect_insert
 from rathaus.errors import RathausError
 from rathaus.notify import service as notify
 from rathaus.queue._state import DurationsCache, QueueState, TicketRow, item_of, load_state, ticket_rows
-from rathaus.queue.models import Ticket, TicketEvent, TicketSequence, TicketService
+from rathaus.queue.models import Ticket, TicketSequence, TicketService, transition
 from rathaus.queue.ordering import CounterState, next_for
 
 PREFIXES = {"appointment": "A", "walk_in": "W"}
@@ -184,22 +184,11 @@ async def call_next(
         ticket = replace(
             waiting[item.key], status="called", counter_id=counter.id, called_at=now, target_counter_id=None
         )
-        session.add(
-            TicketEvent(
-                ticket_id=ticket.id,
-                at=now,
-                action="call",
-                actor=actor,
-                from_status="waiting",
-                to_status="called",
-                counter_id=counter.id,
-                detail="",
-            )
-        )
+        _record(session, ticket, "call", actor, "waiting", now, counter_id=counter.id)
         if booking_id is not None:
             await bookings.move(session, booking_id=booking_id, status="serving", actor=actor, now=now)
         if phone is not None:
-            _tell_called(session, ticket, phone, language, booking_id, office, counter, now)
+            _sms(session, "called", ticket.label, phone, language, booking_id, office, now, counter=counter.name)
         if any(t.sms_pending for t in waiting.values()):
             await _tell_turn_near(session, ctx, office, now)
         return ticket
@@ -381,7 +370,7 @@ async def _claim(
 
 def _record(
     session: AsyncSession,
-    ticket: Ticket,
+    ticket: Ticket | TicketRow,
     action: str,
     actor: str,
     previous: str | None,
@@ -391,15 +380,15 @@ def _record(
     detail: str = "",
 ) -> None:
     session.add(
-        TicketEvent(
-            ticket_id=ticket.id,
-            at=now,
+        transition(
+            ticket.id,
             action=action,
             actor=actor,
-            from_status=previous,
-            to_status=ticket.status,
+            previous=previous,
+            status=ticket.status,
+            at=now,
             counter_id=counter_id,
-            detail=detail[:300],
+            detail=detail,
         )
     )
 
@@ -407,31 +396,6 @@ def _record(
 def _require_status(ticket: Ticket, *allowed: str) -> None:
     if ticket.status not in allowed:
         raise RathausError("ticket_state", ticket=ticket.label, status=ticket.status)
-
-
-def _tell_called(
-    session: AsyncSession,
-    ticket: TicketRow,
-    phone: str,
-    language: str,
-    booking_id: int | None,
-    office: OfficeRules,
-    counter: CounterRule,
-    now: datetime,
-) -> None:
-    notify.enqueue(
-        session,
-        kind="called",
-        channel="sms",
-        recipient=phone,
-        language=language,
-        due_at=now,
-        dedupe_key=f"ticket:{ticket.id}:called:{now.isoformat()}",
-        now=now,
-        booking_id=booking_id,
-        office_id=office.id,
-        payload=_payload(ticket.label, language, office, counter_name=counter.name, ahead=0),
-    )
 
 
 async def _tell_turn_near(session: AsyncSession, ctx: QueueContext, office: OfficeRules, now: datetime) -> None:
@@ -457,24 +421,43 @@ async def _tell_turn_near(session: AsyncSession, ctx: QueueContext, office: Offi
             .values(turn_near_sent=True)
             .execution_options(synchronize_session=False)
         )
-        notify.enqueue(
-            session,
-            kind="turn_near",
-            channel="sms",
-            recipient=phone,
-            language=language,
-            due_at=now,
-            dedupe_key=f"ticket:{ticket_id}:turn_near",
-            now=now,
-            booking_id=booking_id,
-            office_id=office.id,
-            payload=_payload(f"{prefix}-{number:03d}", language, office, counter_name="", ahead=estimate.position - 1),
-        )
+        label = f"{prefix}-{number:03d}"
+        _sms(session, "turn_near", label, phone, language, booking_id, office, now, ahead=estimate.position - 1)
 
 
-def _payload(label: str, language: str, office: OfficeRules, *, counter_name: str, ahead: int) -> dict[str, object]:
-    name = office.name_en if language == "en" else office.name_de
-    return {"ticket_number": label, "counter_name": counter_name, "office_name": name, "ahead": ahead}
+def _sms(
+    session: AsyncSession,
+    kind: str,
+    label: str,
+    phone: str,
+    language: str,
+    booking_id: int | None,
+    office: OfficeRules,
+    now: datetime,
+    *,
+    counter: str = "",
+    ahead: int = 0,
+) -> None:
+    """An SMS about a ticket into the outbox: "your turn is near" (once per ticket) or "you are called"."""
+    once = f"ticket:{label}:{office.id}:{office.local_day(now)}:{kind}"
+    notify.enqueue(
+        session,
+        kind=kind,
+        channel="sms",
+        recipient=phone,
+        language=language,
+        due_at=now,
+        dedupe_key=once if kind == "turn_near" else f"{once}:{now.isoformat()}",
+        now=now,
+        booking_id=booking_id,
+        office_id=office.id,
+        payload={
+            "ticket_number": label,
+            "counter_name": counter,
+            "office_name": office.name_en if language == "en" else office.name_de,
+            "ahead": ahead,
+        },
+    )
 
 
 def _open_interval(office: OfficeRules, now: datetime) -> Interval | None:

@@ -46,15 +46,17 @@ _DEPENDENCIES = {
 }
 
 
-async def _present(
-    session: AsyncSession, ctx: QueueContext, office: OfficeRules, ticket: Ticket | TicketRow, now: Any
+async def _answer(
+    session: AsyncSession, ctx: QueueContext, hub: QueueHub, office: OfficeRules, ticket: Ticket | TicketRow, now: Any
 ) -> schemas.Ticket:
-    """The ticket with its position and estimate (only a waiting ticket has them).
+    """Commit the change (boards and ticket pages hear of it), then answer with the ticket, its position and
+    estimate (only a waiting ticket has them).
 
-    The change is committed first and the estimate read afterwards in a read-only session: reading the whole
-    waiting room must not keep the database's write lock (SQLite has one) from the other counters.
+    The estimate is read after the commit in a read-only session: reading the whole waiting room must not keep
+    the database's write lock (SQLite has one) from the other counters.
     """
     row = ticket if isinstance(ticket, TicketRow) else TicketRow.of(ticket)
+    hub.changed_after_commit(session, office.id)
     await session.commit()
     snapshot = await ctx.booking.catalog.get(session, now=now)
     state = None
@@ -102,8 +104,7 @@ class QueueController(Controller):
         ticket = await service.check_in(
             db_session, ctx=queue_ctx, office=rules, code=data.code, actor=staff.username, now=now
         )
-        hub.changed_after_commit(db_session, rules.id)
-        return await _present(db_session, queue_ctx, rules, ticket, now)
+        return await _answer(db_session, queue_ctx, hub, rules, ticket, now)
 
     @post("/walk-ins")
     async def walk_in(
@@ -122,8 +123,7 @@ class QueueController(Controller):
         ticket = await service.walk_in(
             db_session, ctx=queue_ctx, office=rules, request=request, actor=staff.username, now=now
         )
-        hub.changed_after_commit(db_session, rules.id)
-        return await _present(db_session, queue_ctx, rules, ticket, now)
+        return await _answer(db_session, queue_ctx, hub, rules, ticket, now)
 
     @post("/call-next", status_code=200)
     async def call_next(
@@ -141,8 +141,7 @@ class QueueController(Controller):
         ticket = await service.call_next(
             db_session, ctx=queue_ctx, office=rules, counter_ref=str(data.counter), actor=staff.username, now=now
         )
-        hub.changed_after_commit(db_session, rules.id)
-        return await _present(db_session, queue_ctx, rules, ticket, now)
+        return await _answer(db_session, queue_ctx, hub, rules, ticket, now)
 
 
 class TicketController(Controller):
@@ -167,8 +166,7 @@ class TicketController(Controller):
     ) -> schemas.Ticket:
         ticket, office = await self._ticket(session, ctx, ref, staff, now)
         await service.finish(session, office=office, ticket=ticket, outcome=outcome, actor=staff.username, now=now)
-        hub.changed_after_commit(session, office.id)
-        return await _present(session, ctx, office, ticket, now)
+        return await _answer(session, ctx, hub, office, ticket, now)
 
     @post("/complete", status_code=200)
     async def complete(
@@ -191,8 +189,7 @@ class TicketController(Controller):
         """Call the same ticket once more."""
         row, office = await self._ticket(db_session, queue_ctx, ticket, staff, now)
         await service.recall(db_session, office=office, ticket=row, actor=staff.username, now=now)
-        hub.changed_after_commit(db_session, office.id)
-        return await _present(db_session, queue_ctx, office, row, now)
+        return await _answer(db_session, queue_ctx, hub, office, row, now)
 
     @post("/transfer", status_code=200)
     async def transfer(
@@ -217,8 +214,7 @@ class TicketController(Controller):
             actor=staff.username,
             now=now,
         )
-        hub.changed_after_commit(db_session, office.id)
-        return await _present(db_session, queue_ctx, office, row, now)
+        return await _answer(db_session, queue_ctx, hub, office, row, now)
 
 
 class PublicQueueController(Controller):

@@ -108,3 +108,27 @@ class TicketEvent(Base):
     to_status: Mapped[str] = mapped_column(String(16))
     counter_id: Mapped[int | None] = mapped_column(ForeignKey("counter.id", ondelete="SET NULL"))
     detail: Mapped[str] = mapped_column(String(300), default="")
+
+
+def transition(
+    ticket_id: int,
+    *,
+    action: str,
+    actor: str,
+    previous: str | None,
+    status: str,
+    at: datetime,
+    counter_id: int | None = None,
+    detail: str = "",
+) -> TicketEvent:
+    """The record of one step of a ticket (add it to the session of the change)."""
+    return TicketEvent(
+        ticket_id=ticket_id,
+        at=at,
+        action=action,
+        actor=actor,
+        from_status=previous,
+        to_status=status,
+        counter_id=counter_id,
+        detail=detail[:300],
+    )

@@ -89,9 +89,15 @@ class QueueState:
         item = QueueItem(_HYPOTHETICAL, "walk_in", "walk_in", ids, self.now, None, self.durations.of(ids))
         return simulate([*self.items, item], self.counters, self.now).get(_HYPOTHETICAL)
 
+    @property
+    def open_now(self) -> bool:
+        """Whether the office is open at this instant (closures cut out)."""
+        intervals = self.office.open_after_closures(self.office.local_day(self.now))
+        return any(start <= self.now < end for start, end in intervals)
+
     def walk_in_wait_minutes(self) -> int | None:
-        """The wait a walk-in arriving now should expect, for the board."""
-        start = self.start_for_new([])
+        """The wait a walk-in arriving now should expect, for the board (None while the office is closed)."""
+        start = self.start_for_new([]) if self.open_now else None
         return None if start is None else minutes_until(start, self.now)
 
 

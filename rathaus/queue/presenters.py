@@ -65,6 +65,7 @@ def board(state: QueueState) -> schemas.Board:
         office_name_de=office.name_de,
         office_name_en=office.name_en,
         at=state.now.astimezone(office.tz),
+        open_now=state.open_now,
         called=[
             schemas.BoardCall(
                 number=t.label,

@@ -74,6 +74,7 @@ class Board(msgspec.Struct):
     office_name_de: str
     office_name_en: str
     at: datetime
+    open_now: bool
     called: list[BoardCall]
     next: list[str]
     waiting_count: int

@@ -4,6 +4,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -105,3 +106,14 @@ async def test_board_json_and_pages(harness: Harness, clock: ManualClock) -> Non
     assert page.status_code == 200 and "W-001" in page.text and 'lang="de"' in page.text
     assert mine.status_code == 200 and "You are number 1 in the queue." in mine.text
     assert (await harness.client.get("/offices/nowhere/board")).status_code == 404
+
+
+async def test_board_says_closed_outside_opening_hours(harness: Harness, clock: ManualClock) -> None:
+    await _setup(harness, clock)
+    clock.set(OPENING - timedelta(minutes=1))
+
+    board = (await harness.client.get("/api/v1/offices/amt/board")).json()
+    page = await harness.client.get("/offices/amt/board")
+
+    assert board["open_now"] is False and board["walk_in_wait_minutes"] is None
+    assert "Geschlossen" in page.text

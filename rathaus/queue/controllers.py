@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody
 from litestar.response import ServerSentEvent
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -223,7 +224,10 @@ class PublicQueueController(Controller):
     tags = ["queue (public)"]
     dependencies = _DEPENDENCIES
 
-    @get("/api/v1/tickets/{ticket:str}")
+    @get(
+        "/api/v1/tickets/{ticket:str}",
+        responses={200: ResponseSpec(data_container=schemas.PublicTicket, description="The citizen's ticket")},
+    )
     async def public_ticket(
         self, ticket: FromPath[str], request: Request[Any, Any, Any], state: State, hub: Hub
     ) -> Response[bytes]:
@@ -251,7 +255,10 @@ class PublicQueueController(Controller):
 
         return ServerSentEvent(hub.stream(row.office_id, render))
 
-    @get("/api/v1/offices/{office:str}/board")
+    @get(
+        "/api/v1/offices/{office:str}/board",
+        responses={200: ResponseSpec(data_container=schemas.Board, description="What the display shows")},
+    )
     async def board(self, office: FromPath[str], state: State, hub: Hub) -> Response[bytes]:
         """What the waiting-room display shows."""
         office_id = await _office_id(state, office)

@@ -129,6 +129,8 @@ class QueueHub:
             yield ServerSentEventMessage(data=last.decode(), event="update")
             while True:
                 if not await _newer_than(feed, seen):
+                    if feed.listener is None or feed.listener.done():
+                        return  # this instance no longer hears changes: the browser reconnects and starts anew
                     yield ServerSentEventMessage(comment="keep-alive")
                     continue
                 seen = feed.completed

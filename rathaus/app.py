@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from pathlib import Path
 
@@ -79,6 +80,14 @@ async def _dispose(app: Litestar) -> None:
     await services_of(app.state).dispose()
 
 
+# Python's cyclic garbage collector runs a young collection every 700 allocations, and the older generations
+# after a number of those; on a busy event loop that stalls every request in flight. Measured with
+# bench/queue_bench.py (SQLite, 200 live streams): call-next p99 105 ms with the default, 31-33 ms with young
+# collections every 50,000 allocations. Memory barely moves: almost everything a request allocates is freed by
+# reference counting, not by the collector. (Freezing the startup objects with gc.freeze made it worse: 65 ms.)
+_GC_THRESHOLDS = (50_000, 50, 100)
+
+
 def _booking_rate_limit(settings: Settings) -> list[DefineMiddleware]:
     """Refuse (429) more than the configured bookings per minute from one client: bots must not hoard slots.
 
@@ -104,6 +113,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     for name in _QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
     services = build_services(settings, clock)
+    gc.set_threshold(*_GC_THRESHOLDS)
     return Litestar(
         route_handlers=[health, *ROUTES],
         state=State(

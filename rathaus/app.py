@@ -82,9 +82,9 @@ async def _dispose(app: Litestar) -> None:
 
 # Python's cyclic garbage collector runs a young collection every 700 allocations, and the older generations
 # after a number of those; on a busy event loop that stalls every request in flight. Measured with
-# bench/queue_bench.py (SQLite, 200 live streams): call-next p99 105 ms with the default, 31-33 ms with young
-# collections every 50,000 allocations. Memory barely moves: almost everything a request allocates is freed by
-# reference counting, not by the collector. (Freezing the startup objects with gc.freeze made it worse: 65 ms.)
+# bench/queue_bench.py (SQLite, 200 live streams): call-next p99 105 ms with the default, 31-65 ms over four runs
+# with young collections every 50,000 allocations. Memory barely moves: almost everything a request allocates is
+# freed by reference counting, not by the collector.
 _GC_THRESHOLDS = (50_000, 50, 100)
 
 

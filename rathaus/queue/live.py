@@ -146,12 +146,18 @@ class QueueHub:
 
     async def _listen(self, office_id: int, feed: _OfficeFeed) -> None:
         """Turn every change message for the office into a new read (bursts collapse into few reads)."""
-        async with self._require_channels().start_subscription([channel_of(office_id)]) as subscriber:
-            feed.listening.set()
-            async for _message in subscriber.iter_events():
-                feed.requested += 1
-                if feed.reader is None or feed.reader.done():
-                    self._start_reader(office_id, feed, settle=SETTLE_SECONDS)
+        try:
+            async with self._require_channels().start_subscription([channel_of(office_id)]) as subscriber:
+                feed.listening.set()
+                async for _message in subscriber.iter_events():
+                    feed.requested += 1
+                    if feed.reader is None or feed.reader.done():
+                        self._start_reader(office_id, feed, settle=SETTLE_SECONDS)
+        except Exception as error:
+            log.warning("listening for changes of office %s failed: %s", office_id, type(error).__name__)
+            raise
+        finally:
+            feed.listening.set()  # streams waiting for it go on, notice the listener is gone and end
 
     def _start_reader(self, office_id: int, feed: _OfficeFeed, *, settle: float = 0.0) -> asyncio.Task[None]:
         feed.reader = asyncio.get_running_loop().create_task(self._read_until_current(office_id, feed, settle))

@@ -117,3 +117,28 @@ async def test_board_says_closed_outside_opening_hours(harness: Harness, clock: 
 
     assert board["open_now"] is False and board["walk_in_wait_minutes"] is None
     assert "Geschlossen" in page.text
+
+
+async def test_a_stream_ends_when_its_instance_stops_hearing_changes(
+    sqlite_harness: Harness,
+    sqlite_url: str,
+    clock: ManualClock,
+    live_server_factory: Callable[..., LiveServer],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A board must not show a frozen room: the stream ends, and the browser's EventSource reconnects."""
+    monkeypatch.setattr("rathaus.queue.live.HEARTBEAT_SECONDS", 0.05)
+    await _setup(sqlite_harness, clock)
+    server = live_server_factory(sqlite_url, clock)
+    async with (
+        httpx.AsyncClient(base_url=server.url, timeout=10) as client,
+        client.stream("GET", "/api/v1/offices/amt/board/events") as board,
+    ):
+        updates = _updates(board)
+        await anext(updates)
+        listener = server.app.state.queue_hub._feeds[1].listener
+        listener.get_loop().call_soon_threadsafe(listener.cancel)  # as if the LISTEN connection were lost
+
+        rest = [update async for update in updates]  # ends instead of waiting forever
+
+    assert rest == []

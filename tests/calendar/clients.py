@@ -34,6 +34,12 @@ def icaljs(data: bytes, tmp_path: Path, *, between: tuple[datetime, datetime] | 
 
 def vobject_events(data: bytes) -> list[Any]:
     """The VEVENTs as vobject parses them (raises on a syntax error)."""
+    # vobject keeps the first VTIMEZONE it ever parsed for a TZID, for the whole process: a calendar read after
+    # another one with the same TZID but other years' rules would be read with those (order-dependent failures).
+    # A client reads each file with its own VTIMEZONEs, so forget the earlier ones.
+    registry = vars(vobject.icalendar)["__tzidMap"]
+    registry.clear()
+    vobject.icalendar.registerTzid("UTC", vobject.icalendar.utc)
     calendar = vobject.readOne(data.decode("utf-8"))
     return list(calendar.vevent_list) if hasattr(calendar, "vevent_list") else []
 

@@ -12,10 +12,12 @@ import argparse
 import asyncio
 import json
 import tempfile
+from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bench import loadgen
 from bench.booking_bench import Job, Plan, median_of, paired, run_rounds, servers_running
@@ -45,7 +47,10 @@ def year_of_exceptions(first: date) -> str:
     return "\n" + "\n".join(parts)
 
 
-async def prepare(url: str, config_path: Path) -> None:
+async def prepare(
+    url: str, config_path: Path, *, then: Callable[[AsyncSession], Awaitable[object]] | None = None
+) -> None:
+    """A migrated database with the configuration loaded (and `then` run in a transaction of its own)."""
     services = build_services(
         Settings(database_url=url, secret_key="b" * 40, environment="test", scheduler=False).validated()
     )
@@ -54,6 +59,8 @@ async def prepare(url: str, config_path: Path) -> None:
         config = read_config(config_path)
         now = services.clock.now()
         await run_unit(services, lambda s: load_config(s, ctx=services.booking, config=config, now=now))
+        if then is not None:
+            await run_unit(services, then)
     finally:
         await services.dispose()
 

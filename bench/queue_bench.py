@@ -28,15 +28,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bench import sse_clients
+from bench import feed_bench, sse_clients
 from bench.booking_bench import ROOT, Server, start_server, stop_server, wait_ready
-from rathaus import migrate
-from rathaus.app import build_services
-from rathaus.booking._load import load_config
-from rathaus.booking.config import read_config
-from rathaus.jobs import run_unit
-from rathaus.settings import Settings
 from rathaus.staff import service as staff
 
 NOW = datetime(2027, 1, 11, 7, 0, tzinfo=UTC)  # Monday 08:00 in Berlin
@@ -108,21 +103,14 @@ hours = {{ {hours} }}
 
 
 async def prepare(url: str, config_path: Path) -> None:
-    services = build_services(
-        Settings(database_url=url, secret_key="b" * 40, environment="test", scheduler=False).validated()
-    )
-    try:
-        await migrate.upgrade(services.engine)
-        config = read_config(config_path)
-        await run_unit(services, lambda s: load_config(s, ctx=services.booking, config=config, now=NOW))
-        await run_unit(
-            services,
-            lambda s: staff.create_user(
-                s, username="desk", password=PASSWORD, role="desk", office_slugs=["amt"], now=NOW
-            ),
+    """The office and a desk account in a fresh database."""
+
+    async def desk(session: AsyncSession) -> object:
+        return await staff.create_user(
+            session, username="desk", password=PASSWORD, role="desk", office_slugs=["amt"], now=NOW
         )
-    finally:
-        await services.dispose()
+
+    await feed_bench.prepare(url, config_path, then=desk)
 
 
 def percentile(values: list[float], share: float) -> float:

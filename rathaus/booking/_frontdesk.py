@@ -29,8 +29,8 @@ async def booking_by_code(session: AsyncSession, code: str) -> Booking | None:
 async def move(session: AsyncSession, *, booking_id: int, status: str, actor: str, now: datetime) -> None:
     """Move a booking to checked_in, serving, completed or no_show, recorded with who and when.
 
-    A booking already past that point (or cancelled meanwhile) is left as it is. One conditional UPDATE:
-    the counters call this on every ticket.
+    A booking already past that point (or cancelled meanwhile) is left as it is; the UPDATE is conditional on
+    the status just read, so a change made in between is not overwritten.
     """
     previous = (
         await session.execute(
@@ -43,7 +43,7 @@ async def move(session: AsyncSession, *, booking_id: int, status: str, actor: st
         update(Booking)
         .where(Booking.id == booking_id, Booking.status == previous)
         .values(status=status, updated_at=now)
-        .execution_options(synchronize_session="fetch")
+        .execution_options(synchronize_session=False)
     )
     if not moved.rowcount:  # type: ignore[attr-defined]
         return
@@ -82,14 +82,3 @@ async def expected_arrivals(
         services[booking_id].append(service_id)
     rows = await session.execute(select(Booking.id, Booking.start_at).where(*where).order_by(Booking.start_at))
     return [(booking_id, start, tuple(services[booking_id])) for booking_id, start in rows]
-
-
-async def unchecked_before(session: AsyncSession, *, office_id: int, since: datetime, until: datetime) -> list[Booking]:
-    """Confirmed bookings of the office starting in [since, until) whose citizen has not checked in."""
-    rows = await session.scalars(
-        select(Booking)
-        .where(Booking.office_id == office_id, Booking.status == "confirmed")
-        .where(Booking.start_at >= since, Booking.start_at < until)
-        .order_by(Booking.start_at, Booking.id)
-    )
-    return list(rows.all())

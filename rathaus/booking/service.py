@@ -16,7 +16,7 @@ from rathaus.booking._bookings import (
     view,
 )
 from rathaus.booking._closures import add_closure, list_closures, remove_closure
-from rathaus.booking._frontdesk import booking_by_code, expected_arrivals, move, unchecked_before
+from rathaus.booking._frontdesk import booking_by_code, expected_arrivals, move
 from rathaus.booking._privacy import erase, personal_columns, purge_personal_data
 
 __all__ = [
@@ -43,7 +43,6 @@ __all__ = [
     "purge_personal_data",
     "remove_closure",
     "reschedule",
-    "unchecked_before",
     "validate_start",
     "view",
 ]

@@ -65,8 +65,8 @@ async def close_days(session: AsyncSession, *, snapshot: CatalogSnapshot, now: d
             .values(phone=None)
             .execution_options(synchronize_session=False)
         )
-        absent = await bookings.unchecked_before(session, office_id=office.id, since=now - _CATCH_UP, until=over)
-        for booking in absent:
-            await bookings.move(session, booking_id=booking.id, status="no_show", actor=ACTOR, now=now)
+        absent = await bookings.expected_arrivals(session, office_id=office.id, since=now - _CATCH_UP, until=over)
+        for booking_id, _start, _services in absent:
+            await bookings.move(session, booking_id=booking_id, status="no_show", actor=ACTOR, now=now)
             changed += 1
     return changed

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rathaus.booking import service as bookings
 from rathaus.booking.rules import OfficeRules, ServiceRule, day_bounds
-from rathaus.queue.models import Ticket, TicketService
+from rathaus.queue.models import Ticket, TicketService, label_of
 from rathaus.queue.ordering import CounterState, QueueItem, order_key, simulate
 
 # A counter counts as staffed when it has called someone this recently (or none has: then all do).
@@ -131,7 +131,7 @@ class TicketRow:
 
     @property
     def label(self) -> str:
-        return f"{self.prefix}-{self.number:03d}"
+        return label_of(self.prefix, self.number)
 
     @classmethod
     def of(cls, t: Ticket) -> TicketRow:

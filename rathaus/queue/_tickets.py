@@ -20,7 +20,7 @@ from rathaus.db import dialect_insert
 from rathaus.errors import RathausError
 from rathaus.notify import service as notify
 from rathaus.queue._state import DurationsCache, QueueState, TicketRow, item_of, load_state, ticket_rows
-from rathaus.queue.models import Ticket, TicketSequence, TicketService, transition
+from rathaus.queue.models import Ticket, TicketSequence, TicketService, label_of, transition
 from rathaus.queue.ordering import CounterState, next_for
 
 PREFIXES = {"appointment": "A", "walk_in": "W"}
@@ -80,7 +80,7 @@ async def check_in(
         due_at=booking.start_at,
         phone=booking.phone,
         language=booking.language,
-        note="late" if late else "",
+        note="",
         actor=actor,
         now=now,
     )
@@ -421,7 +421,7 @@ async def _tell_turn_near(session: AsyncSession, ctx: QueueContext, office: Offi
             .values(turn_near_sent=True)
             .execution_options(synchronize_session=False)
         )
-        label = f"{prefix}-{number:03d}"
+        label = label_of(prefix, number)
         _sms(session, "turn_near", label, phone, language, booking_id, office, now, ahead=estimate.position - 1)
 
 

@@ -57,9 +57,9 @@ async def _answer(
     the database's write lock (SQLite has one) from the other counters.
     """
     row = ticket if isinstance(ticket, TicketRow) else TicketRow.of(ticket)
+    snapshot = await ctx.booking.catalog.get(session, now=now)
     hub.changed_after_commit(session, office.id)
     await session.commit()
-    snapshot = await ctx.booking.catalog.get(session, now=now)
     state = None
     if row.status == "waiting":
         async with ctx.read_sessions() as reader:

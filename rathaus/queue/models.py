@@ -9,10 +9,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rathaus.db import Base, personal
 
-STATUSES = ("waiting", "called", "completed", "no_show", "closed")
-OPEN = ("waiting", "called")  # the others are final
-# Where a waiting ticket stands in the call order (see queue.ordering).
-LANES = ("transfer", "appointment", "walk_in")
+OPEN = ("waiting", "called")  # the other statuses are final
+
+
+def label_of(prefix: str, number: int) -> str:
+    """What the board shows and the clerk calls out, e.g. W-042."""
+    return f"{prefix}-{number:03d}"
 
 
 class TicketSequence(Base):
@@ -78,8 +80,7 @@ class Ticket(Base):
 
     @property
     def label(self) -> str:
-        """What the board shows and the clerk calls out, e.g. W-042."""
-        return f"{self.prefix}-{self.number:03d}"
+        return label_of(self.prefix, self.number)
 
     @property
     def service_ids(self) -> list[int]:

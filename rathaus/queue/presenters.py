@@ -37,7 +37,7 @@ def ticket(
         due_at=t.due_at.astimezone(office.tz) if t.due_at else None,
         called_at=t.called_at.astimezone(office.tz) if t.called_at else None,
         finished_at=t.finished_at.astimezone(office.tz) if t.finished_at else None,
-        late=t.kind == "appointment" and t.note == "late",
+        late=t.due_at is not None and t.arrived_at > t.due_at + office.check_in_grace,
         note=t.note,
         ticket_url=f"{base_url}/tickets/{t.public_id}",
     )

@@ -1,6 +1,6 @@
 """The front desk through the HTTP API: check-in, walk-ins, the call order and what counters do with tickets."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -9,6 +9,7 @@ from rathaus.booking.models import BookingEvent
 from rathaus.notify.models import OutboxMessage
 from rathaus.queue.models import TicketEvent
 from tests.conftest import Harness
+from tests.factories import booking_body
 from tests.queue.helpers import Desk, queue_config, two_offices
 from tests.staff_helpers import staff_token
 
@@ -221,3 +222,32 @@ async def test_citizens_who_left_a_number_get_an_sms_when_their_turn_nears_and_w
         ("called", "+4915123456789", "en"),
     ]
     assert messages[0].payload["ahead"] == 3 and messages[1].payload["counter_name"] == "Schalter 1"
+
+
+async def test_a_cancelled_booking_is_not_checked_in(harness: Harness) -> None:
+    desk = await Desk.open(harness)
+    now = harness.clock.now()
+    harness.clock.set(datetime(2027, 1, 4, 12, 0, tzinfo=UTC))
+    booked = (await harness.client.post("/api/v1/bookings", json=booking_body("2027-01-11T09:00:00+01:00"))).json()
+    auth = {"Authorization": f"Bearer {booked['manage_token']}"}
+    assert (await harness.client.post(f"/api/v1/bookings/{booked['code']}/cancel", headers=auth)).status_code == 200
+    harness.clock.set(now)
+
+    refused = await desk.check_in(booked["code"])
+
+    assert refused.status_code == 409 and refused.json()["code"] == "booking_not_active"
+    assert "cancelled" in refused.json()["detail"]
+    assert (await desk.queue())["waiting"] == []
+
+
+async def test_a_finished_tickets_page_says_how_it_ended(harness: Harness) -> None:
+    desk = await Desk.open(harness)
+    ticket = (await desk.walk_in("a")).json()
+    called = (await desk.call_next()).json()
+    await desk.ticket_action(called["id"], "complete")
+
+    answer = await harness.client.get(f"/api/v1/tickets/{ticket['public_id']}?lang=en")
+    page = await harness.client.get(f"/tickets/{ticket['public_id']}?lang=en")
+
+    assert answer.json()["status"] == "completed" and answer.json()["position"] is None
+    assert "Done. Thank you for your visit!" in page.text

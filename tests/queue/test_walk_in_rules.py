@@ -87,6 +87,7 @@ async def test_bad_walk_in_input_changes_nothing(harness: Harness) -> None:
     desk = await Desk.open(harness)
     assert (await desk.walk_in("nope")).status_code == 422
     assert (await desk.walk_in("a", phone="12")).status_code == 422
+    assert (await desk.walk_in("a", language="fr")).json()["code"] == "invalid_language"
     assert (await desk.post("/api/v1/offices/amt/queue/walk-ins", {"services": []})).status_code == 400
     assert (await desk.post("/api/v1/offices/amt/queue/call-next", {"counter": "Schalter 9"})).status_code == 404
     assert (await desk.queue())["waiting"] == []

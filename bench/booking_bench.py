@@ -44,11 +44,11 @@ from bench import loadgen
 from bench.population import MEASURED_OFFICE, bench_config, generate, write_postgres, write_sqlite
 from bench.server import create_bench_tables
 from rathaus import migrate
-from rathaus.app import build_services
-from rathaus.booking._load import load_config
+from rathaus.app import build
 from rathaus.booking.availability import free_slots
-from rathaus.booking.catalog import CatalogSnapshot, load_snapshot
 from rathaus.jobs import run_unit
+from rathaus.offices._load import load_config
+from rathaus.offices.catalog import Catalog, CatalogSnapshot, load_snapshot
 from rathaus.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -116,16 +116,16 @@ def _settings(url: str) -> Settings:
 
 async def _prepare_base(url: str, offices: int, now: datetime) -> CatalogSnapshot:
     """Migrate, create the baseline table, load the offices; return the catalog snapshot."""
-    services = build_services(_settings(url))
+    runtime = build(_settings(url))
     try:
-        await migrate.upgrade(services.engine)
-        await create_bench_tables(services.engine)
+        await migrate.upgrade(runtime.engine)
+        await create_bench_tables(runtime.engine)
         config = bench_config(offices)
-        await run_unit(services, lambda s: load_config(s, ctx=services.booking, config=config, now=now))
-        snapshot: CatalogSnapshot = await run_unit(services, lambda s: load_snapshot(s, now=now))
+        await run_unit(runtime, lambda s: load_config(s, catalog=runtime.get(Catalog), config=config, now=now))
+        snapshot: CatalogSnapshot = await run_unit(runtime, lambda s: load_snapshot(s, now=now))
         return snapshot
     finally:
-        await services.dispose()
+        await runtime.dispose()
 
 
 def create_databases(kind: str, tmp: Path, plan: Plan, now: datetime) -> tuple[Databases, CatalogSnapshot, float]:

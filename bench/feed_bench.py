@@ -22,10 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bench import loadgen
 from bench.booking_bench import Job, Plan, median_of, paired, run_rounds, servers_running
 from rathaus import migrate
-from rathaus.app import build_services
-from rathaus.booking._load import load_config
-from rathaus.booking.config import read_config
+from rathaus.app import build
 from rathaus.jobs import run_unit
+from rathaus.offices._load import load_config
+from rathaus.offices.catalog import Catalog
+from rathaus.offices.config import read_config
 from rathaus.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,18 +52,16 @@ async def prepare(
     url: str, config_path: Path, *, then: Callable[[AsyncSession], Awaitable[object]] | None = None
 ) -> None:
     """A migrated database with the configuration loaded (and `then` run in a transaction of its own)."""
-    services = build_services(
-        Settings(database_url=url, secret_key="b" * 40, environment="test", scheduler=False).validated()
-    )
+    runtime = build(Settings(database_url=url, secret_key="b" * 40, environment="test", scheduler=False).validated())
     try:
-        await migrate.upgrade(services.engine)
+        await migrate.upgrade(runtime.engine)
         config = read_config(config_path)
-        now = services.clock.now()
-        await run_unit(services, lambda s: load_config(s, ctx=services.booking, config=config, now=now))
+        now = runtime.clock.now()
+        await run_unit(runtime, lambda s: load_config(s, catalog=runtime.get(Catalog), config=config, now=now))
         if then is not None:
-            await run_unit(services, then)
+            await run_unit(runtime, then)
     finally:
-        await services.dispose()
+        await runtime.dispose()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -78,23 +78,23 @@ async def populate(url: str, n: int) -> None:
     from sqlalchemy import insert
 
     from rathaus import migrate
-    from rathaus.booking.models import Booking, Office
+    from rathaus.booking.models import Booking
     from rathaus.db import create_engine, create_session_maker
     from rathaus.notify.models import OutboxMessage
+    from rathaus.offices.models import Office
     from tests.factories import make_config
 
     engine = create_engine(url, pool_size=1)
     await migrate.upgrade(engine)
-    from rathaus.booking._load import load_config
-    from rathaus.booking.catalog import Catalog
-    from rathaus.booking.service import AvailabilityCache, BookingContext
+    from rathaus.events import EventBus
+    from rathaus.offices._load import load_config
+    from rathaus.offices.catalog import Catalog
 
-    maker = create_session_maker(engine)
+    maker = create_session_maker(engine, info=EventBus().session_info())  # nothing reacts: no bookings yet
     catalog = Catalog(ttl=60, sessions=maker)
-    ctx = BookingContext(catalog=catalog, cache=AvailabilityCache(catalog, maker), secret_key="x" * 40)
     now = datetime.now(UTC)
     async with maker() as session:
-        await load_config(session, ctx=ctx, config=make_config(), now=now)
+        await load_config(session, catalog=catalog, config=make_config(), now=now)
         await session.commit()
         office = (await session.execute(Office.__table__.select())).first()
         assert office is not None

@@ -19,10 +19,10 @@ import asyncpg
 import msgspec
 
 from rathaus.booking.availability import cells
-from rathaus.booking.catalog import CatalogSnapshot
-from rathaus.booking.config import Config, read_config
-from rathaus.booking.rules import OfficeRules, ServiceRule
-from rathaus.booking.tokens import CODE_ALPHABET
+from rathaus.offices.catalog import CatalogSnapshot
+from rathaus.offices.config import Config, read_config
+from rathaus.offices.rules import OfficeRules, ServiceRule
+from rathaus.tokens import CODE_ALPHABET
 
 DEMO = Path(__file__).resolve().parent.parent / "rathaus" / "demo" / "buergeramt.toml"
 MEASURED_OFFICE = "mitte"

@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bench import feed_bench, sse_clients
 from bench.booking_bench import ROOT, Server, start_server, stop_server, wait_ready
+from rathaus.offices import service as offices_service
 from rathaus.staff import service as staff
 
 NOW = datetime(2027, 1, 11, 7, 0, tzinfo=UTC)  # Monday 08:00 in Berlin
@@ -106,8 +107,9 @@ async def prepare(url: str, config_path: Path) -> None:
     """The office and a desk account in a fresh database."""
 
     async def desk(session: AsyncSession) -> object:
+        office_ids = await offices_service.office_ids(session, slugs=["amt"])
         return await staff.create_user(
-            session, username="desk", password=PASSWORD, role="desk", office_slugs=["amt"], now=NOW
+            session, username="desk", password=PASSWORD, role="desk", office_ids=office_ids, now=NOW
         )
 
     await feed_bench.prepare(url, config_path, then=desk)

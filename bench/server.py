@@ -25,8 +25,9 @@ from rathaus.app import create_app
 from rathaus.booking.service import AvailabilityCache
 from rathaus.clock import ManualClock
 from rathaus.db import UTCDateTime
+from rathaus.offices.catalog import Catalog
 from rathaus.settings import Settings
-from rathaus.web import DbSession, Now, services_of
+from rathaus.web import DbSession, Now, runtime_of
 
 
 class BenchBase(DeclarativeBase):
@@ -75,6 +76,6 @@ def create_bench_app() -> Litestar:
     app = create_app(Settings.from_env(), clock=ManualClock(datetime.fromisoformat(frozen)) if frozen else None)
     app.register(bare_insert)
     if os.environ.get("BENCH_SLOT_CACHE", "on") == "off":
-        services = services_of(app.state)
-        services.availability = UncachedSlots(services.catalog)
+        runtime = runtime_of(app.state)
+        runtime.components[AvailabilityCache] = UncachedSlots(runtime.get(Catalog))
     return app

@@ -1,10 +1,9 @@
-"""create_app(settings) -> Litestar: wires settings, database, caches, controllers, jobs and error handling."""
+"""create_app(settings) -> Litestar: the composition root wiring every package into one application."""
 
 from __future__ import annotations
 
 import gc
 import logging
-from pathlib import Path
 
 from litestar import Litestar, get
 from litestar.datastructures import State
@@ -17,34 +16,24 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ControllerRouterHandler
 
-from rathaus.booking.catalog import Catalog
-from rathaus.booking.service import AvailabilityCache
-from rathaus.booking.wiring import WIRING as BOOKING
-from rathaus.clock import Clock, SystemClock
-from rathaus.db import create_engine, create_session_maker
+from rathaus.clock import Clock
 from rathaus.errors import RathausError
 from rathaus.jobs import scheduler_lifespan
-from rathaus.notify.calendar.wiring import WIRING as CALENDAR
-from rathaus.notify.wiring import WIRING as NOTIFY
-from rathaus.queue.wiring import WIRING as QUEUE
+from rathaus.packages import WIRINGS
+from rathaus.runtime import Runtime, build_runtime
 from rathaus.settings import Settings
-from rathaus.staff.wiring import WIRING as STAFF
 from rathaus.web import (
-    Services,
     http_error_handler,
     internal_error_handler,
-    provide_booking_ctx,
     provide_db_session,
     provide_now,
     rathaus_error_handler,
-    services_of,
+    runtime_of,
     validation_error_handler,
 )
 
-PACKAGE = Path(__file__).parent
-PACKAGES = (BOOKING, STAFF, QUEUE, NOTIFY, CALENDAR)
-ROUTES: list[ControllerRouterHandler] = [route for package in PACKAGES for route in package.routes]
-JOBS = [job for package in PACKAGES for job in package.jobs]
+ROUTES: list[ControllerRouterHandler] = [route for package in WIRINGS for route in package.routes]
+JOBS = [job for package in WIRINGS for job in package.jobs]
 # Third-party loggers that would otherwise write phone numbers or addresses at INFO.
 _QUIET_LOGGERS = ("twilio", "twilio.http_client", "twilio.async_http_client", "aiosmtplib", "httpx")
 
@@ -55,29 +44,13 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-def build_services(settings: Settings, clock: Clock | None = None) -> Services:
-    """The long-lived objects of one instance (also used by the CLI and the worker)."""
-    engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
-    # SQLite allows one writer at a time, and a writer that finds the lock taken polls for it in sleeps of
-    # up to 100 ms. One writing connection per process makes writers queue in the pool instead, woken as
-    # soon as the previous transaction ends; readers keep their own pool and never wait for writers.
-    writer = create_engine(settings.database_url, pool_size=1) if settings.is_sqlite else engine
-    readers = create_session_maker(engine, read_only=True)
-    catalog = Catalog(ttl=settings.availability_cache_seconds, sessions=readers)
-    return Services(
-        settings=settings,
-        clock=clock or SystemClock(),
-        engine=writer,
-        read_engine=engine,
-        session_maker=create_session_maker(writer),
-        read_session_maker=readers,
-        catalog=catalog,
-        availability=AvailabilityCache(catalog, readers),
-    )
+def build(settings: Settings, clock: Clock | None = None) -> Runtime:
+    """The runtime of one instance with every package wired in (also used by the CLI and the worker)."""
+    return build_runtime(settings, WIRINGS, clock=clock)
 
 
 async def _dispose(app: Litestar) -> None:
-    await services_of(app.state).dispose()
+    await runtime_of(app.state).dispose()
 
 
 # Python's cyclic garbage collector runs a young collection every 700 allocations, and the older generations
@@ -112,20 +85,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     logging.getLogger("rathaus").setLevel(settings.log_level)
     for name in _QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
-    services = build_services(settings, clock)
+    runtime = build(settings, clock)
     gc.set_threshold(*_GC_THRESHOLDS)
     return Litestar(
         route_handlers=[health, *ROUTES],
-        state=State(
-            {
-                "services": services,
-                **{name: make() for package in PACKAGES for name, make in package.state.items()},
-            }
-        ),
+        state=State({"runtime": runtime}),
         dependencies={
             "db_session": Provide(provide_db_session),
             "now": Provide(provide_now, sync_to_thread=False),
-            "booking_ctx": Provide(provide_booking_ctx, sync_to_thread=False),
+            **{name: provide for package in WIRINGS for name, provide in package.dependencies.items()},
         },
         exception_handlers={
             RathausError: rathaus_error_handler,
@@ -139,9 +107,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             path="/schema",
             render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
         ),
-        plugins=[plugin for package in PACKAGES for plugin in package.plugins(settings)],
+        plugins=[plugin for package in WIRINGS for plugin in package.plugins(settings)],
         middleware=_booking_rate_limit(settings),
-        lifespan=[*(lifespan for package in PACKAGES for lifespan in package.lifespans), scheduler_lifespan(JOBS)],
+        lifespan=[*(lifespan for package in WIRINGS for lifespan in package.lifespans), scheduler_lifespan(JOBS)],
         on_shutdown=[_dispose],
         debug=False,
     )

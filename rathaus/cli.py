@@ -2,79 +2,58 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
-from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
 
 import click
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rathaus import migrate
-from rathaus.booking._load import LoadReport, load_config
-from rathaus.booking.config import ConfigError, read_config
-from rathaus.booking.models import Office
+from rathaus.booking import service as bookings
 from rathaus.errors import RathausError
 from rathaus.jobs import run_unit
-from rathaus.settings import Settings, SettingsError
+from rathaus.offices import service as offices_service
+from rathaus.offices.config import ConfigError, read_config
+from rathaus.packages import WIRINGS
+from rathaus.runtime import Launcher, Runtime, launcher
 from rathaus.staff import service as staff
-from rathaus.web import Services
 
 DEMO = Path(__file__).parent / "demo" / "buergeramt.toml"
-T = TypeVar("T")
 
 
-def _settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except SettingsError as error:
-        raise click.ClickException(str(error)) from None
-
-
-def _with_services(work: Callable[[Services], Awaitable[T]]) -> T:
-    """Run `work` with the app's services, disposing the engine afterwards."""
-    from rathaus.app import build_services
-
-    async def run() -> T:
-        services = build_services(_settings())
-        try:
-            return await work(services)
-        finally:
-            await services.dispose()
-
-    return asyncio.run(run())
-
-
-async def _load(services: Services, path: Path) -> LoadReport:
+async def _load(runtime: Runtime, path: Path) -> str:
+    """Apply a configuration file in one transaction; the operator's summary line."""
     config = read_config(path)
-    now = services.clock.now()
+    now = runtime.clock.now()
+    catalog = runtime.get(offices_service.Catalog)
 
-    async def apply(session: AsyncSession) -> LoadReport:
-        return await load_config(session, ctx=services.booking, config=config, now=now)
+    async def apply(session: AsyncSession) -> str:
+        report = await offices_service.load_config(session, catalog=catalog, config=config, now=now)
+        cancelled = await bookings.cancelled_by_closures(session, closure_ids=report.new_closures)
+        return report.summary(len(cancelled))
 
-    report = await run_unit(services, apply)
-    assert isinstance(report, LoadReport)
-    return report
+    summary: str = await run_unit(runtime, apply)
+    return summary
 
 
-async def _prepare(services: Services, *, demo: bool) -> str:
+async def _prepare(runtime: Runtime, *, demo: bool) -> str:
     """Migrate, and load the demo data into a database that has no office yet."""
-    await migrate.upgrade(services.engine)
+    await migrate.upgrade(runtime.engine)
     if not demo:
         return "migrated"
-    async with services.session_maker() as session:
-        offices = await session.scalar(select(func.count()).select_from(Office))
-    if offices:
+    async with runtime.session_maker() as session:
+        existing = await offices_service.office_count(session)
+    if existing:
         return "migrated; offices exist, demo not loaded"
-    report = await _load(services, DEMO)
-    return f"migrated; demo loaded ({report.summary()})"
+    return f"migrated; demo loaded ({await _load(runtime, DEMO)})"
 
 
 @click.group()
-def main() -> None:
+@click.pass_context
+def main(context: click.Context) -> None:
     """rathaus: appointments and walk-in queues for citizen-service offices."""
+    context.obj = Launcher(WIRINGS)
 
 
 @main.command()
@@ -86,8 +65,9 @@ def serve(host: str, port: int, workers: int, demo: bool | None) -> None:
     """Apply migrations, load the demo into an empty database, and serve."""
     import uvicorn
 
-    settings = _settings()
-    message = _with_services(lambda s: _prepare(s, demo=settings.load_demo if demo is None else demo))
+    start = launcher()
+    settings = start.settings()
+    message = start.run(lambda runtime: _prepare(runtime, demo=settings.load_demo if demo is None else demo), settings)
     click.echo(f"rathaus: {message}; serving on http://{host}:{port} (API docs at /schema)")
     # No access log: request lines carry booking codes and ?token= secrets.
     uvicorn.run(
@@ -104,9 +84,7 @@ def serve(host: str, port: int, workers: int, demo: bool | None) -> None:
 
 
 def _add_package_commands() -> None:
-    from rathaus.app import PACKAGES
-
-    for package in PACKAGES:
+    for package in WIRINGS:
         for command in package.commands:
             main.add_command(command)
 
@@ -119,14 +97,14 @@ def db() -> None:
 @db.command()
 def upgrade() -> None:
     """Apply all migrations."""
-    _with_services(lambda s: migrate.upgrade(s.engine))
+    launcher().run(lambda runtime: migrate.upgrade(runtime.engine))
     click.echo("database is up to date")
 
 
 @db.command()
 def check() -> None:
     """Compare the models with the migrated database (exit 1 on a difference)."""
-    differences = _with_services(lambda s: migrate.pending_differences(s.engine))
+    differences = launcher().run(lambda runtime: migrate.pending_differences(runtime.engine))
     for difference in differences:
         click.echo(repr(difference))
     if differences:
@@ -139,12 +117,12 @@ def check() -> None:
 def load(file: Path) -> None:
     """Create or update offices, services, bundles, counters, hours and closures from a TOML file."""
     try:
-        report = _with_services(lambda s: _load(s, file))
+        summary = launcher().run(lambda runtime: _load(runtime, file))
     except ConfigError as error:
         for problem in error.problems:
             click.echo(problem, err=True)
         raise click.ClickException(f"{len(error.problems)} problem(s); nothing was changed") from None
-    click.echo(report.summary())
+    click.echo(summary)
 
 
 @main.group()
@@ -164,17 +142,14 @@ def create_user(username: str, role: str, offices: tuple[str, ...], password_std
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
 
-    async def work(services: Services) -> object:
-        now = services.clock.now()
-        return await run_unit(
-            services,
-            lambda s: staff.create_user(
-                s, username=username, password=password, role=role, office_slugs=list(offices), now=now
-            ),
+    async def create(session: AsyncSession, now: datetime) -> object:
+        office_ids = await offices_service.office_ids(session, slugs=list(offices))
+        return await staff.create_user(
+            session, username=username, password=password, role=role, office_ids=office_ids, now=now
         )
 
     try:
-        _with_services(work)
+        launcher().run(lambda runtime: run_unit(runtime, lambda session: create(session, runtime.clock.now())))
     except RathausError as error:
         raise click.ClickException(error.message("en")) from None
     click.echo(f"staff user {username} ({role}) saved")

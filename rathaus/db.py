@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.dialects import postgresql, sqlite
@@ -94,10 +95,15 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 READ_ONLY_OPTION = "rathaus_read_only"
 
 
-def create_session_maker(engine: AsyncEngine, *, read_only: bool = False) -> async_sessionmaker[AsyncSession]:
-    """Sessions that keep loaded objects usable after commit; read-only ones must not write."""
+def create_session_maker(
+    engine: AsyncEngine, *, read_only: bool = False, info: dict[str, object] | None = None
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep loaded objects usable after commit; read-only ones must not write.
+
+    `info` is given to every session (the runtime puts its event bus there).
+    """
     bind = engine.execution_options(**{READ_ONLY_OPTION: True}) if read_only else engine
-    return async_sessionmaker(bind, expire_on_commit=False)
+    return async_sessionmaker(bind, expire_on_commit=False, info=dict(info or {}))
 
 
 Insert = sqlite.Insert | postgresql.Insert
@@ -142,7 +148,39 @@ def keep_on_error(session: AsyncSession) -> None:
     session.sync_session.info[_KEEP_ON_ERROR_KEY] = True
 
 
-async def finish(session: AsyncSession, error: BaseException | None) -> None:
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def operation(
+    work: Callable[Concatenate[AsyncSession, P], Awaitable[R]],
+) -> Callable[Concatenate[AsyncSession, P], Awaitable[R]]:
+    """Make a service operation all or nothing within its caller's transaction.
+
+    The operation runs inside a savepoint: if it raises, everything it wrote is undone, even when the caller
+    catches the error and then commits (a form handler that shows the message next to the form does exactly
+    that). Only what the operation asked to keep with `keep_on_error` survives its error.
+    """
+
+    @functools.wraps(work)
+    async def run(session: AsyncSession, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        savepoint = await session.begin_nested()
+        try:
+            result = await work(session, *args, **kwargs)
+        except BaseException:
+            if savepoint.is_active:
+                if session.sync_session.info.get(_KEEP_ON_ERROR_KEY):
+                    await savepoint.commit()
+                else:
+                    await savepoint.rollback()
+            raise
+        await savepoint.commit()
+        return result
+
+    return run
+
+
+async def end_unit(session: AsyncSession, error: BaseException | None) -> None:
     """End a unit of work: commit on success (or when asked to keep it), roll back otherwise."""
     keep = session.sync_session.info.pop(_KEEP_ON_ERROR_KEY, False)
     if error is None or keep:

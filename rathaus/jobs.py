@@ -11,33 +11,33 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rathaus.db import finish
+from rathaus.db import end_unit
 
 if TYPE_CHECKING:
-    from rathaus.web import Services
+    from rathaus.runtime import Runtime
     from rathaus.wiring import Job
 
 log = logging.getLogger("rathaus.jobs")
 
 
-async def run_unit(services: Services, work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
+async def run_unit(runtime: Runtime, work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
     """Run `work(session)` as one transaction: committed if it returns, rolled back if it raises."""
-    session = services.session_maker()
+    session = runtime.session_maker()
     try:
         try:
             result = await work(session)
         except BaseException as error:
-            await finish(session, error)
+            await end_unit(session, error)
             raise
-        await finish(session, None)
+        await end_unit(session, None)
         return result
     finally:
         await session.close()
 
 
-async def _guarded(job: Job, services: Services) -> None:
+async def _guarded(job: Job, runtime: Runtime) -> None:
     try:
-        await job(services)
+        await job(runtime)
     except Exception as error:  # a failed tick must not stop the scheduler; the next one retries
         log.error("job %s failed: %s", getattr(job, "__name__", job), type(error).__name__)
 
@@ -47,15 +47,15 @@ def scheduler_lifespan(jobs: Sequence[tuple[Job, int]]) -> Callable[[Litestar], 
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        from rathaus.web import services_of
+        from rathaus.web import runtime_of
 
-        services = services_of(app.state)
-        if not services.settings.scheduler:
+        runtime = runtime_of(app.state)
+        if not runtime.settings.scheduler:
             yield
             return
         scheduler = AsyncIOScheduler(job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30})
         for job, seconds in jobs:
-            scheduler.add_job(_guarded, "interval", seconds=seconds, args=[job, services], id=job.__name__, jitter=2)
+            scheduler.add_job(_guarded, "interval", seconds=seconds, args=[job, runtime], id=job.__name__, jitter=2)
         scheduler.start()
         app.state.scheduler = scheduler
         try:

@@ -1,24 +1,20 @@
 """Every table of every package, imported in one place so metadata and migrations see them all."""
 
-from rathaus.booking.models import (
-    Booking,
-    BookingEvent,
-    BookingService,
+from rathaus.booking.models import Booking, BookingEvent, BookingService, IdempotentRequest, SlotClaim
+from rathaus.db import Base
+from rathaus.notify.calendar.models import AgendaFeed
+from rathaus.notify.models import NotifyEvent, NotifyPolicy, OutboxMessage, SmsOptOut
+from rathaus.offices.models import (
     Bundle,
     BundleService,
     CatalogVersion,
     Closure,
     Counter,
-    IdempotentRequest,
     Office,
     OpeningHours,
     Service,
-    SlotClaim,
     SpecialHours,
 )
-from rathaus.db import Base
-from rathaus.notify.calendar.models import AgendaFeed
-from rathaus.notify.models import NotifyEvent, NotifyPolicy, OutboxMessage, SmsOptOut
 from rathaus.queue.models import Ticket, TicketEvent, TicketSequence, TicketService
 from rathaus.staff.models import StaffToken, StaffUser
 

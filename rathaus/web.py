@@ -1,11 +1,10 @@
-"""What every controller shares: app services, per-request dependencies and the error translator."""
+"""What every controller shares: the runtime, per-request dependencies and the error translator (no domain)."""
 
 from __future__ import annotations
 
 import logging
 import traceback
 from collections.abc import AsyncGenerator
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,54 +12,23 @@ from litestar import Request, Response
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException, ValidationException
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from rathaus.booking.catalog import Catalog
-from rathaus.booking.service import AvailabilityCache, BookingContext
-from rathaus.clock import Clock
-from rathaus.db import finish
+from rathaus.db import end_unit
 from rathaus.errors import RathausError
-from rathaus.settings import Settings
-from rathaus.staff.service import Staff, authenticate
+from rathaus.runtime import Runtime
 
 log = logging.getLogger("rathaus.web")
 
 # Handler parameters that Litestar fills by name from the app's dependencies.
 DbSession = NamedDependency[AsyncSession]
 Now = NamedDependency[datetime]
-BookingCtx = NamedDependency[BookingContext]
-CurrentStaff = NamedDependency[Staff]
 
 
-@dataclass
-class Services:
-    """Long-lived objects of one app instance, reachable from handlers, jobs and the CLI."""
-
-    settings: Settings
-    clock: Clock
-    engine: AsyncEngine  # for writing (and migrations)
-    read_engine: AsyncEngine
-    session_maker: async_sessionmaker[AsyncSession]
-    read_session_maker: async_sessionmaker[AsyncSession]
-    catalog: Catalog
-    availability: AvailabilityCache
-
-    async def dispose(self) -> None:
-        """Close every database connection."""
-        await self.engine.dispose()
-        if self.read_engine is not self.engine:
-            await self.read_engine.dispose()
-
-    @property
-    def booking(self) -> BookingContext:
-        """The booking domain's context."""
-        return BookingContext(catalog=self.catalog, cache=self.availability, secret_key=self.settings.secret_key)
-
-
-def services_of(state: State) -> Services:
-    """The app's Services object."""
-    services: Services = state.services
-    return services
+def runtime_of(state: State) -> Runtime:
+    """The app's runtime."""
+    runtime: Runtime = state.runtime
+    return runtime
 
 
 async def provide_db_session(state: State, request: Request[Any, Any, Any]) -> AsyncGenerator[AsyncSession, None]:
@@ -68,27 +36,22 @@ async def provide_db_session(state: State, request: Request[Any, Any, Any]) -> A
 
     GET and HEAD requests only read, so they get a read-only session that never waits for writers.
     """
-    app = services_of(state)
+    app = runtime_of(state)
     session = (app.read_session_maker if request.method in {"GET", "HEAD"} else app.session_maker)()
     try:
         try:
             yield session
         except BaseException as error:
-            await finish(session, error)
+            await end_unit(session, error)
             raise
-        await finish(session, None)
+        await end_unit(session, None)
     finally:
         await session.close()
 
 
 def provide_now(state: State) -> datetime:
     """The current instant, read once per request."""
-    return services_of(state).clock.now()
-
-
-def provide_booking_ctx(state: State) -> BookingContext:
-    """The booking domain's context."""
-    return services_of(state).booking
+    return runtime_of(state).clock.now()
 
 
 def bearer_token(request: Request[Any, Any, Any]) -> str | None:
@@ -96,19 +59,6 @@ def bearer_token(request: Request[Any, Any, Any]) -> str | None:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     return token.strip() or None if scheme.lower() == "bearer" else None
-
-
-async def provide_staff(request: Request[Any, Any, Any], state: State, now: Now) -> Staff:
-    """The authenticated staff member, or 401.
-
-    Checked in a read-only session of its own, so that a writing request does not take the write lock
-    (SQLite has one for the whole database) before its own work begins.
-    """
-    token = bearer_token(request)
-    if token is None:
-        raise RathausError("unauthorized")
-    async with services_of(state).read_session_maker() as session:
-        return await authenticate(session, token=token, now=now)
 
 
 def language_of(request: Request[Any, Any, Any]) -> str:

@@ -1,4 +1,4 @@
-"""How a domain package plugs into the app, the scheduler and the CLI without editing them."""
+"""How a domain package plugs into the app, the scheduler, the event bus and the CLI without editing them."""
 
 from __future__ import annotations
 
@@ -9,14 +9,17 @@ from typing import TYPE_CHECKING, Any
 
 import click
 from litestar import Litestar
+from litestar.di import Provide
 from litestar.plugins import PluginProtocol
 from litestar.types import ControllerRouterHandler
 
-if TYPE_CHECKING:
-    from rathaus.settings import Settings
-    from rathaus.web import Services
+from rathaus.events import DomainEvent, Handler
 
-Job = Callable[["Services"], Awaitable[object]]
+if TYPE_CHECKING:
+    from rathaus.runtime import Runtime
+    from rathaus.settings import Settings
+
+Job = Callable[["Runtime"], Awaitable[object]]
 
 
 @dataclass(frozen=True)
@@ -24,11 +27,16 @@ class Wiring:
     """What one package contributes; each package's `wiring.py` defines `WIRING`."""
 
     routes: Sequence[ControllerRouterHandler] = ()
+    # Handler parameters the package's controllers (and those of packages above it) inject by name.
+    dependencies: Mapping[str, Provide] = field(default_factory=dict)
     # Built per app, from its settings (e.g. a channels backend on the configured database).
     plugins: Callable[[Settings], Sequence[PluginProtocol]] = lambda _settings: ()
     lifespans: Sequence[Callable[[Litestar], AbstractAsyncContextManager[Any]]] = ()
     # (job, seconds between runs): each run opens its own session and claims its work in the database.
     jobs: Sequence[tuple[Job, int]] = ()
     commands: Sequence[click.Command] = ()
-    # Per-app objects put on the app state under these names (e.g. a cache), built at app creation.
-    state: Mapping[str, Callable[[], object]] = field(default_factory=dict)
+    # Reactions to other packages' domain events, run inside the publisher's transaction; each handler is
+    # made once per instance from its runtime (so it can reach the instance's caches).
+    subscriptions: Sequence[tuple[type[DomainEvent], Callable[[Runtime], Handler]]] = ()
+    # Long-lived objects of one instance (a cache, a live-stream hub), built once from the runtime.
+    components: Sequence[tuple[type, Callable[[Runtime], object]]] = ()

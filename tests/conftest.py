@@ -28,14 +28,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from rathaus import migrate
 from rathaus.app import create_app
-from rathaus.booking._load import load_config
-from rathaus.booking.config import Config
 from rathaus.clock import ManualClock
 from rathaus.db import create_engine, create_session_maker
 from rathaus.jobs import run_unit
 from rathaus.models import Base
+from rathaus.offices._load import load_config
+from rathaus.offices.catalog import Catalog
+from rathaus.offices.config import Config
+from rathaus.runtime import Runtime
 from rathaus.settings import Settings
-from rathaus.web import Services, services_of
+from rathaus.web import runtime_of
 
 PG_ADMIN_URL = os.environ.get("RATHAUS_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 TEST_SECRET = "test-secret-" + "x" * 40
@@ -162,28 +164,29 @@ def clock() -> ManualClock:
 
 @dataclass
 class Harness:
-    """An app under test with its clock, and services for the test's own database work.
+    """An app under test with its clock, and a runtime for the test's own database work.
 
-    The test client runs the app on its own event loop, so `services` (used from the test) has a separate
+    The test client runs the app on its own event loop, so `runtime` (used from the test) has a separate
     engine; caches are shared with the app, so changes made here invalidate them as they would in the app.
     """
 
     app: Litestar
     client: AsyncTestClient[Litestar]
     clock: ManualClock
-    services: Services
+    runtime: Runtime
 
     async def load(self, config: Config) -> None:
         """Apply a configuration as `rathaus load` would."""
         now = self.clock.now()
-        await run_unit(self.services, lambda s: load_config(s, ctx=self.services.booking, config=config, now=now))
+        catalog = self.runtime.get(Catalog)
+        await run_unit(self.runtime, lambda s: load_config(s, catalog=catalog, config=config, now=now))
 
     def session(self) -> AsyncSession:
-        return self.services.session_maker()
+        return self.runtime.session_maker()
 
     @property
     def engine(self) -> AsyncEngine:
-        return self.services.engine
+        return self.runtime.engine
 
 
 @asynccontextmanager
@@ -191,16 +194,17 @@ async def open_harness(database_url: str, clock: ManualClock, **settings: object
     """Start the app (lifespan included) on `database_url` with `clock`."""
     app = create_app(test_settings(database_url, **settings), clock=clock)
     engine = create_engine(database_url, pool_size=0 if database_url.startswith("postgresql") else 2)
-    services = replace(
-        services_of(app.state),
+    app_runtime = runtime_of(app.state)
+    runtime = replace(
+        app_runtime,
         engine=engine,
         read_engine=engine,
-        session_maker=create_session_maker(engine),
-        read_session_maker=create_session_maker(engine, read_only=True),
+        session_maker=create_session_maker(engine, info=app_runtime.events.session_info()),
+        read_session_maker=create_session_maker(engine, read_only=True, info=app_runtime.events.session_info()),
     )
     try:
         async with AsyncTestClient(app=app) as client:
-            yield Harness(app, client, clock, services)
+            yield Harness(app, client, clock, runtime)
     finally:
         await engine.dispose()
 

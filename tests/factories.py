@@ -6,7 +6,7 @@ from typing import Any
 
 import msgspec
 
-from rathaus.booking.config import Config, check
+from rathaus.offices.config import Config, check
 
 
 def make_config(

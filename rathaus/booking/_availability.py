@@ -14,11 +14,11 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rathaus.booking.availability import DaySlots, Slot, free_slots
-from rathaus.booking.catalog import Catalog, CatalogSnapshot, office_of, resolve_services
 from rathaus.booking.models import SlotClaim
-from rathaus.booking.rules import OfficeRules, ServiceRule
 from rathaus.db import after_commit
 from rathaus.errors import RathausError
+from rathaus.offices.catalog import Catalog, CatalogSnapshot, office_of, resolve_services
+from rathaus.offices.rules import OfficeRules, ServiceRule
 
 _MAX_ENTRIES = 20_000
 log = logging.getLogger("rathaus.booking.availability")

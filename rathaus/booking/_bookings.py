@@ -12,16 +12,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import lazyload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from rathaus.booking import tokens
+from rathaus import tokens
 from rathaus.booking._availability import AvailabilityCache, appointment_length, busy_cells, check_online
 from rathaus.booking.availability import cells
-from rathaus.booking.catalog import Catalog, resolve_services
-from rathaus.booking.contact import normalise_email, normalise_mobile
+from rathaus.booking.events import BookingChanged, BookingFacts, Verification
 from rathaus.booking.models import Booking, BookingEvent, BookingService, IdempotentRequest, SlotClaim
-from rathaus.booking.rules import OfficeRules, ServiceRule
-from rathaus.db import dialect_insert, keep_on_error
+from rathaus.contact import normalise_email, normalise_mobile
+from rathaus.db import dialect_insert, keep_on_error, operation
 from rathaus.errors import RathausError
-from rathaus.notify import service as notify
+from rathaus.events import publish
+from rathaus.offices.catalog import Catalog, resolve_services
+from rathaus.offices.rules import OfficeRules, ServiceRule
 
 ACTIVE = ("pending", "confirmed")
 MAX_VERIFICATION_ATTEMPTS = 5
@@ -61,6 +62,7 @@ class BookingView:
     manage_token: str | None = None
 
 
+@operation
 async def book(
     session: AsyncSession,
     *,
@@ -112,13 +114,14 @@ async def book(
     booking.counter_id = await _claim(session, booking=booking, office=office, services=services, now=now)
     _record(session, booking, "booking.created", "citizen", None, now)
     sealed = tokens.seal(token, ctx.secret_key)
-    await notify.booking_changed(
+    await _announce(
         session,
-        booking=booking,
-        event="confirmation" if verification_code is None else "verification",
-        now=now,
-        payload=None if verification_code is None else {"code": verification_code, "channel": channel},
-        sealed_manage_token=sealed,
+        booking,
+        "created",
+        "citizen",
+        now,
+        manage_token=sealed,
+        verification=None if verification_code is None else Verification(verification_code, channel),
     )
     if idempotency is not None:
         idempotency.booking_id = booking.id
@@ -134,6 +137,7 @@ async def view(session: AsyncSession, *, ctx: BookingContext, code: str, token: 
     return await _view(session, ctx=ctx, booking=booking, now=now)
 
 
+@operation
 async def cancel(session: AsyncSession, *, ctx: BookingContext, code: str, token: str, now: datetime) -> BookingView:
     """Cancel by the citizen; cancelling twice answers the same."""
     booking = await _authorised(session, code=code, token=token)
@@ -159,25 +163,21 @@ async def cancel_booking(
     reason: str,
     actor: str,
     now: datetime,
-    payload: dict[str, str] | None = None,
+    detail: dict[str, str] | None = None,
     sealed_manage_token: str | None = None,
 ) -> None:
-    """Cancel an active booking for `reason` (citizen, office, closure), free its slot and tell the citizen."""
+    """Cancel an active booking for `reason` (citizen, office, closure), free its slot and announce it."""
     await _release(session, booking)
     _transition(session, booking, "cancelled", f"booking.cancelled.by_{reason}", actor, now)
     booking.cancel_reason = reason
     booking.ical_sequence += 1
-    await notify.booking_changed(
-        session,
-        booking=booking,
-        event="cancellation",
-        now=now,
-        payload={"reason": reason, **(payload or {})},
-        sealed_manage_token=sealed_manage_token,
+    await _announce(
+        session, booking, "cancelled", actor, now, manage_token=sealed_manage_token, reason=reason, detail=detail
     )
     ctx.invalidate_after_commit(session, booking.office_id)
 
 
+@operation
 async def reschedule(
     session: AsyncSession, *, ctx: BookingContext, code: str, token: str, start: datetime, now: datetime
 ) -> BookingView:
@@ -197,13 +197,12 @@ async def reschedule(
     booking.ical_sequence += 1
     _record(session, booking, "booking.rescheduled", "citizen", booking.status, now)
     booking.updated_at = now
-    await notify.booking_changed(
-        session, booking=booking, event="change", now=now, sealed_manage_token=tokens.seal(token, ctx.secret_key)
-    )
+    await _announce(session, booking, "rescheduled", "citizen", now, manage_token=tokens.seal(token, ctx.secret_key))
     ctx.invalidate_after_commit(session, office.id)
     return BookingView(booking, office, services)
 
 
+@operation
 async def confirm(
     session: AsyncSession, *, ctx: BookingContext, code: str, token: str, verification_code: str, now: datetime
 ) -> BookingView:
@@ -224,15 +223,14 @@ async def confirm(
             raise RathausError("wrong_verification_code", left=left)
         await _release(session, booking)
         _transition(session, booking, "expired", "booking.expired.too_many_attempts", "citizen", now)
+        await _announce(session, booking, "expired", "citizen", now)
         ctx.invalidate_after_commit(session, booking.office_id)
         raise RathausError("too_many_attempts")
     booking.hold_expires_at = None
     booking.verification_code_hash = None
     await session.execute(update(SlotClaim).where(SlotClaim.booking_id == booking.id).values(expires_at=None))
     _transition(session, booking, "confirmed", "booking.confirmed", "citizen", now)
-    await notify.booking_changed(
-        session, booking=booking, event="confirmation", now=now, sealed_manage_token=tokens.seal(token, ctx.secret_key)
-    )
+    await _announce(session, booking, "confirmed", "citizen", now, manage_token=tokens.seal(token, ctx.secret_key))
     return await _view(session, ctx=ctx, booking=booking, now=now)
 
 
@@ -246,6 +244,7 @@ async def expire_holds(session: AsyncSession, *, ctx: BookingContext, now: datet
     for booking in expired:
         await _release(session, booking)
         _transition(session, booking, "expired", "booking.expired.hold", "system", now)
+        await _announce(session, booking, "expired", "system", now)
         ctx.invalidate_after_commit(session, booking.office_id)
     return len(expired)
 
@@ -419,6 +418,49 @@ async def _view(session: AsyncSession, *, ctx: BookingContext, booking: Booking,
     snapshot = await ctx.catalog.get(session, now=now)
     office = snapshot.office_by_id(booking.office_id)
     return BookingView(booking, office, [snapshot.services_by_id[i.service_id] for i in booking.items])
+
+
+def facts(booking: Booking) -> BookingFacts:
+    """What reactions to a booking change may know of it."""
+    return BookingFacts(
+        id=booking.id,
+        code=booking.code,
+        office_id=booking.office_id,
+        status=booking.status,
+        start=booking.start_at,
+        end=booking.end_at,
+        language=booking.language,
+        email=booking.email,
+        phone=booking.phone,
+        sequence=booking.ical_sequence,
+    )
+
+
+async def _announce(
+    session: AsyncSession,
+    booking: Booking,
+    change: str,
+    actor: str,
+    now: datetime,
+    *,
+    manage_token: str | None = None,
+    verification: Verification | None = None,
+    reason: str | None = None,
+    detail: dict[str, str] | None = None,
+) -> None:
+    await publish(
+        session,
+        BookingChanged(
+            booking=facts(booking),
+            change=change,
+            actor=actor,
+            at=now,
+            manage_token=manage_token,
+            verification=verification,
+            reason=reason,
+            detail=detail or {},
+        ),
+    )
 
 
 def _ensure_changeable(booking: Booking, now: datetime) -> None:

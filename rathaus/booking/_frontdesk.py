@@ -8,8 +8,9 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rathaus.booking.events import BookingMoved
 from rathaus.booking.models import Booking, BookingEvent, BookingService
-from rathaus.notify import service as notify
+from rathaus.events import publish
 
 # Statuses the office day moves a booking through, and the ones it may come from.
 _ALLOWED_FROM = {
@@ -32,13 +33,16 @@ async def move(session: AsyncSession, *, booking_id: int, status: str, actor: st
     A booking already past that point (or cancelled meanwhile) is left as it is; the UPDATE is conditional on
     the status just read, so a change made in between is not overwritten.
     """
-    previous = (
+    row = (
         await session.execute(
-            select(Booking.status).where(Booking.id == booking_id, Booking.status.in_(_ALLOWED_FROM[status]))
+            select(Booking.status, Booking.office_id).where(
+                Booking.id == booking_id, Booking.status.in_(_ALLOWED_FROM[status])
+            )
         )
-    ).scalar_one_or_none()
-    if previous is None:
+    ).one_or_none()
+    if row is None:
         return
+    previous, office_id = row
     moved = await session.execute(
         update(Booking)
         .where(Booking.id == booking_id, Booking.status == previous)
@@ -58,8 +62,10 @@ async def move(session: AsyncSession, *, booking_id: int, status: str, actor: st
             detail="",
         )
     )
-    if status == "checked_in":
-        await notify.withdraw_pending(session, booking_id=booking_id, now=now)
+    await publish(
+        session,
+        BookingMoved(booking_id=booking_id, office_id=office_id, status=status, previous=previous, actor=actor, at=now),
+    )
 
 
 async def expected_arrivals(

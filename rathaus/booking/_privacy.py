@@ -11,7 +11,7 @@ from sqlalchemy.types import JSON
 
 from rathaus.booking._bookings import ACTIVE, BookingContext, BookingView, _authorised, _view, cancel_booking
 from rathaus.booking.models import Booking
-from rathaus.db import Base
+from rathaus.db import Base, operation
 
 _BATCH = 500
 
@@ -64,6 +64,7 @@ async def purge_personal_data(session: AsyncSession, *, retention: timedelta, no
     return len(ids)
 
 
+@operation
 async def erase(session: AsyncSession, *, ctx: BookingContext, code: str, token: str, now: datetime) -> BookingView:
     """The citizen deletes their data: a booking still ahead is cancelled first, then names and contacts go."""
     booking = await _authorised(session, code=code, token=token)

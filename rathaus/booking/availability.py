@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from rathaus.booking.rules import ClosureRule, Interval
+from rathaus.offices.rules import ClosureRule, Interval
 
 
 @dataclass(frozen=True, slots=True)

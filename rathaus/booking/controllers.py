@@ -12,10 +12,16 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, HeaderParameter, JSONBody, PathParameter, QueryParameter
 
 from rathaus.booking import presenters, schemas, service
-from rathaus.booking.catalog import closure_rule
+from rathaus.booking.deps import BookingCtx
 from rathaus.booking.service import BookingRequest
 from rathaus.errors import RathausError
-from rathaus.web import BookingCtx, CurrentStaff, DbSession, Now, bearer_token, language_of, provide_staff, services_of
+from rathaus.offices import presenters as office_presenters
+from rathaus.offices import schemas as office_schemas
+from rathaus.offices import service as offices
+from rathaus.offices.catalog import Catalog
+from rathaus.offices.deps import CatalogDep
+from rathaus.staff.deps import STAFF_ONLY, CurrentStaff
+from rathaus.web import DbSession, Now, bearer_token, language_of, runtime_of
 
 Code = Annotated[str, PathParameter(max_length=32)]
 ManageToken = NamedDependency[str]
@@ -29,45 +35,9 @@ def provide_manage_token(request: Request[Any, Any, Any]) -> str:
     return value
 
 
-class CatalogController(Controller):
+class AvailabilityController(Controller):
     path = "/api/v1"
     tags = ["catalog"]
-
-    @get("/services")
-    async def list_services(
-        self, request: Request[Any, Any, Any], db_session: DbSession, now: Now, state: State
-    ) -> list[schemas.Service]:
-        """Every service with duration, what to bring and fee."""
-        snapshot = await services_of(state).catalog.get(db_session, now=now)
-        lang = language_of(request)
-        return [presenters.service(s, lang) for s in snapshot.services.values()]
-
-    @get("/bundles")
-    async def list_bundles(
-        self, request: Request[Any, Any, Any], db_session: DbSession, now: Now, state: State
-    ) -> list[schemas.Bundle]:
-        """Life events ("Lebenslagen") and the services they need."""
-        snapshot = await services_of(state).catalog.get(db_session, now=now)
-        return [presenters.bundle(b, language_of(request)) for b in snapshot.bundles.values()]
-
-    @get("/offices")
-    async def list_offices(
-        self, request: Request[Any, Any, Any], db_session: DbSession, now: Now, state: State
-    ) -> list[schemas.Office]:
-        """Offices with hours, cut-offs and upcoming closures."""
-        snapshot = await services_of(state).catalog.get(db_session, now=now)
-        lang = language_of(request)
-        return [presenters.office(o, snapshot, language=lang, now=now) for o in snapshot.offices.values()]
-
-    @get("/offices/{office:str}")
-    async def get_office(
-        self, office: FromPath[str], request: Request[Any, Any, Any], db_session: DbSession, now: Now, state: State
-    ) -> schemas.Office:
-        """One office with hours, cut-offs and upcoming closures."""
-        catalog = services_of(state).catalog
-        rules = await catalog.office(db_session, office, now=now)
-        snapshot = await catalog.get(db_session, now=now)
-        return presenters.office(rules, snapshot, language=language_of(request), now=now)
 
     @get(
         "/offices/{office:str}/availability",
@@ -82,11 +52,11 @@ class CatalogController(Controller):
         day: Annotated[date, QueryParameter(name="date")],
     ) -> Response[bytes]:
         """Free slots of one day for the chosen services (comma-separated slugs)."""
-        app = services_of(state)
+        runtime = runtime_of(state)
         result = await service.availability(
-            app.read_session_maker,
-            catalog=app.catalog,
-            cache=app.availability,
+            runtime.read_session_maker,
+            catalog=runtime.get(Catalog),
+            cache=runtime.get(service.AvailabilityCache),
             office_slug=office,
             service_slugs=[s.strip() for s in services.split(",") if s.strip()],
             day=day,
@@ -191,7 +161,7 @@ class BookingController(Controller):
 class ClosureController(Controller):
     path = "/api/v1/offices/{office:str}/closures"
     tags = ["staff"]
-    dependencies = {"staff": Provide(provide_staff)}
+    dependencies = STAFF_ONLY
 
     @get("/")
     async def list_closures(
@@ -201,14 +171,14 @@ class ClosureController(Controller):
         request: Request[Any, Any, Any],
         db_session: DbSession,
         now: Now,
-        state: State,
-    ) -> list[schemas.Closure]:
+        catalog: CatalogDep,
+    ) -> list[office_schemas.Closure]:
         """Closures of the office that have not ended, internal ones included."""
-        rules = await services_of(state).catalog.office(db_session, office, now=now)
+        rules = await catalog.office(db_session, office, now=now)
         staff.require(rules.id)
-        rows = await service.list_closures(db_session, office_id=rules.id, since=now)
+        rows = await offices.list_closures(db_session, office_id=rules.id, since=now)
         lang = language_of(request)
-        return [presenters.closure(closure_rule(c), rules, lang) for c in rows]
+        return [office_presenters.closure(offices.closure_rule(c), rules, lang) for c in rows]
 
     @post("/")
     async def create(
@@ -224,9 +194,9 @@ class ClosureController(Controller):
         """Close the office for a time; bookings inside are cancelled and their citizens told."""
         rules = await booking_ctx.catalog.office(db_session, office, now=now)
         staff.require(rules.id, role="admin")
-        closure, cancelled = await service.add_closure(
+        closure = await offices.add_closure(
             db_session,
-            ctx=booking_ctx,
+            catalog=booking_ctx.catalog,
             office_id=rules.id,
             start=data.start,
             end=data.end,
@@ -238,8 +208,8 @@ class ClosureController(Controller):
             now=now,
         )
         return schemas.ClosureCreated(
-            closure=presenters.closure(closure_rule(closure), rules, language_of(request)),
-            cancelled_bookings=[b.code for b in cancelled],
+            closure=office_presenters.closure(offices.closure_rule(closure), rules, language_of(request)),
+            cancelled_bookings=await service.cancelled_by_closures(db_session, closure_ids=[closure.id]),
         )
 
     @delete("/{closure_id:int}")
@@ -255,4 +225,6 @@ class ClosureController(Controller):
         """Reopen: remove a closure (cancelled bookings stay cancelled)."""
         rules = await booking_ctx.catalog.office(db_session, office, now=now)
         staff.require(rules.id, role="admin")
-        await service.remove_closure(db_session, ctx=booking_ctx, office_id=rules.id, closure_id=closure_id, now=now)
+        await offices.remove_closure(
+            db_session, catalog=booking_ctx.catalog, office_id=rules.id, closure_id=closure_id, now=now
+        )

@@ -5,18 +5,19 @@ from __future__ import annotations
 from datetime import timedelta
 
 from rathaus.booking import service
+from rathaus.booking.deps import booking_context
 from rathaus.jobs import run_unit
-from rathaus.web import Services
+from rathaus.runtime import Runtime
 
 
-async def expire_holds(services: Services) -> object:
+async def expire_holds(runtime: Runtime) -> object:
     """Free the slots of unverified holds that ran out."""
-    now = services.clock.now()
-    return await run_unit(services, lambda s: service.expire_holds(s, ctx=services.booking, now=now))
+    now = runtime.clock.now()
+    return await run_unit(runtime, lambda s: service.expire_holds(s, ctx=booking_context(runtime), now=now))
 
 
-async def purge_personal_data(services: Services) -> object:
+async def purge_personal_data(runtime: Runtime) -> object:
     """Erase names and contacts of appointments past the retention period."""
-    now = services.clock.now()
-    retention = timedelta(days=services.settings.personal_data_retention_days)
-    return await run_unit(services, lambda s: service.purge_personal_data(s, retention=retention, now=now))
+    now = runtime.clock.now()
+    retention = timedelta(days=runtime.settings.personal_data_retention_days)
+    return await run_unit(runtime, lambda s: service.purge_personal_data(s, retention=retention, now=now))

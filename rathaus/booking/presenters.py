@@ -2,133 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 
 import msgspec
 
 from rathaus.booking import schemas
-from rathaus.booking.catalog import BundleRule, CatalogSnapshot
-from rathaus.booking.config import WEEKDAYS
 from rathaus.booking.models import Booking
-from rathaus.booking.rules import ClosureRule, OfficeRules, ServiceRule, day_bounds, wall_to_utc
 from rathaus.booking.service import BookingView, DayAvailability
-
-UPCOMING_DAYS = 7
-
-
-def pick(language: str, german: str, english: str) -> str:
-    """The text in the reader's language (German when English is missing)."""
-    return english if language == "en" and english else german
-
-
-def service(rule: ServiceRule, language: str) -> schemas.Service:
-    """A service as the API shows it."""
-    return schemas.Service(
-        slug=rule.slug,
-        name=pick(language, rule.name_de, rule.name_en),
-        name_de=rule.name_de,
-        name_en=rule.name_en,
-        duration_minutes=_minutes(rule.duration),
-        what_to_bring=pick(language, rule.bring_de, rule.bring_en),
-        fee_eur=None if rule.fee_cents is None else rule.fee_cents / 100,
-        bookable_online=rule.bookable_online,
-        walk_ins_allowed=rule.walk_ins_allowed,
-        walk_in_cutoff_minutes=None if rule.walk_in_cutoff is None else _minutes(rule.walk_in_cutoff),
-    )
-
-
-def bundle(rule: BundleRule, language: str) -> schemas.Bundle:
-    """A life event with its services."""
-    return schemas.Bundle(
-        slug=rule.slug,
-        name=pick(language, rule.name_de, rule.name_en),
-        description=pick(language, rule.description_de, rule.description_en),
-        services=[s.slug for s in rule.services],
-        duration_minutes=sum(_minutes(s.duration) for s in rule.services),
-    )
-
-
-def closure(rule: ClosureRule, office: OfficeRules, language: str) -> schemas.Closure:
-    """A closure with local times."""
-    return schemas.Closure(
-        id=rule.id,
-        start=rule.start.astimezone(office.tz),
-        end=rule.end.astimezone(office.tz),
-        all_day=rule.all_day,
-        reason=pick(language, rule.reason_de, rule.reason_en),
-        public=rule.public,
-    )
-
-
-def office_cutoff(office: OfficeRules, snapshot: CatalogSnapshot) -> timedelta:
-    """The cut-off shown with opening hours: the office's own, else the shortest walk-in service at it."""
-    if office.walk_in_cutoff is not None:
-        return office.walk_in_cutoff
-    offered = {sid for counter in office.counters for sid in counter.services}
-    durations = [
-        snapshot.services_by_id[sid].duration for sid in offered if snapshot.services_by_id[sid].walk_ins_allowed
-    ]
-    return min(durations, default=timedelta())
-
-
-def office(
-    rules: OfficeRules,
-    snapshot: CatalogSnapshot,
-    *,
-    language: str,
-    now: datetime,
-    staff_view: bool = False,
-) -> schemas.Office:
-    """An office with its weekly hours, the next days' windows and cut-offs, and upcoming public closures."""
-    cutoff = office_cutoff(rules, snapshot)
-    today = rules.local_day(now)
-    days = [_day(rules, today + timedelta(days=i), cutoff, language) for i in range(UPCOMING_DAYS)]
-    closures = [closure(c, rules, language) for c in rules.closures if c.end > now and (c.public or staff_view)]
-    counters = None
-    if staff_view:
-        counters = [
-            schemas.Counter(c.name, c.walk_in_only, sorted(snapshot.services_by_id[s].slug for s in c.services))
-            for c in rules.counters
-        ]
-    extra = rules.extra
-    return schemas.Office(
-        slug=rules.slug,
-        name=pick(language, rules.name_de, rules.name_en),
-        timezone=rules.tz.key,
-        address=str(extra.get("address", "")),
-        phone=str(extra.get("phone", "")),
-        email=str(extra.get("email", "")),
-        website=str(extra.get("website", "")),
-        latitude=_float(extra.get("latitude")),
-        longitude=_float(extra.get("longitude")),
-        slot_minutes=_minutes(rules.slot),
-        lead_time_minutes=_minutes(rules.lead),
-        horizon_days=rules.horizon.days,
-        walk_in_cutoff_minutes=_minutes(cutoff),
-        verification=rules.verification,
-        weekly_hours={
-            WEEKDAYS[day]: [f"{w.opens:%H:%M}-{w.closes:%H:%M}" for w in windows]
-            for day, windows in sorted(rules.weekly.items())
-        },
-        next_days=days,
-        upcoming_closures=closures[:50],
-        counters=counters,
-    )
-
-
-def _day(rules: OfficeRules, day: date, cutoff: timedelta, language: str) -> schemas.Day:
-    windows = []
-    for w in rules.windows_on(day):
-        closes = wall_to_utc(day, w.closes, rules.tz)
-        until = max(closes - cutoff, wall_to_utc(day, w.opens, rules.tz)).astimezone(rules.tz)
-        windows.append(
-            schemas.Window(
-                f"{w.opens:%H:%M}", f"{w.closes:%H:%M}", f"{until:%H:%M}", pick(language, w.note_de, w.note_en)
-            )
-        )
-    start, end = day_bounds(day, rules.tz)
-    closed = [pick(language, c.reason_de, c.reason_en) for c in rules.closures_between(start, end) if c.public]
-    return schemas.Day(date=day, weekday=WEEKDAYS[day.weekday()], windows=windows, closures=closed)
 
 
 def availability_json(result: DayAvailability) -> bytes:
@@ -181,7 +61,3 @@ def booking(result: BookingView, *, with_history: bool = False) -> schemas.Booki
 
 def _minutes(delta: timedelta) -> int:
     return int(delta.total_seconds() // 60)
-
-
-def _float(value: object) -> float | None:
-    return float(value) if isinstance(value, int | float) else None

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import msgspec
 
+from rathaus.offices.schemas import Closure
+
 Text = Annotated[str, msgspec.Meta(max_length=200)]
 Slug = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 
@@ -67,77 +69,6 @@ class Availability(msgspec.Struct):
     services: list[str]
     duration_minutes: int
     slots: list[Slot]
-
-
-class Service(msgspec.Struct):
-    slug: str
-    name: str
-    name_de: str
-    name_en: str
-    duration_minutes: int
-    what_to_bring: str
-    fee_eur: float | None
-    bookable_online: bool
-    walk_ins_allowed: bool
-    walk_in_cutoff_minutes: int | None
-
-
-class Bundle(msgspec.Struct):
-    slug: str
-    name: str
-    description: str
-    services: list[str]
-    duration_minutes: int
-
-
-class Window(msgspec.Struct):
-    opens: str
-    closes: str
-    walk_ins_until: str
-    note: str = ""
-
-
-class Day(msgspec.Struct):
-    date: date
-    weekday: str
-    windows: list[Window]
-    closures: list[str]
-
-
-class Closure(msgspec.Struct):
-    id: int
-    start: datetime
-    end: datetime
-    all_day: bool
-    reason: str
-    public: bool
-
-
-class Counter(msgspec.Struct):
-    name: str
-    walk_in_only: bool
-    services: list[str]
-
-
-class Office(msgspec.Struct):
-    slug: str
-    name: str
-    timezone: str
-    address: str
-    phone: str
-    email: str
-    website: str
-    latitude: float | None
-    longitude: float | None
-    slot_minutes: int
-    lead_time_minutes: int
-    horizon_days: int
-    walk_in_cutoff_minutes: int | None
-    verification: str
-    weekly_hours: dict[str, list[str]]
-    next_days: list[Day]
-    upcoming_closures: list[Closure]
-    counters: list[Counter] | None = None
 
 
 class ClosureCreate(msgspec.Struct, forbid_unknown_fields=True):

@@ -11,12 +11,14 @@ from rathaus.booking._bookings import (
     cancel_booking,
     confirm,
     expire_holds,
+    facts,
     reschedule,
     validate_start,
     view,
 )
-from rathaus.booking._closures import add_closure, list_closures, remove_closure
+from rathaus.booking._closures import cancel_for_closure, cancelled_by_closures
 from rathaus.booking._frontdesk import booking_by_code, expected_arrivals, move
+from rathaus.booking._lookup import bookings_by_id, next_by_phone
 from rathaus.booking._privacy import erase, personal_columns, purge_personal_data
 
 __all__ = [
@@ -25,23 +27,25 @@ __all__ = [
     "BookingRequest",
     "BookingView",
     "DayAvailability",
-    "add_closure",
     "agenda",
     "availability",
     "book",
     "booking_by_code",
+    "bookings_by_id",
     "cancel",
     "cancel_booking",
+    "cancel_for_closure",
+    "cancelled_by_closures",
     "confirm",
     "day_slots",
     "erase",
     "expected_arrivals",
     "expire_holds",
-    "list_closures",
+    "facts",
     "move",
+    "next_by_phone",
     "personal_columns",
     "purge_personal_data",
-    "remove_closure",
     "reschedule",
     "validate_start",
     "view",

@@ -1,10 +1,33 @@
-"""The booking domain's routes and jobs."""
+"""The booking domain's routes, dependencies, jobs, reactions and the availability cache."""
 
-from rathaus.booking.controllers import BookingController, CatalogController, ClosureController
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rathaus.booking import service
+from rathaus.booking.controllers import AvailabilityController, BookingController, ClosureController
+from rathaus.booking.deps import DEPENDENCIES, booking_context
 from rathaus.booking.jobs import expire_holds, purge_personal_data
+from rathaus.events import Handler
+from rathaus.offices.catalog import Catalog
+from rathaus.offices.events import ClosureDeclared
+from rathaus.runtime import Runtime
 from rathaus.wiring import Wiring
 
+
+def _availability(runtime: Runtime) -> service.AvailabilityCache:
+    return service.AvailabilityCache(runtime.get(Catalog), runtime.read_session_maker)
+
+
+def _on_closure(runtime: Runtime) -> Handler:
+    async def handle(session: AsyncSession, event: ClosureDeclared) -> None:
+        await service.cancel_for_closure(session, ctx=booking_context(runtime), closure=event)
+
+    return handle
+
+
 WIRING = Wiring(
-    routes=[CatalogController, BookingController, ClosureController],
+    routes=[AvailabilityController, BookingController, ClosureController],
+    dependencies=DEPENDENCIES,
     jobs=[(expire_holds, 60), (purge_personal_data, 3600)],
+    subscriptions=[(ClosureDeclared, _on_closure)],
+    components=[(service.AvailabilityCache, _availability)],
 )

@@ -9,18 +9,11 @@ from collections.abc import Awaitable
 
 import click
 
-from rathaus.booking.contact import normalise_email, normalise_mobile
+from rathaus.contact import normalise_email, normalise_mobile
 from rathaus.errors import RathausError
 from rathaus.notify.channels import OutgoingEmail, OutgoingSms, SendFailure, Sent, channels_from_settings
 from rathaus.notify.render import render
-from rathaus.settings import Settings, SettingsError
-
-
-def _settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except SettingsError as error:
-        raise click.ClickException(str(error)) from None
+from rathaus.runtime import launcher
 
 
 @click.command()
@@ -28,14 +21,14 @@ def _settings() -> Settings:
 @click.option("--idle", default=2.0, show_default=True, help="Seconds between looks at the outbox when idle.")
 def worker(once: bool, idle: float) -> None:
     """Run the notification dispatcher alone (any number may run on one database)."""
-    from rathaus.app import build_services
     from rathaus.notify.dispatcher import Dispatcher
 
-    settings = _settings()
+    start = launcher()
+    settings = start.settings()
 
     async def run() -> None:
-        services = build_services(settings)
-        dispatcher = Dispatcher(services)
+        runtime = start.build(settings)
+        dispatcher = Dispatcher(runtime)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -54,7 +47,7 @@ def worker(once: bool, idle: float) -> None:
                     await asyncio.wait_for(stop.wait(), idle)
         finally:
             await dispatcher.channels.close()
-            await services.dispose()
+            await runtime.dispose()
         click.echo(f"rathaus worker: {total} message(s) handled", err=True)
 
     asyncio.run(run())
@@ -78,7 +71,7 @@ def test_message(phone: str | None, address: str | None, language: str) -> None:
         address = normalise_email(address) if address else None
     except RathausError as error:
         raise click.UsageError(error.message("en")) from None
-    settings = _settings()
+    settings = launcher().settings()
     rendered = render("test", language, {"lang": language, "office_name": "rathaus", "office_address": ""})
 
     async def run() -> list[str]:

@@ -5,14 +5,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get, put
-from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from rathaus.booking.controllers import Code, ManageToken, provide_manage_token
+from rathaus.booking.deps import BookingCtx
 from rathaus.notify import schemas, service
 from rathaus.notify.policy import Policy
-from rathaus.web import BookingCtx, CurrentStaff, DbSession, Now, provide_staff, services_of
+from rathaus.offices.deps import CatalogDep
+from rathaus.staff.deps import CurrentStaff, provide_staff
+from rathaus.web import DbSession, Now
 
 
 def _message(history: service.MessageHistory) -> schemas.Message:
@@ -66,12 +68,12 @@ class OutboxController(Controller):
         staff: CurrentStaff,
         db_session: DbSession,
         now: Now,
-        state: State,
+        catalog: CatalogDep,
         status: Annotated[str | None, QueryParameter(name="status")] = None,
         limit: Annotated[int, QueryParameter(name="limit", ge=1, le=1000)] = 100,
     ) -> list[schemas.OutboxRow]:
         """The office's outbox, newest first: status, attempts and last error (admins only; no texts)."""
-        rules = await services_of(state).catalog.office(db_session, office, now=now)
+        rules = await catalog.office(db_session, office, now=now)
         staff.require(rules.id, role="admin")
         rows = await service.office_outbox(db_session, office_id=rules.id, status=status, limit=limit)
         return [
@@ -93,10 +95,10 @@ class OutboxController(Controller):
 
     @get("/notify-policy")
     async def get_policy(
-        self, office: FromPath[str], staff: CurrentStaff, db_session: DbSession, now: Now, state: State
+        self, office: FromPath[str], staff: CurrentStaff, db_session: DbSession, now: Now, catalog: CatalogDep
     ) -> schemas.NotifyPolicy:
         """The office's reminder offsets, SMS quiet hours and queue alert threshold."""
-        rules = await services_of(state).catalog.office(db_session, office, now=now)
+        rules = await catalog.office(db_session, office, now=now)
         staff.require(rules.id, role="admin")
         policy, _ = await service.office_policy(db_session, office_id=rules.id)
         return _policy(policy)
@@ -109,10 +111,10 @@ class OutboxController(Controller):
         staff: CurrentStaff,
         db_session: DbSession,
         now: Now,
-        state: State,
+        catalog: CatalogDep,
     ) -> schemas.NotifyPolicy:
         """Set the reminder policy (reminders planned from now on follow it)."""
-        rules = await services_of(state).catalog.office(db_session, office, now=now)
+        rules = await catalog.office(db_session, office, now=now)
         staff.require(rules.id, role="admin")
         policy = await service.set_policy(
             db_session,

@@ -24,16 +24,18 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Table, bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rathaus.booking.catalog import CatalogSnapshot
+from rathaus.booking import links
+from rathaus.booking import service as booking_service
 from rathaus.booking.models import Booking
-from rathaus.booking.tokens import unseal
 from rathaus.notify import service
 from rathaus.notify.channels import Channels, OutgoingEmail, OutgoingSms, SendFailure, Sent, channels_from_settings
 from rathaus.notify.models import NotifyEvent, OutboxMessage
 from rathaus.notify.render import qr_png, render, when
+from rathaus.offices.catalog import Catalog, CatalogSnapshot
+from rathaus.tokens import unseal
 
 if TYPE_CHECKING:
-    from rathaus.web import Services
+    from rathaus.runtime import Runtime
 
 log = logging.getLogger("rathaus.notify")
 
@@ -86,7 +88,7 @@ class Dispatcher:
 
     def __init__(
         self,
-        services: Services,
+        runtime: Runtime,
         channels: Channels | None = None,
         *,
         worker_id: str | None = None,
@@ -94,8 +96,8 @@ class Dispatcher:
         concurrency: int | None = None,
         lease: timedelta | None = None,
     ) -> None:
-        settings = services.settings
-        self.services = services
+        settings = runtime.settings
+        self.runtime = runtime
         self.channels = channels or channels_from_settings(settings)
         self.worker_id = worker_id or f"{socket.gethostname()[:40]}:{os.getpid()}:{id(self) % 10000}"
         self.batch_size = batch_size or int(settings.get("notify_batch_size", "100"))
@@ -126,7 +128,7 @@ class Dispatcher:
 
     async def run_batch(self, stats: DispatchStats) -> int:
         """Claim, prepare, send and record one batch; returns how many rows were claimed."""
-        now = self.services.clock.now()
+        now = self.runtime.clock.now()
         rows = await self._claim(now)
         if not rows:
             return 0
@@ -165,7 +167,7 @@ class Dispatcher:
             .returning(OutboxMessage)
             .execution_options(synchronize_session=False)
         )
-        async with self.services.session_maker() as session:
+        async with self.runtime.session_maker() as session:
             rows = list((await session.scalars(claim)).all())
             await session.commit()
         return rows
@@ -173,15 +175,13 @@ class Dispatcher:
     async def _prepare(self, rows: list[OutboxMessage], now: datetime) -> tuple[list[Job], list[Outcome]]:
         jobs: list[Job] = []
         skipped: list[Outcome] = []
-        async with self.services.read_session_maker() as session:
+        async with self.runtime.read_session_maker() as session:
             booking_ids = {r.booking_id for r in rows if r.booking_id is not None}
-            bookings = {
-                b.id: b for b in (await session.scalars(select(Booking).where(Booking.id.in_(booking_ids)))).all()
-            }
+            bookings = await booking_service.bookings_by_id(session, booking_ids)
             blocked = await service.opted_out(
                 session, phones=[r.recipient for r in rows if r.channel == "sms" and r.recipient]
             )
-            snapshot = await self.services.catalog.get(session, now=now) if bookings or rows else None
+            snapshot = await self.runtime.get(Catalog).get(session, now=now) if bookings or rows else None
         for row in rows:
             reason = self._skip_reason(row, bookings.get(row.booking_id) if row.booking_id else None, blocked, now)
             if reason is not None:
@@ -218,7 +218,7 @@ class Dispatcher:
         return None
 
     def _job(self, row: OutboxMessage, booking: Booking | None, snapshot: CatalogSnapshot | None, now: datetime) -> Job:
-        settings = self.services.settings
+        settings = self.runtime.settings
         context, ics = message_context(row, booking, snapshot, settings=settings)
         rendered = render(row.kind, row.language, context)
         recipient = row.recipient or ""
@@ -268,7 +268,7 @@ class Dispatcher:
                 task.cancel()
 
     async def _send_one(self, job: Job) -> Outcome:
-        now = self.services.clock.now()
+        now = self.runtime.clock.now()
         try:
             if isinstance(job.payload, OutgoingEmail):
                 sent = await self.channels.email.send(job.payload, now=now)
@@ -300,11 +300,11 @@ class Dispatcher:
         return Outcome(job.id, "sent", sent=sent, attempts=job.attempts)
 
     async def _record(self, outcomes: list[Outcome]) -> None:
-        now = self.services.clock.now()
+        now = self.runtime.clock.now()
         # Sent messages (the common case) are recorded with one executemany UPDATE and one INSERT of history.
         sent = [o for o in outcomes if o.status == "sent" and o.sent is not None]
         others = [o for o in outcomes if not (o.status == "sent" and o.sent is not None)]
-        async with self.services.session_maker() as session:
+        async with self.runtime.session_maker() as session:
             if sent:
                 await self._record_sent(session, sent, now)
             for outcome in others:
@@ -428,7 +428,7 @@ async def fall_back(
     """After a permanent failure, send the same message on the citizen's other channel (once)."""
     if dedupe_key.endswith(":fallback"):
         return False
-    booking = await session.get(Booking, booking_id)
+    booking = (await booking_service.bookings_by_id(session, [booking_id])).get(booking_id)
     if booking is None:
         return False
     other = dict(service.contacts(booking)).get("sms" if channel == "email" else "email")
@@ -490,7 +490,7 @@ def message_context(
     if isinstance(sealed, str):
         token = unseal(sealed, settings.secret_key)
         if token is not None:
-            manage_url = f"{base}/bookings/{booking.code}?token={token}"
+            manage_url = links.manage_url(base, code=booking.code, token=token)
     context.update(
         office_name=office.name_en if lang == "en" else office.name_de,
         office_address=str(office.extra.get("address", "")),
@@ -503,7 +503,7 @@ def message_context(
             if (s.bring_en if lang == "en" else s.bring_de)
         ],
         manage_url=manage_url if row.kind != "cancellation" else None,
-        rebook_url=f"{base}/?office={office.slug}",
+        rebook_url=links.rebook_url(base, office_slug=office.slug),
         qr_cid=f"qr.{row.id}@rathaus" if row.kind in {"confirmation", "change", "reminder"} else None,
     )
     ics = None

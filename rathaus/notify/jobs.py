@@ -15,24 +15,24 @@ from rathaus.notify.dispatcher import Dispatcher, DispatchStats
 from rathaus.notify.wakeup import Wakeup
 
 if TYPE_CHECKING:
-    from rathaus.web import Services
+    from rathaus.runtime import Runtime
 
 log = logging.getLogger("rathaus.notify")
-# One dispatcher per app instance (keyed by its Services object), shared by the tick job and the wake-up loop.
+# One dispatcher per app instance (keyed by its Runtime object), shared by the tick job and the wake-up loop.
 _dispatchers: dict[int, Dispatcher] = {}
 
 
-def dispatcher_for(services: Services) -> Dispatcher:
+def dispatcher_for(runtime: Runtime) -> Dispatcher:
     """This instance's dispatcher (channels from the settings)."""
-    dispatcher = _dispatchers.get(id(services))
-    if dispatcher is None or dispatcher.services is not services:
-        dispatcher = _dispatchers[id(services)] = Dispatcher(services)
+    dispatcher = _dispatchers.get(id(runtime))
+    if dispatcher is None or dispatcher.runtime is not runtime:
+        dispatcher = _dispatchers[id(runtime)] = Dispatcher(runtime)
     return dispatcher
 
 
-async def dispatch_outbox(services: Services) -> DispatchStats:
+async def dispatch_outbox(runtime: Runtime) -> DispatchStats:
     """Send every due message (the scheduler's tick; also catches rows whose lease ran out)."""
-    return await dispatcher_for(services).dispatch()
+    return await dispatcher_for(runtime).dispatch()
 
 
 async def wake_loop(dispatcher: Dispatcher, *, idle_seconds: float) -> None:
@@ -49,13 +49,13 @@ async def wake_loop(dispatcher: Dispatcher, *, idle_seconds: float) -> None:
 @asynccontextmanager
 async def notify_lifespan(app: Litestar) -> AsyncIterator[None]:
     """Run the wake-up loop while the app runs (when its scheduler is on); close provider connections after."""
-    from rathaus.web import services_of
+    from rathaus.web import runtime_of
 
-    services = services_of(app.state)
+    runtime = runtime_of(app.state)
     task: asyncio.Task[None] | None = None
-    if services.settings.scheduler:
-        idle = float(services.settings.get("notify_idle_seconds", "15"))
-        task = asyncio.create_task(wake_loop(dispatcher_for(services), idle_seconds=idle))
+    if runtime.settings.scheduler:
+        idle = float(runtime.settings.get("notify_idle_seconds", "15"))
+        task = asyncio.create_task(wake_loop(dispatcher_for(runtime), idle_seconds=idle))
     try:
         yield
     finally:
@@ -63,6 +63,6 @@ async def notify_lifespan(app: Litestar) -> AsyncIterator[None]:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        dispatcher = _dispatchers.pop(id(services), None)
+        dispatcher = _dispatchers.pop(id(runtime), None)
         if dispatcher is not None:
             await dispatcher.channels.close()

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from rathaus.booking.rules import wall_to_utc
 from rathaus.notify.models import NotifyPolicy
+from rathaus.offices.rules import wall_to_utc
 
 
 @dataclass(frozen=True, slots=True)

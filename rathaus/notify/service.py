@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rathaus.booking.models import Booking, Office
-from rathaus.db import after_commit, dialect_insert
+from rathaus.booking import service as bookings
+from rathaus.booking.events import BookingFacts
+from rathaus.db import after_commit, dialect_insert, operation
 from rathaus.errors import RathausError
 from rathaus.notify import policy as policies
 from rathaus.notify.models import NotifyEvent, NotifyPolicy, OutboxMessage, SmsOptOut
 from rathaus.notify.wakeup import wake_dispatchers
+from rathaus.offices import service as offices
 
 KINDS = ("verification", "confirmation", "reminder", "change", "cancellation", "turn_near", "called", "test")
 # Kinds that make no sense once the booking is no longer active.
@@ -64,27 +66,24 @@ def enqueue(
 async def booking_changed(
     session: AsyncSession,
     *,
-    booking: Booking,
+    booking: BookingFacts,
     event: str,
     now: datetime,
     payload: dict[str, Any] | None = None,
-    sealed_manage_token: str | None = None,
+    channels: tuple[str, ...] = ("email", "sms"),
 ) -> None:
     """Tell the citizen about a booking event on every channel they gave (withdrawing stale reminders).
 
-    `sealed_manage_token` is the manage token encrypted with the app secret (booking.tokens.seal): it is known
-    only while the citizen's own request runs, and lets messages carry the manage link although only the
-    token's hash is stored with the booking. A confirmed booking gets its reminders planned here; a cancelled
-    or moved one loses its pending ones (and a moved one gets new ones for the new time).
+    `payload["sealed_manage_token"]` is the manage token encrypted with the app secret: known only while the
+    citizen's own request runs, it lets messages carry the manage link although only the token's hash is
+    stored. A confirmed booking gets its reminders planned here; a cancelled or moved one loses its pending
+    ones (and a moved one gets new ones for the new time).
     """
-    if sealed_manage_token is not None:
-        payload = {**(payload or {}), "sealed_manage_token": sealed_manage_token}
     if event in {"cancellation", "change"}:
         await withdraw_pending(session, booking_id=booking.id, now=now)
-    channels = contacts(booking)
-    if payload and "channel" in payload:
-        channels = [(c, r) for c, r in channels if c == payload["channel"]]
-    for channel, recipient in channels:
+    for channel, recipient in contacts(booking):
+        if channel not in channels:
+            continue
         enqueue(
             session,
             kind=event,
@@ -92,46 +91,45 @@ async def booking_changed(
             recipient=recipient,
             language=booking.language,
             due_at=now,
-            dedupe_key=f"{event}:{booking.id}:{booking.ical_sequence}:{channel}",
+            dedupe_key=f"{event}:{booking.id}:{booking.sequence}:{channel}",
             now=now,
             booking_id=booking.id,
             office_id=booking.office_id,
             payload=payload,
         )
     if event in {"confirmation", "change"} and booking.status == "confirmed":
-        await plan_reminders(session, booking=booking, now=now, sealed_manage_token=sealed_manage_token)
+        sealed = (payload or {}).get("sealed_manage_token")
+        await plan_reminders(session, booking=booking, now=now, sealed_manage_token=sealed)
 
 
-def contacts(booking: Booking) -> list[tuple[str, str]]:
+class _Contactable(Protocol):
+    @property
+    def email(self) -> str | None: ...
+    @property
+    def phone(self) -> str | None: ...
+
+
+def contacts(booking: _Contactable) -> list[tuple[str, str]]:
     """(channel, recipient) for every contact the citizen gave."""
     return [(c, r) for c, r in (("email", booking.email), ("sms", booking.phone)) if r is not None]
 
 
 async def office_policy(session: AsyncSession, *, office_id: int) -> tuple[policies.Policy, ZoneInfo]:
     """The office's reminder policy and time zone."""
-    row = (
-        await session.execute(
-            select(Office.timezone, NotifyPolicy)
-            .outerjoin(NotifyPolicy, NotifyPolicy.office_id == Office.id)
-            .where(Office.id == office_id)
-        )
-    ).one_or_none()
-    if row is None:
-        raise RathausError("unknown_office", office=str(office_id))
-    return policies.policy_of(row[1]), ZoneInfo(row[0])
+    tz = await offices.office_timezone(session, office_id=office_id)
+    row = await session.scalar(select(NotifyPolicy).where(NotifyPolicy.office_id == office_id))
+    return policies.policy_of(row), tz
 
 
 async def plan_reminders(
-    session: AsyncSession, *, booking: Booking, now: datetime, sealed_manage_token: str | None = None
+    session: AsyncSession, *, booking: BookingFacts, now: datetime, sealed_manage_token: str | None = None
 ) -> int:
     """Write the booking's reminders at the office's offsets (SMS moved out of quiet hours); returns how many."""
     policy, tz = await office_policy(session, office_id=booking.office_id)
     payload = {"sealed_manage_token": sealed_manage_token} if sealed_manage_token else {}
     count = 0
     for channel, recipient in contacts(booking):
-        for offset, due in policies.reminder_times(
-            start=booking.start_at, now=now, policy=policy, tz=tz, channel=channel
-        ):
+        for offset, due in policies.reminder_times(start=booking.start, now=now, policy=policy, tz=tz, channel=channel):
             minutes = int(offset.total_seconds() // 60)
             enqueue(
                 session,
@@ -140,7 +138,7 @@ async def plan_reminders(
                 recipient=recipient,
                 language=booking.language,
                 due_at=due,
-                dedupe_key=f"reminder:{booking.id}:{booking.ical_sequence}:{channel}:{minutes}",
+                dedupe_key=f"reminder:{booking.id}:{booking.sequence}:{channel}:{minutes}",
                 now=now,
                 booking_id=booking.id,
                 office_id=booking.office_id,
@@ -164,6 +162,7 @@ async def withdraw_pending(session: AsyncSession, *, booking_id: int, now: datet
     )
 
 
+@operation
 async def set_policy(
     session: AsyncSession,
     *,
@@ -353,17 +352,17 @@ class InboundResult:
     reply: str | None = None
 
 
+@operation
 async def inbound_sms(
     session: AsyncSession,
     *,
-    ctx: Any,
+    ctx: bookings.BookingContext,
     phone: str,
     body: str,
     opt_out_type: str | None,
     now: datetime,
 ) -> InboundResult:
     """A citizen's SMS: STOP/START mirrored locally; ABSAGEN/CANCEL cancels their next booking by this number."""
-    from rathaus.booking import service as bookings
     from rathaus.notify.render import when
 
     words = body.strip().upper().split()
@@ -378,34 +377,19 @@ async def inbound_sms(
             await opt_in(session, phone=phone)
             return InboundResult("opt_in")
         return InboundResult("ignored")
-    booking = await session.scalar(
-        select(Booking)
-        .where(Booking.phone == phone, Booking.status.in_(("pending", "confirmed")), Booking.start_at > now)
-        .order_by(Booking.start_at)
-        .limit(1)
-        .with_for_update()
-    )
+    booking = await bookings.next_by_phone(session, phone=phone, now=now)
     if booking is None:
         return InboundResult("nothing", _REPLIES["nothing"][1 if _english(words) else 0])
-    # The reply confirms on this channel; the outbox tells the e-mail address too, if there is one.
-    await bookings.cancel_booking(
-        session,
-        ctx=ctx,
-        booking=booking,
-        reason="citizen",
-        actor="sms",
-        now=now,
-        payload={"channel": "email"},
-    )
-    policy_tz = (await office_policy(session, office_id=booking.office_id))[1]
-    office_name = await session.scalar(
-        select(Office.name_en if booking.language == "en" else Office.name_de).where(Office.id == booking.office_id)
-    )
+    await bookings.cancel_booking(session, ctx=ctx, booking=booking, reason="citizen", actor="sms", now=now)
+    office = (await ctx.catalog.get(session, now=now)).office_by_id(booking.office_id)
     english = booking.language == "en"
     template = _REPLIES["cancelled"][1 if english else 0]
     return InboundResult(
         "cancelled",
-        template.format(when=when(booking.start_at, policy_tz, "en" if english else "de"), office=office_name or ""),
+        template.format(
+            when=when(booking.start_at, office.tz, "en" if english else "de"),
+            office=office.name_en if english else office.name_de,
+        ),
     )
 
 
@@ -414,10 +398,8 @@ def _english(words: list[str]) -> bool:
 
 
 async def citizen_messages(
-    session: AsyncSession, *, ctx: Any, code: str, token: str, now: datetime
+    session: AsyncSession, *, ctx: bookings.BookingContext, code: str, token: str, now: datetime
 ) -> list[MessageHistory]:
     """The message history of a booking, for the holder of its manage token."""
-    from rathaus.booking import service as bookings
-
     found = await bookings.view(session, ctx=ctx, code=code, token=token, now=now)
     return await booking_messages(session, booking_id=found.booking.id)

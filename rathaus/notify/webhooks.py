@@ -9,14 +9,15 @@ from litestar.datastructures import State
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from rathaus.booking.deps import booking_context
 from rathaus.errors import RathausError
 from rathaus.notify import service
-from rathaus.web import DbSession, Now, services_of
+from rathaus.web import DbSession, Now, runtime_of
 
 
 async def verified_form(request: Request[Any, Any, Any], state: State) -> dict[str, str]:
     """The posted form if Twilio signed it with our auth token, else 403 (and nothing is read further)."""
-    settings = services_of(state).settings
+    settings = runtime_of(state).settings
     token = settings.get("twilio_auth_token")
     form = await request.form()
     if not token:
@@ -66,7 +67,7 @@ class TwilioController(Controller):
         form = await verified_form(request, state)
         result = await service.inbound_sms(
             db_session,
-            ctx=services_of(state).booking,
+            ctx=booking_context(runtime_of(state)),
             phone=form.get("From", ""),
             body=form.get("Body", ""),
             opt_out_type=form.get("OptOutType") or None,

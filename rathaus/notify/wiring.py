@@ -3,6 +3,7 @@
 from rathaus.notify.commands import notify, worker
 from rathaus.notify.controllers import BookingMessagesController, OutboxController
 from rathaus.notify.jobs import dispatch_outbox, notify_lifespan
+from rathaus.notify.reactions import SUBSCRIPTIONS
 from rathaus.notify.webhooks import TwilioController
 from rathaus.wiring import Wiring
 
@@ -11,4 +12,5 @@ WIRING = Wiring(
     lifespans=[notify_lifespan],
     jobs=[(dispatch_outbox, 15)],
     commands=[worker, notify],
+    subscriptions=SUBSCRIPTIONS,
 )

@@ -8,8 +8,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rathaus.booking import service as bookings
-from rathaus.booking.catalog import CatalogSnapshot
-from rathaus.booking.rules import OfficeRules, day_bounds
+from rathaus.offices.catalog import CatalogSnapshot
+from rathaus.offices.rules import OfficeRules, day_bounds
 from rathaus.queue.models import Ticket, transition
 
 ACTOR = "day-end"

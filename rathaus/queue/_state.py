@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rathaus.booking import service as bookings
-from rathaus.booking.rules import OfficeRules, ServiceRule, day_bounds
+from rathaus.offices.rules import OfficeRules, ServiceRule, day_bounds
 from rathaus.queue.models import Ticket, TicketService, label_of
 from rathaus.queue.ordering import CounterState, QueueItem, order_key, simulate
 

@@ -11,17 +11,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rathaus.booking import service as bookings
-from rathaus.booking.catalog import resolve_services
-from rathaus.booking.contact import normalise_mobile
-from rathaus.booking.rules import CounterRule, Interval, OfficeRules, ServiceRule
 from rathaus.booking.service import BookingContext
-from rathaus.booking.tokens import normalise_code
-from rathaus.db import dialect_insert
+from rathaus.contact import normalise_mobile
+from rathaus.db import dialect_insert, operation
 from rathaus.errors import RathausError
-from rathaus.notify import service as notify
+from rathaus.events import publish
+from rathaus.offices.catalog import resolve_services
+from rathaus.offices.rules import CounterRule, Interval, OfficeRules, ServiceRule
 from rathaus.queue._state import DurationsCache, QueueState, TicketRow, item_of, load_state, ticket_rows
+from rathaus.queue.events import QueueAdvanced, TicketCalled, WaitingTicket
 from rathaus.queue.models import Ticket, TicketSequence, TicketService, label_of, transition
 from rathaus.queue.ordering import CounterState, next_for
+from rathaus.tokens import normalise_code
 
 PREFIXES = {"appointment": "A", "walk_in": "W"}
 # How far ahead the "accepted again from" and "next free appointment" answers look.
@@ -47,6 +48,7 @@ class WalkInRequest:
     override_note: str = ""
 
 
+@operation
 async def check_in(
     session: AsyncSession, *, ctx: QueueContext, office: OfficeRules, code: str, actor: str, now: datetime
 ) -> Ticket:
@@ -88,6 +90,7 @@ async def check_in(
     return ticket
 
 
+@operation
 async def walk_in(
     session: AsyncSession,
     *,
@@ -170,6 +173,21 @@ async def call_next(
     # skipped, and the database's write lock is held only for the claim itself.
     async with ctx.read_sessions() as reader:
         waiting = {t.id: t for t in await ticket_rows(reader, office=office, now=now, statuses=("waiting",))}
+    return await _call_first(session, ctx=ctx, office=office, counter=counter, waiting=waiting, actor=actor, now=now)
+
+
+@operation
+async def _call_first(
+    session: AsyncSession,
+    *,
+    ctx: QueueContext,
+    office: OfficeRules,
+    counter: CounterRule,
+    waiting: dict[int, TicketRow],
+    actor: str,
+    now: datetime,
+) -> TicketRow:
+    """Claim the first of `waiting` in call order that this counter can serve and nobody took meanwhile."""
     items = {t.id: item_of(t, None) for t in waiting.values()}  # the order needs no durations
     me = CounterState(counter.id, counter.services, counter.walk_in_only, now)
     while items:
@@ -187,14 +205,28 @@ async def call_next(
         _record(session, ticket, "call", actor, "waiting", now, counter_id=counter.id)
         if booking_id is not None:
             await bookings.move(session, booking_id=booking_id, status="serving", actor=actor, now=now)
-        if phone is not None:
-            _sms(session, "called", ticket.label, phone, language, booking_id, office, now, counter=counter.name)
+        await publish(
+            session,
+            TicketCalled(
+                office_id=office.id,
+                office_day=office.local_day(now).isoformat(),
+                ticket_id=ticket.id,
+                label=ticket.label,
+                counter=counter.name,
+                phone=phone,
+                language=language,
+                booking_id=booking_id,
+                actor=actor,
+                at=now,
+            ),
+        )
         if any(t.sms_pending for t in waiting.values()):
-            await _tell_turn_near(session, ctx, office, now)
+            await _announce_advance(session, ctx, office, actor, now)
         return ticket
     raise RathausError("nothing_to_call", counter=counter.name)
 
 
+@operation
 async def finish(
     session: AsyncSession, *, office: OfficeRules, ticket: Ticket, outcome: str, actor: str, now: datetime
 ) -> Ticket:
@@ -208,6 +240,7 @@ async def finish(
     return ticket
 
 
+@operation
 async def recall(session: AsyncSession, *, office: OfficeRules, ticket: Ticket, actor: str, now: datetime) -> Ticket:
     """Call a called ticket once more (the board shows it again)."""
     _require_status(ticket, "called")
@@ -216,6 +249,7 @@ async def recall(session: AsyncSession, *, office: OfficeRules, ticket: Ticket, 
     return ticket
 
 
+@operation
 async def transfer(
     session: AsyncSession,
     *,
@@ -398,8 +432,10 @@ def _require_status(ticket: Ticket, *allowed: str) -> None:
         raise RathausError("ticket_state", ticket=ticket.label, status=ticket.status)
 
 
-async def _tell_turn_near(session: AsyncSession, ctx: QueueContext, office: OfficeRules, now: datetime) -> None:
-    """An SMS to waiting citizens who left a number, once, when only a few are ahead of them."""
+async def _announce_advance(
+    session: AsyncSession, ctx: QueueContext, office: OfficeRules, actor: str, now: datetime
+) -> None:
+    """Announce the new waiting order with the citizens who left a number and were not yet told it is near."""
     candidates = (
         await session.execute(
             select(Ticket.id, Ticket.phone, Ticket.language, Ticket.booking_id, Ticket.prefix, Ticket.number)
@@ -409,55 +445,35 @@ async def _tell_turn_near(session: AsyncSession, ctx: QueueContext, office: Offi
     ).all()
     if not candidates:
         return
-    policy, _ = await notify.office_policy(session, office_id=office.id)
     state = await queue_state(session, ctx=ctx, office=office, now=now)
+    waiting = []
     for ticket_id, phone, language, booking_id, prefix, number in candidates:
         estimate = state.estimates.get(ticket_id)
-        if estimate is None or estimate.position is None or estimate.position - 1 > policy.turn_near_ahead:
+        if estimate is None or estimate.position is None:
             continue
-        await session.execute(
-            update(Ticket)
-            .where(Ticket.id == ticket_id)
-            .values(turn_near_sent=True)
-            .execution_options(synchronize_session=False)
-        )
         label = label_of(prefix, number)
-        _sms(session, "turn_near", label, phone, language, booking_id, office, now, ahead=estimate.position - 1)
-
-
-def _sms(
-    session: AsyncSession,
-    kind: str,
-    label: str,
-    phone: str,
-    language: str,
-    booking_id: int | None,
-    office: OfficeRules,
-    now: datetime,
-    *,
-    counter: str = "",
-    ahead: int = 0,
-) -> None:
-    """An SMS about a ticket into the outbox: "your turn is near" (once per ticket) or "you are called"."""
-    once = f"ticket:{label}:{office.id}:{office.local_day(now)}:{kind}"
-    notify.enqueue(
+        waiting.append(WaitingTicket(ticket_id, label, phone, language, booking_id, ahead=estimate.position - 1))
+    await publish(
         session,
-        kind=kind,
-        channel="sms",
-        recipient=phone,
-        language=language,
-        due_at=now,
-        dedupe_key=once if kind == "turn_near" else f"{once}:{now.isoformat()}",
-        now=now,
-        booking_id=booking_id,
-        office_id=office.id,
-        payload={
-            "ticket_number": label,
-            "counter_name": counter,
-            "office_name": office.name_en if language == "en" else office.name_de,
-            "ahead": ahead,
-        },
+        QueueAdvanced(
+            office_id=office.id,
+            office_day=office.local_day(now).isoformat(),
+            waiting=tuple(waiting),
+            actor=actor,
+            at=now,
+        ),
     )
+
+
+async def mark_turn_near_told(session: AsyncSession, *, ticket_id: int) -> bool:
+    """Record that the ticket's citizen was told the turn is near; False if that was done already."""
+    marked = await session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket_id, Ticket.turn_near_sent.is_(False))
+        .values(turn_near_sent=True)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(marked.rowcount)  # type: ignore[attr-defined]
 
 
 def _open_interval(office: OfficeRules, now: datetime) -> Interval | None:

@@ -12,32 +12,35 @@ from litestar.params import FromPath, JSONBody
 from litestar.response import ServerSentEvent
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rathaus.booking.rules import OfficeRules
+from rathaus.booking.deps import booking_context
 from rathaus.errors import RathausError
+from rathaus.offices.catalog import Catalog
+from rathaus.offices.rules import OfficeRules
 from rathaus.queue import pages, presenters, schemas, service
 from rathaus.queue._state import TicketRow
 from rathaus.queue.live import LiveSnapshot, QueueHub
 from rathaus.queue.models import OPEN, Ticket
 from rathaus.queue.service import QueueContext
-from rathaus.web import CurrentStaff, DbSession, Now, language_of, provide_staff, services_of
+from rathaus.staff.deps import CurrentStaff, provide_staff
+from rathaus.web import DbSession, Now, language_of, runtime_of
 
 QueueCtx = NamedDependency[QueueContext]
 Hub = NamedDependency[QueueHub]
 
 
 def provide_queue_ctx(state: State) -> QueueContext:
-    services = services_of(state)
-    hub: QueueHub = state.queue_hub
+    runtime = runtime_of(state)
+    hub = runtime_of(state).get(QueueHub)
     return QueueContext(
-        booking=services.booking,
-        read_sessions=services.read_session_maker,
-        public_base_url=services.settings.public_base_url.rstrip("/"),
+        booking=booking_context(runtime),
+        read_sessions=runtime.read_session_maker,
+        public_base_url=runtime.settings.public_base_url.rstrip("/"),
         durations=hub.durations,
     )
 
 
 def provide_hub(state: State) -> QueueHub:
-    hub: QueueHub = state.queue_hub
+    hub = runtime_of(state).get(QueueHub)
     return hub
 
 
@@ -295,15 +298,15 @@ class PublicQueueController(Controller):
 
 async def _office_id(state: State, slug: str) -> int:
     """The office's id; a short read that does not hold a connection while a stream stays open."""
-    services = services_of(state)
-    async with services.read_session_maker() as session:
-        office = await services.catalog.office(session, slug, now=services.clock.now())
+    runtime = runtime_of(state)
+    async with runtime.read_session_maker() as session:
+        office = await runtime.get(Catalog).office(session, slug, now=runtime.clock.now())
     return office.id
 
 
 async def _ticket_row(state: State, public_id: str) -> TicketRow:
     """A ticket by its public id; a short read that does not hold a connection while a stream stays open."""
-    async with services_of(state).read_session_maker() as session:
+    async with runtime_of(state).read_session_maker() as session:
         return TicketRow.of(await service.public_ticket(session, public_id))
 
 

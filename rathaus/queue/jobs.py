@@ -10,24 +10,27 @@ from litestar.channels import ChannelsPlugin
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rathaus.jobs import run_unit
+from rathaus.offices.catalog import Catalog
 from rathaus.queue import service
-from rathaus.web import Services, services_of
+from rathaus.queue.live import QueueHub
+from rathaus.runtime import Runtime
+from rathaus.web import runtime_of
 
 
-async def close_days(services: Services) -> int:
+async def close_days(runtime: Runtime) -> int:
     """Close tickets left open after closing and mark absent appointments as no-shows."""
-    now = services.clock.now()
+    now = runtime.clock.now()
 
     async def unit(session: AsyncSession) -> int:
-        snapshot = await services.catalog.get(session, now=now)
+        snapshot = await runtime.get(Catalog).get(session, now=now)
         return await service.close_days(session, snapshot=snapshot, now=now)
 
-    changed: int = await run_unit(services, unit)
+    changed: int = await run_unit(runtime, unit)
     return changed
 
 
 @asynccontextmanager
 async def live_lifespan(app: Litestar) -> AsyncIterator[None]:
     """Connect the queue hub to this app's services and channels."""
-    app.state.queue_hub.bind(services_of(app.state), app.plugins.get(ChannelsPlugin))
+    runtime_of(app.state).get(QueueHub).bind(runtime_of(app.state), app.plugins.get(ChannelsPlugin))
     yield

@@ -17,11 +17,12 @@ from litestar.channels import ChannelsPlugin
 from litestar.response import ServerSentEventMessage
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rathaus.booking.rules import ServiceRule
 from rathaus.db import after_commit
+from rathaus.offices.catalog import Catalog
+from rathaus.offices.rules import ServiceRule
 from rathaus.queue import presenters
 from rathaus.queue._state import DurationsCache, QueueState, TicketRow, load_state
-from rathaus.web import Services
+from rathaus.runtime import Runtime
 
 log = logging.getLogger("rathaus.queue.live")
 HEARTBEAT_SECONDS = 15.0
@@ -82,13 +83,13 @@ class QueueHub:
     """Publishes queue changes; per office, listens for them and reads the state once for all streams."""
 
     def __init__(self) -> None:
-        self._services: Services | None = None
+        self._runtime: Runtime | None = None
         self._channels: ChannelsPlugin | None = None
         self._feeds: dict[int, _OfficeFeed] = {}
         self.durations = DurationsCache()
 
-    def bind(self, services: Services, channels: ChannelsPlugin) -> None:
-        self._services = services
+    def bind(self, runtime: Runtime, channels: ChannelsPlugin) -> None:
+        self._runtime = runtime
         self._channels = channels
 
     def changed_after_commit(self, session: AsyncSession, office_id: int) -> None:
@@ -181,20 +182,20 @@ class QueueHub:
                 feed.done.notify_all()  # waiters of a failed read wake up and report it
 
     async def _read(self, office_id: int) -> LiveSnapshot:
-        services = self._require()
-        now = services.clock.now()
-        async with services.read_session_maker() as session:
-            catalog = await services.catalog.get(session, now=now)
+        runtime = self._require()
+        now = runtime.clock.now()
+        async with runtime.read_session_maker() as session:
+            catalog = await runtime.get(Catalog).get(session, now=now)
             office = catalog.office_by_id(office_id)
             state = await load_state(
                 session, office=office, services=catalog.services_by_id, durations_cache=self.durations, now=now
             )
         return LiveSnapshot(state, catalog.services_by_id)
 
-    def _require(self) -> Services:
-        if self._services is None:
+    def _require(self) -> Runtime:
+        if self._runtime is None:
             raise RuntimeError("the queue hub is not bound to the app yet")
-        return self._services
+        return self._runtime
 
     def _require_channels(self) -> ChannelsPlugin:
         if self._channels is None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from rathaus.booking.presenters import pick
-from rathaus.booking.rules import OfficeRules, ServiceRule
+from rathaus.offices.presenters import pick
+from rathaus.offices.rules import OfficeRules, ServiceRule
 from rathaus.queue import schemas
 from rathaus.queue._state import Estimate, QueueState, TicketRow
 

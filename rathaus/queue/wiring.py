@@ -32,5 +32,5 @@ WIRING = Wiring(
     plugins=_channels,
     lifespans=[live_lifespan],
     jobs=[(close_days, 300)],
-    state={"queue_hub": QueueHub},
+    components=[(QueueHub, lambda _runtime: QueueHub())],
 )

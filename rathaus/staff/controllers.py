@@ -12,7 +12,8 @@ from litestar.di import Provide
 from litestar.params import JSONBody
 
 from rathaus.staff import service
-from rathaus.web import CurrentStaff, DbSession, Now, bearer_token, provide_staff, services_of
+from rathaus.staff.deps import CurrentStaff, provide_staff
+from rathaus.web import DbSession, Now, bearer_token, runtime_of
 
 
 class Credentials(msgspec.Struct, forbid_unknown_fields=True):
@@ -37,7 +38,7 @@ class AuthController(Controller):
     @post("/token")
     async def token(self, data: JSONBody[Credentials], db_session: DbSession, now: Now, state: State) -> TokenAnswer:
         """Exchange username and password for a bearer token."""
-        lifetime = timedelta(hours=services_of(state).settings.staff_token_hours)
+        lifetime = timedelta(hours=runtime_of(state).settings.staff_token_hours)
         token, expires = await service.login(
             db_session, username=data.username, password=data.password, lifetime=lifetime, now=now
         )

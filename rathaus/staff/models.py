@@ -1,13 +1,12 @@
-"""Staff users, their offices and their API tokens."""
+"""Staff users, the offices they work at (by id: the catalogue sits above this package) and their API tokens."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, String, Table
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
-from rathaus.booking.models import Office
 from rathaus.db import Base
 
 staff_user_office = Table(
@@ -28,8 +27,6 @@ class StaffUser(Base):
     role: Mapped[str] = mapped_column(String(8))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
-
-    offices: Mapped[list[Office]] = relationship(secondary=staff_user_office, lazy="selectin")
 
 
 class StaffToken(Base):

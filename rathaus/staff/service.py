@@ -8,14 +8,12 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
-from rathaus.booking.models import Office
-from rathaus.booking.tokens import hash_secret
 from rathaus.errors import RathausError
 from rathaus.staff.models import StaffToken, StaffUser, staff_user_office
+from rathaus.tokens import hash_secret
 
 ROLES = ("admin", "desk")
 _hasher = PasswordHasher()
@@ -43,28 +41,26 @@ class Staff:
 
 
 async def create_user(
-    session: AsyncSession, *, username: str, password: str, role: str, office_slugs: list[str], now: datetime
+    session: AsyncSession, *, username: str, password: str, role: str, office_ids: list[int], now: datetime
 ) -> StaffUser:
     """Create a staff account, or update password, role and offices of an existing one."""
     if role not in ROLES:
         raise RathausError("invalid_input", reason=f"role must be one of {', '.join(ROLES)}")
     if len(password) < 12:
         raise RathausError("invalid_input", reason="a password needs at least 12 characters")
-    offices = (await session.scalars(select(Office).where(Office.slug.in_(office_slugs)))).all()
-    missing = sorted(set(office_slugs) - {o.slug for o in offices})
-    if missing:
-        raise RathausError("unknown_office", office=", ".join(missing))
-    user = await session.scalar(
-        select(StaffUser).where(StaffUser.username == username).options(selectinload(StaffUser.offices))
-    )
+    user = await session.scalar(select(StaffUser).where(StaffUser.username == username))
     if user is None:
         user = StaffUser(username=username, created_at=now, active=True, password_hash="", role=role)
         session.add(user)
     user.password_hash = _hasher.hash(password)
     user.role = role
     user.active = True
-    user.offices = list(offices)
     await session.flush()
+    await session.execute(delete(staff_user_office).where(staff_user_office.c.user_id == user.id))
+    if office_ids:
+        await session.execute(
+            insert(staff_user_office), [{"user_id": user.id, "office_id": office_id} for office_id in set(office_ids)]
+        )
     return user
 
 

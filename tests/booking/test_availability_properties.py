@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rathaus.booking.availability import free_slots, within_booking_window
-from rathaus.booking.rules import ClosureRule, OfficeRules, Window, day_bounds
+from rathaus.offices.rules import ClosureRule, OfficeRules, Window, day_bounds
 
 ZONES = ["Europe/Berlin", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe"]
 # Days with a clock change in one of the zones, and ordinary ones.

@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from rathaus.booking.config import ConfigError, read_config
-from rathaus.booking.models import Booking, Closure, Counter, Office, OpeningHours, Service
+from rathaus.booking.models import Booking
 from rathaus.cli import DEMO
+from rathaus.offices.config import ConfigError, read_config
+from rathaus.offices.models import Closure, Counter, Office, OpeningHours, Service
 from tests.conftest import Harness
 from tests.factories import booking_body, make_config
 

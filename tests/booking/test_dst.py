@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from rathaus.booking.rules import wall_to_utc
 from rathaus.clock import ManualClock
+from rathaus.offices.rules import wall_to_utc
 from tests.conftest import Harness
 from tests.factories import make_config
 

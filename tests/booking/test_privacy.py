@@ -25,7 +25,7 @@ async def test_purge_erases_names_and_contacts_after_retention(harness: Harness)
 
     harness.clock.advance(timedelta(days=30))
     purged = await run_unit(
-        harness.services,
+        harness.runtime,
         lambda s: service.purge_personal_data(s, retention=timedelta(days=21), now=harness.clock.now()),
     )
 
@@ -71,7 +71,7 @@ async def test_purge_keeps_sms_opt_outs(harness: Harness) -> None:
         await s.commit()
     harness.clock.advance(timedelta(days=400))
     await run_unit(
-        harness.services,
+        harness.runtime,
         lambda s: service.purge_personal_data(s, retention=timedelta(days=30), now=harness.clock.now()),
     )
     async with harness.session() as s:

@@ -30,17 +30,17 @@ FILES = sorted(
 
 async def test_export_writes_each_feed_once_and_rewrites_what_changed(harness: Harness, tmp_path: Path) -> None:
     await harness.load(make_config())
-    first = await export_feeds(harness.services, tmp_path)
+    first = await export_feeds(harness.runtime, tmp_path)
     names = sorted(p.relative_to(tmp_path).as_posix() for p in first)
     assert names == [f"amt/{name}" for name in FILES]
     served = await harness.client.get("/feeds/amt/hours.ics")
     assert (tmp_path / "amt" / "hours.ics").read_bytes() == served.content
 
-    assert await export_feeds(harness.services, tmp_path) == []  # nothing changed, nothing written
+    assert await export_feeds(harness.runtime, tmp_path) == []  # nothing changed, nothing written
 
     changed = make_config(closures=[{"date": "2027-01-13", "reason": {"de": "Umzug", "en": "Moving"}}])
     await harness.load(changed)
-    rewritten = {p.name for p in await export_feeds(harness.services, tmp_path)}
+    rewritten = {p.name for p in await export_feeds(harness.runtime, tmp_path)}
     assert {"closures.ics", "closures.en.ics", "hours.ics", "hours.en.ics"} <= rewritten
     assert "Umzug" in (tmp_path / "amt" / "closures.ics").read_text()
     assert sorted(os.listdir(tmp_path / "amt")) == FILES
@@ -67,8 +67,8 @@ async def test_the_export_job_writes_only_when_configured(harness: Harness, tmp_
     from rathaus.notify.calendar.jobs import export_feed_files
 
     await harness.load(make_config())
-    assert await export_feed_files(harness.services) == []
-    settings = replace(harness.services.settings, extra={"feeds_export_dir": str(tmp_path / "www")})
-    written = await export_feed_files(replace(harness.services, settings=settings))
+    assert await export_feed_files(harness.runtime) == []
+    settings = replace(harness.runtime.settings, extra={"feeds_export_dir": str(tmp_path / "www")})
+    written = await export_feed_files(replace(harness.runtime, settings=settings))
     assert isinstance(written, list) and len(written) == len(FILES)
     assert sorted(os.listdir(tmp_path / "www" / "amt")) == FILES

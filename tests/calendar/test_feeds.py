@@ -8,8 +8,9 @@ import pytest
 import recurring_ical_events
 from icalendar import Calendar
 
-from rathaus.booking.rules import Interval, merge
 from rathaus.clock import ManualClock
+from rathaus.offices.catalog import Catalog
+from rathaus.offices.rules import Interval, merge
 from tests.calendar.clients import icaljs, utc, vobject_events
 from tests.conftest import Harness
 from tests.factories import make_config
@@ -44,7 +45,7 @@ def office_config(zone: str) -> object:
 
 async def expected_windows(harness: Harness) -> list[Interval]:
     async with harness.session() as session:
-        office = (await harness.services.catalog.get(session, now=harness.clock.now())).offices["amt"]
+        office = (await harness.runtime.get(Catalog).get(session, now=harness.clock.now())).offices["amt"]
     windows: list[Interval] = []
     day = MARCH[0]
     while day < MARCH[1]:

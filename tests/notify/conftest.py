@@ -41,6 +41,6 @@ async def notify_harness(
 @pytest.fixture
 async def dispatcher(notify_harness: Harness) -> AsyncIterator[Dispatcher]:
     """A dispatcher on the test's own engine, reading the harness clock."""
-    d = Dispatcher(notify_harness.services, worker_id="test-worker")
+    d = Dispatcher(notify_harness.runtime, worker_id="test-worker")
     yield d
     await d.channels.close()

@@ -216,7 +216,7 @@ async def test_twilio_500_is_retried_and_21211_is_not(
     # numbers, so the message is one the queue would write: "you are called".)
     now = h.clock.now()
     await run_unit(
-        h.services,
+        h.runtime,
         lambda s: _enqueue_called(s, now=now, phone="+15005550001"),
     )
     requests_before = twilio.requests

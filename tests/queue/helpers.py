@@ -7,7 +7,7 @@ from typing import Any
 
 import msgspec
 
-from rathaus.booking.config import Config
+from rathaus.offices.config import Config
 from tests.conftest import Harness
 from tests.factories import booking_body, make_config
 from tests.staff_helpers import staff_token

@@ -33,10 +33,10 @@ async def test_day_end_closes_waiting_tickets_and_marks_absent_appointments(harn
     await desk.ticket_action(served["id"], "complete")
 
     harness.clock.set(CLOSING - timedelta(minutes=1))
-    assert await close_days(harness.services) == 0  # still open: nothing to close yet
+    assert await close_days(harness.runtime) == 0  # still open: nothing to close yet
     harness.clock.set(CLOSING)
-    assert await close_days(harness.services) == 2  # the waiting walk-in and the absent appointment
-    assert await close_days(harness.services) == 0  # a second run finds nothing left
+    assert await close_days(harness.runtime) == 2  # the waiting walk-in and the absent appointment
+    assert await close_days(harness.runtime) == 0  # a second run finds nothing left
 
     tickets = await _tickets(harness)
     assert tickets["A-001"].status == "completed"
@@ -52,7 +52,7 @@ async def test_a_day_missed_by_the_job_is_closed_the_next_morning(harness: Harne
     await desk.walk_in("a")
     harness.clock.set(CLOSING + timedelta(hours=12))  # 00:00 the next day, before opening
 
-    assert await close_days(harness.services) == 1
+    assert await close_days(harness.runtime) == 1
     assert (await _tickets(harness))["W-001"].status == "closed"
     # The next day starts at number 1 again.
     harness.clock.set(datetime(2027, 1, 12, 7, 0, tzinfo=UTC))

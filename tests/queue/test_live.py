@@ -11,6 +11,8 @@ import httpx
 import pytest
 
 from rathaus.clock import ManualClock
+from rathaus.queue.live import QueueHub
+from rathaus.web import runtime_of
 from tests.conftest import Harness, LiveServer
 from tests.queue.helpers import OPENING, queue_config
 from tests.staff_helpers import staff_token
@@ -136,7 +138,7 @@ async def test_a_stream_ends_when_its_instance_stops_hearing_changes(
     ):
         updates = _updates(board)
         await anext(updates)
-        listener = server.app.state.queue_hub._feeds[1].listener
+        listener = runtime_of(server.app.state).get(QueueHub)._feeds[1].listener
         listener.get_loop().call_soon_threadsafe(listener.cancel)  # as if the LISTEN connection were lost
 
         rest = [update async for update in updates]  # ends instead of waiting forever

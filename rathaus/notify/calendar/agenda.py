@@ -11,12 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rathaus.booking import service as booking
 from rathaus.booking.service import BookingContext
-from rathaus.booking.tokens import hash_secret
 from rathaus.errors import RathausError
 from rathaus.notify.calendar.invite import PRODID, host_of
 from rathaus.notify.calendar.models import AgendaFeed
 from rathaus.notify.calendar.vtimezone import unambiguous, vtimezone
 from rathaus.staff.service import Staff
+from rathaus.tokens import hash_secret
 
 PAST = timedelta(days=7)
 AHEAD = timedelta(days=60)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import click
 
 from rathaus.notify.calendar.export import export_feeds
+from rathaus.runtime import launcher
 
 
 @click.group()
@@ -19,15 +19,5 @@ def feeds() -> None:
 @click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
 def export(directory: Path) -> None:
     """Write every office's closure and opening-hours feeds (de, en) into DIRECTORY/<office>/."""
-    from rathaus.app import build_services
-    from rathaus.settings import Settings
-
-    async def run() -> list[Path]:
-        services = build_services(Settings.from_env())
-        try:
-            return await export_feeds(services, directory)
-        finally:
-            await services.dispose()
-
-    changed = asyncio.run(run())
+    changed = launcher().run(lambda runtime: export_feeds(runtime, directory))
     click.echo(f"{len(changed)} feed file(s) written to {directory}")

@@ -13,11 +13,15 @@ from litestar.di import Provide
 from litestar.params import FromPath, PathParameter
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
+from rathaus.booking import links
 from rathaus.booking import service as booking
 from rathaus.booking.controllers import ManageToken, provide_manage_token
+from rathaus.booking.deps import BookingCtx
 from rathaus.notify.calendar import agenda, service
 from rathaus.notify.calendar.invite import booking_invitation
-from rathaus.web import BookingCtx, CurrentStaff, DbSession, Now, language_of, provide_staff, services_of
+from rathaus.offices.catalog import Catalog
+from rathaus.staff.deps import CurrentStaff, provide_staff
+from rathaus.web import DbSession, Now, language_of, runtime_of
 
 CALENDAR = "text/calendar"
 Code = Annotated[str, PathParameter(max_length=32)]
@@ -42,12 +46,12 @@ class FeedController(Controller):
     tags = ["calendars"]
 
     async def _answer(self, office: str, kind: str, request: Request[Any, Any, Any], state: State) -> Response[bytes]:
-        app = services_of(state)
+        app = runtime_of(state)
         now = app.clock.now()  # read here rather than injected: one dependency less on the polling hot path
         feed = await service.feed(
             app.read_session_maker,
-            catalog=app.catalog,
-            cache=state.feed_cache,
+            catalog=app.get(Catalog),
+            cache=app.get(service.FeedCache),
             office_slug=office,
             kind=kind,
             language=language_of(request),
@@ -98,13 +102,13 @@ class BookingCalendarController(Controller):
     ) -> Response[bytes]:
         """The booking as a calendar entry (a cancelled one as a cancellation with the same UID)."""
         result = await booking.view(db_session, ctx=booking_ctx, code=code, token=manage_token, now=now)
-        base = services_of(state).settings.public_base_url.rstrip("/")
+        base = runtime_of(state).settings.public_base_url.rstrip("/")
         body = booking_invitation(
             booking=result.booking,
             office=result.office,
             services=result.services,
             method="CANCEL" if result.booking.status in {"cancelled", "expired"} else "PUBLISH",
-            manage_url=f"{base}/bookings/{result.booking.code}?token={manage_token}",
+            manage_url=links.manage_url(base, code=result.booking.code, token=manage_token),
             language=result.booking.language if "lang" not in request.query_params else language_of(request),
             public_base_url=base,
         )
@@ -138,7 +142,7 @@ class AgendaFeedController(Controller):
         """A secret calendar URL with the office's appointments, for this staff member (keep it private)."""
         rules = await booking_ctx.catalog.office(db_session, office, now=now)
         feed_id, token = await agenda.create_feed(db_session, staff=staff, office_id=rules.id, now=now)
-        base = services_of(state).settings.public_base_url.rstrip("/")
+        base = runtime_of(state).settings.public_base_url.rstrip("/")
         return AgendaFeedCreated(feed_id, f"{base}/feeds/agenda/{token}/calendar.ics")
 
     @delete("/{feed_id:int}")
@@ -166,6 +170,6 @@ async def agenda_feed(
 ) -> Response[bytes]:
     """A staff member's agenda feed: booking codes and services (names only where the office allows)."""
     body = await agenda.agenda_calendar(
-        db_session, ctx=booking_ctx, token=token, public_base_url=services_of(state).settings.public_base_url, now=now
+        db_session, ctx=booking_ctx, token=token, public_base_url=runtime_of(state).settings.public_base_url, now=now
     )
     return Response(body, media_type=CALENDAR, headers={"Cache-Control": "private, max-age=300"})

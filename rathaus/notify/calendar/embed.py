@@ -10,7 +10,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from rathaus.booking.rules import Interval, OfficeRules, merge, wall_to_utc
+from rathaus.offices.rules import Interval, OfficeRules, merge, wall_to_utc
 
 AHEAD = timedelta(days=90)  # dated exceptions listed this far ahead
 SCHEMA_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")

@@ -7,7 +7,8 @@ import tempfile
 from pathlib import Path
 
 from rathaus.notify.calendar import service
-from rathaus.web import Services
+from rathaus.offices.catalog import Catalog
+from rathaus.runtime import Runtime
 
 LANGUAGES = ("de", "en")
 
@@ -35,24 +36,24 @@ def write_if_changed(path: Path, data: bytes) -> bool:
     return True
 
 
-async def export_feeds(services: Services, directory: Path, *, cache: service.FeedCache | None = None) -> list[Path]:
+async def export_feeds(runtime: Runtime, directory: Path, *, cache: service.FeedCache | None = None) -> list[Path]:
     """Write the feeds of every office under `directory`/<office>/; returns the files that changed."""
-    now = services.clock.now()
+    now = runtime.clock.now()
     cache = cache or service.FeedCache()
-    async with services.read_session_maker() as session:
-        snapshot = await services.catalog.get(session, now=now)
+    async with runtime.read_session_maker() as session:
+        snapshot = await runtime.get(Catalog).get(session, now=now)
     changed = []
     for slug in sorted(snapshot.offices):
         for kind in service.RENDERINGS:
             for language in LANGUAGES:
                 rendered = await service.feed(
-                    services.read_session_maker,
-                    catalog=services.catalog,
+                    runtime.read_session_maker,
+                    catalog=runtime.get(Catalog),
                     cache=cache,
                     office_slug=slug,
                     kind=kind,
                     language=language,
-                    public_base_url=services.settings.public_base_url,
+                    public_base_url=runtime.settings.public_base_url,
                     now=now,
                 )
                 path = directory / slug / file_name(kind, language)

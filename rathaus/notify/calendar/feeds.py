@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vRecur, vText
 
-from rathaus.booking.rules import Interval, OfficeRules, Window, subtract, wall_to_utc
 from rathaus.notify.calendar.invite import PRODID, host_of
 from rathaus.notify.calendar.vtimezone import unambiguous, vtimezone
+from rathaus.offices.rules import Interval, OfficeRules, Window, subtract, wall_to_utc
 
 PAST = timedelta(days=30)  # how far back a feed starts
 FUTURE = timedelta(days=400)  # how far ahead exceptions of the weekly hours are written

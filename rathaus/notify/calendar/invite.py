@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 from icalendar import Alarm, Calendar, Event, vCalAddress, vText
 
 from rathaus.booking.models import Booking
-from rathaus.booking.rules import OfficeRules, ServiceRule
 from rathaus.notify.calendar.vtimezone import unambiguous, vtimezone
+from rathaus.offices.rules import OfficeRules, ServiceRule
 
 PRODID = "-//rathaus//Termine 1.0//DE"
 METHODS = ("REQUEST", "CANCEL", "PUBLISH")

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from rathaus.notify.calendar.export import export_feeds
-from rathaus.web import Services
+from rathaus.runtime import Runtime
 
 
-async def export_feed_files(services: Services) -> object:
+async def export_feed_files(runtime: Runtime) -> object:
     """Rewrite changed feed files when RATHAUS_FEEDS_EXPORT_DIR is set."""
-    directory = services.settings.get("feeds_export_dir")
+    directory = runtime.settings.get("feeds_export_dir")
     if not directory:
         return []
-    return await export_feeds(services, Path(directory))
+    return await export_feeds(runtime, Path(directory))

@@ -10,11 +10,11 @@ from email.utils import format_datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from rathaus.booking.catalog import Catalog, CatalogSnapshot, office_of
-from rathaus.booking.presenters import office_cutoff
 from rathaus.errors import RathausError
 from rathaus.notify.calendar.embed import html_snippet, json_ld_bytes
 from rathaus.notify.calendar.feeds import closures_feed, hours_feed
+from rathaus.offices.catalog import Catalog, CatalogSnapshot, office_of
+from rathaus.offices.presenters import office_cutoff
 
 # kind -> (media type, file name stem and extension)
 RENDERINGS = {

@@ -13,7 +13,7 @@ from rathaus.wiring import Wiring
 
 WIRING = Wiring(
     routes=[FeedController, BookingCalendarController, AgendaFeedController, agenda_feed],
-    state={"feed_cache": FeedCache},
+    components=[(FeedCache, lambda _runtime: FeedCache())],
     jobs=[(export_feed_files, 300)],
     commands=[feeds],
 )

@@ -12,10 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from rathaus.booking._bookings import BookingContext
-from rathaus.booking._closures import add_closure
-from rathaus.booking.config import WEEKDAYS, ClosureConfig, Config, OfficeConfig, parse_span
-from rathaus.booking.models import (
+from rathaus.db import operation
+from rathaus.offices._closures import add_closure
+from rathaus.offices.catalog import Catalog
+from rathaus.offices.config import WEEKDAYS, ClosureConfig, Config, OfficeConfig, parse_span
+from rathaus.offices.models import (
     Bundle,
     BundleService,
     Closure,
@@ -25,7 +26,7 @@ from rathaus.booking.models import (
     Service,
     SpecialHours,
 )
-from rathaus.booking.rules import wall_to_utc
+from rathaus.offices.rules import wall_to_utc
 
 LOADED_SOURCES = ("config", "holidays")
 
@@ -34,25 +35,27 @@ LOADED_SOURCES = ("config", "holidays")
 class LoadReport:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
-    cancelled_bookings: int = 0
+    # Ids of closures the file added; bookings inside them were cancelled (booking reacts to ClosureDeclared).
+    new_closures: list[int] = field(default_factory=list)
 
-    def summary(self) -> str:
+    def summary(self, cancelled_bookings: int) -> str:
         """One line for the operator."""
         return (
             f"{len(self.created)} created, {len(self.updated)} updated, "
-            f"{self.cancelled_bookings} bookings cancelled by new closures"
+            f"{cancelled_bookings} bookings cancelled by new closures"
         )
 
 
-async def load_config(session: AsyncSession, *, ctx: BookingContext, config: Config, now: datetime) -> LoadReport:
+@operation
+async def load_config(session: AsyncSession, *, catalog: Catalog, config: Config, now: datetime) -> LoadReport:
     """Create or update what `config` declares; loading the same file twice changes nothing."""
     report = LoadReport()
     services = await _load_services(session, config, now, report)
     await _load_bundles(session, config, services, report)
     for office_config in config.offices:
-        await _load_office(session, ctx, office_config, services, now, report)
+        await _load_office(session, catalog, office_config, services, now, report)
     await session.flush()
-    await ctx.catalog.changed(session, now=now)
+    await catalog.changed(session, now=now)
     return report
 
 
@@ -110,7 +113,7 @@ async def _load_bundles(
 
 async def _load_office(
     session: AsyncSession,
-    ctx: BookingContext,
+    catalog: Catalog,
     oc: OfficeConfig,
     services: dict[str, Service],
     now: datetime,
@@ -160,7 +163,7 @@ async def _load_office(
         office.updated_at = now
         report.updated.append(f"office {oc.slug}")
     await session.flush()
-    await _load_closures(session, ctx, office, oc, now, report)
+    await _load_closures(session, catalog, office, oc, now, report)
 
 
 def _load_counters(office: Office, oc: OfficeConfig, services: dict[str, Service]) -> bool:
@@ -266,7 +269,7 @@ def _closure_from_config(c: ClosureConfig, tz: ZoneInfo) -> _WantedClosure:
 
 
 async def _load_closures(
-    session: AsyncSession, ctx: BookingContext, office: Office, oc: OfficeConfig, now: datetime, report: LoadReport
+    session: AsyncSession, catalog: Catalog, office: Office, oc: OfficeConfig, now: datetime, report: LoadReport
 ) -> None:
     existing = {
         (c.source, c.start_at, c.end_at): c
@@ -283,9 +286,9 @@ async def _load_closures(
                 closure.updated_at = now
                 report.updated.append(f"closure {oc.slug} {w.start:%Y-%m-%d}")
             continue
-        _, cancelled = await add_closure(
+        closure = await add_closure(
             session,
-            ctx=ctx,
+            catalog=catalog,
             office_id=office.id,
             start=w.start,
             end=w.end,
@@ -298,7 +301,7 @@ async def _load_closures(
             all_day=w.all_day,
         )
         report.created.append(f"closure {oc.slug} {w.start:%Y-%m-%d}")
-        report.cancelled_bookings += len(cancelled)
+        report.new_closures.append(closure.id)
     for stale in existing.values():
         await session.delete(stale)
         report.updated.append(f"closure {oc.slug} {stale.start_at:%Y-%m-%d} removed")

@@ -19,12 +19,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
-from rathaus.booking.models import Bundle, CatalogVersion, Closure, Counter, Office, Service
-from rathaus.booking.rules import ClosureRule, CounterRule, OfficeRules, ServiceRule, Window
 from rathaus.db import after_commit, dialect_insert
 from rathaus.errors import RathausError
+from rathaus.offices.models import Bundle, CatalogVersion, Closure, Counter, Office, Service
+from rathaus.offices.rules import ClosureRule, CounterRule, OfficeRules, ServiceRule, Window
 
-log = logging.getLogger("rathaus.booking.catalog")
+log = logging.getLogger("rathaus.offices.catalog")
 
 # Closures this far in the past still matter (a day that has begun, feeds showing the recent past).
 _CLOSURE_LOOKBACK = timedelta(days=31)
@@ -136,7 +136,7 @@ class Catalog:
         return office_of(await self.get(session, now=now), slug)
 
     async def services(self, session: AsyncSession, slugs: list[str], *, now: datetime) -> list[ServiceRule]:
-        """Services by slug, in the order given, refusing unknown and repeated ones."""
+        """Runtime by slug, in the order given, refusing unknown and repeated ones."""
         snapshot = await self.get(session, now=now)
         return resolve_services(snapshot, slugs)
 
@@ -150,7 +150,7 @@ def office_of(snapshot: CatalogSnapshot, slug: str) -> OfficeRules:
 
 
 def resolve_services(snapshot: CatalogSnapshot, slugs: list[str]) -> list[ServiceRule]:
-    """Services by slug, in the order given, refusing none, unknown and repeated ones."""
+    """Runtime by slug, in the order given, refusing none, unknown and repeated ones."""
     if not slugs:
         raise RathausError("no_services")
     seen: set[str] = set()

@@ -1,0 +1,1 @@
+"""offices domain: the catalogue of offices, services, bundles, counters, hours, closures and cut-offs."""

@@ -1,0 +1,89 @@
+"""Closures: declaring one is announced, so that the bookings it covers are cancelled in the same transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rathaus.db import operation
+from rathaus.errors import RathausError
+from rathaus.events import publish
+from rathaus.offices.catalog import Catalog
+from rathaus.offices.events import ClosureDeclared
+from rathaus.offices.models import Closure
+
+
+@operation
+async def add_closure(
+    session: AsyncSession,
+    *,
+    catalog: Catalog,
+    office_id: int,
+    start: datetime,
+    end: datetime,
+    reason_de: str,
+    reason_en: str,
+    public: bool,
+    source: str,
+    actor: str,
+    now: datetime,
+    all_day: bool = False,
+) -> Closure:
+    """Close an office for [start, end) and announce it (ClosureDeclared)."""
+    if end <= start:
+        raise RathausError("closure_order")
+    closure = Closure(
+        office_id=office_id,
+        start_at=start,
+        end_at=end,
+        all_day=all_day,
+        reason_de=reason_de,
+        reason_en=reason_en,
+        public=public,
+        source=source,
+        created_by=actor,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(closure)
+    await session.flush()
+    await publish(
+        session,
+        ClosureDeclared(
+            office_id=office_id,
+            closure_id=closure.id,
+            start=start,
+            end=end,
+            reason_de=reason_de,
+            reason_en=reason_en,
+            actor=actor,
+            at=now,
+        ),
+    )
+    await catalog.changed(session, now=now)
+    return closure
+
+
+@operation
+async def remove_closure(
+    session: AsyncSession, *, catalog: Catalog, office_id: int, closure_id: int, now: datetime
+) -> None:
+    """Reopen: delete a closure (bookings it cancelled stay cancelled; their citizens were told)."""
+    closure = await session.get(Closure, closure_id)
+    if closure is None or closure.office_id != office_id:
+        raise RathausError("unknown_closure")
+    await session.delete(closure)
+    await catalog.changed(session, now=now)
+
+
+async def list_closures(session: AsyncSession, *, office_id: int, since: datetime) -> list[Closure]:
+    """Closures of an office ending after `since`, in order."""
+    return list(
+        (
+            await session.scalars(
+                select(Closure).where(Closure.office_id == office_id, Closure.end_at > since).order_by(Closure.start_at)
+            )
+        ).all()
+    )

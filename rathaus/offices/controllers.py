@@ -1,0 +1,57 @@
+"""HTTP API of the catalogue: offices, services and life events, in the reader's language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get
+from litestar.params import FromPath
+
+from rathaus.offices import presenters, schemas
+from rathaus.offices.deps import CatalogDep
+from rathaus.web import DbSession, Now, language_of
+
+
+class CatalogController(Controller):
+    path = "/api/v1"
+    tags = ["catalog"]
+
+    @get("/services")
+    async def list_services(
+        self, request: Request[Any, Any, Any], db_session: DbSession, now: Now, catalog: CatalogDep
+    ) -> list[schemas.Service]:
+        """Every service with duration, what to bring and fee."""
+        snapshot = await catalog.get(db_session, now=now)
+        lang = language_of(request)
+        return [presenters.service(s, lang) for s in snapshot.services.values()]
+
+    @get("/bundles")
+    async def list_bundles(
+        self, request: Request[Any, Any, Any], db_session: DbSession, now: Now, catalog: CatalogDep
+    ) -> list[schemas.Bundle]:
+        """Life events ("Lebenslagen") and the services they need."""
+        snapshot = await catalog.get(db_session, now=now)
+        return [presenters.bundle(b, language_of(request)) for b in snapshot.bundles.values()]
+
+    @get("/offices")
+    async def list_offices(
+        self, request: Request[Any, Any, Any], db_session: DbSession, now: Now, catalog: CatalogDep
+    ) -> list[schemas.Office]:
+        """Offices with hours, cut-offs and upcoming closures."""
+        snapshot = await catalog.get(db_session, now=now)
+        lang = language_of(request)
+        return [presenters.office(o, snapshot, language=lang, now=now) for o in snapshot.offices.values()]
+
+    @get("/offices/{office:str}")
+    async def get_office(
+        self,
+        office: FromPath[str],
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        now: Now,
+        catalog: CatalogDep,
+    ) -> schemas.Office:
+        """One office with hours, cut-offs and upcoming closures."""
+        rules = await catalog.office(db_session, office, now=now)
+        snapshot = await catalog.get(db_session, now=now)
+        return presenters.office(rules, snapshot, language=language_of(request), now=now)

@@ -1,0 +1,193 @@
+"""The catalogue: offices, services, bundles, counters, opening hours, closures and the catalogue version."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    Time,
+    UniqueConstraint,
+    false,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from rathaus.db import Base
+
+counter_service = Table(
+    "counter_service",
+    Base.metadata,
+    Column("counter_id", ForeignKey("counter.id", ondelete="CASCADE"), primary_key=True),
+    Column("service_id", ForeignKey("service.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Office(Base):
+    __tablename__ = "office"
+    __table_args__ = (
+        CheckConstraint("slot_minutes > 0 AND 1440 % slot_minutes = 0", name="slot_minutes"),
+        CheckConstraint("verification IN ('off', 'email', 'sms')", name="verification"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name_de: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Berlin")
+    address: Mapped[str] = mapped_column(String(300), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    email: Mapped[str] = mapped_column(String(200), default="")
+    website: Mapped[str] = mapped_column(String(300), default="")
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    slot_minutes: Mapped[int] = mapped_column(SmallInteger, default=15)
+    lead_time_minutes: Mapped[int] = mapped_column(Integer, default=60)
+    horizon_days: Mapped[int] = mapped_column(Integer, default=60)
+    buffer_minutes: Mapped[int] = mapped_column(SmallInteger, default=0)
+    walk_in_cutoff_minutes: Mapped[int | None] = mapped_column(SmallInteger)
+    # How late a booked citizen may check in and still be served at the appointment's time.
+    check_in_grace_minutes: Mapped[int] = mapped_column(SmallInteger, default=10, server_default=text("10"))
+    verification: Mapped[str] = mapped_column(String(8), default="off")
+    hold_minutes: Mapped[int] = mapped_column(SmallInteger, default=15)
+    # Whether staff agenda feeds show citizens' names (off: booking code and services only).
+    agenda_shows_names: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    counters: Mapped[list[Counter]] = relationship(back_populates="office", order_by="Counter.id")
+    opening_hours: Mapped[list[OpeningHours]] = relationship(
+        order_by="(OpeningHours.weekday, OpeningHours.opens)", cascade="all, delete-orphan"
+    )
+    special_hours: Mapped[list[SpecialHours]] = relationship(
+        order_by="(SpecialHours.day, SpecialHours.opens)", cascade="all, delete-orphan"
+    )
+
+
+class Service(Base):
+    __tablename__ = "service"
+    __table_args__ = (CheckConstraint("duration_minutes > 0", name="duration"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name_de: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    duration_minutes: Mapped[int] = mapped_column(SmallInteger)
+    bring_de: Mapped[str] = mapped_column(Text, default="")
+    bring_en: Mapped[str] = mapped_column(Text, default="")
+    fee_cents: Mapped[int | None]
+    bookable_online: Mapped[bool] = mapped_column(Boolean, default=True)
+    walk_ins_allowed: Mapped[bool] = mapped_column(Boolean, default=True)
+    walk_in_cutoff_minutes: Mapped[int | None] = mapped_column(SmallInteger)
+    updated_at: Mapped[datetime]
+
+
+class Bundle(Base):
+    """A life event ("Lebenslage") that needs several services, e.g. moving house."""
+
+    __tablename__ = "bundle"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name_de: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    description_de: Mapped[str] = mapped_column(Text, default="")
+    description_en: Mapped[str] = mapped_column(Text, default="")
+    items: Mapped[list[BundleService]] = relationship(order_by="BundleService.position", cascade="all, delete-orphan")
+
+
+class BundleService(Base):
+    __tablename__ = "bundle_service"
+
+    bundle_id: Mapped[int] = mapped_column(ForeignKey("bundle.id", ondelete="CASCADE"), primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(SmallInteger)
+    service: Mapped[Service] = relationship()
+
+
+class Counter(Base):
+    __tablename__ = "counter"
+    __table_args__ = (UniqueConstraint("office_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    walk_in_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    office: Mapped[Office] = relationship(back_populates="counters")
+    services: Mapped[list[Service]] = relationship(secondary=counter_service, order_by="Service.id")
+
+
+class OpeningHours(Base):
+    """A weekly opening window, in the office's local time (weekday 0 = Monday)."""
+
+    __tablename__ = "opening_hours"
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday"),
+        CheckConstraint("opens < closes", name="order"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"), index=True)
+    weekday: Mapped[int] = mapped_column(SmallInteger)
+    opens: Mapped[time] = mapped_column(Time)
+    closes: Mapped[time] = mapped_column(Time)
+
+
+class SpecialHours(Base):
+    """An extra opening window on one date (an evening service, a Saturday opening)."""
+
+    __tablename__ = "special_hours"
+    __table_args__ = (CheckConstraint("opens < closes", name="order"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    opens: Mapped[time] = mapped_column(Time)
+    closes: Mapped[time] = mapped_column(Time)
+    note_de: Mapped[str] = mapped_column(String(300), default="")
+    note_en: Mapped[str] = mapped_column(String(300), default="")
+
+
+class Closure(Base):
+    __tablename__ = "closure"
+    __table_args__ = (
+        CheckConstraint("start_at < end_at", name="order"),
+        Index("ix_closure_office_end", "office_id", "end_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"))
+    start_at: Mapped[datetime]
+    end_at: Mapped[datetime]
+    all_day: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason_de: Mapped[str] = mapped_column(String(300))
+    reason_en: Mapped[str] = mapped_column(String(300))
+    public: Mapped[bool] = mapped_column(Boolean, default=True)
+    # config | holidays | staff: a reload replaces only what the file declared
+    source: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class CatalogVersion(Base):
+    """One row counting changes to offices, services, hours and closures, so instances reload only when needed."""
+
+    __tablename__ = "catalog_version"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    changed_at: Mapped[datetime]

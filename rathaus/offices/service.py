@@ -1,0 +1,23 @@
+"""The catalogue's operations: offices, services, bundles, hours and closures."""
+
+from rathaus.offices._closures import add_closure, list_closures, remove_closure
+from rathaus.offices._load import LoadReport, load_config
+from rathaus.offices._lookup import office_count, office_ids, office_timezone
+from rathaus.offices.catalog import BundleRule, Catalog, CatalogSnapshot, closure_rule, office_of, resolve_services
+
+__all__ = [
+    "BundleRule",
+    "Catalog",
+    "CatalogSnapshot",
+    "LoadReport",
+    "add_closure",
+    "closure_rule",
+    "list_closures",
+    "load_config",
+    "office_count",
+    "office_ids",
+    "office_of",
+    "office_timezone",
+    "remove_closure",
+    "resolve_services",
+]

@@ -1,0 +1,14 @@
+"""The catalogue's routes, dependencies and the per-instance catalogue cache."""
+
+from rathaus.offices.catalog import Catalog
+from rathaus.offices.controllers import CatalogController
+from rathaus.offices.deps import DEPENDENCIES
+from rathaus.runtime import Runtime
+from rathaus.wiring import Wiring
+
+
+def _catalog(runtime: Runtime) -> Catalog:
+    return Catalog(ttl=runtime.settings.availability_cache_seconds, sessions=runtime.read_session_maker)
+
+
+WIRING = Wiring(routes=[CatalogController], dependencies=DEPENDENCIES, components=[(Catalog, _catalog)])

@@ -1,0 +1,13 @@
+"""The packages that make up rathaus, lowest first: the one list the app, the worker and the CLI wire."""
+
+from rathaus.booking.wiring import WIRING as BOOKING
+from rathaus.notify.calendar.wiring import WIRING as CALENDAR
+from rathaus.notify.wiring import WIRING as NOTIFY
+from rathaus.offices.wiring import WIRING as OFFICES
+from rathaus.queue.wiring import WIRING as QUEUE
+from rathaus.staff.wiring import WIRING as STAFF
+from rathaus.wiring import Wiring
+
+WIRINGS: tuple[Wiring, ...] = (STAFF, OFFICES, BOOKING, QUEUE, NOTIFY, CALENDAR)
+
+__all__ = ["WIRINGS"]

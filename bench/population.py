@@ -63,7 +63,7 @@ def bench_config(offices: int) -> Config:
         msgspec.structs.replace(
             base,
             slug=f"{MEASURED_OFFICE}-{i:02d}",
-            name=msgspec.structs.replace(base.name, de=f"{base.name.de} {i}", en=f"{base.name.en} {i}"),
+            name={language: f"{text} {i}" for language, text in base.name.items()},
         )
         for i in range(2, offices + 1)
     ]

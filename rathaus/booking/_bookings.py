@@ -273,7 +273,7 @@ def validate_start(office: OfficeRules, services: list[ServiceRule], start: date
         raise RathausError("not_on_slot", minutes=int(office.slot.total_seconds() // 60))
     closures = office.closures_between(start, end)
     if closures:
-        raise RathausError("in_closure", reason=closures[0].reason_en)
+        raise RathausError("in_closure", reason=closures[0].reason.get("en"))
     return start
 
 

@@ -33,7 +33,7 @@ async def cancel_for_closure(session: AsyncSession, *, ctx: BookingContext, clos
             reason="closure",
             actor=closure.actor,
             now=closure.at,
-            detail={"closure_reason_de": closure.reason_de, "closure_reason_en": closure.reason_en},
+            detail={f"closure_reason_{language}": text for language, text in closure.reason.as_dict().items()},
         )
 
 

@@ -15,6 +15,7 @@ from rathaus.booking import presenters, schemas, service
 from rathaus.booking.deps import BookingCtx
 from rathaus.booking.service import BookingRequest
 from rathaus.errors import RathausError
+from rathaus.localized import Localized
 from rathaus.offices import presenters as office_presenters
 from rathaus.offices import schemas as office_schemas
 from rathaus.offices import service as offices
@@ -200,8 +201,7 @@ class ClosureController(Controller):
             office_id=rules.id,
             start=data.start,
             end=data.end,
-            reason_de=data.reason,
-            reason_en=data.reason_en or data.reason,
+            reason=Localized(de=data.reason, en=data.reason_en or data.reason),
             public=data.public,
             source="staff",
             actor=staff.username,

@@ -492,16 +492,12 @@ def message_context(
         if token is not None:
             manage_url = links.manage_url(base, code=booking.code, token=token)
     context.update(
-        office_name=office.name_en if lang == "en" else office.name_de,
+        office_name=office.name.get(lang),
         office_address=str(office.extra.get("address", "")),
         when=when(booking.start_at, office.tz, lang),
         code=booking.code,
-        services=[s.name_en if lang == "en" else s.name_de for s in services],
-        bring=[
-            {"service": s.name_en if lang == "en" else s.name_de, "text": s.bring_en if lang == "en" else s.bring_de}
-            for s in services
-            if (s.bring_en if lang == "en" else s.bring_de)
-        ],
+        services=[s.name.get(lang) for s in services],
+        bring=[{"service": s.name.get(lang), "text": s.bring.get(lang)} for s in services if (s.bring.get(lang))],
         manage_url=manage_url if row.kind != "cancellation" else None,
         rebook_url=links.rebook_url(base, office_slug=office.slug),
         qr_cid=f"qr.{row.id}@rathaus" if row.kind in {"confirmation", "change", "reminder"} else None,

@@ -72,7 +72,7 @@ def ticket_called(runtime: Runtime) -> Handler:
             payload={
                 "ticket_number": event.label,
                 "counter_name": event.counter,
-                "office_name": office.name_en if event.language == "en" else office.name_de,
+                "office_name": office.name.get(event.language),
                 "ahead": 0,
             },
         )
@@ -106,7 +106,7 @@ def queue_advanced(runtime: Runtime) -> Handler:
                 payload={
                     "ticket_number": waiting.label,
                     "counter_name": "",
-                    "office_name": office.name_en if waiting.language == "en" else office.name_de,
+                    "office_name": office.name.get(waiting.language),
                     "ahead": waiting.ahead,
                 },
             )

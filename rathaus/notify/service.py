@@ -388,7 +388,7 @@ async def inbound_sms(
         "cancelled",
         template.format(
             when=when(booking.start_at, office.tz, "en" if english else "de"),
-            office=office.name_en if english else office.name_de,
+            office=office.name.get(booking.language),
         ),
     )
 

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rathaus.db import operation
 from rathaus.errors import RathausError
 from rathaus.events import publish
+from rathaus.localized import Localized
 from rathaus.offices.catalog import Catalog
 from rathaus.offices.events import ClosureDeclared
 from rathaus.offices.models import Closure
@@ -23,8 +24,7 @@ async def add_closure(
     office_id: int,
     start: datetime,
     end: datetime,
-    reason_de: str,
-    reason_en: str,
+    reason: Localized,
     public: bool,
     source: str,
     actor: str,
@@ -39,8 +39,7 @@ async def add_closure(
         start_at=start,
         end_at=end,
         all_day=all_day,
-        reason_de=reason_de,
-        reason_en=reason_en,
+        reason=reason,
         public=public,
         source=source,
         created_by=actor,
@@ -56,8 +55,7 @@ async def add_closure(
             closure_id=closure.id,
             start=start,
             end=end,
-            reason_de=reason_de,
-            reason_en=reason_en,
+            reason=reason,
             actor=actor,
             at=now,
         ),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from rathaus.db import operation
+from rathaus.localized import Localized
 from rathaus.offices._closures import add_closure
 from rathaus.offices.catalog import Catalog
 from rathaus.offices.config import WEEKDAYS, ClosureConfig, Config, OfficeConfig, parse_span
@@ -66,11 +67,9 @@ async def _load_services(
     for sc in config.services:
         service = existing.get(sc.slug)
         values = {
-            "name_de": sc.name.de,
-            "name_en": sc.name.en,
+            "name": Localized(sc.name),
             "duration_minutes": sc.duration_minutes,
-            "bring_de": sc.bring.de,
-            "bring_en": sc.bring.en,
+            "bring": Localized(sc.bring),
             "fee_cents": None if sc.fee_eur is None else round(sc.fee_eur * 100),
             "bookable_online": sc.bookable_online,
             "walk_ins_allowed": sc.walk_ins,
@@ -95,10 +94,8 @@ async def _load_bundles(
     for bc in config.bundles:
         bundle = existing.get(bc.slug)
         values = {
-            "name_de": bc.name.de,
-            "name_en": bc.name.en,
-            "description_de": bc.description.de,
-            "description_en": bc.description.en,
+            "name": Localized(bc.name),
+            "description": Localized(bc.description),
         }
         wanted = [services[slug].id for slug in bc.services]
         if bundle is None:
@@ -129,8 +126,7 @@ async def _load_office(
         )
     )
     values = {
-        "name_de": oc.name.de,
-        "name_en": oc.name.en,
+        "name": Localized(oc.name),
         "timezone": oc.timezone,
         "address": oc.address,
         "phone": oc.phone,
@@ -186,6 +182,10 @@ def _load_counters(office: Office, oc: OfficeConfig, services: dict[str, Service
     return changed
 
 
+def _special_order(window: tuple[date, time, time, Localized]) -> tuple[date, time, time]:
+    return window[:3]
+
+
 def _load_hours(office: Office, oc: OfficeConfig) -> bool:
     weekly = sorted(
         (WEEKDAYS.index(day), span.opens, span.closes)
@@ -193,20 +193,21 @@ def _load_hours(office: Office, oc: OfficeConfig) -> bool:
         for span in map(parse_span, texts)
     )
     special = sorted(
-        (sh.date, span.opens, span.closes, sh.note.de, sh.note.en)
-        for sh in oc.special_hours
-        for span in map(parse_span, sh.hours)
+        (
+            (sh.date, span.opens, span.closes, Localized(sh.note))
+            for sh in oc.special_hours
+            for span in map(parse_span, sh.hours)
+        ),
+        key=_special_order,
     )
     current_weekly = sorted((h.weekday, h.opens, h.closes) for h in office.opening_hours)
-    current_special = sorted((h.day, h.opens, h.closes, h.note_de, h.note_en) for h in office.special_hours)
+    current_special = sorted(((h.day, h.opens, h.closes, h.note) for h in office.special_hours), key=_special_order)
     changed = False
     if weekly != current_weekly:
         office.opening_hours = [OpeningHours(weekday=d, opens=o, closes=c) for d, o, c in weekly]
         changed = True
     if special != current_special:
-        office.special_hours = [
-            SpecialHours(day=d, opens=o, closes=c, note_de=nd, note_en=ne) for d, o, c, nd, ne in special
-        ]
+        office.special_hours = [SpecialHours(day=d, opens=o, closes=c, note=note) for d, o, c, note in special]
         changed = True
     return changed
 
@@ -217,8 +218,7 @@ class _WantedClosure:
     start: datetime
     end: datetime
     all_day: bool
-    reason_de: str
-    reason_en: str
+    reason: Localized
     public: bool
 
 
@@ -242,8 +242,7 @@ def _wanted_closures(oc: OfficeConfig, now: datetime) -> list[_WantedClosure]:
                     wall_to_utc(day, time(0), tz),
                     wall_to_utc(day + timedelta(days=1), time(0), tz),
                     True,
-                    name_de[:300],
-                    str(names_en.get(day, name_de))[:300],
+                    Localized(de=name_de[:300], en=str(names_en.get(day, name_de))[:300]),
                     oc.holidays.public,
                 )
             )
@@ -255,15 +254,14 @@ def _closure_from_config(c: ClosureConfig, tz: ZoneInfo) -> _WantedClosure:
         last = c.until or c.date
         start = wall_to_utc(c.date, time(0), tz)
         end = wall_to_utc(last + timedelta(days=1), time(0), tz)
-        return _WantedClosure("config", start, end, True, c.reason.de, c.reason.en, c.public)
+        return _WantedClosure("config", start, end, True, Localized(c.reason), c.public)
     assert c.start is not None and c.end is not None  # checked when the file was read
     return _WantedClosure(
         "config",
         wall_to_utc(c.start.date(), c.start.time(), tz),
         wall_to_utc(c.end.date(), c.end.time(), tz),
         False,
-        c.reason.de,
-        c.reason.en,
+        Localized(c.reason),
         c.public,
     )
 
@@ -282,7 +280,7 @@ async def _load_closures(
     for w in _wanted_closures(oc, now):
         closure = existing.pop((w.source, w.start, w.end), None)
         if closure is not None:
-            if _assign(closure, {"reason_de": w.reason_de, "reason_en": w.reason_en, "public": w.public}):
+            if _assign(closure, {"reason": w.reason, "public": w.public}):
                 closure.updated_at = now
                 report.updated.append(f"closure {oc.slug} {w.start:%Y-%m-%d}")
             continue
@@ -292,8 +290,7 @@ async def _load_closures(
             office_id=office.id,
             start=w.start,
             end=w.end,
-            reason_de=w.reason_de,
-            reason_en=w.reason_en,
+            reason=w.reason,
             public=w.public,
             source=w.source,
             actor="config",

@@ -21,6 +21,7 @@ from sqlalchemy.orm import selectinload
 
 from rathaus.db import after_commit, dialect_insert
 from rathaus.errors import RathausError
+from rathaus.localized import Localized
 from rathaus.offices.models import Bundle, CatalogVersion, Closure, Counter, Office, Service
 from rathaus.offices.rules import ClosureRule, CounterRule, OfficeRules, ServiceRule, Window
 
@@ -33,10 +34,8 @@ _CLOSURE_LOOKBACK = timedelta(days=31)
 @dataclass(frozen=True, slots=True)
 class BundleRule:
     slug: str
-    name_de: str
-    name_en: str
-    description_de: str
-    description_en: str
+    name: Localized
+    description: Localized
     services: tuple[ServiceRule, ...]
 
 
@@ -193,10 +192,8 @@ async def load_snapshot(session: AsyncSession, *, now: datetime) -> CatalogSnaps
     bundles = {
         b.slug: BundleRule(
             b.slug,
-            b.name_de,
-            b.name_en,
-            b.description_de,
-            b.description_en,
+            b.name,
+            b.description,
             tuple(services[i.service_id] for i in b.items),
         )
         for b in (await session.scalars(select(Bundle).options(selectinload(Bundle.items)).order_by(Bundle.slug)))
@@ -214,7 +211,7 @@ async def load_snapshot(session: AsyncSession, *, now: datetime) -> CatalogSnaps
 
 def closure_rule(c: Closure) -> ClosureRule:
     """The immutable rule for one closure row."""
-    return ClosureRule(c.id, c.start_at, c.end_at, c.all_day, c.reason_de, c.reason_en, c.public)
+    return ClosureRule(c.id, c.start_at, c.end_at, c.all_day, c.reason, c.public)
 
 
 def service_rule(s: Service) -> ServiceRule:
@@ -222,11 +219,9 @@ def service_rule(s: Service) -> ServiceRule:
     return ServiceRule(
         id=s.id,
         slug=s.slug,
-        name_de=s.name_de,
-        name_en=s.name_en,
+        name=s.name,
         duration=timedelta(minutes=s.duration_minutes),
-        bring_de=s.bring_de,
-        bring_en=s.bring_en,
+        bring=s.bring,
         fee_cents=s.fee_cents,
         bookable_online=s.bookable_online,
         walk_ins_allowed=s.walk_ins_allowed,
@@ -241,12 +236,11 @@ def office_rules(o: Office, closures: list[ClosureRule]) -> OfficeRules:
         weekly[h.weekday].append(Window(h.opens, h.closes))
     special: dict[date, list[Window]] = defaultdict(list)
     for sh in o.special_hours:
-        special[sh.day].append(Window(sh.opens, sh.closes, sh.note_de, sh.note_en))
+        special[sh.day].append(Window(sh.opens, sh.closes, sh.note))
     return OfficeRules(
         id=o.id,
         slug=o.slug,
-        name_de=o.name_de,
-        name_en=o.name_en,
+        name=o.name,
         tz=ZoneInfo(o.timezone),
         slot=timedelta(minutes=o.slot_minutes),
         lead=timedelta(minutes=o.lead_time_minutes),

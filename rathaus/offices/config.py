@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
+from rathaus.localized import DEFAULT_LANGUAGE
+
 Short = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Slug = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 Minutes = Annotated[int, msgspec.Meta(ge=0, le=100_000)]
@@ -20,21 +22,18 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _SPAN = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
 
 
-class Text(msgspec.Struct, forbid_unknown_fields=True):
-    de: Short
-    en: Short
-
-
-class LongText(msgspec.Struct, forbid_unknown_fields=True):
-    de: str = ""
-    en: str = ""
+# A text per language code (`{ de = "…", en = "…", tr = "…" }`): a further language needs no migration.
+# German is required (see `check`): it is what readers of a language without a translation see.
+Language = Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2,3}(-[a-z0-9]{1,8})*$")]
+Text = dict[Language, Short]
+LongText = dict[Language, Annotated[str, msgspec.Meta(max_length=5000)]]
 
 
 class ServiceConfig(msgspec.Struct, forbid_unknown_fields=True):
     slug: Slug
     name: Text
     duration_minutes: Annotated[int, msgspec.Meta(ge=1, le=480)]
-    bring: LongText = msgspec.field(default_factory=LongText)
+    bring: LongText = msgspec.field(default_factory=dict)
     fee_eur: Annotated[float, msgspec.Meta(ge=0, le=100_000)] | None = None
     bookable_online: bool = True
     walk_ins: bool = True
@@ -45,7 +44,7 @@ class BundleConfig(msgspec.Struct, forbid_unknown_fields=True):
     slug: Slug
     name: Text
     services: list[Slug]
-    description: LongText = msgspec.field(default_factory=LongText)
+    description: LongText = msgspec.field(default_factory=dict)
 
 
 class CounterConfig(msgspec.Struct, forbid_unknown_fields=True):
@@ -57,7 +56,7 @@ class CounterConfig(msgspec.Struct, forbid_unknown_fields=True):
 class SpecialHoursConfig(msgspec.Struct, forbid_unknown_fields=True):
     date: dt.date
     hours: list[str]
-    note: LongText = msgspec.field(default_factory=LongText)
+    note: LongText = msgspec.field(default_factory=dict)
 
 
 class ClosureConfig(msgspec.Struct, forbid_unknown_fields=True):
@@ -160,6 +159,7 @@ def check(config: Config) -> list[str]:
     problems += _duplicates("services", [s.slug for s in config.services])
     problems += _duplicates("bundles", [b.slug for b in config.bundles])
     problems += _duplicates("offices", [o.slug for o in config.offices])
+    problems += _untranslated(config)
     for i, bundle in enumerate(config.bundles):
         problems += _unknown(f"bundles[{i}].services", bundle.services, service_slugs)
     for i, office in enumerate(config.offices):
@@ -225,6 +225,16 @@ def _check_closure(at: str, closure: ClosureConfig) -> list[str]:
     if closure.end <= closure.start:
         return [f"{at}.end: must be after start"]
     return []
+
+
+def _untranslated(config: Config) -> list[str]:
+    """Names and reasons without the German text every reader falls back to."""
+    texts: list[tuple[str, dict[str, str]]] = [(f"services[{i}].name", s.name) for i, s in enumerate(config.services)]
+    texts += [(f"bundles[{i}].name", b.name) for i, b in enumerate(config.bundles)]
+    for i, office in enumerate(config.offices):
+        texts.append((f"offices[{i}].name", office.name))
+        texts += [(f"offices[{i}].closures[{j}].reason", c.reason) for j, c in enumerate(office.closures)]
+    return [f'{at}: needs a German text (de = "…")' for at, text in texts if DEFAULT_LANGUAGE not in text]
 
 
 def _duplicates(at: str, names: list[str]) -> list[str]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from rathaus.events import DomainEvent
+from rathaus.localized import Localized
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -16,5 +17,4 @@ class ClosureDeclared(DomainEvent):
     closure_id: int
     start: datetime
     end: datetime
-    reason_de: str
-    reason_en: str
+    reason: Localized

@@ -15,7 +15,6 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Table,
-    Text,
     Time,
     UniqueConstraint,
     false,
@@ -24,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rathaus.db import Base
+from rathaus.localized import Localized, LocalizedText
 
 counter_service = Table(
     "counter_service",
@@ -42,8 +42,7 @@ class Office(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
-    name_de: Mapped[str] = mapped_column(String(200))
-    name_en: Mapped[str] = mapped_column(String(200))
+    name: Mapped[Localized] = mapped_column(LocalizedText, server_default=text("'{}'"))
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Berlin")
     address: Mapped[str] = mapped_column(String(300), default="")
     phone: Mapped[str] = mapped_column(String(40), default="")
@@ -80,11 +79,9 @@ class Service(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
-    name_de: Mapped[str] = mapped_column(String(200))
-    name_en: Mapped[str] = mapped_column(String(200))
+    name: Mapped[Localized] = mapped_column(LocalizedText, server_default=text("'{}'"))
     duration_minutes: Mapped[int] = mapped_column(SmallInteger)
-    bring_de: Mapped[str] = mapped_column(Text, default="")
-    bring_en: Mapped[str] = mapped_column(Text, default="")
+    bring: Mapped[Localized] = mapped_column(LocalizedText, default=Localized, server_default=text("'{}'"))
     fee_cents: Mapped[int | None]
     bookable_online: Mapped[bool] = mapped_column(Boolean, default=True)
     walk_ins_allowed: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -99,10 +96,8 @@ class Bundle(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
-    name_de: Mapped[str] = mapped_column(String(200))
-    name_en: Mapped[str] = mapped_column(String(200))
-    description_de: Mapped[str] = mapped_column(Text, default="")
-    description_en: Mapped[str] = mapped_column(Text, default="")
+    name: Mapped[Localized] = mapped_column(LocalizedText, server_default=text("'{}'"))
+    description: Mapped[Localized] = mapped_column(LocalizedText, default=Localized, server_default=text("'{}'"))
     items: Mapped[list[BundleService]] = relationship(order_by="BundleService.position", cascade="all, delete-orphan")
 
 
@@ -156,8 +151,7 @@ class SpecialHours(Base):
     day: Mapped[date] = mapped_column(Date)
     opens: Mapped[time] = mapped_column(Time)
     closes: Mapped[time] = mapped_column(Time)
-    note_de: Mapped[str] = mapped_column(String(300), default="")
-    note_en: Mapped[str] = mapped_column(String(300), default="")
+    note: Mapped[Localized] = mapped_column(LocalizedText, default=Localized, server_default=text("'{}'"))
 
 
 class Closure(Base):
@@ -172,8 +166,7 @@ class Closure(Base):
     start_at: Mapped[datetime]
     end_at: Mapped[datetime]
     all_day: Mapped[bool] = mapped_column(Boolean, default=False)
-    reason_de: Mapped[str] = mapped_column(String(300))
-    reason_en: Mapped[str] = mapped_column(String(300))
+    reason: Mapped[Localized] = mapped_column(LocalizedText, server_default=text("'{}'"))
     public: Mapped[bool] = mapped_column(Boolean, default=True)
     # config | holidays | staff: a reload replaces only what the file declared
     source: Mapped[str] = mapped_column(String(16))

@@ -12,20 +12,15 @@ from rathaus.offices.rules import ClosureRule, OfficeRules, ServiceRule, day_bou
 UPCOMING_DAYS = 7
 
 
-def pick(language: str, german: str, english: str) -> str:
-    """The text in the reader's language (German when English is missing)."""
-    return english if language == "en" and english else german
-
-
 def service(rule: ServiceRule, language: str) -> schemas.Service:
     """A service as the API shows it."""
     return schemas.Service(
         slug=rule.slug,
-        name=pick(language, rule.name_de, rule.name_en),
-        name_de=rule.name_de,
-        name_en=rule.name_en,
+        name=rule.name.get(language),
+        name_de=rule.name.get("de"),
+        name_en=rule.name.get("en"),
         duration_minutes=_minutes(rule.duration),
-        what_to_bring=pick(language, rule.bring_de, rule.bring_en),
+        what_to_bring=rule.bring.get(language),
         fee_eur=None if rule.fee_cents is None else rule.fee_cents / 100,
         bookable_online=rule.bookable_online,
         walk_ins_allowed=rule.walk_ins_allowed,
@@ -37,8 +32,8 @@ def bundle(rule: BundleRule, language: str) -> schemas.Bundle:
     """A life event with its services."""
     return schemas.Bundle(
         slug=rule.slug,
-        name=pick(language, rule.name_de, rule.name_en),
-        description=pick(language, rule.description_de, rule.description_en),
+        name=rule.name.get(language),
+        description=rule.description.get(language),
         services=[s.slug for s in rule.services],
         duration_minutes=sum(_minutes(s.duration) for s in rule.services),
     )
@@ -51,7 +46,7 @@ def closure(rule: ClosureRule, office: OfficeRules, language: str) -> schemas.Cl
         start=rule.start.astimezone(office.tz),
         end=rule.end.astimezone(office.tz),
         all_day=rule.all_day,
-        reason=pick(language, rule.reason_de, rule.reason_en),
+        reason=rule.reason.get(language),
         public=rule.public,
     )
 
@@ -89,7 +84,7 @@ def office(
     extra = rules.extra
     return schemas.Office(
         slug=rules.slug,
-        name=pick(language, rules.name_de, rules.name_en),
+        name=rules.name.get(language),
         timezone=rules.tz.key,
         address=str(extra.get("address", "")),
         phone=str(extra.get("phone", "")),
@@ -117,13 +112,9 @@ def _day(rules: OfficeRules, day: date, cutoff: timedelta, language: str) -> sch
     for w in rules.windows_on(day):
         closes = wall_to_utc(day, w.closes, rules.tz)
         until = max(closes - cutoff, wall_to_utc(day, w.opens, rules.tz)).astimezone(rules.tz)
-        windows.append(
-            schemas.Window(
-                f"{w.opens:%H:%M}", f"{w.closes:%H:%M}", f"{until:%H:%M}", pick(language, w.note_de, w.note_en)
-            )
-        )
+        windows.append(schemas.Window(f"{w.opens:%H:%M}", f"{w.closes:%H:%M}", f"{until:%H:%M}", w.note.get(language)))
     start, end = day_bounds(day, rules.tz)
-    closed = [pick(language, c.reason_de, c.reason_en) for c in rules.closures_between(start, end) if c.public]
+    closed = [c.reason.get(language) for c in rules.closures_between(start, end) if c.public]
     return schemas.Day(date=day, weekday=WEEKDAYS[day.weekday()], windows=windows, closures=closed)
 
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from rathaus.localized import Localized
+
 Interval = tuple[datetime, datetime]
 
 
@@ -14,11 +16,9 @@ Interval = tuple[datetime, datetime]
 class ServiceRule:
     id: int
     slug: str
-    name_de: str
-    name_en: str
+    name: Localized
     duration: timedelta
-    bring_de: str
-    bring_en: str
+    bring: Localized
     fee_cents: int | None
     bookable_online: bool
     walk_ins_allowed: bool
@@ -39,8 +39,7 @@ class ClosureRule:
     start: datetime
     end: datetime
     all_day: bool
-    reason_de: str
-    reason_en: str
+    reason: Localized
     public: bool
 
 
@@ -48,16 +47,14 @@ class ClosureRule:
 class Window:
     opens: time
     closes: time
-    note_de: str = ""
-    note_en: str = ""
+    note: Localized = field(default_factory=Localized)
 
 
 @dataclass(frozen=True, slots=True)
 class OfficeRules:
     id: int
     slug: str
-    name_de: str
-    name_en: str
+    name: Localized
     tz: ZoneInfo
     slot: timedelta
     lead: timedelta

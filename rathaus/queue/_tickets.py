@@ -62,7 +62,7 @@ async def check_in(
     snapshot = await ctx.booking.catalog.get(session, now=now)
     if booking.office_id != office.id:
         other = snapshot.office_by_id(booking.office_id)
-        raise RathausError("booking_other_office", office=other.name_de)
+        raise RathausError("booking_other_office", office=other.name.get("de"))
     existing = await session.scalar(select(Ticket).where(Ticket.booking_id == booking.id))
     if existing is not None:
         return existing
@@ -106,10 +106,12 @@ async def walk_in(
     if request.language not in {"de", "en"}:
         raise RathausError("invalid_language")
     phone = normalise_mobile(request.phone) if request.phone else None
-    names = ", ".join(s.name_de for s in services)
+    names = ", ".join(s.name.get("de") for s in services)
     for s in services:
         if not s.walk_ins_allowed:
-            raise RathausError("no_walk_ins", service=s.name_de, extra=await _alternatives(ctx, office, services, now))
+            raise RathausError(
+                "no_walk_ins", service=s.name.get("de"), extra=await _alternatives(ctx, office, services, now)
+            )
     if not office.able_counters([s.id for s in services], online=False):
         raise RathausError("no_counter_for_services")
     cutoff = max(office.walk_in_cutoff_for(s) for s in services)
@@ -117,7 +119,7 @@ async def walk_in(
     if current is None:
         extra = await _alternatives(ctx, office, services, now)
         closures = office.closures_between(now, now + timedelta(seconds=1))
-        reason = f": {closures[0].reason_de}" if closures else ""
+        reason = f": {closures[0].reason.get('de')}" if closures else ""
         raise RathausError(
             "office_closed_now", reason=reason, next=_local(office, extra["next_accepted_at"]), extra=extra
         )

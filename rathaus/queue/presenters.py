@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from rathaus.offices.presenters import pick
 from rathaus.offices.rules import OfficeRules, ServiceRule
 from rathaus.queue import schemas
 from rathaus.queue._state import Estimate, QueueState, TicketRow
@@ -62,8 +61,8 @@ def board(state: QueueState) -> schemas.Board:
     office = state.office
     return schemas.Board(
         office=office.slug,
-        office_name_de=office.name_de,
-        office_name_en=office.name_en,
+        office_name_de=office.name.get("de"),
+        office_name_en=office.name.get("en"),
         at=state.now.astimezone(office.tz),
         open_now=state.open_now,
         called=[
@@ -94,7 +93,7 @@ def public_ticket(
         estimated_wait_minutes=estimate.wait_minutes,
         counter=_counter_name(office, t.counter_id) if t.status == "called" else None,
         office=office.slug,
-        office_name=pick(language, office.name_de, office.name_en),
-        services=[pick(language, services[i].name_de, services[i].name_en) for i in t.service_ids],
+        office_name=office.name.get(language),
+        services=[services[i].name.get(language) for i in t.service_ids],
         called_at=t.called_at.astimezone(office.tz) if t.called_at else None,
     )

@@ -7,6 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rathaus.booking.availability import free_slots, within_booking_window
+from rathaus.localized import Localized
 from rathaus.offices.rules import ClosureRule, OfficeRules, Window, day_bounds
 
 ZONES = ["Europe/Berlin", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe"]
@@ -33,7 +34,12 @@ def scenarios(draw: st.DrawFn) -> dict[str, object]:
         if a < b:
             closures.append(
                 ClosureRule(
-                    i, start_of_day + timedelta(minutes=a), start_of_day + timedelta(minutes=b), False, "x", "x", True
+                    i,
+                    start_of_day + timedelta(minutes=a),
+                    start_of_day + timedelta(minutes=b),
+                    False,
+                    Localized(de="x"),
+                    True,
                 )
             )
     counters = list(range(1, draw(st.integers(1, 3)) + 1))
@@ -47,8 +53,7 @@ def scenarios(draw: st.DrawFn) -> dict[str, object]:
     rules = OfficeRules(
         id=1,
         slug="x",
-        name_de="x",
-        name_en="x",
+        name=Localized(de="x"),
         tz=zone,
         slot=timedelta(minutes=step),
         lead=timedelta(minutes=draw(st.integers(0, 240))),

@@ -60,13 +60,13 @@ async def agenda_calendar(
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("name", f"{office.name_de}: Termine")
-    calendar.add("x-wr-calname", f"{office.name_de}: Termine")
+    calendar.add("name", f"{office.name.get('de')}: Termine")
+    calendar.add("x-wr-calname", f"{office.name.get('de')}: Termine")
     calendar.add("refresh-interval", timedelta(minutes=15), parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", "PT15M")
     calendar.add_component(vtimezone(office.tz, first=(now - PAST).date(), last=(now + AHEAD).date()))
     for b in await booking.agenda(session, office_id=office.id, since=now - PAST, until=now + AHEAD):
-        services = ", ".join(snapshot.services_by_id[item.service_id].name_de for item in b.items)
+        services = ", ".join(snapshot.services_by_id[item.service_id].name.get("de") for item in b.items)
         title = f"{b.code}: {services}"
         if office.agenda_shows_names and b.name:
             title = f"{title} ({b.name})"

@@ -50,11 +50,7 @@ def exceptions(office: OfficeRules, *, today: date, language: str) -> list[Dated
                 wall_to_utc(day, datetime.min.time(), office.tz),
                 wall_to_utc(day + timedelta(days=1), datetime.min.time(), office.tz),
             )
-            reasons = [
-                c.reason_en if language == "en" else c.reason_de
-                for c in office.closures_between(start, end)
-                if c.public
-            ]
+            reasons = [c.reason.get(language) for c in office.closures_between(start, end) if c.public]
             windows = [(f"{s.astimezone(office.tz):%H:%M}", f"{e.astimezone(office.tz):%H:%M}") for s, e in actual]
             found.append(DatedHours(day, windows, reasons))
         day += timedelta(days=1)
@@ -88,7 +84,7 @@ def json_ld(office: OfficeRules, *, today: date, language: str, url: str) -> dic
     document: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "GovernmentOffice",
-        "name": office.name_en if language == "en" else office.name_de,
+        "name": office.name.get(language),
         "url": url,
         "openingHoursSpecification": specs,
     }
@@ -120,7 +116,7 @@ def html_snippet(office: OfficeRules, *, today: date, language: str, url: str, c
     html = _templates.get_template("embed.html.j2").render(
         language="en" if language == "en" else "de",
         slug=office.slug,
-        office=office.name_en if language == "en" else office.name_de,
+        office=office.name.get(language),
         address=str(office.extra.get("address", "")),
         weekly=weekly,
         exceptions=exceptions(office, today=today, language=language)[:20],

@@ -48,7 +48,7 @@ def _calendar(
     office: OfficeRules, *, kind: str, language: str, public_base_url: str, first: date, last: date
 ) -> Calendar:
     text = _text(language)
-    name = office.name_en if language == "en" else office.name_de
+    name = office.name.get(language)
     url = f"{public_base_url.rstrip('/')}/feeds/{office.slug}/{kind}.ics" + ("?lang=en" if language == "en" else "")
     calendar = Calendar()
     calendar.add("prodid", PRODID)
@@ -93,7 +93,7 @@ def closures_feed(
     for closure in office.closures:
         if not closure.public or closure.end.astimezone(office.tz).date() < first:
             continue
-        reason = closure.reason_en if language == "en" else closure.reason_de
+        reason = closure.reason.get(language)
         start: datetime | date = closure.start.astimezone(office.tz)
         end: datetime | date = closure.end.astimezone(office.tz)
         if closure.all_day:
@@ -104,7 +104,7 @@ def closures_feed(
         if day < first:
             continue
         for window in windows:
-            note = window.note_en if language == "en" else window.note_de
+            note = window.note.get(language)
             summary = f"{text['special']}: {note}" if note else text["special"]
             opens, closes = _local(day, window.opens, office), _local(day, window.closes, office)
             event = _event(
@@ -175,7 +175,7 @@ def hours_feed(
         if not first <= day <= last:
             continue
         for window in windows:
-            note = window.note_en if language == "en" else window.note_de
+            note = window.note.get(language)
             summary = f"{text['open']} ({note})" if note else text["open"]
             for piece_start, piece_end in _open_pieces(day, window, office):
                 calendar.add_component(

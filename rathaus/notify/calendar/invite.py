@@ -53,7 +53,7 @@ def booking_invitation(
         raise ValueError(f"method must be one of {METHODS}")
     text = _TEXT["en" if language == "en" else "de"]
     host = host_of(public_base_url)
-    office_name = office.name_en if language == "en" else office.name_de
+    office_name = office.name.get(language)
     cancelled = method == "CANCEL" or booking.status in {"cancelled", "expired"}
 
     calendar = Calendar()
@@ -70,7 +70,7 @@ def booking_invitation(
     event.add("dtstamp", booking.updated_at)
     event.add("dtstart", unambiguous(start, office.tz))
     event.add("dtend", unambiguous(end, office.tz))
-    names = ", ".join(s.name_en if language == "en" else s.name_de for s in services)
+    names = ", ".join(s.name.get(language) for s in services)
     summary = text["summary"].format(office=office_name, services=names)
     event.add("summary", f"{text['cancelled']}: {summary}" if cancelled else summary)
     event.add("status", "CANCELLED" if cancelled else ("TENTATIVE" if booking.status == "pending" else "CONFIRMED"))
@@ -113,7 +113,7 @@ def _description(
 ) -> str:
     lines = []
     for s in services:
-        name, bring = (s.name_en, s.bring_en) if language == "en" else (s.name_de, s.bring_de)
+        name, bring = s.name.get(language), s.bring.get(language)
         lines.append(f"{name}: {text['bring']}: {bring}" if bring else name)
     lines.append(f"{text['code']}: {booking.code}")
     if manage_url:

@@ -1,4 +1,4 @@
-"""Lint and types are part of the suite: ruff (check and format) and mypy --strict on rathaus/."""
+"""Lint, types and architecture are part of the suite: ruff, mypy --strict and the import-linter contracts."""
 
 import shutil
 import subprocess
@@ -27,3 +27,10 @@ def test_ruff(args: tuple[str, ...]) -> None:
 def test_mypy_strict() -> None:
     result = run(str(BIN / "python"), "-m", "mypy")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_architecture_contracts() -> None:
+    """The import-linter contracts in pyproject.toml: one-way layers, no domain imports notify or the base."""
+    result = run(str(BIN / "lint-imports"), "--no-cache")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -10,8 +11,9 @@ from rathaus.booking.events import BookingChanged, BookingMoved
 from rathaus.events import DomainEvent, Handler
 from rathaus.notify import service
 from rathaus.offices.catalog import Catalog
+from rathaus.offices.rules import OfficeRules
 from rathaus.queue import service as queue
-from rathaus.queue.events import QueueAdvanced, TicketCalled
+from rathaus.queue.events import QueueAdvanced, TicketCalled, WaitingTicket
 from rathaus.runtime import Runtime
 
 # The message a booking change sends; a change not named here sends none.
@@ -51,6 +53,38 @@ async def booking_moved(session: AsyncSession, event: BookingMoved) -> None:
         await service.withdraw_pending(session, booking_id=event.booking_id, now=event.at)
 
 
+def _ticket_sms(
+    session: AsyncSession,
+    *,
+    kind: str,
+    office: OfficeRules,
+    office_day: str,
+    ticket: WaitingTicket,
+    at: datetime,
+    counter: str = "",
+) -> None:
+    """An SMS about a ticket: "your turn is near" (once per ticket) or "you are called" (at each call)."""
+    once = f"ticket:{ticket.label}:{office.id}:{office_day}:{kind}"
+    service.enqueue(
+        session,
+        kind=kind,
+        channel="sms",
+        recipient=ticket.phone,
+        language=ticket.language,
+        due_at=at,
+        dedupe_key=once if kind == "turn_near" else f"{once}:{at.isoformat()}",
+        now=at,
+        booking_id=ticket.booking_id,
+        office_id=office.id,
+        payload={
+            "ticket_number": ticket.label,
+            "counter_name": counter,
+            "office_name": office.name.get(ticket.language),
+            "ahead": ticket.ahead,
+        },
+    )
+
+
 def ticket_called(runtime: Runtime) -> Handler:
     """An SMS to a citizen whose ticket a counter called."""
 
@@ -58,23 +92,15 @@ def ticket_called(runtime: Runtime) -> Handler:
         if event.phone is None:
             return
         office = (await runtime.get(Catalog).get(session, now=event.at)).office_by_id(event.office_id)
-        service.enqueue(
+        ticket = WaitingTicket(event.ticket_id, event.label, event.phone, event.language, event.booking_id, ahead=0)
+        _ticket_sms(
             session,
             kind="called",
-            channel="sms",
-            recipient=event.phone,
-            language=event.language,
-            due_at=event.at,
-            dedupe_key=f"ticket:{event.label}:{event.office_id}:{event.office_day}:called:{event.at.isoformat()}",
-            now=event.at,
-            booking_id=event.booking_id,
-            office_id=event.office_id,
-            payload={
-                "ticket_number": event.label,
-                "counter_name": event.counter,
-                "office_name": office.name.get(event.language),
-                "ahead": 0,
-            },
+            office=office,
+            office_day=event.office_day,
+            ticket=ticket,
+            at=event.at,
+            counter=event.counter,
         )
 
     return handle
@@ -89,27 +115,11 @@ def queue_advanced(runtime: Runtime) -> Handler:
         if not near:
             return
         office = (await runtime.get(Catalog).get(session, now=event.at)).office_by_id(event.office_id)
-        for waiting in near:
-            if not await queue.mark_turn_near_told(session, ticket_id=waiting.ticket_id):
-                continue
-            service.enqueue(
-                session,
-                kind="turn_near",
-                channel="sms",
-                recipient=waiting.phone,
-                language=waiting.language,
-                due_at=event.at,
-                dedupe_key=f"ticket:{waiting.label}:{event.office_id}:{event.office_day}:turn_near",
-                now=event.at,
-                booking_id=waiting.booking_id,
-                office_id=event.office_id,
-                payload={
-                    "ticket_number": waiting.label,
-                    "counter_name": "",
-                    "office_name": office.name.get(waiting.language),
-                    "ahead": waiting.ahead,
-                },
-            )
+        for ticket in near:
+            if await queue.mark_turn_near_told(session, ticket_id=ticket.ticket_id):
+                _ticket_sms(
+                    session, kind="turn_near", office=office, office_day=event.office_day, ticket=ticket, at=event.at
+                )
 
     return handle
 

@@ -13,7 +13,7 @@ from rathaus.booking.deps import BookingCtx
 from rathaus.notify import schemas, service
 from rathaus.notify.policy import Policy
 from rathaus.offices.deps import CatalogDep
-from rathaus.staff.deps import CurrentStaff, provide_staff
+from rathaus.staff.deps import STAFF_ONLY, CurrentStaff
 from rathaus.web import DbSession, Now
 
 
@@ -59,7 +59,7 @@ class BookingMessagesController(Controller):
 class OutboxController(Controller):
     path = "/api/v1/offices/{office:str}"
     tags = ["notifications"]
-    dependencies = {"staff": Provide(provide_staff)}
+    dependencies = STAFF_ONLY
 
     @get("/outbox")
     async def outbox(

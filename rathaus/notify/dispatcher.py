@@ -36,6 +36,7 @@ from rathaus.tokens import unseal
 
 if TYPE_CHECKING:
     from rathaus.runtime import Runtime
+    from rathaus.settings import Settings
 
 log = logging.getLogger("rathaus.notify")
 
@@ -454,7 +455,7 @@ async def fall_back(
 
 
 def message_context(
-    row: OutboxMessage, booking: Booking | None, snapshot: CatalogSnapshot | None, *, settings: Any
+    row: OutboxMessage, booking: Booking | None, snapshot: CatalogSnapshot | None, *, settings: Settings
 ) -> tuple[dict[str, Any], tuple[bytes, str] | None]:
     """What the templates of `row.kind` need, and the calendar attachment (bytes, method) for e-mails."""
     lang = "en" if row.language == "en" else "de"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from litestar import Controller, MediaType, Request, Response, get, post
@@ -21,7 +22,8 @@ from rathaus.queue._state import TicketRow
 from rathaus.queue.live import LiveSnapshot, QueueHub
 from rathaus.queue.models import OPEN, Ticket
 from rathaus.queue.service import QueueContext
-from rathaus.staff.deps import CurrentStaff, provide_staff
+from rathaus.staff.deps import STAFF_ONLY, CurrentStaff
+from rathaus.staff.service import Staff
 from rathaus.web import DbSession, Now, language_of, runtime_of
 
 QueueCtx = NamedDependency[QueueContext]
@@ -51,7 +53,12 @@ _DEPENDENCIES = {
 
 
 async def _answer(
-    session: AsyncSession, ctx: QueueContext, hub: QueueHub, office: OfficeRules, ticket: Ticket | TicketRow, now: Any
+    session: AsyncSession,
+    ctx: QueueContext,
+    hub: QueueHub,
+    office: OfficeRules,
+    ticket: Ticket | TicketRow,
+    now: datetime,
 ) -> schemas.Ticket:
     """Commit the change (boards and ticket pages hear of it), then answer with the ticket, its position and
     estimate (only a waiting ticket has them).
@@ -75,9 +82,11 @@ class QueueController(Controller):
 
     path = "/api/v1/offices/{office:str}/queue"
     tags = ["queue"]
-    dependencies = {"staff": Provide(provide_staff), **_DEPENDENCIES}
+    dependencies = {**STAFF_ONLY, **_DEPENDENCIES}
 
-    async def _office(self, session: AsyncSession, ctx: QueueContext, slug: str, staff: Any, now: Any) -> OfficeRules:
+    async def _office(
+        self, session: AsyncSession, ctx: QueueContext, slug: str, staff: Staff, now: datetime
+    ) -> OfficeRules:
         office = await ctx.booking.catalog.office(session, slug, now=now)
         staff.require(office.id)
         return office
@@ -153,10 +162,10 @@ class TicketController(Controller):
 
     path = "/api/v1/tickets/{ticket:str}"
     tags = ["queue"]
-    dependencies = {"staff": Provide(provide_staff), **_DEPENDENCIES}
+    dependencies = {**STAFF_ONLY, **_DEPENDENCIES}
 
     async def _ticket(
-        self, session: AsyncSession, ctx: QueueContext, ref: str, staff: Any, now: Any
+        self, session: AsyncSession, ctx: QueueContext, ref: str, staff: Staff, now: datetime
     ) -> tuple[Ticket, OfficeRules]:
         if not ref.isdigit():
             raise RathausError("unknown_ticket")
@@ -166,7 +175,14 @@ class TicketController(Controller):
         return ticket, office
 
     async def _finish(
-        self, outcome: str, ref: str, staff: Any, session: AsyncSession, ctx: QueueContext, hub: QueueHub, now: Any
+        self,
+        outcome: str,
+        ref: str,
+        staff: Staff,
+        session: AsyncSession,
+        ctx: QueueContext,
+        hub: QueueHub,
+        now: datetime,
     ) -> schemas.Ticket:
         ticket, office = await self._ticket(session, ctx, ref, staff, now)
         await service.finish(session, office=office, ticket=ticket, outcome=outcome, actor=staff.username, now=now)

@@ -8,11 +8,10 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
-from litestar.di import Provide
 from litestar.params import JSONBody
 
 from rathaus.staff import service
-from rathaus.staff.deps import CurrentStaff, provide_staff
+from rathaus.staff.deps import STAFF_ONLY, CurrentStaff
 from rathaus.web import DbSession, Now, bearer_token, runtime_of
 
 
@@ -44,12 +43,12 @@ class AuthController(Controller):
         )
         return TokenAnswer(token, expires)
 
-    @get("/me", dependencies={"staff": Provide(provide_staff)})
+    @get("/me", dependencies=STAFF_ONLY)
     async def me(self, staff: CurrentStaff) -> Me:
         """Who the bearer token belongs to."""
         return Me(staff.username, staff.role)
 
-    @post("/logout", status_code=204, dependencies={"staff": Provide(provide_staff)})
+    @post("/logout", status_code=204, dependencies=STAFF_ONLY)
     async def logout(self, staff: CurrentStaff, request: Request[Any, Any, Any], db_session: DbSession) -> None:
         """Revoke the bearer token used."""
         await service.logout(db_session, token=bearer_token(request) or "")

@@ -20,7 +20,7 @@ from rathaus.booking.deps import BookingCtx
 from rathaus.notify.calendar import agenda, service
 from rathaus.notify.calendar.invite import booking_invitation
 from rathaus.offices.catalog import Catalog
-from rathaus.staff.deps import CurrentStaff, provide_staff
+from rathaus.staff.deps import STAFF_ONLY, CurrentStaff
 from rathaus.web import DbSession, Now, language_of, runtime_of
 
 CALENDAR = "text/calendar"
@@ -127,7 +127,7 @@ class AgendaFeedCreated(msgspec.Struct):
 class AgendaFeedController(Controller):
     path = "/api/v1/offices/{office:str}/agenda-feeds"
     tags = ["staff"]
-    dependencies = {"staff": Provide(provide_staff)}
+    dependencies = STAFF_ONLY
 
     @post("/")
     async def create(

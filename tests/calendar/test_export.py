@@ -68,7 +68,7 @@ async def test_the_export_job_writes_only_when_configured(harness: Harness, tmp_
 
     await harness.load(make_config())
     assert await export_feed_files(harness.runtime) == []
-    settings = replace(harness.runtime.settings, extra={"feeds_export_dir": str(tmp_path / "www")})
+    settings = replace(harness.runtime.settings, feeds_export_dir=tmp_path / "www")
     written = await export_feed_files(replace(harness.runtime, settings=settings))
     assert isinstance(written, list) and len(written) == len(FILES)
     assert sorted(os.listdir(tmp_path / "www" / "amt")) == FILES

@@ -119,6 +119,10 @@ class Settings:
     # Bookings one client (IP address) may create per minute on one instance; 0 switches the limit off.
     booking_rate_limit_per_minute: int = _setting(20, low=0)
     feeds_export_dir: Path | None = None
+    # "auto": the provider when it is configured, else the file channel (refused in production, where the
+    # file channel would keep citizens' messages on disk instead of sending them).
+    email_channel: Literal["auto", "smtp", "file"] = "auto"
+    sms_channel: Literal["auto", "twilio", "file"] = "auto"
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     twilio: TwilioSettings = field(default_factory=TwilioSettings)
     notify: NotifySettings = field(default_factory=NotifySettings)
@@ -136,12 +140,12 @@ class Settings:
     @property
     def uses_smtp(self) -> bool:
         """True when e-mail goes to the SMTP server, False when it is written to files."""
-        return bool(self.smtp.host)
+        return self.email_channel == "smtp" or (self.email_channel == "auto" and bool(self.smtp.host))
 
     @property
     def uses_twilio(self) -> bool:
         """True when SMS go to Twilio, False when they are written to files."""
-        return bool(self.twilio.account_sid)
+        return self.sms_channel == "twilio" or (self.sms_channel == "auto" and bool(self.twilio.account_sid))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -271,7 +275,7 @@ def _problems(settings: Settings) -> list[str]:
     problems += _url_problems("RATHAUS_PUBLIC_BASE_URL", settings.public_base_url)
     if settings.twilio.api_base:
         problems += _url_problems("RATHAUS_TWILIO_API_BASE", settings.twilio.api_base)
-    return problems + _email_problems(settings)
+    return problems + _email_problems(settings) + _sms_problems(settings)
 
 
 def _out_of_range(variable: Variable, settings: Settings) -> str | None:
@@ -307,6 +311,43 @@ def _email_problems(settings: Settings) -> list[str]:
         problems.append("RATHAUS_SMTP_USERNAME and RATHAUS_SMTP_PASSWORD must be set together")
     if smtp.cafile is not None and not smtp.cafile.is_file():
         problems.append(f"RATHAUS_SMTP_CAFILE={str(smtp.cafile)!r} is not a file")
+    if settings.email_channel == "smtp" and not smtp.host:
+        problems.append("RATHAUS_EMAIL_CHANNEL=smtp needs RATHAUS_SMTP_HOST")
+    elif settings.email_channel == "file" and smtp.host:
+        problems.append("RATHAUS_EMAIL_CHANNEL=file and RATHAUS_SMTP_HOST contradict each other; unset one")
+    elif settings.email_channel == "auto" and not smtp.host and settings.is_production:
+        problems.append(
+            "RATHAUS_SMTP_HOST is not set, so e-mail would be written to files in RATHAUS_NOTIFY_DIR instead of "
+            "being sent; set RATHAUS_SMTP_HOST, or RATHAUS_EMAIL_CHANNEL=file if that is what you want"
+        )
+    return problems
+
+
+def _sms_problems(settings: Settings) -> list[str]:
+    twilio = settings.twilio
+    problems = []
+    sender = twilio.sender or twilio.messaging_service_sid
+    if twilio.account_sid or twilio.auth_token or sender:
+        missing = [
+            env
+            for env, value in (
+                ("RATHAUS_TWILIO_ACCOUNT_SID", twilio.account_sid),
+                ("RATHAUS_TWILIO_AUTH_TOKEN", twilio.auth_token),
+                ("RATHAUS_TWILIO_FROM or RATHAUS_TWILIO_MESSAGING_SERVICE_SID", sender),
+            )
+            if not value
+        ]
+        if missing:
+            problems.append(f"Twilio is only partly configured; missing: {', '.join(missing)}")
+    if settings.sms_channel == "twilio" and not twilio.account_sid:
+        problems.append("RATHAUS_SMS_CHANNEL=twilio needs RATHAUS_TWILIO_ACCOUNT_SID")
+    elif settings.sms_channel == "file" and twilio.account_sid:
+        problems.append("RATHAUS_SMS_CHANNEL=file and RATHAUS_TWILIO_ACCOUNT_SID contradict each other; unset one")
+    elif settings.sms_channel == "auto" and not twilio.account_sid and settings.is_production:
+        problems.append(
+            "RATHAUS_TWILIO_ACCOUNT_SID is not set, so SMS would be written to files in RATHAUS_NOTIFY_DIR instead "
+            "of being sent; configure Twilio, or set RATHAUS_SMS_CHANNEL=file if that is what you want"
+        )
     return problems
 
 

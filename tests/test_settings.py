@@ -5,10 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from rathaus.settings import NotifySettings, Settings, SettingsError, SmtpSettings, variables
+from rathaus.settings import NotifySettings, Settings, SettingsError, SmtpSettings, TwilioSettings, variables
 
 SECRET = "s" * 40
 PRODUCTION = {"RATHAUS_ENVIRONMENT": "production", "RATHAUS_SECRET_KEY": SECRET}
+FILE_CHANNELS = {"RATHAUS_EMAIL_CHANNEL": "file", "RATHAUS_SMS_CHANNEL": "file"}
 TWILIO = {
     "RATHAUS_TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
     "RATHAUS_TWILIO_AUTH_TOKEN": "twilio-auth-token",
@@ -70,8 +71,8 @@ def test_an_empty_optional_value_means_unset() -> None:
 @pytest.mark.parametrize(
     ("environ", "says"),
     [
-        ({**PRODUCTION, "RATHAUS_SECRET_KEY": "short"}, "RATHAUS_SECRET_KEY must be"),
-        ({**PRODUCTION, "RATHAUS_SECRET_KEY": "changeme"}, "RATHAUS_SECRET_KEY must be"),
+        ({**PRODUCTION, **FILE_CHANNELS, "RATHAUS_SECRET_KEY": "short"}, "RATHAUS_SECRET_KEY must be"),
+        ({**PRODUCTION, **FILE_CHANNELS, "RATHAUS_SECRET_KEY": "changeme"}, "RATHAUS_SECRET_KEY must be"),
         ({"RATHAUS_DATABASE_URL": "mysql://x"}, "RATHAUS_DATABASE_URL must start with"),
         ({"RATHAUS_DB_POOL_SIZE": "many"}, "RATHAUS_DB_POOL_SIZE='many' is not a whole number"),
         ({"RATHAUS_DB_POOL_SIZE": "0"}, "RATHAUS_DB_POOL_SIZE=0 is less than 1"),
@@ -126,14 +127,16 @@ def test_every_problem_is_reported_at_once() -> None:
             "RATHAUS_SMTP_PORT": "99999",
         }
     )
-    assert len(error.problems) == 4
+    assert len(error.problems) == 6
     message = str(error)
-    assert message.startswith("4 problems with the settings:\n- ")
+    assert message.startswith("6 problems with the settings:\n- ")
     for part in (
         "RATHAUS_NOTIFY_BATCH_SIZE='abc' is not a whole number",
         "unknown setting RATHAUS_SMTP_HOTS; did you mean RATHAUS_SMTP_HOST?",
         "RATHAUS_SMTP_PORT=99999 is not between 1 and 65535",
         "RATHAUS_SECRET_KEY must be",
+        "RATHAUS_EMAIL_CHANNEL=file",
+        "RATHAUS_SMS_CHANNEL=file",
     ):
         assert part in message
 
@@ -143,6 +146,58 @@ def test_variables_of_the_test_suite_are_not_the_apps() -> None:
         {"RATHAUS_SECRET_KEY": SECRET, "RATHAUS_TEST_PG_URL": "postgresql://x", "RATHAUS_TEST_REQUIRE_PG": "1"}
     )
     assert settings == Settings(secret_key=SECRET)
+
+
+def test_production_without_smtp_is_refused_unless_the_file_channel_is_chosen() -> None:
+    error = refusal({**PRODUCTION, **TWILIO})
+    assert error.problems == [
+        "RATHAUS_SMTP_HOST is not set, so e-mail would be written to files in RATHAUS_NOTIFY_DIR instead of being "
+        "sent; set RATHAUS_SMTP_HOST, or RATHAUS_EMAIL_CHANNEL=file if that is what you want"
+    ]
+    settings = Settings.from_env({**PRODUCTION, **TWILIO, "RATHAUS_EMAIL_CHANNEL": "file"})
+    assert not settings.uses_smtp and settings.uses_twilio
+
+
+def test_production_without_twilio_is_refused_unless_the_file_channel_is_chosen() -> None:
+    smtp = {"RATHAUS_SMTP_HOST": "mail.example"}
+    assert [p.split(" ")[0] for p in refusal({**PRODUCTION, **smtp}).problems] == ["RATHAUS_TWILIO_ACCOUNT_SID"]
+    assert "RATHAUS_SMS_CHANNEL=file" in str(refusal({**PRODUCTION, **smtp}))
+    settings = Settings.from_env({**PRODUCTION, **smtp, "RATHAUS_SMS_CHANNEL": "file"})
+    assert settings.uses_smtp and not settings.uses_twilio
+
+
+def test_production_with_both_providers_starts() -> None:
+    settings = Settings.from_env({**PRODUCTION, **TWILIO, "RATHAUS_SMTP_HOST": "mail.example"})
+    assert settings.uses_smtp and settings.uses_twilio
+
+
+@pytest.mark.parametrize(
+    ("environ", "says"),
+    [
+        ({"RATHAUS_EMAIL_CHANNEL": "smtp"}, "RATHAUS_EMAIL_CHANNEL=smtp needs RATHAUS_SMTP_HOST"),
+        ({"RATHAUS_EMAIL_CHANNEL": "file", "RATHAUS_SMTP_HOST": "mail"}, "RATHAUS_EMAIL_CHANNEL=file and RATHAUS_SMTP"),
+        ({"RATHAUS_SMS_CHANNEL": "twilio"}, "RATHAUS_SMS_CHANNEL=twilio needs RATHAUS_TWILIO_ACCOUNT_SID"),
+        ({"RATHAUS_SMS_CHANNEL": "file", **TWILIO}, "RATHAUS_SMS_CHANNEL=file and RATHAUS_TWILIO_ACCOUNT_SID"),
+        ({"RATHAUS_SMS_CHANNEL": "carrier-pigeon"}, "RATHAUS_SMS_CHANNEL='carrier-pigeon' is not one of auto, twilio"),
+    ],
+)
+def test_a_channel_choice_that_contradicts_the_providers_is_refused(environ: dict[str, str], says: str) -> None:
+    assert says in str(refusal({"RATHAUS_SECRET_KEY": SECRET, **environ}))
+
+
+@pytest.mark.parametrize("environment", ["development", "test", "production"])
+@pytest.mark.parametrize(
+    ("given", "missing"),
+    [
+        ({"RATHAUS_TWILIO_ACCOUNT_SID": "AC1"}, "RATHAUS_TWILIO_AUTH_TOKEN, RATHAUS_TWILIO_FROM or RATHAUS_TWILIO_M"),
+        ({"RATHAUS_TWILIO_AUTH_TOKEN": "token"}, "RATHAUS_TWILIO_ACCOUNT_SID, RATHAUS_TWILIO_FROM or"),
+        ({"RATHAUS_TWILIO_ACCOUNT_SID": "AC1", "RATHAUS_TWILIO_AUTH_TOKEN": "t"}, "RATHAUS_TWILIO_FROM or RATHAUS"),
+        ({"RATHAUS_TWILIO_MESSAGING_SERVICE_SID": "MG1"}, "RATHAUS_TWILIO_ACCOUNT_SID, RATHAUS_TWILIO_AUTH_TOKEN"),
+    ],
+)
+def test_twilio_partly_configured_is_refused_everywhere(environment: str, given: dict[str, str], missing: str) -> None:
+    environ = {**PRODUCTION, "RATHAUS_ENVIRONMENT": environment, "RATHAUS_EMAIL_CHANNEL": "file", **given}
+    assert f"Twilio is only partly configured; missing: {missing}" in str(refusal(environ))
 
 
 def test_a_messaging_service_is_a_twilio_sender() -> None:
@@ -163,6 +218,8 @@ def test_settings_built_in_code_are_validated_and_replaceable() -> None:
     assert replace(settings, notify=replace(settings.notify, batch_size=7)).notify.batch_size == 7
     with pytest.raises(SettingsError, match="RATHAUS_NOTIFY_BATCH_SIZE=0 is less than 1"):
         Settings(secret_key=SECRET, notify=NotifySettings(batch_size=0)).validated()
+    with pytest.raises(SettingsError, match="Twilio is only partly configured"):
+        Settings(secret_key=SECRET, twilio=TwilioSettings(account_sid="AC1")).validated()
     with pytest.raises(SettingsError, match="RATHAUS_ENVIRONMENT='staging'"):
         Settings(secret_key=SECRET, environment="staging").validated()  # type: ignore[arg-type]
 
@@ -200,6 +257,8 @@ def test_a_complete_production_configuration_parses(tmp_path: Path) -> None:
         "RATHAUS_FEEDS_EXPORT_DIR": "/srv/feeds",
         "RATHAUS_BOOKING_RATE_LIMIT_PER_MINUTE": "0",
         "RATHAUS_LOG_LEVEL": "DEBUG",
+        "RATHAUS_EMAIL_CHANNEL": "smtp",
+        "RATHAUS_SMS_CHANNEL": "twilio",
         "RATHAUS_SMTP_HOST": "mail.stadt.example",
         "RATHAUS_SMTP_PORT": "2525",
         "RATHAUS_SMTP_SECURITY": "none",

@@ -288,7 +288,7 @@ class Channels:
 
 
 def channels_from_settings(settings: Settings) -> Channels:
-    """SMTP when RATHAUS_SMTP_HOST is set, Twilio when RATHAUS_TWILIO_ACCOUNT_SID is; files otherwise."""
+    """SMTP and Twilio when configured (or chosen by RATHAUS_EMAIL_CHANNEL / RATHAUS_SMS_CHANNEL); files otherwise."""
     files = FileChannel(settings)
     email: EmailChannel = SmtpChannel(settings) if settings.uses_smtp else files
     sms: SmsChannel = TwilioChannel(settings) if settings.uses_twilio else files

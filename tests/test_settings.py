@@ -1,5 +1,6 @@
 """Settings come from RATHAUS_* variables and refuse what cannot work."""
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -7,6 +8,7 @@ import pytest
 
 from rathaus.settings import NotifySettings, Settings, SettingsError, SmtpSettings, TwilioSettings, variables
 
+ROOT = Path(__file__).resolve().parents[1]
 SECRET = "s" * 40
 PRODUCTION = {"RATHAUS_ENVIRONMENT": "production", "RATHAUS_SECRET_KEY": SECRET}
 FILE_CHANNELS = {"RATHAUS_EMAIL_CHANNEL": "file", "RATHAUS_SMS_CHANNEL": "file"}
@@ -238,6 +240,59 @@ def test_secrets_stay_out_of_the_representation() -> None:
     shown = repr(settings)
     for secret in ("db-password", SECRET, "smtp-password", TWILIO["RATHAUS_TWILIO_AUTH_TOKEN"]):
         assert secret not in shown
+
+
+# --- the README and the code name the same variables ---------------------------------------------------
+
+README = (ROOT / "README.md").read_text()
+ROW = re.compile(r"^\| `(RATHAUS_[A-Z0-9_]+)` \| ([^|]*) \|", re.MULTILINE)
+NAME = re.compile(r"RATHAUS_[A-Z0-9_]+")
+
+
+def documented() -> dict[str, str]:
+    """The README's table rows: variable name and its default column."""
+    rows = ROW.findall(README)
+    assert len(rows) == len(dict(rows)), "a variable has two rows"
+    return dict(rows)
+
+
+def test_every_variable_has_one_row_in_the_readme_and_every_row_is_a_variable() -> None:
+    assert set(documented()) == set(variables())
+
+
+def test_every_variable_the_readme_mentions_is_known() -> None:
+    mentioned = {name for name in NAME.findall(README) if not name.startswith("RATHAUS_TEST_")}
+    assert mentioned - {"RATHAUS_SMTP_HOTS"} <= set(variables())  # the example of a typo
+
+
+@pytest.mark.parametrize("name", sorted(documented()))
+def test_the_documented_default_is_the_codes(name: str) -> None:
+    """A default written as `value` parses to the field's default; "unset" means an empty or absent value."""
+    column = documented()[name].strip()
+    variable = variables()[name]
+    default = variable.value(Settings())
+    if column.startswith("unset"):
+        assert default in {"", None}
+        return
+    written = re.match(r"`([^`]*)`", column)
+    assert written, f"{name}: the default column starts neither with `value` nor with 'unset'"
+    parsed = Settings.from_env({"RATHAUS_SECRET_KEY": SECRET, name: written.group(1)})
+    assert variable.value(parsed) == default
+
+
+def test_the_variables_set_in_the_repository_are_known() -> None:
+    """Benchmarks, CI and test fixtures set only variables the app knows (or the test suite's own)."""
+    deliberate = {ROOT / "tests" / "test_settings.py", ROOT / "tests" / "test_serve.py"}
+    files = [ROOT / ".ci" / "run", ROOT / "Makefile", ROOT / "pyproject.toml"]
+    files += [p for folder in ("rathaus", "tests", "bench") for p in (ROOT / folder).rglob("*.py")]
+    found = {
+        (name, str(path.relative_to(ROOT)))
+        for path in files
+        if path.exists() and path not in deliberate
+        for name in NAME.findall(path.read_text())
+        if not name.startswith("RATHAUS_TEST_")
+    }
+    assert {(name, path) for name, path in found if name not in variables()} == set()
 
 
 def test_a_complete_production_configuration_parses(tmp_path: Path) -> None:

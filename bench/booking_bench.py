@@ -181,6 +181,9 @@ def start_server(
         "RATHAUS_SCHEDULER": "0",
         "RATHAUS_BOOKING_RATE_LIMIT_PER_MINUTE": "0",  # the load generator is one client
         "RATHAUS_LOG_LEVEL": "WARNING",
+        # No dispatcher runs (the scheduler is off), but production wants the channels named all the same.
+        "RATHAUS_EMAIL_CHANNEL": "file",
+        "RATHAUS_SMS_CHANNEL": "file",
         "BENCH_SLOT_CACHE": "on" if slot_cache else "off",
         **(extra or {}),
     }

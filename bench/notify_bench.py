@@ -33,7 +33,7 @@ CONCURRENCY = 16
 # --- the bare loop (run in its own process) -----------------------------------------------------------
 
 
-async def bare(n: int, settings: dict[str, str]) -> None:
+async def bare(n: int, env: dict[str, str]) -> None:
     """Send n messages (half e-mail, half SMS) with aiosmtplib and the twilio client directly."""
     import ssl
 
@@ -42,6 +42,7 @@ async def bare(n: int, settings: dict[str, str]) -> None:
 
     from rathaus.notify.channels import _HeaderAuthHttpClient
 
+    settings = {key.removeprefix("RATHAUS_").lower(): value for key, value in env.items()}
     tls = ssl.create_default_context(cafile=settings["smtp_cafile"])
     http = _HeaderAuthHttpClient()
     client = Client(settings["twilio_account_sid"], settings["twilio_auth_token"], http_client=http)
@@ -195,7 +196,7 @@ def main() -> None:
     import logging
 
     logging.getLogger("mail.log").setLevel(logging.WARNING)
-    settings = {**smtp.settings(), **twilio.settings()}
+    settings = {**smtp.env(), **twilio.env()}
     arrivals = Arrivals(smtp, twilio)
     env = {k: v for k, v in os.environ.items() if not k.startswith("RATHAUS_")}
     try:
@@ -212,7 +213,7 @@ def main() -> None:
             "RATHAUS_ENVIRONMENT": "test",
             "RATHAUS_LOG_LEVEL": "WARNING",
             "RATHAUS_NOTIFY_CONCURRENCY": str(CONCURRENCY),
-            **{f"RATHAUS_{k.upper()}": v for k, v in settings.items()},
+            **settings,
         }
         worker_seconds, rss = run_and_time(
             [sys.executable, "-c", "from rathaus.cli import main; main()", "worker", "--idle", "0.5"],

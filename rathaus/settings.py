@@ -1,37 +1,131 @@
-"""One settings object, read from RATHAUS_* environment variables and validated at start-up."""
+"""One settings object, read from RATHAUS_* environment variables and validated at start-up.
+
+Every variable is a typed field; its name is RATHAUS_ plus the field name (RATHAUS_LOG_LEVEL), for a field of a
+group RATHAUS_ plus group and field name (`smtp.host`: RATHAUS_SMTP_HOST), unless the field names it itself.
+Variables starting with RATHAUS_TEST_ belong to the test suite and are not read here.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
+import math
 import os
 import secrets
+import types
+import typing
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
+from email.utils import parseaddr
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypeVar
+from urllib.parse import urlsplit
 
+PREFIX = "RATHAUS_"
+TEST_PREFIX = "RATHAUS_TEST_"
 _PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret"}
+_T = TypeVar("_T")
 
 
 class SettingsError(ValueError):
-    """A RATHAUS_* variable is missing or malformed."""
+    """RATHAUS_* variables that are unknown, malformed or do not fit together; `problems` names each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        if len(problems) == 1:
+            super().__init__(problems[0])
+        else:
+            super().__init__(f"{len(problems)} problems with the settings:\n" + "\n".join(f"- {p}" for p in problems))
+
+
+def _setting(
+    default: _T,
+    *,
+    env: str | None = None,
+    low: float | None = None,
+    high: float | None = None,
+    above: float | None = None,
+    secret: bool = False,
+) -> _T:
+    """A field with its range (`low`/`high` inclusive, `above` exclusive); a secret is never shown."""
+    metadata = {"env": env, "low": low, "high": high, "above": above, "secret": secret}
+    return field(default=default, repr=not secret, metadata=metadata)
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpSettings:
+    """E-mail through an SMTP server; setting `host` turns it on."""
+
+    host: str = ""
+    # None: 587, or 465 with implicit TLS.
+    port: int | None = _setting(None, low=1, high=65535)
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str = ""
+    password: str = _setting("", secret=True)
+    timeout: float = _setting(20.0, above=0)
+    cafile: Path | None = None
+    mail_from: str = _setting("rathaus <noreply@localhost>", env="RATHAUS_MAIL_FROM")
+    domain: str = ""
+
+    @property
+    def submission_port(self) -> int:
+        """The configured port, or the standard one for the security mode."""
+        return self.port or (465 if self.security == "tls" else 587)
+
+
+@dataclass(frozen=True, slots=True)
+class TwilioSettings:
+    """SMS through Twilio; setting the account SID turns it on."""
+
+    account_sid: str = ""
+    auth_token: str = _setting("", secret=True)
+    sender: str = _setting("", env="RATHAUS_TWILIO_FROM")
+    messaging_service_sid: str = ""
+    # A regional edge or, in tests, a local fake of the Messages API.
+    api_base: str = ""
+    timeout: float = _setting(15.0, above=0)
+
+
+@dataclass(frozen=True, slots=True)
+class NotifySettings:
+    """The dispatcher's tuning and the folder of the development file channel."""
+
+    dir: Path = Path("outbox-messages")
+    batch_size: int = _setting(100, low=1)
+    concurrency: int = _setting(16, low=1)
+    lanes: int = _setting(2, low=1)
+    lease_seconds: float = _setting(120.0, above=0)
+    idle_seconds: float = _setting(15.0, above=0)
+
+
+_GROUPS = {"smtp": SmtpSettings, "twilio": TwilioSettings, "notify": NotifySettings}
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    database_url: str = "sqlite+aiosqlite:///rathaus.db"
-    secret_key: str = ""
-    environment: str = "development"
+    # Secret: it may carry the database password.
+    database_url: str = _setting("sqlite+aiosqlite:///rathaus.db", secret=True)
+    secret_key: str = _setting("", secret=True)
+    environment: Literal["development", "test", "production"] = "development"
     public_base_url: str = "http://127.0.0.1:8000"
     load_demo: bool = True
-    availability_cache_seconds: float = 1.0
-    staff_token_hours: int = 12
-    personal_data_retention_days: int = 30
-    db_pool_size: int = 5
-    log_level: str = "INFO"
+    availability_cache_seconds: float = _setting(1.0, low=0)
+    staff_token_hours: int = _setting(12, low=1)
+    personal_data_retention_days: int = _setting(30, low=0)
+    db_pool_size: int = _setting(5, low=1)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     scheduler: bool = True
     # Bookings one client (IP address) may create per minute on one instance; 0 switches the limit off.
-    booking_rate_limit_per_minute: int = 20
-    extra: Mapping[str, str] = field(default_factory=dict)
+    booking_rate_limit_per_minute: int = _setting(20, low=0)
+    feeds_export_dir: Path | None = None
+    # "auto": the provider when it is configured, else the file channel (refused in production, where the
+    # file channel would keep citizens' messages on disk instead of sending them).
+    email_channel: Literal["auto", "smtp", "file"] = "auto"
+    sms_channel: Literal["auto", "twilio", "file"] = "auto"
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    twilio: TwilioSettings = field(default_factory=TwilioSettings)
+    notify: NotifySettings = field(default_factory=NotifySettings)
 
     @property
     def is_production(self) -> bool:
@@ -43,47 +137,222 @@ class Settings:
         """True when the database is SQLite."""
         return self.database_url.startswith("sqlite")
 
+    @property
+    def uses_smtp(self) -> bool:
+        """True when e-mail goes to the SMTP server, False when it is written to files."""
+        return self.email_channel == "smtp" or (self.email_channel == "auto" and bool(self.smtp.host))
+
+    @property
+    def uses_twilio(self) -> bool:
+        """True when SMS go to Twilio, False when they are written to files."""
+        return self.sms_channel == "twilio" or (self.sms_channel == "auto" and bool(self.twilio.account_sid))
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
-        """Build settings from RATHAUS_* variables (unknown RATHAUS_* names land in `extra`)."""
+        """Build settings from RATHAUS_* variables, refusing unknown names; `overrides` are typed values."""
         env = os.environ if environ is None else environ
-        known = {f.name: f for f in fields(cls) if f.name != "extra"}
+        known = variables()
+        problems: list[str] = []
         values: dict[str, Any] = {}
-        extra: dict[str, str] = {}
-        for key, raw in env.items():
-            if not key.startswith("RATHAUS_"):
+        groups: dict[str, dict[str, Any]] = {}
+        for key in sorted(env):
+            if not key.startswith(PREFIX) or key.startswith(TEST_PREFIX):
                 continue
-            name = key.removeprefix("RATHAUS_").lower()
-            if name not in known:
-                extra[name] = raw
+            variable = known.get(key)
+            if variable is None:
+                problems.append(_unknown(key, known))
                 continue
-            values[name] = _convert(key, raw, type(getattr(cls(), name)))
+            try:
+                value = _convert(env[key], variable.kind)
+            except ValueError as error:
+                problems.append(f"{key}={env[key]!r} {error}")
+                continue
+            if variable.group:
+                groups.setdefault(variable.group, {})[variable.name] = value
+            else:
+                values[variable.name] = value
+        values.update({name: _GROUPS[name](**group) for name, group in groups.items()})
         values.update(overrides)
-        values.setdefault("extra", extra)
-        settings = cls(**values)
-        return settings.validated()
+        return cls(**values)._validated(problems)
 
     def validated(self) -> Settings:
         """Refuse settings that cannot work; fill a development secret when none is given."""
-        if self.environment not in {"development", "test", "production"}:
-            raise SettingsError("RATHAUS_ENVIRONMENT must be development, test or production")
-        if not self.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
-            raise SettingsError("RATHAUS_DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
-        if self.secret_key.lower() in _PLACEHOLDER_SECRETS or len(self.secret_key) < 32:
-            if self.is_production:
-                raise SettingsError("RATHAUS_SECRET_KEY must be a random string of at least 32 characters")
-            return _replace(self, secret_key=_development_secret())
+        return self._validated([])
+
+    def _validated(self, problems: list[str]) -> Settings:
+        problems = problems + _problems(self)
+        if problems:
+            raise SettingsError(problems)
+        if _weak_secret(self.secret_key):
+            return dataclasses.replace(self, secret_key=_development_secret())
         return self
 
-    def get(self, name: str, default: str = "") -> str:
-        """A RATHAUS_* value that a sub-package reads (e.g. SMTP or Twilio settings)."""
-        return self.extra.get(name, default)
+
+@dataclass(frozen=True, slots=True)
+class Variable:
+    """One RATHAUS_* variable: the field it sets and that field's type."""
+
+    env: str
+    group: str | None
+    name: str
+    kind: Any
+    metadata: Mapping[str, Any]
+
+    def value(self, settings: Settings) -> Any:
+        """This variable's value in `settings`."""
+        owner = getattr(settings, self.group) if self.group else settings
+        return getattr(owner, self.name)
 
 
-def _replace(settings: Settings, **changes: Any) -> Settings:
-    values = {f.name: getattr(settings, f.name) for f in fields(settings)}
-    values.update(changes)
-    return Settings(**values)
+@cache
+def variables() -> Mapping[str, Variable]:
+    """Every RATHAUS_* variable the app reads, by name."""
+    found: dict[str, Variable] = {}
+    hints = typing.get_type_hints(Settings)
+    for f in dataclasses.fields(Settings):
+        if f.name not in _GROUPS:
+            env = f"{PREFIX}{f.name.upper()}"
+            found[env] = Variable(env, None, f.name, hints[f.name], f.metadata)
+            continue
+        group = _GROUPS[f.name]
+        group_hints = typing.get_type_hints(group)
+        for g in dataclasses.fields(group):
+            env = g.metadata.get("env") or f"{PREFIX}{f.name.upper()}_{g.name.upper()}"
+            found[env] = Variable(env, f.name, g.name, group_hints[g.name], g.metadata)
+    return found
+
+
+def _unknown(key: str, known: Mapping[str, Variable]) -> str:
+    # Compared without the shared prefix, which would make every name look alike.
+    names = {name.removeprefix(PREFIX): name for name in known}
+    close = difflib.get_close_matches(key.removeprefix(PREFIX), list(names), n=1)
+    hint = f"; did you mean {names[close[0]]}?" if close else " (README.md lists the settings)"
+    return f"unknown setting {key}{hint}"
+
+
+def _convert(raw: str, kind: Any) -> Any:
+    """The value of a variable's text for a field of type `kind`; ValueError says what was expected."""
+    options = typing.get_args(kind)
+    if isinstance(kind, types.UnionType):
+        if not raw.strip():
+            return None
+        (kind,) = [option for option in options if option is not type(None)]
+    if typing.get_origin(kind) is Literal:
+        # Case is forgiven (INFO, info); a value that is no choice is reported by the validation.
+        return next((choice for choice in options if choice.lower() == raw.strip().lower()), raw)
+    if kind is bool:
+        lowered = raw.strip().lower()
+        if lowered not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
+            raise ValueError("is not a yes/no value (true, false, yes, no, on, off, 1, 0)")
+        return lowered in {"1", "true", "yes", "on"}
+    if kind is int:
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError("is not a whole number") from None
+    if kind is float:
+        try:
+            number = float(raw)
+        except ValueError:
+            number = math.nan
+        if not math.isfinite(number):
+            raise ValueError("is not a number")
+        return number
+    if kind is Path:
+        if not raw.strip():
+            raise ValueError("is not a path")
+        return Path(raw)
+    return raw
+
+
+def _problems(settings: Settings) -> list[str]:
+    """Everything wrong with `settings`, each named by its variable."""
+    problems = [problem for variable in variables().values() if (problem := _out_of_range(variable, settings))]
+    if not settings.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        problems.append("RATHAUS_DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+    if settings.is_production and _weak_secret(settings.secret_key):
+        problems.append("RATHAUS_SECRET_KEY must be a random string of at least 32 characters")
+    problems += _url_problems("RATHAUS_PUBLIC_BASE_URL", settings.public_base_url)
+    if settings.twilio.api_base:
+        problems += _url_problems("RATHAUS_TWILIO_API_BASE", settings.twilio.api_base)
+    return problems + _email_problems(settings) + _sms_problems(settings)
+
+
+def _out_of_range(variable: Variable, settings: Settings) -> str | None:
+    value = variable.value(settings)
+    if value is None:
+        return None
+    if typing.get_origin(variable.kind) is Literal:
+        choices = typing.get_args(variable.kind)
+        return None if value in choices else f"{variable.env}={value!r} is not one of {', '.join(choices)}"
+    low, high, above = (variable.metadata.get(key) for key in ("low", "high", "above"))
+    if low is not None and high is not None and not low <= value <= high:
+        return f"{variable.env}={value} is not between {low} and {high}"
+    if low is not None and value < low:
+        return f"{variable.env}={value} is less than {low}"
+    if above is not None and value <= above:
+        return f"{variable.env}={value} must be more than {above}"
+    return None
+
+
+def _url_problems(env: str, url: str) -> list[str]:
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        return [f"{env}={url!r} is not an http:// or https:// URL"]
+    return []
+
+
+def _email_problems(settings: Settings) -> list[str]:
+    smtp = settings.smtp
+    problems = []
+    if "@" not in parseaddr(smtp.mail_from)[1]:
+        problems.append(f"RATHAUS_MAIL_FROM={smtp.mail_from!r} has no e-mail address")
+    if bool(smtp.username) != bool(smtp.password):
+        problems.append("RATHAUS_SMTP_USERNAME and RATHAUS_SMTP_PASSWORD must be set together")
+    if smtp.cafile is not None and not smtp.cafile.is_file():
+        problems.append(f"RATHAUS_SMTP_CAFILE={str(smtp.cafile)!r} is not a file")
+    if settings.email_channel == "smtp" and not smtp.host:
+        problems.append("RATHAUS_EMAIL_CHANNEL=smtp needs RATHAUS_SMTP_HOST")
+    elif settings.email_channel == "file" and smtp.host:
+        problems.append("RATHAUS_EMAIL_CHANNEL=file and RATHAUS_SMTP_HOST contradict each other; unset one")
+    elif settings.email_channel == "auto" and not smtp.host and settings.is_production:
+        problems.append(
+            "RATHAUS_SMTP_HOST is not set, so e-mail would be written to files in RATHAUS_NOTIFY_DIR instead of "
+            "being sent; set RATHAUS_SMTP_HOST, or RATHAUS_EMAIL_CHANNEL=file if that is what you want"
+        )
+    return problems
+
+
+def _sms_problems(settings: Settings) -> list[str]:
+    twilio = settings.twilio
+    problems = []
+    sender = twilio.sender or twilio.messaging_service_sid
+    if twilio.account_sid or twilio.auth_token or sender:
+        missing = [
+            env
+            for env, value in (
+                ("RATHAUS_TWILIO_ACCOUNT_SID", twilio.account_sid),
+                ("RATHAUS_TWILIO_AUTH_TOKEN", twilio.auth_token),
+                ("RATHAUS_TWILIO_FROM or RATHAUS_TWILIO_MESSAGING_SERVICE_SID", sender),
+            )
+            if not value
+        ]
+        if missing:
+            problems.append(f"Twilio is only partly configured; missing: {', '.join(missing)}")
+    if settings.sms_channel == "twilio" and not twilio.account_sid:
+        problems.append("RATHAUS_SMS_CHANNEL=twilio needs RATHAUS_TWILIO_ACCOUNT_SID")
+    elif settings.sms_channel == "file" and twilio.account_sid:
+        problems.append("RATHAUS_SMS_CHANNEL=file and RATHAUS_TWILIO_ACCOUNT_SID contradict each other; unset one")
+    elif settings.sms_channel == "auto" and not twilio.account_sid and settings.is_production:
+        problems.append(
+            "RATHAUS_TWILIO_ACCOUNT_SID is not set, so SMS would be written to files in RATHAUS_NOTIFY_DIR instead "
+            "of being sent; configure Twilio, or set RATHAUS_SMS_CHANNEL=file if that is what you want"
+        )
+    return problems
+
+
+def _weak_secret(secret_key: str) -> bool:
+    return secret_key.lower() in _PLACEHOLDER_SECRETS or len(secret_key) < 32
 
 
 def _development_secret() -> str:
@@ -94,19 +363,3 @@ def _development_secret() -> str:
     value = secrets.token_urlsafe(48)
     path.write_text(value)
     return value
-
-
-def _convert(key: str, raw: str, kind: type) -> Any:
-    try:
-        if kind is bool:
-            lowered = raw.strip().lower()
-            if lowered not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
-                raise ValueError(raw)
-            return lowered in {"1", "true", "yes", "on"}
-        if kind is int:
-            return int(raw)
-        if kind is float:
-            return float(raw)
-    except ValueError:
-        raise SettingsError(f"{key}={raw!r} is not a valid {kind.__name__}") from None
-    return raw

@@ -1,4 +1,5 @@
-"""The README's first command: `rathaus serve` on an empty SQLite file migrates, loads the demo and serves."""
+"""The README's first command: `rathaus serve` on an empty SQLite file migrates, loads the demo and serves; bad
+settings stop it with their problems named."""
 
 import os
 import signal
@@ -47,3 +48,27 @@ def test_serve_starts_on_an_empty_sqlite_database_with_demo_data(tmp_path: Path)
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(timeout=30)
+
+
+def test_serve_refuses_bad_settings_with_every_problem_and_no_traceback(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RATHAUS_")}
+    env.update(
+        RATHAUS_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'rathaus.db'}",
+        RATHAUS_ENVIRONMENT="production",
+        RATHAUS_SECRET_KEY="s" * 40,
+        RATHAUS_SMTP_HOTS="mail.example",
+        RATHAUS_NOTIFY_BATCH_SIZE="abc",
+        RATHAUS_SMS_CHANNEL="file",
+    )
+    command = [RATHAUS, "serve", "--port", str(free_port())]
+    result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines() == [
+        "Error: 3 problems with the settings:",
+        "- RATHAUS_NOTIFY_BATCH_SIZE='abc' is not a whole number",
+        "- unknown setting RATHAUS_SMTP_HOTS; did you mean RATHAUS_SMTP_HOST?",
+        "- RATHAUS_SMTP_HOST is not set, so e-mail would be written to files in RATHAUS_NOTIFY_DIR instead of being "
+        "sent; set RATHAUS_SMTP_HOST, or RATHAUS_EMAIL_CHANNEL=file if that is what you want",
+    ]
+    assert not (tmp_path / "rathaus.db").exists()

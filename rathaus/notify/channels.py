@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
-from pathlib import Path
 from typing import Any, Protocol
 
 import aiosmtplib
@@ -92,8 +91,8 @@ class SmsChannel(Protocol):
 
 def sender_domain(settings: Settings) -> str:
     """The domain of Message-IDs and of the SMTP greeting (never looked up in DNS: getfqdn can stall)."""
-    address = parseaddr(settings.get("mail_from", "noreply@localhost"))[1]
-    return settings.get("smtp_domain") or address.rpartition("@")[2] or "localhost"
+    address = parseaddr(settings.smtp.mail_from)[1]
+    return settings.smtp.domain or address.rpartition("@")[2] or "localhost"
 
 
 def message_id(email: OutgoingEmail, domain: str) -> str:
@@ -130,20 +129,17 @@ class SmtpChannel:
     """SMTP submission with STARTTLS (port 587) or implicit TLS (465); a new connection per message."""
 
     def __init__(self, settings: Settings) -> None:
-        self.host = settings.get("smtp_host")
-        security = settings.get("smtp_security", "starttls").lower()
-        if security not in {"starttls", "tls", "none"}:
-            raise ValueError("RATHAUS_SMTP_SECURITY must be starttls, tls or none")
-        self.use_tls = security == "tls"
-        self.start_tls = security == "starttls"
-        self.port = int(settings.get("smtp_port") or (465 if self.use_tls else 587))
-        self.username = settings.get("smtp_username") or None
-        self.password = settings.get("smtp_password") or None
-        self.timeout = float(settings.get("smtp_timeout", "20"))
-        self.sender = settings.get("mail_from", "rathaus <noreply@localhost>")
+        smtp = settings.smtp
+        self.host = smtp.host
+        self.use_tls = smtp.security == "tls"
+        self.start_tls = smtp.security == "starttls"
+        self.port = smtp.submission_port
+        self.username = smtp.username or None
+        self.password = smtp.password or None
+        self.timeout = smtp.timeout
+        self.sender = smtp.mail_from
         self.domain = sender_domain(settings)
-        cafile = settings.get("smtp_cafile")
-        self.tls_context = ssl.create_default_context(cafile=cafile) if cafile else None
+        self.tls_context = ssl.create_default_context(cafile=smtp.cafile) if smtp.cafile else None
 
     async def send(self, email: OutgoingEmail, *, now: datetime) -> Sent:
         """Hand one message to the SMTP server; 5xx answers are permanent, everything else is retried."""
@@ -183,13 +179,13 @@ class TwilioChannel:
     """SMS through the official twilio client on its aiohttp-based async HTTP client."""
 
     def __init__(self, settings: Settings) -> None:
-        self.account_sid = settings.get("twilio_account_sid")
-        self.auth_token = settings.get("twilio_auth_token")
-        self.sender = settings.get("twilio_from")
-        self.messaging_service_sid = settings.get("twilio_messaging_service_sid") or None
-        # A regional edge or, in tests, a local fake of the Messages API.
-        self.api_base = settings.get("twilio_api_base") or None
-        self.timeout = float(settings.get("twilio_timeout", "15"))
+        twilio = settings.twilio
+        self.account_sid = twilio.account_sid
+        self.auth_token = twilio.auth_token
+        self.sender = twilio.sender
+        self.messaging_service_sid = twilio.messaging_service_sid or None
+        self.api_base = twilio.api_base or None
+        self.timeout = twilio.timeout
         self.status_callback_base = settings.public_base_url.rstrip("/") + "/twilio/status"
         self._client: Any = None
         self._http: Any = None
@@ -256,9 +252,9 @@ class FileChannel:
     """Writes each message as a file (e-mail as .eml, SMS as .json) for development; nothing leaves the machine."""
 
     def __init__(self, settings: Settings) -> None:
-        self.directory = Path(settings.get("notify_dir", "outbox-messages"))
+        self.directory = settings.notify.dir
         self.domain = sender_domain(settings)
-        self.sender = settings.get("mail_from", "rathaus <noreply@localhost>")
+        self.sender = settings.smtp.mail_from
 
     def _write(self, name: str, data: bytes) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -292,8 +288,8 @@ class Channels:
 
 
 def channels_from_settings(settings: Settings) -> Channels:
-    """SMTP when RATHAUS_SMTP_HOST is set, Twilio when RATHAUS_TWILIO_ACCOUNT_SID is; files otherwise."""
+    """SMTP and Twilio when configured (or chosen by RATHAUS_EMAIL_CHANNEL / RATHAUS_SMS_CHANNEL); files otherwise."""
     files = FileChannel(settings)
-    email: EmailChannel = SmtpChannel(settings) if settings.get("smtp_host") else files
-    sms: SmsChannel = TwilioChannel(settings) if settings.get("twilio_account_sid") else files
+    email: EmailChannel = SmtpChannel(settings) if settings.uses_smtp else files
+    sms: SmsChannel = TwilioChannel(settings) if settings.uses_twilio else files
     return Channels(email, sms)

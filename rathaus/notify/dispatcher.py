@@ -101,10 +101,10 @@ class Dispatcher:
         self.runtime = runtime
         self.channels = channels or channels_from_settings(settings)
         self.worker_id = worker_id or f"{socket.gethostname()[:40]}:{os.getpid()}:{id(self) % 10000}"
-        self.batch_size = batch_size or int(settings.get("notify_batch_size", "100"))
-        self.concurrency = concurrency or int(settings.get("notify_concurrency", "16"))
-        self.lease = lease or timedelta(seconds=float(settings.get("notify_lease_seconds", "120")))
-        self.lanes = int(settings.get("notify_lanes", "2"))
+        self.batch_size = batch_size or settings.notify.batch_size
+        self.concurrency = concurrency or settings.notify.concurrency
+        self.lease = lease or timedelta(seconds=settings.notify.lease_seconds)
+        self.lanes = settings.notify.lanes
         self.lock = asyncio.Lock()
         self._gate = asyncio.Semaphore(self.concurrency)
 

@@ -54,7 +54,7 @@ async def notify_lifespan(app: Litestar) -> AsyncIterator[None]:
     runtime = runtime_of(app.state)
     task: asyncio.Task[None] | None = None
     if runtime.settings.scheduler:
-        idle = float(runtime.settings.get("notify_idle_seconds", "15"))
+        idle = runtime.settings.notify.idle_seconds
         task = asyncio.create_task(wake_loop(dispatcher_for(runtime), idle_seconds=idle))
     try:
         yield

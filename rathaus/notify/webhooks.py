@@ -18,7 +18,7 @@ from rathaus.web import DbSession, Now, runtime_of
 async def verified_form(request: Request[Any, Any, Any], state: State) -> dict[str, str]:
     """The posted form if Twilio signed it with our auth token, else 403 (and nothing is read further)."""
     settings = runtime_of(state).settings
-    token = settings.get("twilio_auth_token")
+    token = settings.twilio.auth_token
     form = await request.form()
     if not token:
         raise RathausError("forbidden")

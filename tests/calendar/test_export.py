@@ -63,12 +63,27 @@ def test_export_command(tmp_path: Path, sqlite_url: str) -> None:
     assert (tmp_path / "public" / "mitte" / "closures.ics").read_text().startswith("BEGIN:VCALENDAR")
 
 
+def test_export_command_names_bad_settings(tmp_path: Path, sqlite_url: str) -> None:
+    env = {
+        **os.environ,
+        "RATHAUS_DATABASE_URL": sqlite_url,
+        "RATHAUS_ENVIRONMENT": "test",
+        "RATHAUS_SECRET_KEY": "k" * 40,
+        "RATHAUS_NOTIFY_BATCH_SIZE": "abc",
+    }
+    result = subprocess.run(
+        [RATHAUS, "feeds", "export", str(tmp_path / "public")], env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 1
+    assert result.stderr == "Error: RATHAUS_NOTIFY_BATCH_SIZE='abc' is not a whole number\n"
+
+
 async def test_the_export_job_writes_only_when_configured(harness: Harness, tmp_path: Path) -> None:
     from rathaus.notify.calendar.jobs import export_feed_files
 
     await harness.load(make_config())
     assert await export_feed_files(harness.runtime) == []
-    settings = replace(harness.runtime.settings, extra={"feeds_export_dir": str(tmp_path / "www")})
+    settings = replace(harness.runtime.settings, feeds_export_dir=tmp_path / "www")
     written = await export_feed_files(replace(harness.runtime, settings=settings))
     assert isinstance(written, list) and len(written) == len(FILES)
     assert sorted(os.listdir(tmp_path / "www" / "amt")) == FILES

@@ -33,8 +33,7 @@ async def notify_harness(
     db_url: str, clock: ManualClock, smtp: SmtpServer, twilio: TwilioFake
 ) -> AsyncIterator[Harness]:
     """The app on each database kind, its e-mail going to `smtp` and its SMS to `twilio`."""
-    extra = {**smtp.settings(), **twilio.settings()}
-    async with open_harness(db_url, clock, extra=extra) as h:
+    async with open_harness(db_url, clock, smtp=smtp.settings(), twilio=twilio.settings()) as h:
         yield h
 
 

@@ -29,6 +29,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from twilio.request_validator import RequestValidator
 
+from rathaus.settings import SmtpSettings, TwilioSettings
+
 SMTP_USER = "rathaus"
 SMTP_PASSWORD = "smtp-test-password"
 TWILIO_SID = "AC" + "0" * 32
@@ -175,17 +177,30 @@ class SmtpServer:
                 found[int(match.group(1))] += 1
         return found
 
-    def settings(self) -> dict[str, str]:
-        """RATHAUS_* values (lower-case, without the prefix) that point rathaus at this server."""
+    def settings(self) -> SmtpSettings:
+        """Settings that point rathaus at this server."""
+        return SmtpSettings(
+            host="127.0.0.1",
+            port=self.port,
+            security="starttls",
+            username=SMTP_USER,
+            password=SMTP_PASSWORD,
+            cafile=self.cafile,
+            timeout=5.0,
+            mail_from="Testamt <termine@rathaus.test>",
+        )
+
+    def env(self) -> dict[str, str]:
+        """The same settings as RATHAUS_* variables, for a rathaus process."""
         return {
-            "smtp_host": "127.0.0.1",
-            "smtp_port": str(self.port),
-            "smtp_security": "starttls",
-            "smtp_username": SMTP_USER,
-            "smtp_password": SMTP_PASSWORD,
-            "smtp_cafile": str(self.cafile),
-            "smtp_timeout": "5",
-            "mail_from": "Testamt <termine@rathaus.test>",
+            "RATHAUS_SMTP_HOST": "127.0.0.1",
+            "RATHAUS_SMTP_PORT": str(self.port),
+            "RATHAUS_SMTP_SECURITY": "starttls",
+            "RATHAUS_SMTP_USERNAME": SMTP_USER,
+            "RATHAUS_SMTP_PASSWORD": SMTP_PASSWORD,
+            "RATHAUS_SMTP_CAFILE": str(self.cafile),
+            "RATHAUS_SMTP_TIMEOUT": "5",
+            "RATHAUS_MAIL_FROM": "Testamt <termine@rathaus.test>",
         }
 
 
@@ -229,13 +244,20 @@ class TwilioFake:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def settings(self) -> dict[str, str]:
+    def settings(self) -> TwilioSettings:
+        """Settings that point rathaus at this fake."""
+        return TwilioSettings(
+            account_sid=TWILIO_SID, auth_token=TWILIO_TOKEN, sender=TWILIO_FROM, api_base=self.url, timeout=5.0
+        )
+
+    def env(self) -> dict[str, str]:
+        """The same settings as RATHAUS_* variables, for a rathaus process."""
         return {
-            "twilio_account_sid": TWILIO_SID,
-            "twilio_auth_token": TWILIO_TOKEN,
-            "twilio_from": TWILIO_FROM,
-            "twilio_api_base": self.url,
-            "twilio_timeout": "5",
+            "RATHAUS_TWILIO_ACCOUNT_SID": TWILIO_SID,
+            "RATHAUS_TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+            "RATHAUS_TWILIO_FROM": TWILIO_FROM,
+            "RATHAUS_TWILIO_API_BASE": self.url,
+            "RATHAUS_TWILIO_TIMEOUT": "5",
         }
 
     def outbox_ids(self) -> Counter[int]:

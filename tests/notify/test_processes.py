@@ -73,7 +73,8 @@ def _env(url: str, smtp: SmtpServer, twilio: TwilioFake, tmp_path: Path, **extra
         RATHAUS_NOTIFY_DIR=str(tmp_path / "files"),
         RATHAUS_LOG_LEVEL="WARNING",
     )
-    for key, value in {**smtp.settings(), **twilio.settings(), **extra}.items():
+    env.update(smtp.env(), **twilio.env())
+    for key, value in extra.items():
         env[f"RATHAUS_{key.upper()}"] = value
     return env
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from rathaus.notify.calendar.export import export_feeds
 from rathaus.runtime import Runtime
 
 
 async def export_feed_files(runtime: Runtime) -> object:
     """Rewrite changed feed files when RATHAUS_FEEDS_EXPORT_DIR is set."""
-    directory = runtime.settings.get("feeds_export_dir")
-    if not directory:
+    directory = runtime.settings.feeds_export_dir
+    if directory is None:
         return []
-    return await export_feeds(runtime, Path(directory))
+    return await export_feeds(runtime, directory)

@@ -7,49 +7,23 @@ from typing import Any
 
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.datastructures import State
-from litestar.di import NamedDependency, Provide
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody
 from litestar.response import ServerSentEvent
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rathaus.booking.deps import booking_context
 from rathaus.errors import RathausError
 from rathaus.offices.catalog import Catalog
 from rathaus.offices.rules import OfficeRules
 from rathaus.queue import pages, presenters, schemas, service
 from rathaus.queue._state import TicketRow
+from rathaus.queue.deps import Hub, QueueCtx
 from rathaus.queue.live import LiveSnapshot, QueueHub
 from rathaus.queue.models import OPEN, Ticket
 from rathaus.queue.service import QueueContext
 from rathaus.staff.deps import STAFF_ONLY, CurrentStaff
 from rathaus.staff.service import Staff
 from rathaus.web import DbSession, Now, language_of, runtime_of
-
-QueueCtx = NamedDependency[QueueContext]
-Hub = NamedDependency[QueueHub]
-
-
-def provide_queue_ctx(state: State) -> QueueContext:
-    runtime = runtime_of(state)
-    hub = runtime_of(state).get(QueueHub)
-    return QueueContext(
-        booking=booking_context(runtime),
-        read_sessions=runtime.read_session_maker,
-        public_base_url=runtime.settings.public_base_url.rstrip("/"),
-        durations=hub.durations,
-    )
-
-
-def provide_hub(state: State) -> QueueHub:
-    hub = runtime_of(state).get(QueueHub)
-    return hub
-
-
-_DEPENDENCIES = {
-    "queue_ctx": Provide(provide_queue_ctx, sync_to_thread=False),
-    "hub": Provide(provide_hub, sync_to_thread=False),
-}
 
 
 async def _answer(
@@ -82,7 +56,7 @@ class QueueController(Controller):
 
     path = "/api/v1/offices/{office:str}/queue"
     tags = ["queue"]
-    dependencies = {**STAFF_ONLY, **_DEPENDENCIES}
+    dependencies = STAFF_ONLY
 
     async def _office(
         self, session: AsyncSession, ctx: QueueContext, slug: str, staff: Staff, now: datetime
@@ -162,7 +136,7 @@ class TicketController(Controller):
 
     path = "/api/v1/tickets/{ticket:str}"
     tags = ["queue"]
-    dependencies = {**STAFF_ONLY, **_DEPENDENCIES}
+    dependencies = STAFF_ONLY
 
     async def _ticket(
         self, session: AsyncSession, ctx: QueueContext, ref: str, staff: Staff, now: datetime
@@ -241,7 +215,6 @@ class PublicQueueController(Controller):
     """The citizen's ticket and the waiting-room board: JSON, live streams and pages. No personal data."""
 
     tags = ["queue (public)"]
-    dependencies = _DEPENDENCIES
 
     @get(
         "/api/v1/tickets/{ticket:str}",

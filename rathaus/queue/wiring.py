@@ -10,6 +10,7 @@ from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.plugins import PluginProtocol
 
 from rathaus.queue.controllers import PublicQueueController, QueueController, TicketController
+from rathaus.queue.deps import DEPENDENCIES
 from rathaus.queue.jobs import close_days, live_lifespan
 from rathaus.queue.live import QueueHub
 from rathaus.settings import Settings
@@ -29,6 +30,7 @@ def _channels(settings: Settings) -> Sequence[PluginProtocol]:
 
 WIRING = Wiring(
     routes=[QueueController, TicketController, PublicQueueController],
+    dependencies=DEPENDENCIES,
     plugins=_channels,
     lifespans=[live_lifespan],
     jobs=[(close_days, 300)],

@@ -14,6 +14,7 @@ from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException, ValidationException
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rathaus import i18n
 from rathaus.db import end_unit
 from rathaus.errors import RathausError
 from rathaus.runtime import Runtime
@@ -62,15 +63,8 @@ def bearer_token(request: Request[Any, Any, Any]) -> str | None:
 
 
 def language_of(request: Request[Any, Any, Any]) -> str:
-    """de or en: from ?lang=, else the Accept-Language header, else German."""
-    lang = str(request.query_params.get("lang", ""))
-    if lang in {"de", "en"}:
-        return lang
-    for part in request.headers.get("accept-language", "").split(","):
-        code = part.split(";")[0].strip().lower()[:2]
-        if code in {"de", "en"}:
-            return code
-    return "de"
+    """The reader's language among the offered ones: ?lang=, else the Accept-Language header, else German."""
+    return i18n.negotiate(request.query_params.get("lang"), request.headers.get("accept-language", ""))
 
 
 def rathaus_error_handler(request: Request[Any, Any, Any], error: RathausError) -> Response[dict[str, Any]]:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import lazyload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from rathaus import tokens
+from rathaus import i18n, tokens
 from rathaus.booking._availability import AvailabilityCache, appointment_length, busy_cells, check_online
 from rathaus.booking.availability import cells
 from rathaus.booking.events import BookingChanged, BookingFacts, Verification
@@ -497,8 +497,8 @@ def _normalised(request: BookingRequest) -> BookingRequest:
     name = " ".join(request.name.split())
     if not name:
         raise RathausError("invalid_input", reason="name is empty")
-    if request.language not in {"de", "en"}:
-        raise RathausError("invalid_language")
+    if not i18n.offers(request.language):
+        raise RathausError("invalid_language", languages=i18n.OneOf(i18n.languages()))
     email = normalise_email(request.email) if request.email else None
     phone = normalise_mobile(request.phone) if request.phone else None
     if email is None and phone is None:

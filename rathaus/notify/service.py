@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rathaus import i18n
 from rathaus.booking import service as bookings
 from rathaus.booking.events import BookingFacts
 from rathaus.db import after_commit, dialect_insert, operation
@@ -45,7 +46,7 @@ def enqueue(
         kind=kind,
         channel=channel,
         recipient=recipient,
-        language=language if language in {"de", "en"} else "de",
+        language=i18n.choose(language),
         due_at=due_at,
         dedupe_key=dedupe_key,
         booking_id=booking_id,

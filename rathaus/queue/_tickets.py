@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from rathaus import i18n
 from rathaus.booking import service as bookings
 from rathaus.booking.service import BookingContext
 from rathaus.contact import normalise_mobile
@@ -103,8 +104,8 @@ async def walk_in(
     """A walk-in ticket, or a refusal with the reason, when tickets are accepted again and the next free slot."""
     snapshot = await ctx.booking.catalog.get(session, now=now)
     services = resolve_services(snapshot, request.services)
-    if request.language not in {"de", "en"}:
-        raise RathausError("invalid_language")
+    if not i18n.offers(request.language):
+        raise RathausError("invalid_language", languages=i18n.OneOf(i18n.languages()))
     phone = normalise_mobile(request.phone) if request.phone else None
     names = ", ".join(s.name_de for s in services)
     for s in services:

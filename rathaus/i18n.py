@@ -15,8 +15,7 @@ from __future__ import annotations
 import gettext
 import logging
 import re
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -42,6 +41,7 @@ log = logging.getLogger("rathaus.i18n")
 # {name} for texts formatted in Python (and by the pages' scripts), %(name)s for templates.
 _PLACEHOLDER = re.compile(r"\{(\w+)\}|%\((\w+)\)s")
 _language: ContextVar[str] = ContextVar("rathaus_language", default=DEFAULT_LANGUAGE)
+_NEGOTIATED_MAX = 1024
 
 
 def N_(message: str) -> str:
@@ -83,6 +83,7 @@ class Translator:
         for language in self.languages[1:]:
             own: list[gettext.NullTranslations] = [_compile(path) for path in found[language]]
             self._translations[language] = _chain(own if language == SOURCE_LANGUAGE else [*own, default])
+        self._negotiated: dict[str, str] = {}
 
     def offers(self, language: str) -> bool:
         """True if `language` is offered."""
@@ -91,6 +92,31 @@ class Translator:
     def choose(self, language: str | None) -> str:
         """`language` if it is offered, else the default language."""
         return language if language is not None and language in self._translations else DEFAULT_LANGUAGE
+
+    def negotiate(self, requested: str | None, accept_language: str) -> str:
+        """`requested` if offered, else the best offered language of an Accept-Language header, else the default."""
+        if requested and requested in self._translations:
+            return requested
+        found = self._negotiated.get(accept_language)
+        if found is None:
+            if len(self._negotiated) >= _NEGOTIATED_MAX:  # headers are the client's choice: keep the cache bounded
+                self._negotiated.clear()
+            found = self._negotiated[accept_language] = self._best_of(accept_language)
+        return found
+
+    def _best_of(self, accept_language: str) -> str:
+        ranked = []
+        for position, part in enumerate(accept_language.split(",")):
+            tag, _, weight = part.partition(";")
+            quality = 1.0
+            if weight.strip().startswith("q="):
+                try:
+                    quality = float(weight.strip()[2:])
+                except ValueError:
+                    continue
+            if quality > 0:
+                ranked.append((-quality, position, tag.strip().split("-")[0].lower()))
+        return next((language for _, _, language in sorted(ranked) if language in self._translations), DEFAULT_LANGUAGE)
 
     def translations(self, language: str) -> gettext.NullTranslations:
         """gettext, ngettext, pgettext … in `language` (the default language's when it is not offered)."""
@@ -159,34 +185,24 @@ def translate(language: str, msgid: str, **params: Any) -> str:
 def negotiate(requested: str | None, accept_language: str = "") -> str:
     """The language to answer in: `requested` (?lang=) if offered, else the best offered one that the
     Accept-Language header names, else the default language."""
-    if requested and offers(requested):
-        return requested
-    ranked = []
-    for position, part in enumerate(accept_language.split(",")):
-        tag, _, weight = part.partition(";")
-        quality = 1.0
-        if weight.strip().startswith("q="):
-            try:
-                quality = float(weight.strip()[2:])
-            except ValueError:
-                continue
-        if quality > 0:
-            ranked.append((-quality, position, tag.strip().split("-")[0].lower()))
-    for _, _, language in sorted(ranked):
-        if offers(language):
-            return language
-    return DEFAULT_LANGUAGE
+    return translator().negotiate(requested, accept_language)
 
 
-@contextmanager
-def speaking(language: str) -> Iterator[str]:
+class speaking:
     """Within the block, templates speak `language` (the default language when it is not offered)."""
-    chosen = choose(language)
-    token = _language.set(chosen)
-    try:
-        yield chosen
-    finally:
-        _language.reset(token)
+
+    # A class rather than a generator: every request enters one, and this is three times as fast.
+    __slots__ = ("_chosen", "_token")
+
+    def __init__(self, language: str) -> None:
+        self._chosen = choose(language)
+
+    def __enter__(self) -> str:
+        self._token = _language.set(self._chosen)
+        return self._chosen
+
+    def __exit__(self, *_: object) -> None:
+        _language.reset(self._token)
 
 
 def current_language() -> str:

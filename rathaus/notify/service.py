@@ -335,7 +335,7 @@ async def record_provider_status(
 
 STOP_WORDS = frozenset({"STOP", "STOPP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT", "REVOKE", "OPTOUT", "ABMELDEN"})
 START_WORDS = frozenset({"START", "UNSTOP", "YES", "ANMELDEN"})
-# Words that cancel the next appointment by SMS besides each language's own (see `_cancel_words`).
+# Words that cancel the next appointment by SMS besides each language's own (see `cancel_words`).
 MORE_CANCEL_WORDS = {"STORNO": "de"}
 _REPLY_CANCELLED = N_("Your appointment {when} at {office} is cancelled.")
 _REPLY_NOTHING = N_("We found no upcoming appointment for this number.")
@@ -363,8 +363,8 @@ async def inbound_sms(
     words = body.strip().upper().split()
     first = words[0] if words else ""
     # Checked before the opt-out words: Twilio counts CANCEL among them, but here it means the appointment.
-    cancel_words = _cancel_words()
-    if first not in cancel_words:
+    cancelling = cancel_words()
+    if first not in cancelling:
         keyword = (opt_out_type or "").upper() or first
         if keyword in STOP_WORDS:
             await opt_out(session, phone=phone, now=now)
@@ -376,7 +376,7 @@ async def inbound_sms(
     booking = await bookings.next_by_phone(session, phone=phone, now=now)
     if booking is None:
         # No booking tells the language: the cancel word does.
-        return InboundResult("nothing", i18n.translate(cancel_words[first], _REPLY_NOTHING))
+        return InboundResult("nothing", i18n.translate(cancelling[first], _REPLY_NOTHING))
     await bookings.cancel_booking(session, ctx=ctx, booking=booking, reason="citizen", actor="sms", now=now)
     office = (await ctx.catalog.get(session, now=now)).office_by_id(booking.office_id)
     language = i18n.choose(booking.language)
@@ -391,7 +391,7 @@ async def inbound_sms(
     )
 
 
-def _cancel_words() -> dict[str, str]:
+def cancel_words() -> dict[str, str]:
     """The words that cancel the next appointment by SMS -> the language they are in."""
     words = dict(MORE_CANCEL_WORDS)
     # The default language last, so that it keeps a word that another catalogue leaves untranslated.

@@ -53,8 +53,18 @@ class UnknownLanguage(ValueError):
     """A configured language has no catalogue."""
 
 
+class Localized:
+    """A message parameter that depends on the reader's language."""
+
+    __slots__ = ()
+
+    def in_language(self, language: str) -> str:
+        """The parameter as it reads in `language`."""
+        raise NotImplementedError
+
+
 @dataclass(frozen=True, slots=True)
-class OneOf:
+class OneOf(Localized):
     """Alternatives named in a message, read as "a, b or c" in the reader's language."""
 
     items: tuple[str, ...]
@@ -62,6 +72,17 @@ class OneOf:
     def in_language(self, language: str) -> str:
         """The alternatives joined the way `language` joins them."""
         return format_list(list(self.items), style="or", locale=babel_locale(language))
+
+
+@dataclass(frozen=True, slots=True)
+class Text(Localized):
+    """A msgid (marked with `N_`) filling a message's placeholder, translated with the message."""
+
+    msgid: str
+
+    def in_language(self, language: str) -> str:
+        """The msgid in `language`."""
+        return translations(language).gettext(self.msgid)
 
 
 class Translator:
@@ -127,7 +148,8 @@ class Translator:
         language = self.choose(language)
         text = self._translations[language].gettext(msgid)
         values = {
-            name: value.in_language(language) if isinstance(value, OneOf) else value for name, value in params.items()
+            name: value.in_language(language) if isinstance(value, Localized) else value
+            for name, value in params.items()
         }
         return text.format(**values)
 

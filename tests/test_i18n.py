@@ -66,6 +66,12 @@ def test_error_messages_come_from_the_catalogue_in_both_languages() -> None:
     assert i18n.OneOf(("de", "en", "tr")).in_language("de") == "de, en oder tr"
 
 
+def test_a_translatable_parameter_is_translated_with_its_message() -> None:
+    error = RathausError("contact_required", channel=i18n.Text("mobile number"))
+    assert error.message("de") == "Für die Bestätigung wird Ihre Mobilnummer benötigt"
+    assert error.message("en") == "Confirming the booking needs your mobile number"
+
+
 def test_a_language_without_a_catalogue_is_refused(restore_languages: None) -> None:
     with pytest.raises(i18n.UnknownLanguage, match="no catalogue for xx"):
         i18n.configure(languages=["de", "xx"])

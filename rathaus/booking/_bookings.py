@@ -21,6 +21,7 @@ from rathaus.contact import normalise_email, normalise_mobile
 from rathaus.db import dialect_insert, keep_on_error, operation
 from rathaus.errors import RathausError
 from rathaus.events import publish
+from rathaus.i18n import N_
 from rathaus.offices.catalog import Catalog, resolve_services
 from rathaus.offices.rules import OfficeRules, ServiceRule
 
@@ -87,7 +88,8 @@ async def book(
         raise RathausError("no_counter_for_services")
     channel = office.verification
     if channel != "off" and getattr(request, "email" if channel == "email" else "phone") is None:
-        raise RathausError("contact_required", channel="e-mail address" if channel == "email" else "mobile number")
+        needed = N_("e-mail address") if channel == "email" else N_("mobile number")
+        raise RathausError("contact_required", channel=i18n.Text(needed))
     start = validate_start(office, services, request.start, now=now)
 
     idempotency: IdempotentRequest | None = None

@@ -34,4 +34,4 @@ messages: $(VENV)/.installed
 		--project=rathaus -o $$pot rathaus && \
 	$(if $(NEW),{ test -e $(LOCALE)/$(NEW)/LC_MESSAGES/messages.po || \
 		$(VENV)/bin/pybabel -q init -i $$pot -d $(LOCALE) -l $(NEW) --no-wrap; } &&) \
-	$(VENV)/bin/pybabel -q update -i $$pot -d $(LOCALE) --ignore-obsolete --no-wrap
+	$(VENV)/bin/pybabel -q update -i $$pot -d $(LOCALE) --ignore-obsolete --ignore-pot-creation-date --no-wrap

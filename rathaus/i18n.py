@@ -58,8 +58,8 @@ class Localized:
 
     __slots__ = ()
 
-    def in_language(self, language: str) -> str:
-        """The parameter as it reads in `language`."""
+    def in_language(self, language: str, translations: gettext.NullTranslations) -> str:
+        """The parameter as it reads in `language` (whose catalogue is `translations`)."""
         raise NotImplementedError
 
 
@@ -69,7 +69,7 @@ class OneOf(Localized):
 
     items: tuple[str, ...]
 
-    def in_language(self, language: str) -> str:
+    def in_language(self, language: str, translations: gettext.NullTranslations) -> str:
         """The alternatives joined the way `language` joins them."""
         return format_list(list(self.items), style="or", locale=babel_locale(language))
 
@@ -80,9 +80,9 @@ class Text(Localized):
 
     msgid: str
 
-    def in_language(self, language: str) -> str:
+    def in_language(self, language: str, translations: gettext.NullTranslations) -> str:
         """The msgid in `language`."""
-        return translations(language).gettext(self.msgid)
+        return translations.gettext(self.msgid)
 
 
 class Translator:
@@ -146,12 +146,12 @@ class Translator:
     def translate(self, language: str, msgid: str, **params: Any) -> str:
         """The msgid in `language` with its {placeholders} filled in."""
         language = self.choose(language)
-        text = self._translations[language].gettext(msgid)
+        catalogue = self._translations[language]
         values = {
-            name: value.in_language(language) if isinstance(value, Localized) else value
+            name: value.in_language(language, catalogue) if isinstance(value, Localized) else value
             for name, value in params.items()
         }
-        return text.format(**values)
+        return catalogue.gettext(msgid).format(**values)
 
 
 class _Process:
@@ -266,8 +266,6 @@ def _catalogue_files(dirs: Sequence[Path]) -> dict[str, list[Path]]:
 
 
 def _chain(catalogues: list[gettext.NullTranslations]) -> gettext.NullTranslations:
-    if not catalogues:
-        return gettext.NullTranslations()
     for fallback in catalogues[1:]:
         catalogues[0].add_fallback(fallback)
     return catalogues[0]

@@ -63,7 +63,8 @@ def test_error_messages_come_from_the_catalogue_in_both_languages() -> None:
     languages = RathausError("invalid_language", languages=i18n.OneOf(i18n.languages()))
     assert languages.message("de") == "Sprache muss de oder en sein"
     assert languages.message("en") == "Language must be de or en"
-    assert i18n.OneOf(("de", "en", "tr")).in_language("de") == "de, en oder tr"
+    three = i18n.OneOf(("de", "en", "tr"))
+    assert i18n.translate("de", "Language must be {languages}", languages=three) == "Sprache muss de, en oder tr sein"
 
 
 def test_a_translatable_parameter_is_translated_with_its_message() -> None:

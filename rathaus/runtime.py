@@ -96,11 +96,14 @@ class Launcher:
     wirings: tuple[Wiring, ...]
 
     def settings(self) -> Settings:
-        """Settings from the environment; a problem ends the command with its message, not a traceback."""
+        """Settings from the environment, with their languages configured; a problem ends the command with its
+        message, not a traceback."""
         try:
-            return Settings.from_env()
+            settings = Settings.from_env()
+            configure_languages(settings)
         except SettingsError as error:
             raise click.ClickException(str(error)) from None
+        return settings
 
     def build(self, settings: Settings | None = None) -> Runtime:
         """A runtime with every package wired in (dispose it when done)."""

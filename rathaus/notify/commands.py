@@ -14,7 +14,7 @@ from rathaus.contact import normalise_email, normalise_mobile
 from rathaus.errors import RathausError
 from rathaus.notify.channels import OutgoingEmail, OutgoingSms, SendFailure, Sent, channels_from_settings
 from rathaus.notify.render import render
-from rathaus.runtime import configure_languages, launcher
+from rathaus.runtime import launcher
 
 
 @click.command()
@@ -73,7 +73,6 @@ def test_message(phone: str | None, address: str | None, language: str) -> None:
     except RathausError as error:
         raise click.UsageError(error.message("en")) from None
     settings = launcher().settings()
-    configure_languages(settings)
     if not i18n.offers(language):
         raise click.UsageError(f"--language must be one of {', '.join(i18n.languages())}")
     rendered = render("test", language, {"office_name": "rathaus", "office_address": ""})

@@ -22,6 +22,7 @@ from rathaus.jobs import scheduler_lifespan
 from rathaus.packages import WIRINGS
 from rathaus.runtime import Runtime, build_runtime
 from rathaus.settings import Settings
+from rathaus.templating import template_config
 from rathaus.web import (
     http_error_handler,
     internal_error_handler,
@@ -29,6 +30,7 @@ from rathaus.web import (
     provide_now,
     rathaus_error_handler,
     runtime_of,
+    speak_the_reader_language,
     validation_error_handler,
 )
 
@@ -108,7 +110,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
         ),
         plugins=[plugin for package in WIRINGS for plugin in package.plugins(settings)],
-        middleware=_booking_rate_limit(settings),
+        middleware=[speak_the_reader_language, *_booking_rate_limit(settings)],
+        template_config=template_config(),
         lifespan=[*(lifespan for package in WIRINGS for lifespan in package.lifespans), scheduler_lifespan(JOBS)],
         on_shutdown=[_dispose],
         debug=False,

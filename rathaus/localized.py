@@ -7,7 +7,7 @@ and it is what a reader of any other language sees where a translation is missin
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import JSON
@@ -64,3 +64,10 @@ class LocalizedText(TypeDecorator[Localized]):
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Localized | None:
         return None if value is None else Localized(value)
+
+
+def joined(separator: str, texts: Iterable[Localized]) -> Localized:
+    """Several texts as one, in every language any of them has (e.g. the names of chosen services)."""
+    texts = list(texts)
+    languages = {language for text in texts for language in text.as_dict()}
+    return Localized({language: separator.join(text.get(language) for text in texts) for language in languages})

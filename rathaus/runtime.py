@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar, cast
 
 import click
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from rathaus import i18n
 from rathaus.clock import Clock, SystemClock
 from rathaus.db import create_engine, create_session_maker
 from rathaus.events import EventBus
@@ -46,9 +49,21 @@ class Runtime:
             await self.read_engine.dispose()
 
 
+def configure_languages(settings: Settings) -> i18n.Translator:
+    """Offer the languages of RATHAUS_LANGUAGES (default: every catalogue found), with the catalogues of
+    RATHAUS_LOCALE_DIRS (a path list) before the packaged ones."""
+    languages = [part.strip() for part in settings.languages.split(",") if part.strip()]
+    dirs = [Path(part) for part in settings.locale_dirs.split(os.pathsep) if part.strip()]
+    try:
+        return i18n.configure(languages=languages or None, extra_locale_dirs=dirs)
+    except i18n.UnknownLanguage as error:
+        raise SettingsError([f"RATHAUS_LANGUAGES: {error}"]) from None
+
+
 def build_runtime(settings: Settings, wirings: Iterable[Wiring], *, clock: Clock | None = None) -> Runtime:
     """The runtime of one instance with every package's subscriptions and components."""
     wirings = list(wirings)
+    configure_languages(settings)
     engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
     # SQLite allows one writer at a time, and a writer that finds the lock taken polls for it in sleeps of
     # up to 100 ms. One writing connection per process makes writers queue in the pool instead, woken as
@@ -81,11 +96,14 @@ class Launcher:
     wirings: tuple[Wiring, ...]
 
     def settings(self) -> Settings:
-        """Settings from the environment; a problem ends the command with its message, not a traceback."""
+        """Settings from the environment, with their languages configured; a problem ends the command with its
+        message, not a traceback."""
         try:
-            return Settings.from_env()
+            settings = Settings.from_env()
+            configure_languages(settings)
         except SettingsError as error:
             raise click.ClickException(str(error)) from None
+        return settings
 
     def build(self, settings: Settings | None = None) -> Runtime:
         """A runtime with every package wired in (dispose it when done)."""

@@ -119,6 +119,10 @@ class Settings:
     # Bookings one client (IP address) may create per minute on one instance; 0 switches the limit off.
     booking_rate_limit_per_minute: int = _setting(20, low=0)
     feeds_export_dir: Path | None = None
+    # Offered languages, comma-separated (empty: every language with a catalogue); German must be among them.
+    languages: str = ""
+    # Catalogue directories searched before the packaged ones, os.pathsep-separated.
+    locale_dirs: str = ""
     # "auto": the provider when it is configured, else the file channel (refused in production, where the
     # file channel would keep citizens' messages on disk instead of sending them).
     email_channel: Literal["auto", "smtp", "file"] = "auto"

@@ -7,13 +7,17 @@ import traceback
 from collections.abc import AsyncGenerator
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qs
 
 from litestar import Request, Response
 from litestar.datastructures import State
 from litestar.di import NamedDependency
+from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rathaus import i18n
 from rathaus.db import end_unit
 from rathaus.errors import RathausError
 from rathaus.runtime import Runtime
@@ -62,15 +66,25 @@ def bearer_token(request: Request[Any, Any, Any]) -> str | None:
 
 
 def language_of(request: Request[Any, Any, Any]) -> str:
-    """de or en: from ?lang=, else the Accept-Language header, else German."""
-    lang = str(request.query_params.get("lang", ""))
-    if lang in {"de", "en"}:
-        return lang
-    for part in request.headers.get("accept-language", "").split(","):
-        code = part.split(";")[0].strip().lower()[:2]
-        if code in {"de", "en"}:
-            return code
-    return "de"
+    """The reader's language among the offered ones: ?lang=, else the Accept-Language header, else German."""
+    return i18n.negotiate(request.query_params.get("lang"), request.headers.get("accept-language", ""))
+
+
+def speak_the_reader_language(app: ASGIApp) -> ASGIApp:
+    """Middleware: templates rendered while a request is handled speak its reader's language."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await app(scope, receive, send)
+            return
+        # Read from the raw scope: building a Request here would cost every request (feeds, API) a few µs.
+        query = scope["query_string"]
+        requested = parse_qs(query.decode("latin-1")).get("lang", [None])[0] if b"lang=" in query else None
+        accept = next((value.decode("latin-1") for name, value in scope["headers"] if name == b"accept-language"), "")
+        with i18n.speaking(i18n.negotiate(requested, accept)):
+            await app(scope, receive, send)
+
+    return middleware
 
 
 def rathaus_error_handler(request: Request[Any, Any, Any], error: RathausError) -> Response[dict[str, Any]]:

@@ -312,6 +312,8 @@ def test_a_complete_production_configuration_parses(tmp_path: Path) -> None:
         "RATHAUS_FEEDS_EXPORT_DIR": "/srv/feeds",
         "RATHAUS_BOOKING_RATE_LIMIT_PER_MINUTE": "0",
         "RATHAUS_LOG_LEVEL": "DEBUG",
+        "RATHAUS_LANGUAGES": "de,en",
+        "RATHAUS_LOCALE_DIRS": "/etc/rathaus/locale",
         "RATHAUS_EMAIL_CHANNEL": "smtp",
         "RATHAUS_SMS_CHANNEL": "twilio",
         "RATHAUS_SMTP_HOST": "mail.stadt.example",

@@ -117,7 +117,7 @@ def check_online(services: list[ServiceRule]) -> None:
     """Refuse services that cannot be booked online."""
     for s in services:
         if not s.bookable_online:
-            raise RathausError("not_bookable_online", service=s.name.get("en"))
+            raise RathausError("not_bookable_online", service=s.name)
 
 
 async def busy_cells(

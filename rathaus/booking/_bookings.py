@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import lazyload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from rathaus import tokens
+from rathaus import i18n, tokens
 from rathaus.booking._availability import AvailabilityCache, appointment_length, busy_cells, check_online
 from rathaus.booking.availability import cells
 from rathaus.booking.events import BookingChanged, BookingFacts, Verification
@@ -21,6 +21,7 @@ from rathaus.contact import normalise_email, normalise_mobile
 from rathaus.db import dialect_insert, keep_on_error, operation
 from rathaus.errors import RathausError
 from rathaus.events import publish
+from rathaus.i18n import N_
 from rathaus.offices.catalog import Catalog, resolve_services
 from rathaus.offices.rules import OfficeRules, ServiceRule
 
@@ -87,7 +88,8 @@ async def book(
         raise RathausError("no_counter_for_services")
     channel = office.verification
     if channel != "off" and getattr(request, "email" if channel == "email" else "phone") is None:
-        raise RathausError("contact_required", channel="e-mail address" if channel == "email" else "mobile number")
+        needed = N_("e-mail address") if channel == "email" else N_("mobile number")
+        raise RathausError("contact_required", channel=i18n.Text(needed))
     start = validate_start(office, services, request.start, now=now)
 
     idempotency: IdempotentRequest | None = None
@@ -273,7 +275,7 @@ def validate_start(office: OfficeRules, services: list[ServiceRule], start: date
         raise RathausError("not_on_slot", minutes=int(office.slot.total_seconds() // 60))
     closures = office.closures_between(start, end)
     if closures:
-        raise RathausError("in_closure", reason=closures[0].reason.get("en"))
+        raise RathausError("in_closure", reason=closures[0].reason)
     return start
 
 
@@ -497,8 +499,8 @@ def _normalised(request: BookingRequest) -> BookingRequest:
     name = " ".join(request.name.split())
     if not name:
         raise RathausError("invalid_input", reason="name is empty")
-    if request.language not in {"de", "en"}:
-        raise RathausError("invalid_language")
+    if not i18n.offers(request.language):
+        raise RathausError("invalid_language", languages=i18n.OneOf(i18n.languages()))
     email = normalise_email(request.email) if request.email else None
     phone = normalise_mobile(request.phone) if request.phone else None
     if email is None and phone is None:

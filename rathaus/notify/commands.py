@@ -9,6 +9,7 @@ from collections.abc import Awaitable
 
 import click
 
+from rathaus import i18n
 from rathaus.contact import normalise_email, normalise_mobile
 from rathaus.errors import RathausError
 from rathaus.notify.channels import OutgoingEmail, OutgoingSms, SendFailure, Sent, channels_from_settings
@@ -61,7 +62,7 @@ def notify() -> None:
 @notify.command("test")
 @click.option("--sms", "phone", help="Send a test SMS to this number (E.164, e.g. +4915112345678).")
 @click.option("--email", "address", help="Send a test e-mail to this address.")
-@click.option("--language", type=click.Choice(["de", "en"]), default="de", show_default=True)
+@click.option("--language", default=i18n.DEFAULT_LANGUAGE, show_default=True, help="One of the offered languages.")
 def test_message(phone: str | None, address: str | None, language: str) -> None:
     """Send a test message through the configured providers (not through the outbox)."""
     if not phone and not address:
@@ -72,7 +73,9 @@ def test_message(phone: str | None, address: str | None, language: str) -> None:
     except RathausError as error:
         raise click.UsageError(error.message("en")) from None
     settings = launcher().settings()
-    rendered = render("test", language, {"lang": language, "office_name": "rathaus", "office_address": ""})
+    if not i18n.offers(language):
+        raise click.UsageError(f"--language must be one of {', '.join(i18n.languages())}")
+    rendered = render("test", language, {"office_name": "rathaus", "office_address": ""})
 
     async def run() -> list[str]:
         channels = channels_from_settings(settings)

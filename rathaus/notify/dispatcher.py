@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Table, bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rathaus import i18n
 from rathaus.booking import links
 from rathaus.booking import service as booking_service
 from rathaus.booking.models import Booking
@@ -458,11 +459,10 @@ def message_context(
     row: OutboxMessage, booking: Booking | None, snapshot: CatalogSnapshot | None, *, settings: Settings
 ) -> tuple[dict[str, Any], tuple[bytes, str] | None]:
     """What the templates of `row.kind` need, and the calendar attachment (bytes, method) for e-mails."""
-    lang = "en" if row.language == "en" else "de"
+    lang = i18n.choose(row.language)
     payload = row.payload or {}
     base = settings.public_base_url.rstrip("/")
     context: dict[str, Any] = {
-        "lang": lang,
         "office_name": str(payload.get("office_name", "")),
         "office_address": "",
         "when": "",

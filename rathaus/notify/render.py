@@ -1,4 +1,4 @@
-"""Message texts from Jinja templates (rathaus/templates/notify/<lang>/<kind>.txt and .html), per language."""
+"""Message texts from Jinja templates (rathaus/templates/notify/<kind>.txt and .html), in the recipient's language."""
 
 from __future__ import annotations
 
@@ -6,16 +6,15 @@ import struct
 import zlib
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import qrcode
 from babel.dates import format_date
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "notify"
+from rathaus import i18n, templating
+from rathaus.i18n import N_
+
 # GSM 03.38 basic character set: an SMS of these characters holds 160 of them (else 70 UCS-2 characters).
 GSM7 = frozenset(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
@@ -32,33 +31,23 @@ class Rendered:
     sms: str
 
 
-@cache
-def environment() -> Environment:
-    """The notification template environment: HTML autoescaped, undefined names are errors."""
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES),
-        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=False,
-    )
-    return env
-
-
 def render(kind: str, language: str, context: dict[str, Any]) -> Rendered:
-    """Subject, plain text, HTML and SMS text of one message kind in `language` (de or en)."""
-    env = environment()
-    lang = "en" if language == "en" else "de"
-    text_template = env.get_template(f"{lang}/{kind}.txt")
-    ctx = text_template.new_context(dict(context))
+    """Subject, plain text, HTML and SMS text of one message kind in `language`."""
+    env = templating.environment()
+    with i18n.speaking(language):
+        text_template = env.get_template(f"notify/{kind}.txt")
+        ctx = text_template.new_context(dict(context))
 
-    def block(name: str) -> str:
-        return "".join(text_template.blocks[name](ctx)).strip()
+        def block(name: str) -> str:
+            return "".join(text_template.blocks[name](ctx)).strip()
 
-    html = env.get_template(f"{lang}/{kind}.html").render(context)
-    sms = " ".join(block("sms").split())
-    return Rendered(subject=" ".join(block("subject").split()), text=block("body") + "\n", html=html, sms=sms)
+        html = env.get_template(f"notify/{kind}.html").render(context)
+        return Rendered(
+            subject=" ".join(block("subject").split()),
+            text=block("body") + "\n",
+            html=html,
+            sms=" ".join(block("sms").split()),
+        )
 
 
 def sms_units(text: str) -> tuple[str, int]:
@@ -68,12 +57,20 @@ def sms_units(text: str) -> tuple[str, int]:
     return "ucs2", len(text)
 
 
+# Translators: the date of an appointment as a CLDR pattern (EEE weekday, d day, M/MMM month, y year),
+# e.g. "Mon 29 Mar 2027"; see https://cldr.unicode.org/translation/date-time/date-time-patterns
+_DATE_PATTERN = N_("EEE d MMM y")
+# Translators: an appointment's date and time of day, e.g. "Mon 29 Mar 2027, 10:00".
+_DATE_AND_TIME = N_("{date}, {time}")
+
+
 def when(instant: datetime, tz: ZoneInfo, language: str) -> str:
     """An appointment time as people read it, in the office's time zone."""
     local = instant.astimezone(tz)
-    if language == "en":
-        return f"{format_date(local.date(), 'EEE d MMM y', locale='en_GB')}, {local:%H:%M}"
-    return f"{format_date(local.date(), 'EEE, d.M.y', locale='de_DE')}, {local:%H:%M} Uhr"
+    language = i18n.choose(language)
+    pattern = i18n.translations(language).gettext(_DATE_PATTERN)
+    day = format_date(local.date(), pattern, locale=i18n.babel_locale(language))
+    return i18n.translate(language, _DATE_AND_TIME, date=day, time=f"{local:%H:%M}")
 
 
 def qr_png(data: str, *, scale: int = 6, border: int = 4) -> bytes:

@@ -10,10 +10,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rathaus import i18n
 from rathaus.booking import service as bookings
 from rathaus.booking.events import BookingFacts
 from rathaus.db import after_commit, dialect_insert, operation
 from rathaus.errors import RathausError
+from rathaus.i18n import N_
 from rathaus.notify import policy as policies
 from rathaus.notify.models import NotifyEvent, NotifyPolicy, OutboxMessage, SmsOptOut
 from rathaus.notify.wakeup import wake_dispatchers
@@ -45,7 +47,7 @@ def enqueue(
         kind=kind,
         channel=channel,
         recipient=recipient,
-        language=language if language in {"de", "en"} else "de",
+        language=i18n.choose(language),
         due_at=due_at,
         dedupe_key=dedupe_key,
         booking_id=booking_id,
@@ -333,17 +335,10 @@ async def record_provider_status(
 
 STOP_WORDS = frozenset({"STOP", "STOPP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT", "REVOKE", "OPTOUT", "ABMELDEN"})
 START_WORDS = frozenset({"START", "UNSTOP", "YES", "ANMELDEN"})
-CANCEL_WORDS = frozenset({"ABSAGEN", "CANCEL", "STORNO"})
-_REPLIES = {
-    "cancelled": (
-        "Ihr Termin {when} bei {office} ist abgesagt.",
-        "Your appointment {when} at {office} is cancelled.",
-    ),
-    "nothing": (
-        "Wir haben keinen kommenden Termin zu dieser Nummer gefunden.",
-        "We found no upcoming appointment for this number.",
-    ),
-}
+# Words that cancel the next appointment by SMS besides each language's own (see `cancel_words`).
+MORE_CANCEL_WORDS = {"STORNO": "de"}
+_REPLY_CANCELLED = N_("Your appointment {when} at {office} is cancelled.")
+_REPLY_NOTHING = N_("We found no upcoming appointment for this number.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -368,7 +363,8 @@ async def inbound_sms(
     words = body.strip().upper().split()
     first = words[0] if words else ""
     # Checked before the opt-out words: Twilio counts CANCEL among them, but here it means the appointment.
-    if first not in CANCEL_WORDS:
+    cancelling = cancel_words()
+    if first not in cancelling:
         keyword = (opt_out_type or "").upper() or first
         if keyword in STOP_WORDS:
             await opt_out(session, phone=phone, now=now)
@@ -379,22 +375,30 @@ async def inbound_sms(
         return InboundResult("ignored")
     booking = await bookings.next_by_phone(session, phone=phone, now=now)
     if booking is None:
-        return InboundResult("nothing", _REPLIES["nothing"][1 if _english(words) else 0])
+        # No booking tells the language: the cancel word does.
+        return InboundResult("nothing", i18n.translate(cancelling[first], _REPLY_NOTHING))
     await bookings.cancel_booking(session, ctx=ctx, booking=booking, reason="citizen", actor="sms", now=now)
     office = (await ctx.catalog.get(session, now=now)).office_by_id(booking.office_id)
-    english = booking.language == "en"
-    template = _REPLIES["cancelled"][1 if english else 0]
+    language = i18n.choose(booking.language)
     return InboundResult(
         "cancelled",
-        template.format(
-            when=when(booking.start_at, office.tz, "en" if english else "de"),
-            office=office.name.get(booking.language),
+        i18n.translate(
+            language,
+            _REPLY_CANCELLED,
+            when=when(booking.start_at, office.tz, language),
+            office=office.name.get(language),
         ),
     )
 
 
-def _english(words: list[str]) -> bool:
-    return bool(words) and words[0] == "CANCEL"
+def cancel_words() -> dict[str, str]:
+    """The words that cancel the next appointment by SMS -> the language they are in."""
+    words = dict(MORE_CANCEL_WORDS)
+    # The default language last, so that it keeps a word that another catalogue leaves untranslated.
+    for language in reversed(i18n.languages()):
+        # Translators: the word citizens send by SMS to cancel their appointment (the SMS texts name it).
+        words[i18n.translations(language).pgettext("SMS keyword", "CANCEL").upper()] = language
+    return words
 
 
 async def citizen_messages(

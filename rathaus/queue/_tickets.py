@@ -10,12 +10,14 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from rathaus import i18n
 from rathaus.booking import service as bookings
 from rathaus.booking.service import BookingContext
 from rathaus.contact import normalise_mobile
 from rathaus.db import dialect_insert, operation
 from rathaus.errors import RathausError
 from rathaus.events import publish
+from rathaus.localized import Localized, joined
 from rathaus.offices.catalog import resolve_services
 from rathaus.offices.rules import CounterRule, Interval, OfficeRules, ServiceRule
 from rathaus.queue._state import DurationsCache, QueueState, TicketRow, item_of, load_state, ticket_rows
@@ -62,7 +64,7 @@ async def check_in(
     snapshot = await ctx.booking.catalog.get(session, now=now)
     if booking.office_id != office.id:
         other = snapshot.office_by_id(booking.office_id)
-        raise RathausError("booking_other_office", office=other.name.get("de"))
+        raise RathausError("booking_other_office", office=other.name)
     existing = await session.scalar(select(Ticket).where(Ticket.booking_id == booking.id))
     if existing is not None:
         return existing
@@ -103,15 +105,13 @@ async def walk_in(
     """A walk-in ticket, or a refusal with the reason, when tickets are accepted again and the next free slot."""
     snapshot = await ctx.booking.catalog.get(session, now=now)
     services = resolve_services(snapshot, request.services)
-    if request.language not in {"de", "en"}:
-        raise RathausError("invalid_language")
+    if not i18n.offers(request.language):
+        raise RathausError("invalid_language", languages=i18n.OneOf(i18n.languages()))
     phone = normalise_mobile(request.phone) if request.phone else None
-    names = ", ".join(s.name.get("de") for s in services)
+    names = joined(", ", (s.name for s in services))
     for s in services:
         if not s.walk_ins_allowed:
-            raise RathausError(
-                "no_walk_ins", service=s.name.get("de"), extra=await _alternatives(ctx, office, services, now)
-            )
+            raise RathausError("no_walk_ins", service=s.name, extra=await _alternatives(ctx, office, services, now))
     if not office.able_counters([s.id for s in services], online=False):
         raise RathausError("no_counter_for_services")
     cutoff = max(office.walk_in_cutoff_for(s) for s in services)
@@ -119,7 +119,7 @@ async def walk_in(
     if current is None:
         extra = await _alternatives(ctx, office, services, now)
         closures = office.closures_between(now, now + timedelta(seconds=1))
-        reason = f": {closures[0].reason.get('de')}" if closures else ""
+        reason = Localized({k: f": {v}" for k, v in closures[0].reason.as_dict().items()}) if closures else ""
         raise RathausError(
             "office_closed_now", reason=reason, next=_local(office, extra["next_accepted_at"]), extra=extra
         )

@@ -9,7 +9,7 @@ from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody
-from litestar.response import ServerSentEvent
+from litestar.response import ServerSentEvent, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rathaus.errors import RathausError
@@ -268,16 +268,16 @@ class PublicQueueController(Controller):
         return ServerSentEvent(hub.stream(office_id, render))
 
     @get("/offices/{office:str}/board", media_type=MediaType.HTML, include_in_schema=False)
-    async def board_page(self, office: FromPath[str], request: Request[Any, Any, Any], state: State, hub: Hub) -> str:
+    async def board_page(self, office: FromPath[str], state: State, hub: Hub) -> Template:
         """The waiting-room display: readable across the room, updating itself."""
         office_id = await _office_id(state, office)
         snapshot = await hub.snapshot(office_id)
-        return pages.board(
-            snapshot.board, language=language_of(request), events=f"/api/v1/offices/{office}/board/events"
-        )
+        return pages.board(snapshot.board, events=f"/api/v1/offices/{office}/board/events")
 
     @get("/tickets/{ticket:str}", media_type=MediaType.HTML, include_in_schema=False)
-    async def ticket_page(self, ticket: FromPath[str], request: Request[Any, Any, Any], state: State, hub: Hub) -> str:
+    async def ticket_page(
+        self, ticket: FromPath[str], request: Request[Any, Any, Any], state: State, hub: Hub
+    ) -> Template:
         """A citizen's ticket on their phone, updating itself."""
         language = language_of(request)
         row = await _ticket_row(state, ticket)

@@ -3,47 +3,45 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from litestar.response import Template
 
-_templates = Environment(
-    loader=FileSystemLoader(Path(__file__).resolve().parents[1] / "templates" / "queue"),
-    autoescape=select_autoescape(default=True, default_for_string=True),
-)
+from rathaus import i18n
 
-# {position}, {minutes}, {counter} are filled in on the server and by the page's script alike.
-TICKET_TEXTS: dict[str, dict[str, str]] = {
-    "de": {
-        "title": "Ihre Wartenummer",
-        "waiting": "Sie sind Nr. {position} in der Warteschlange.",
-        "estimate": "Geschätzte Wartezeit: etwa {minutes} Minuten.",
-        "no_estimate": "Die Wartezeit lässt sich gerade nicht schätzen.",
-        "called": "Bitte kommen Sie jetzt zu {counter}.",
-        "completed": "Erledigt. Vielen Dank für Ihren Besuch!",
-        "no_show": "Ihre Nummer wurde aufgerufen, Sie waren nicht da. Bitte melden Sie sich am Empfang.",
-        "closed": "Die Warteschlange ist für heute geschlossen.",
-        "services": "Anliegen",
-        "live": "Diese Seite aktualisiert sich von selbst.",
-        "offline": "Verbindung unterbrochen - neuer Versuch läuft …",
-        "switch": "English",
-    },
-    "en": {
-        "title": "Your ticket",
-        "waiting": "You are number {position} in the queue.",
-        "estimate": "Estimated wait: about {minutes} minutes.",
-        "no_estimate": "The wait cannot be estimated right now.",
-        "called": "Please go to {counter} now.",
-        "completed": "Done. Thank you for your visit!",
-        "no_show": "Your number was called and you were not there. Please ask at the front desk.",
-        "closed": "The queue is closed for today.",
-        "services": "Services",
-        "live": "This page updates itself.",
-        "offline": "Connection lost - trying again …",
-        "switch": "Deutsch",
-    },
-}
+
+def ticket_texts(language: str) -> dict[str, str]:
+    """The ticket page's texts; {position}, {minutes}, {counter} are filled in on the server and by its script."""
+    t = i18n.translations(language)
+    return {
+        "title": t.gettext("Your ticket"),
+        "waiting": t.gettext("You are number {position} in the queue."),
+        "estimate": t.gettext("Estimated wait: about {minutes} minutes."),
+        "no_estimate": t.gettext("The wait cannot be estimated right now."),
+        "called": t.gettext("Please go to {counter} now."),
+        "completed": t.gettext("Done. Thank you for your visit!"),
+        "no_show": t.gettext("Your number was called and you were not there. Please ask at the front desk."),
+        "closed": t.gettext("The queue is closed for today."),
+        "services": t.gettext("Services"),
+        "live": t.gettext("This page updates itself."),
+        "offline": t.gettext("Connection lost - trying again …"),
+    }
+
+
+def board_texts(language: str) -> dict[str, str]:
+    """The display's texts in one language; {minutes} is filled in on the server and by its script."""
+    t = i18n.translations(language)
+    return {
+        "lang": language,
+        "now_calling": t.gettext("Now calling"),
+        "go_to": t.pgettext("waiting-room display", "Please go to"),
+        "number": t.pgettext("waiting-room display", "Number"),
+        "counter": t.pgettext("waiting-room display", "Counter"),
+        "next": t.pgettext("waiting-room display", "Next"),
+        "closed": t.pgettext("waiting-room display", "Closed"),
+        "wait": t.gettext("Walk-in wait about {minutes} min"),
+        "offline": t.gettext("Reconnecting …"),
+    }
 
 
 def ticket_message(view: dict[str, Any], texts: dict[str, str]) -> tuple[str, str]:
@@ -58,24 +56,32 @@ def ticket_message(view: dict[str, Any], texts: dict[str, str]) -> tuple[str, st
     return texts.get(status, status), ""
 
 
-def board(data: bytes, *, language: str, events: str) -> str:
-    """The display page with the board's current content."""
-    return _templates.get_template("board.html.j2").render(board=json.loads(data), language=language, events=events)
+def board(data: bytes, *, events: str) -> Template:
+    """The display page with the board's current content, in every offered language (the default one first)."""
+    return Template(
+        "queue/board.html.j2",
+        context={"board": json.loads(data), "languages": [board_texts(x) for x in i18n.languages()], "events": events},
+    )
 
 
-def ticket(data: bytes, *, language: str, events: str, public_id: str) -> str:
-    """The ticket page with the ticket's current state."""
+def ticket(data: bytes, *, language: str, events: str, public_id: str) -> Template:
+    """The ticket page with the ticket's current state, linking to itself in the other offered languages."""
     view = json.loads(data)
-    texts = TICKET_TEXTS[language]
+    texts = ticket_texts(language)
     message, estimate = ticket_message(view, texts)
-    other = "en" if language == "de" else "de"
-    return _templates.get_template("ticket.html.j2").render(
-        view=view,
-        texts=texts,
-        message=message,
-        estimate=estimate,
-        language=language,
-        events=f"{events}?lang={language}",
-        switch_url=f"/tickets/{public_id}?lang={other}",
-        switch_lang=other,
+    switches = [
+        {"lang": other, "name": i18n.language_name(other), "url": f"/tickets/{public_id}?lang={other}"}
+        for other in i18n.languages()
+        if other != language
+    ]
+    return Template(
+        "queue/ticket.html.j2",
+        context={
+            "view": view,
+            "texts": texts,
+            "message": message,
+            "estimate": estimate,
+            "events": f"{events}?lang={language}",
+            "switches": switches,
+        },
     )

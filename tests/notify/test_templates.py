@@ -16,7 +16,6 @@ BERLIN = ZoneInfo("Europe/Berlin")
 
 def context(lang: str, **extra: object) -> dict[str, object]:
     values: dict[str, object] = {
-        "lang": lang,
         "office_name": "Bürgeramt Mitte",
         "office_address": "Karl-Marx-Allee 31, 10178 Berlin",
         "when": when(datetime(2027, 3, 29, 8, 15, tzinfo=UTC), BERLIN, lang),

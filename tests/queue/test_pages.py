@@ -1,5 +1,6 @@
 """The waiting-room display and the ticket page in a real browser: accessible, and live without reloading."""
 
+import re
 from collections.abc import Callable
 
 import httpx
@@ -43,6 +44,11 @@ async def test_board_and_ticket_page_update_live_and_pass_axe(
                 await api.post("/api/v1/offices/amt/queue/call-next", json={"counter": "Schalter 2"}, headers=headers)
 
                 await expect(board.locator("#called tr").first).to_have_text("W-001Schalter 2", timeout=1000)
+                # The script writes the wait in every offered language, the default one first.
+                await expect(board.locator("#wait")).to_have_text(
+                    re.compile(r"^Wartezeit ohne Termin etwa \d+ Min\. · Walk-in wait about \d+ min$")
+                )
+                assert await board.locator("#wait span[lang=en]").count() == 1
                 await expect(phone.locator("#message")).to_have_text("Please go to Schalter 2 now.", timeout=1000)
                 await expect(board.locator("#next li")).to_have_count(0)
                 # Keyboard only: the language switch is reachable and visibly focused.

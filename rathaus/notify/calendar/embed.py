@@ -5,23 +5,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from babel.dates import get_day_names
 
+from rathaus import i18n, templating
 from rathaus.offices.rules import Interval, OfficeRules, merge, wall_to_utc
 
 AHEAD = timedelta(days=90)  # dated exceptions listed this far ahead
 SCHEMA_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-DAY_NAMES = {
-    "de": ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"),
-    "en": SCHEMA_DAYS,
-}
-_templates = Environment(
-    loader=FileSystemLoader(Path(__file__).resolve().parents[2] / "templates" / "calendar"),
-    autoescape=select_autoescape(default=True, default_for_string=True),
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,13 +100,16 @@ def json_ld_bytes(office: OfficeRules, *, today: date, language: str, url: str) 
 
 def html_snippet(office: OfficeRules, *, today: date, language: str, url: str, cutoff: timedelta) -> bytes:
     """An HTML fragment: weekly hours with walk-in cut-offs, the coming exceptions, and the JSON-LD."""
-    names = DAY_NAMES["en" if language == "en" else "de"]
+    language = i18n.choose(language)
+    day_names = get_day_names("wide", locale=i18n.babel_locale(language))
+    names = [day_names[weekday] for weekday in range(7)]
     weekly = [
         (names[weekday], [(f"{w.opens:%H:%M}", f"{w.closes:%H:%M}", _until(w.closes, cutoff)) for w in windows])
         for weekday, windows in sorted(office.weekly.items())
     ]
-    html = _templates.get_template("embed.html.j2").render(
-        language="en" if language == "en" else "de",
+    html = templating.render(
+        "calendar/embed.html.j2",
+        language,
         slug=office.slug,
         office=office.name.get(language),
         address=str(office.extra.get("address", "")),

@@ -6,17 +6,16 @@ import os
 import tempfile
 from pathlib import Path
 
+from rathaus import i18n
 from rathaus.notify.calendar import service
 from rathaus.offices.catalog import Catalog
 from rathaus.runtime import Runtime
 
-LANGUAGES = ("de", "en")
-
 
 def file_name(kind: str, language: str) -> str:
-    """closures.ics, closures.en.ics, hours.ics, …, hours.jsonld, embed.html (German is the default)."""
+    """closures.ics, closures.en.ics, hours.ics, …, hours.jsonld, embed.html (the default language unmarked)."""
     _, stem, extension = service.RENDERINGS[kind]
-    return f"{stem}.{extension}" if language == "de" else f"{stem}.{language}.{extension}"
+    return f"{stem}.{extension}" if language == i18n.DEFAULT_LANGUAGE else f"{stem}.{language}.{extension}"
 
 
 def write_if_changed(path: Path, data: bytes) -> bool:
@@ -45,7 +44,7 @@ async def export_feeds(runtime: Runtime, directory: Path, *, cache: service.Feed
     changed = []
     for slug in sorted(snapshot.offices):
         for kind in service.RENDERINGS:
-            for language in LANGUAGES:
+            for language in i18n.languages():
                 rendered = await service.feed(
                     runtime.read_session_maker,
                     catalog=runtime.get(Catalog),

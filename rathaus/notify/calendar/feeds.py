@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vRecur, vText
 
+from rathaus import i18n
+from rathaus.i18n import N_
 from rathaus.notify.calendar.invite import PRODID, host_of
 from rathaus.notify.calendar.vtimezone import unambiguous, vtimezone
 from rathaus.offices.rules import Interval, OfficeRules, Window, subtract, wall_to_utc
@@ -16,32 +18,22 @@ PAST = timedelta(days=30)  # how far back a feed starts
 FUTURE = timedelta(days=400)  # how far ahead exceptions of the weekly hours are written
 REFRESH = timedelta(hours=1)
 _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)  # DTSTAMP of a catalog that never changed
+# {office}, {reason} and {time} are filled in per feed and event.
 _TEXT = {
-    "de": {
-        "closures": "{office}: Schließtage und Sonderöffnungen",
-        "closures_desc": "Tage und Zeiten, an denen {office} geschlossen ist, und zusätzliche Öffnungszeiten.",
-        "hours": "{office}: Öffnungszeiten",
-        "hours_desc": "Öffnungszeiten von {office}; Schließtage sind ausgenommen.",
-        "closed": "Geschlossen: {reason}",
-        "special": "Zusätzlich geöffnet",
-        "open": "Geöffnet",
-        "walk_ins": "Ohne Termin bis {time} Uhr (Annahmeschluss)",
-    },
-    "en": {
-        "closures": "{office}: closures and extra openings",
-        "closures_desc": "Days and times when {office} is closed, and extra opening hours.",
-        "hours": "{office}: opening hours",
-        "hours_desc": "Opening hours of {office}; closures are left out.",
-        "closed": "Closed: {reason}",
-        "special": "Extra opening",
-        "open": "Open",
-        "walk_ins": "Walk-ins until {time} (cut-off)",
-    },
+    "closures": N_("{office}: closures and extra openings"),
+    "closures_desc": N_("Days and times when {office} is closed, and extra opening hours."),
+    "hours": N_("{office}: opening hours"),
+    "hours_desc": N_("Opening hours of {office}; closures are left out."),
+    "closed": N_("Closed: {reason}"),
+    "special": N_("Extra opening"),
+    "open": N_("Open"),
+    "walk_ins": N_("Walk-ins until {time} (cut-off)"),
 }
 
 
 def _text(language: str) -> dict[str, str]:
-    return _TEXT["en" if language == "en" else "de"]
+    t = i18n.translations(language)
+    return {key: t.gettext(msgid) for key, msgid in _TEXT.items()}
 
 
 def _calendar(
@@ -49,7 +41,8 @@ def _calendar(
 ) -> Calendar:
     text = _text(language)
     name = office.name.get(language)
-    url = f"{public_base_url.rstrip('/')}/feeds/{office.slug}/{kind}.ics" + ("?lang=en" if language == "en" else "")
+    query = "" if language == i18n.DEFAULT_LANGUAGE else f"?lang={language}"
+    url = f"{public_base_url.rstrip('/')}/feeds/{office.slug}/{kind}.ics{query}"
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")

@@ -7,29 +7,21 @@ from urllib.parse import urlsplit
 
 from icalendar import Alarm, Calendar, Event, vCalAddress, vText
 
+from rathaus import i18n
 from rathaus.booking.models import Booking
+from rathaus.i18n import N_
 from rathaus.notify.calendar.vtimezone import unambiguous, vtimezone
 from rathaus.offices.rules import OfficeRules, ServiceRule
 
 PRODID = "-//rathaus//Termine 1.0//DE"
 METHODS = ("REQUEST", "CANCEL", "PUBLISH")
 _TEXT = {
-    "de": {
-        "summary": "Termin {office}: {services}",
-        "bring": "Bitte mitbringen",
-        "code": "Buchungscode (beim Ankommen vorzeigen)",
-        "manage": "Termin ansehen, verschieben oder absagen",
-        "alarm": "Termin in einer Stunde: {office}",
-        "cancelled": "ABGESAGT",
-    },
-    "en": {
-        "summary": "Appointment {office}: {services}",
-        "bring": "Please bring",
-        "code": "Booking code (show it when you arrive)",
-        "manage": "View, move or cancel the appointment",
-        "alarm": "Appointment in one hour: {office}",
-        "cancelled": "CANCELLED",
-    },
+    "summary": N_("Appointment {office}: {services}"),
+    "bring": N_("Please bring"),
+    "code": N_("Booking code (show it when you arrive)"),
+    "manage": N_("View, move or cancel the appointment"),
+    "alarm": N_("Appointment in one hour: {office}"),
+    "cancelled": N_("CANCELLED"),
 }
 
 
@@ -51,7 +43,8 @@ def booking_invitation(
     """The booking as iCalendar bytes; one UID for its whole life, SEQUENCE growing with every change."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}")
-    text = _TEXT["en" if language == "en" else "de"]
+    t = i18n.translations(language)
+    text = {key: t.gettext(msgid) for key, msgid in _TEXT.items()}
     host = host_of(public_base_url)
     office_name = office.name.get(language)
     cancelled = method == "CANCEL" or booking.status in {"cancelled", "expired"}

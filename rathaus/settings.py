@@ -315,15 +315,13 @@ def _email_problems(settings: Settings) -> list[str]:
         problems.append("RATHAUS_SMTP_USERNAME and RATHAUS_SMTP_PASSWORD must be set together")
     if smtp.cafile is not None and not smtp.cafile.is_file():
         problems.append(f"RATHAUS_SMTP_CAFILE={str(smtp.cafile)!r} is not a file")
-    if settings.email_channel == "smtp" and not smtp.host:
-        problems.append("RATHAUS_EMAIL_CHANNEL=smtp needs RATHAUS_SMTP_HOST")
-    elif settings.email_channel == "file" and smtp.host:
-        problems.append("RATHAUS_EMAIL_CHANNEL=file and RATHAUS_SMTP_HOST contradict each other; unset one")
-    elif settings.email_channel == "auto" and not smtp.host and settings.is_production:
-        problems.append(
-            "RATHAUS_SMTP_HOST is not set, so e-mail would be written to files in RATHAUS_NOTIFY_DIR instead of "
-            "being sent; set RATHAUS_SMTP_HOST, or RATHAUS_EMAIL_CHANNEL=file if that is what you want"
-        )
+    problems += _channel_problems(
+        settings,
+        choice=("RATHAUS_EMAIL_CHANNEL", settings.email_channel, "smtp"),
+        provider=("RATHAUS_SMTP_HOST", bool(smtp.host)),
+        what="e-mail",
+        remedy="set RATHAUS_SMTP_HOST",
+    )
     return problems
 
 
@@ -343,16 +341,32 @@ def _sms_problems(settings: Settings) -> list[str]:
         ]
         if missing:
             problems.append(f"Twilio is only partly configured; missing: {', '.join(missing)}")
-    if settings.sms_channel == "twilio" and not twilio.account_sid:
-        problems.append("RATHAUS_SMS_CHANNEL=twilio needs RATHAUS_TWILIO_ACCOUNT_SID")
-    elif settings.sms_channel == "file" and twilio.account_sid:
-        problems.append("RATHAUS_SMS_CHANNEL=file and RATHAUS_TWILIO_ACCOUNT_SID contradict each other; unset one")
-    elif settings.sms_channel == "auto" and not twilio.account_sid and settings.is_production:
-        problems.append(
-            "RATHAUS_TWILIO_ACCOUNT_SID is not set, so SMS would be written to files in RATHAUS_NOTIFY_DIR instead "
-            "of being sent; configure Twilio, or set RATHAUS_SMS_CHANNEL=file if that is what you want"
-        )
+    problems += _channel_problems(
+        settings,
+        choice=("RATHAUS_SMS_CHANNEL", settings.sms_channel, "twilio"),
+        provider=("RATHAUS_TWILIO_ACCOUNT_SID", bool(twilio.account_sid)),
+        what="SMS",
+        remedy="configure Twilio",
+    )
     return problems
+
+
+def _channel_problems(
+    settings: Settings, *, choice: tuple[str, str, str], provider: tuple[str, bool], what: str, remedy: str
+) -> list[str]:
+    """A channel choice (variable, value, the provider's name) that contradicts the provider's configuration."""
+    variable, chosen, provider_name = choice
+    provider_variable, configured = provider
+    if chosen == provider_name and not configured:
+        return [f"{variable}={provider_name} needs {provider_variable}"]
+    if chosen == "file" and configured:
+        return [f"{variable}=file and {provider_variable} contradict each other; unset one"]
+    if chosen == "auto" and not configured and settings.is_production:
+        return [
+            f"{provider_variable} is not set, so {what} would be written to files in RATHAUS_NOTIFY_DIR instead of "
+            f"being sent; {remedy}, or set {variable}=file if that is what you want"
+        ]
+    return []
 
 
 def _weak_secret(secret_key: str) -> bool:

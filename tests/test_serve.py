@@ -69,6 +69,6 @@ def test_serve_refuses_bad_settings_with_every_problem_and_no_traceback(tmp_path
         "- RATHAUS_NOTIFY_BATCH_SIZE='abc' is not a whole number",
         "- unknown setting RATHAUS_SMTP_HOTS; did you mean RATHAUS_SMTP_HOST?",
         "- RATHAUS_SMTP_HOST is not set, so e-mail would be written to files in RATHAUS_NOTIFY_DIR instead of being "
-        "sent; set RATHAUS_SMTP_HOST, or RATHAUS_EMAIL_CHANNEL=file if that is what you want",
+        "sent; set RATHAUS_SMTP_HOST, or set RATHAUS_EMAIL_CHANNEL=file if that is what you want",
     ]
     assert not (tmp_path / "rathaus.db").exists()

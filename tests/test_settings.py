@@ -154,7 +154,7 @@ def test_production_without_smtp_is_refused_unless_the_file_channel_is_chosen() 
     error = refusal({**PRODUCTION, **TWILIO})
     assert error.problems == [
         "RATHAUS_SMTP_HOST is not set, so e-mail would be written to files in RATHAUS_NOTIFY_DIR instead of being "
-        "sent; set RATHAUS_SMTP_HOST, or RATHAUS_EMAIL_CHANNEL=file if that is what you want"
+        "sent; set RATHAUS_SMTP_HOST, or set RATHAUS_EMAIL_CHANNEL=file if that is what you want"
     ]
     settings = Settings.from_env({**PRODUCTION, **TWILIO, "RATHAUS_EMAIL_CHANNEL": "file"})
     assert not settings.uses_smtp and settings.uses_twilio

@@ -11,10 +11,10 @@ $(VENV)/.installed: pyproject.toml
 
 node_modules/.installed: package.json package-lock.json
 	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --silent && touch $@; \
-	else echo "npm not found: calendar-client and accessibility tests will be skipped"; fi
+	else echo "npm not found: pages go without the KERN UX styles; calendar-client and accessibility tests will be skipped"; fi
 
 .PHONY: run test lint messages
-run: $(VENV)/.installed
+run: $(VENV)/.installed node_modules/.installed
 	$(VENV)/bin/rathaus serve
 
 test: $(VENV)/.installed node_modules/.installed

@@ -6,6 +6,8 @@ import gc
 import logging
 
 from litestar import Litestar, get
+from litestar.config.compression import CompressionConfig
+from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, ValidationException
@@ -16,21 +18,24 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ControllerRouterHandler
 
+from rathaus.assets import static_file
 from rathaus.clock import Clock
 from rathaus.errors import RathausError
 from rathaus.jobs import scheduler_lifespan
 from rathaus.packages import WIRINGS
 from rathaus.runtime import Runtime, build_runtime
 from rathaus.settings import Settings
-from rathaus.templating import template_config
+from rathaus.templating import environment, template_config
 from rathaus.web import (
     http_error_handler,
     internal_error_handler,
+    language_links,
     provide_db_session,
     provide_now,
     rathaus_error_handler,
     runtime_of,
     speak_the_reader_language,
+    switch_language,
     validation_error_handler,
 )
 
@@ -81,6 +86,19 @@ def _booking_rate_limit(settings: Settings) -> list[DefineMiddleware]:
     return [config.middleware]
 
 
+def _csrf(settings: Settings) -> CSRFConfig:
+    """Every form of a page carries a token (double submit); the API is for scripts with bearer tokens, the
+    webhooks are signed by Twilio, the feeds are read-only."""
+    return CSRFConfig(
+        secret=settings.secret_key,
+        cookie_name="rathaus_csrf",
+        cookie_secure=settings.is_production,
+        cookie_samesite="lax",
+        cookie_httponly=True,
+        exclude=[r"^/api/", r"^/twilio/", r"^/feeds/"],
+    )
+
+
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Litestar:
     """The rathaus web application."""
     settings = settings or Settings.from_env()
@@ -88,9 +106,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     for name in _QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
     runtime = build(settings, clock)
+    environment().globals["language_links"] = language_links
     gc.set_threshold(*_GC_THRESHOLDS)
     return Litestar(
-        route_handlers=[health, *ROUTES],
+        route_handlers=[health, static_file, switch_language, *ROUTES],
         state=State({"runtime": runtime}),
         dependencies={
             "db_session": Provide(provide_db_session),
@@ -112,6 +131,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         plugins=[plugin for package in WIRINGS for plugin in package.plugins(settings)],
         middleware=[speak_the_reader_language, *_booking_rate_limit(settings)],
         template_config=template_config(),
+        csrf_config=_csrf(settings),
+        compression_config=CompressionConfig(
+            backend="gzip",
+            minimum_size=500,
+            # The JSON API stays uncompressed on its hot paths; live streams must not wait for a buffer to fill.
+            exclude=[r"^/api/", r"/events$", r"^/health"],
+        ),
         lifespan=[*(lifespan for package in WIRINGS for lifespan in package.lifespans), scheduler_lifespan(JOBS)],
         on_shutdown=[_dispose],
         debug=False,

@@ -11,6 +11,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template import TemplateConfig
 
 from rathaus import i18n
+from rathaus.assets import asset_url
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -49,6 +50,7 @@ def environment() -> Environment:
         gettext=_gettext, ngettext=_ngettext, pgettext=_pgettext, npgettext=_npgettext, newstyle=True
     )
     env.globals["current_language"] = i18n.current_language
+    env.globals["asset"] = asset_url
     return env
 
 

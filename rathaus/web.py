@@ -6,14 +6,16 @@ import logging
 import traceback
 from collections.abc import AsyncGenerator
 from datetime import datetime
-from typing import Any
-from urllib.parse import parse_qs
+from typing import Annotated, Any
+from urllib.parse import parse_qs, urlencode
 
-from litestar import Request, Response
-from litestar.datastructures import State
+from litestar import Controller, Request, Response, get
+from litestar.datastructures import ResponseHeader, State
 from litestar.di import NamedDependency
 from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.params import Parameter
+from litestar.response import Redirect
 from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -65,9 +67,30 @@ def bearer_token(request: Request[Any, Any, Any]) -> str | None:
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
+# Where a page's language switch keeps the reader's choice (a preference, not a secret).
+LANGUAGE_COOKIE = "rathaus_lang"
+
+
 def language_of(request: Request[Any, Any, Any]) -> str:
-    """The reader's language among the offered ones: ?lang=, else the Accept-Language header, else German."""
-    return i18n.negotiate(request.query_params.get("lang"), request.headers.get("accept-language", ""))
+    """The reader's language among the offered ones: ?lang=, else the one they chose on a page (cookie), else the
+    Accept-Language header, else German."""
+    requested = request.query_params.get("lang") or request.cookies.get(LANGUAGE_COOKIE)
+    return i18n.negotiate(requested, request.headers.get("accept-language", ""))
+
+
+def _chosen_language(scope: Scope) -> str | None:
+    query = scope["query_string"]
+    if b"lang=" in query:
+        requested = parse_qs(query.decode("latin-1")).get("lang", [None])[0]
+        if requested:
+            return requested
+    for name, value in scope["headers"]:
+        if name == b"cookie" and LANGUAGE_COOKIE.encode() in value:
+            for part in value.decode("latin-1").split(";"):
+                key, _, chosen = part.strip().partition("=")
+                if key == LANGUAGE_COOKIE:
+                    return chosen
+    return None
 
 
 def speak_the_reader_language(app: ASGIApp) -> ASGIApp:
@@ -78,10 +101,8 @@ def speak_the_reader_language(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send)
             return
         # Read from the raw scope: building a Request here would cost every request (feeds, API) a few µs.
-        query = scope["query_string"]
-        requested = parse_qs(query.decode("latin-1")).get("lang", [None])[0] if b"lang=" in query else None
         accept = next((value.decode("latin-1") for name, value in scope["headers"] if name == b"accept-language"), "")
-        with i18n.speaking(i18n.negotiate(requested, accept)):
+        with i18n.speaking(i18n.negotiate(_chosen_language(scope), accept)):
             await app(scope, receive, send)
 
     return middleware
@@ -124,3 +145,49 @@ def internal_error_handler(request: Request[Any, Any, Any], error: Exception) ->
     stack = "".join(traceback.format_tb(error.__traceback__))
     log.error("unhandled %s on %s %s\n%s", type(error).__name__, request.method, request.url.path, stack)
     return Response({"detail": "Internal server error"}, status_code=500)
+
+
+# Pages load nothing from elsewhere and run no inline script; a manage link's token never leaves in a Referer.
+PAGE_SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; font-src 'self'; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+class PageController(Controller):
+    """Base of controllers that answer with pages for people: security headers, no place in the API schema."""
+
+    include_in_schema = False
+    response_headers = [ResponseHeader(name=name, value=value) for name, value in PAGE_SECURITY_HEADERS.items()]
+
+
+@get("/language", include_in_schema=False, sync_to_thread=False)
+def switch_language(
+    lang: Annotated[str, Parameter(max_length=16)], back: Annotated[str, Parameter(max_length=2000)] = "/"
+) -> Redirect:
+    """The language switch of every page: keep the choice in a cookie and return to the page (a local path only)."""
+    target = back if back.startswith("/") and not back.startswith("//") else "/"
+    response = Redirect(target, status_code=303)
+    if i18n.offers(lang):
+        response.set_cookie(LANGUAGE_COOKIE, lang, max_age=365 * 24 * 3600, httponly=True, samesite="lax")
+    return response
+
+
+def language_links(request: Request[Any, Any, Any]) -> list[dict[str, Any]]:
+    """The language switch of a page: every offered language with the page's URL in it."""
+    current = language_of(request)
+    query = {key: value for key, value in request.query_params.items() if key != "lang"}
+    back = request.url.path + (f"?{urlencode(query)}" if query else "")
+    return [
+        {
+            "language": language,
+            "name": i18n.language_name(language),
+            "url": f"/language?{urlencode({'lang': language, 'back': back})}",
+            "current": language == current,
+        }
+        for language in i18n.languages()
+    ]

@@ -3,6 +3,7 @@
 from rathaus.offices.catalog import Catalog
 from rathaus.offices.controllers import CatalogController
 from rathaus.offices.deps import DEPENDENCIES
+from rathaus.offices.pages import CataloguePages
 from rathaus.runtime import Runtime
 from rathaus.wiring import Wiring
 
@@ -11,4 +12,4 @@ def _catalog(runtime: Runtime) -> Catalog:
     return Catalog(ttl=runtime.settings.availability_cache_seconds, sessions=runtime.read_session_maker)
 
 
-WIRING = Wiring(routes=[CatalogController], dependencies=DEPENDENCIES, components=[(Catalog, _catalog)])
+WIRING = Wiring(routes=[CatalogController, CataloguePages], dependencies=DEPENDENCIES, components=[(Catalog, _catalog)])

@@ -164,12 +164,15 @@ def operation(
 
     @functools.wraps(work)
     async def run(session: AsyncSession, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        info = session.sync_session.info
+        kept_before = info.get(_KEEP_ON_ERROR_KEY, False)
         savepoint = await session.begin_nested()
         try:
             result = await work(session, *args, **kwargs)
         except BaseException:
             if savepoint.is_active:
-                if session.sync_session.info.get(_KEEP_ON_ERROR_KEY):
+                # Only this operation's own request to keep counts, not one left by an earlier operation.
+                if info.get(_KEEP_ON_ERROR_KEY) and not kept_before:
                     await savepoint.commit()
                 else:
                     await savepoint.rollback()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rathaus.errors import RathausError
@@ -30,4 +30,4 @@ async def office_ids(session: AsyncSession, *, slugs: list[str]) -> list[int]:
 
 async def office_count(session: AsyncSession) -> int:
     """How many offices there are."""
-    return len((await session.scalars(select(Office.id))).all())
+    return await session.scalar(select(func.count()).select_from(Office)) or 0

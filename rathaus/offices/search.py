@@ -20,6 +20,7 @@ from rathaus.offices.rules import ServiceRule
 MATCH = 0.74
 # Query words shorter than this only match as a prefix (two letters would be "similar" to too much).
 _FUZZY_FROM = 4
+DESCRIPTION_WEIGHT = 0.9
 _WORD = re.compile(r"\w+")
 _FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 
@@ -61,15 +62,17 @@ def _service_texts(service: ServiceRule) -> list[str]:
     return [*service.name.as_dict().values(), *(word for ws in service.keywords.values() for word in ws)]
 
 
-def _bundle_texts(bundle: BundleRule) -> list[str]:
-    return [*bundle.name.as_dict().values(), *bundle.description.as_dict().values()]
+def _bundle_score(query: list[str], bundle: BundleRule) -> float:
+    # A word found only in the longer description counts for less than one in the name.
+    by_name = score(query, bundle.name.as_dict().values())
+    return max(by_name, DESCRIPTION_WEIGHT * score(query, bundle.description.as_dict().values()))
 
 
 def search(snapshot: CatalogSnapshot, query: str, *, limit: int = 20) -> list[Hit]:
-    """Services and life events matching `query` in any language, best first (ties: life events first)."""
+    """Services and life events matching `query` in any language, best first (ties: services first)."""
     wanted = words(query)[:8]
-    hits = [Hit(score(wanted, _bundle_texts(b)), bundle=b) for b in snapshot.bundles.values()]
+    hits = [Hit(_bundle_score(wanted, b), bundle=b) for b in snapshot.bundles.values()]
     hits += [Hit(score(wanted, _service_texts(s)), service=s) for s in snapshot.services.values()]
     found = [hit for hit in hits if hit.score > 0]
-    found.sort(key=lambda hit: (-hit.score, hit.service is not None))
+    found.sort(key=lambda hit: (-hit.score, hit.service is None))
     return found[:limit]

@@ -23,8 +23,9 @@ class ServiceRule:
     bookable_online: bool
     walk_ins_allowed: bool
     walk_in_cutoff: timedelta | None
-    # Search words per language code, beside the names (see offices/search.py).
-    keywords: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    # Search words per language code, beside the names (see offices/search.py); not part of a rule's identity,
+    # so rules stay hashable.
+    keywords: Mapping[str, Sequence[str]] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

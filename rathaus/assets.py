@@ -27,6 +27,7 @@ NODE_MODULES = PACKAGE.parent / "node_modules"
 SOURCES = {
     "kern.css": NODE_MODULES / "@kern-ux" / "native" / "dist" / "kern.min.css",
     "rathaus.css": PACKAGE / "static" / "rathaus.css",
+    "office-wait.js": PACKAGE / "static" / "office-wait.js",
 }
 PREFIX = "/static/"
 _YEAR = "public, max-age=31536000, immutable"

@@ -9,13 +9,13 @@ from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qs, urlencode
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, MediaType, Request, Response, get
 from litestar.datastructures import ResponseHeader, State
 from litestar.di import NamedDependency
 from litestar.enums import ScopeType
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.params import Parameter
-from litestar.response import Redirect
+from litestar.response import Redirect, Template
 from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -158,11 +158,18 @@ PAGE_SECURITY_HEADERS = {
 }
 
 
+def page_not_found(request: Request[Any, Any, Any], error: NotFoundException) -> Response[Any]:
+    """An unknown page as a page: the layout with a way back, not the API's JSON."""
+    return Template("web/not_found.html.j2", status_code=404, headers=PAGE_SECURITY_HEADERS, media_type=MediaType.HTML)
+
+
 class PageController(Controller):
-    """Base of controllers that answer with pages for people: security headers, no place in the API schema."""
+    """Base of controllers that answer with pages for people: security headers, no place in the API schema,
+    a 404 page for unknown things."""
 
     include_in_schema = False
     response_headers = [ResponseHeader(name=name, value=value) for name, value in PAGE_SECURITY_HEADERS.items()]
+    exception_handlers = {NotFoundException: page_not_found}
 
 
 @get("/language", include_in_schema=False, sync_to_thread=False)

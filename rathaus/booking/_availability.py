@@ -268,3 +268,36 @@ def _bookable(
         slots = DaySlots.of([])  # its own object: encoded answers are kept per DaySlots
     low, high = slots.window(now + office.lead, now + office.horizon)
     return DayAvailability(office, services, day, slots, low, high)
+
+
+async def next_free_slot(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    catalog: Catalog,
+    cache: AvailabilityCache,
+    office: OfficeRules,
+    service_slugs: list[str],
+    now: datetime,
+    days: int = 31,
+) -> Slot | None:
+    """The earliest bookable slot within the next `days` days (at most the horizon), or None.
+
+    Goes day by day and stops at the first day with a slot: most offices have one within a few days.
+    """
+    today = office.local_day(now)
+    last = min(today + timedelta(days=days), office.local_day(now + office.horizon))
+    day = today
+    while day <= last:
+        found = await availability(
+            sessions,
+            catalog=catalog,
+            cache=cache,
+            office_slug=office.slug,
+            service_slugs=service_slugs,
+            day=day,
+            now=now,
+        )
+        if found.bookable:
+            return found.bookable[0]
+        day += timedelta(days=1)
+    return None

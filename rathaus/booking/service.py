@@ -1,7 +1,7 @@
 """The booking domain's operations: the only code that changes booking state."""
 
 from rathaus.booking._agenda import agenda
-from rathaus.booking._availability import AvailabilityCache, DayAvailability, availability, day_slots
+from rathaus.booking._availability import AvailabilityCache, DayAvailability, availability, day_slots, next_free_slot
 from rathaus.booking._bookings import (
     BookingContext,
     BookingRequest,
@@ -44,6 +44,7 @@ __all__ = [
     "facts",
     "move",
     "next_by_phone",
+    "next_free_slot",
     "personal_columns",
     "purge_personal_data",
     "reschedule",

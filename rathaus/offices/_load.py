@@ -74,6 +74,7 @@ async def _load_services(
             "bookable_online": sc.bookable_online,
             "walk_ins_allowed": sc.walk_ins,
             "walk_in_cutoff_minutes": sc.walk_in_cutoff_minutes,
+            "keywords": {language: list(words) for language, words in sorted(sc.keywords.items())},
         }
         if service is None:
             service = Service(slug=sc.slug, updated_at=now, **values)
@@ -143,6 +144,11 @@ async def _load_office(
         "verification": oc.verification,
         "hold_minutes": oc.hold_minutes,
         "agenda_shows_names": oc.agenda_shows_names,
+        "step_free": oc.facilities.step_free,
+        "parking": oc.facilities.parking,
+        "bicycle_stands": oc.facilities.bicycle_stands,
+        "quiet_room": oc.facilities.quiet_room,
+        "facilities_note": Localized(oc.facilities.note),
     }
     if office is None:
         office = Office(slug=oc.slug, created_at=now, updated_at=now, counters=[], opening_hours=[], special_hours=[])

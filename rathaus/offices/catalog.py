@@ -23,7 +23,7 @@ from rathaus.db import after_commit, dialect_insert
 from rathaus.errors import RathausError
 from rathaus.localized import Localized
 from rathaus.offices.models import Bundle, CatalogVersion, Closure, Counter, Office, Service
-from rathaus.offices.rules import ClosureRule, CounterRule, OfficeRules, ServiceRule, Window
+from rathaus.offices.rules import ClosureRule, CounterRule, Facilities, OfficeRules, ServiceRule, Window
 
 log = logging.getLogger("rathaus.offices.catalog")
 
@@ -226,6 +226,7 @@ def service_rule(s: Service) -> ServiceRule:
         bookable_online=s.bookable_online,
         walk_ins_allowed=s.walk_ins_allowed,
         walk_in_cutoff=_minutes(s.walk_in_cutoff_minutes),
+        keywords={language: tuple(words) for language, words in (s.keywords or {}).items()},
     )
 
 
@@ -259,6 +260,7 @@ def office_rules(o: Office, closures: list[ClosureRule]) -> OfficeRules:
         ),
         agenda_shows_names=o.agenda_shows_names,
         check_in_grace=timedelta(minutes=o.check_in_grace_minutes),
+        facilities=Facilities(o.step_free, o.parking, o.bicycle_stands, o.quiet_room, o.facilities_note),
         extra={
             "address": o.address,
             "phone": o.phone,

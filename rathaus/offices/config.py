@@ -27,6 +27,8 @@ _SPAN = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
 Language = Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2,3}(-[a-z0-9]{1,8})*$")]
 Text = dict[Language, Short]
 LongText = dict[Language, Annotated[str, msgspec.Meta(max_length=5000)]]
+# Words citizens search with that the name lacks (`{ de = ["ummelden"], en = ["moving house"] }`).
+Keywords = dict[Language, Annotated[list[Short], msgspec.Meta(max_length=50)]]
 
 
 class ServiceConfig(msgspec.Struct, forbid_unknown_fields=True):
@@ -38,6 +40,7 @@ class ServiceConfig(msgspec.Struct, forbid_unknown_fields=True):
     bookable_online: bool = True
     walk_ins: bool = True
     walk_in_cutoff_minutes: Minutes | None = None
+    keywords: Keywords = msgspec.field(default_factory=dict)
 
 
 class BundleConfig(msgspec.Struct, forbid_unknown_fields=True):
@@ -74,6 +77,16 @@ class HolidaysConfig(msgspec.Struct, forbid_unknown_fields=True):
     public: bool = True
 
 
+class FacilitiesConfig(msgspec.Struct, forbid_unknown_fields=True):
+    """What the building offers; left out means unknown (the page then says nothing about it)."""
+
+    step_free: bool | None = None
+    parking: bool | None = None
+    bicycle_stands: bool | None = None
+    quiet_room: bool | None = None
+    note: LongText = msgspec.field(default_factory=dict)
+
+
 class OfficeConfig(msgspec.Struct, forbid_unknown_fields=True):
     slug: Slug
     name: Text
@@ -98,6 +111,7 @@ class OfficeConfig(msgspec.Struct, forbid_unknown_fields=True):
     special_hours: list[SpecialHoursConfig] = msgspec.field(default_factory=list)
     closures: list[ClosureConfig] = msgspec.field(default_factory=list)
     holidays: HolidaysConfig | None = None
+    facilities: FacilitiesConfig = msgspec.field(default_factory=FacilitiesConfig)
 
 
 class Config(msgspec.Struct, forbid_unknown_fields=True):

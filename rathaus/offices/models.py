@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     Column,
@@ -61,6 +62,12 @@ class Office(Base):
     hold_minutes: Mapped[int] = mapped_column(SmallInteger, default=15)
     # Whether staff agenda feeds show citizens' names (off: booking code and services only).
     agenda_shows_names: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The building's facilities for the office page; None: not declared (nothing is claimed either way).
+    step_free: Mapped[bool | None] = mapped_column(Boolean)
+    parking: Mapped[bool | None] = mapped_column(Boolean)
+    bicycle_stands: Mapped[bool | None] = mapped_column(Boolean)
+    quiet_room: Mapped[bool | None] = mapped_column(Boolean)
+    facilities_note: Mapped[Localized] = mapped_column(LocalizedText, default=Localized, server_default=text("'{}'"))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -86,6 +93,8 @@ class Service(Base):
     bookable_online: Mapped[bool] = mapped_column(Boolean, default=True)
     walk_ins_allowed: Mapped[bool] = mapped_column(Boolean, default=True)
     walk_in_cutoff_minutes: Mapped[int | None] = mapped_column(SmallInteger)
+    # Search words per language ({"de": ["ummelden"], …}): what citizens type that the name does not say.
+    keywords: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict, server_default=text("'{}'"))
     updated_at: Mapped[datetime]
 
 

@@ -23,6 +23,20 @@ class ServiceRule:
     bookable_online: bool
     walk_ins_allowed: bool
     walk_in_cutoff: timedelta | None
+    # Search words per language code, beside the names (see offices/search.py); not part of a rule's identity,
+    # so rules stay hashable.
+    keywords: Mapping[str, Sequence[str]] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Facilities:
+    """What an office's building offers; None where the office declared nothing."""
+
+    step_free: bool | None = None
+    parking: bool | None = None
+    bicycle_stands: bool | None = None
+    quiet_room: bool | None = None
+    note: Localized = field(default_factory=Localized)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +84,7 @@ class OfficeRules:
     extra: Mapping[str, object] = field(default_factory=dict)
     agenda_shows_names: bool = False
     check_in_grace: timedelta = timedelta(minutes=10)
+    facilities: Facilities = field(default_factory=Facilities)
 
     def local_day(self, instant: datetime) -> date:
         """The office's calendar date at `instant`."""

@@ -13,6 +13,7 @@ from rathaus.queue.controllers import PublicQueueController, QueueController, Ti
 from rathaus.queue.deps import DEPENDENCIES
 from rathaus.queue.jobs import close_days, live_lifespan
 from rathaus.queue.live import QueueHub
+from rathaus.queue.office_pages import OfficePages
 from rathaus.settings import Settings
 from rathaus.wiring import Wiring
 
@@ -29,7 +30,7 @@ def _channels(settings: Settings) -> Sequence[PluginProtocol]:
 
 
 WIRING = Wiring(
-    routes=[QueueController, TicketController, PublicQueueController],
+    routes=[QueueController, TicketController, PublicQueueController, OfficePages],
     dependencies=DEPENDENCIES,
     plugins=_channels,
     lifespans=[live_lifespan],

@@ -1,0 +1,162 @@
+"""A service's page (where and when it can be done next) and an office's page (hours, cut-off, current wait).
+
+They live in the queue package because they show the booking domain's next free slot and the waiting room's
+current wait, and the catalogue below both may not import them.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from babel.dates import format_date, format_datetime, get_day_names
+from babel.numbers import format_currency
+from litestar import MediaType, get
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.response import Template
+
+from rathaus import i18n
+from rathaus.booking import service as bookings
+from rathaus.offices import presenters
+from rathaus.offices.catalog import CatalogSnapshot
+from rathaus.offices.rules import OfficeRules, ServiceRule
+from rathaus.offices.schema_org import json_ld
+from rathaus.queue.deps import Hub, QueueCtx
+from rathaus.queue.service import QueueContext
+from rathaus.web import DbSession, Now, PageController
+
+
+def book_url(services: list[str], office: str | None = None) -> str:
+    """The booking path's entry for these services (and office)."""
+    query = {"services": ",".join(services)} | ({"office": office} if office else {})
+    return "/book?" + urlencode(query, safe=",")
+
+
+def offices_serving(snapshot: CatalogSnapshot, service: ServiceRule) -> list[OfficeRules]:
+    """Offices with a counter that serves the service, by name."""
+    found = [o for o in snapshot.offices.values() if any(service.id in c.services for c in o.counters)]
+    return sorted(found, key=lambda o: o.name.get("de"))
+
+
+def when(instant: datetime, office: OfficeRules, language: str) -> str:
+    """A slot's start as the reader says it, in the office's time zone ("Montag, 11. Januar 2027, 08:00")."""
+    local = instant.astimezone(office.tz)
+    locale = i18n.babel_locale(language)
+    return f"{format_date(local.date(), 'full', locale=locale)}, {format_datetime(local, 'HH:mm', locale=locale)}"
+
+
+async def _next_slot(ctx: QueueContext, office: OfficeRules, service: ServiceRule, now: datetime) -> datetime | None:
+    if not service.bookable_online or not office.able_counters([service.id], online=True):
+        return None
+    slot = await bookings.next_free_slot(
+        ctx.read_sessions,
+        catalog=ctx.booking.catalog,
+        cache=ctx.booking.cache,
+        office=office,
+        service_slugs=[service.slug],
+        now=now,
+    )
+    return None if slot is None else slot.start
+
+
+def _map_url(office: OfficeRules) -> str | None:
+    lat, lon = office.extra.get("latitude"), office.extra.get("longitude")
+    if not isinstance(lat, float) or not isinstance(lon, float):
+        return None
+    return f"https://www.openstreetmap.org/?mlat={lat:.5f}&mlon={lon:.5f}#map=18/{lat:.5f}/{lon:.5f}"
+
+
+def _tel(phone: str) -> str:
+    return "tel:" + "".join(c for c in phone if c.isdigit() or c == "+")
+
+
+class OfficePages(PageController):
+    @get("/services/{slug:str}", media_type=MediaType.HTML)
+    async def service(self, slug: FromPath[str], db_session: DbSession, queue_ctx: QueueCtx, now: Now) -> Template:
+        """What a service is, what to bring, what it costs, and where it can be done next."""
+        snapshot = await queue_ctx.booking.catalog.get(db_session, now=now)
+        rule = snapshot.services.get(slug)
+        if rule is None:
+            raise NotFoundException()
+        language = i18n.current_language()
+        places = []
+        for office in offices_serving(snapshot, rule):
+            start = await _next_slot(queue_ctx, office, rule, now)
+            places.append(
+                {
+                    "office": office,
+                    "next": None if start is None else when(start, office, language),
+                    "book_url": book_url([rule.slug], office.slug) if start is not None else None,
+                }
+            )
+        return Template(
+            "offices/service.html.j2",
+            context={
+                "service": rule,
+                "minutes": int(rule.duration.total_seconds() // 60),
+                "fee": None
+                if rule.fee_cents is None
+                else format_currency(rule.fee_cents / 100, "EUR", locale=i18n.babel_locale(language)),
+                "places": places,
+                "bundles": [b for b in snapshot.bundles.values() if rule in b.services],
+            },
+        )
+
+    @get("/offices/{slug:str}", media_type=MediaType.HTML)
+    async def office(
+        self, slug: FromPath[str], db_session: DbSession, queue_ctx: QueueCtx, hub: Hub, now: Now
+    ) -> Template:
+        """An office: where it is, how to reach it, when it is open, until when walk-ins are taken today and
+        how long they wait now, what the building offers, and its calendar feeds."""
+        snapshot = await queue_ctx.booking.catalog.get(db_session, now=now)
+        rules = snapshot.offices.get(slug)
+        if rules is None:
+            raise NotFoundException()
+        language = i18n.current_language()
+        view = presenters.office(rules, snapshot, language=language, now=now)
+        board = json.loads((await hub.snapshot(rules.id)).board)
+        base = queue_ctx.public_base_url
+        page_url = f"{base}/offices/{slug}"
+        day_names = get_day_names("wide", locale=i18n.babel_locale(language))
+        feeds = {kind: f"{base}/feeds/{slug}/{kind}.ics" for kind in ("closures", "hours")}
+        return Template(
+            "offices/office.html.j2",
+            context={
+                "office": rules,
+                "view": view,
+                "weekly": [(day_names[d], rules.weekly.get(d, ())) for d in range(7)],
+                "days": [
+                    (format_date(day.date, "full", locale=i18n.babel_locale(language)), day) for day in view.next_days
+                ],
+                "today": view.next_days[0],
+                "open_now": board["open_now"],
+                "wait": board["walk_in_wait_minutes"],
+                "events": f"/api/v1/offices/{slug}/board/events",
+                "map_url": _map_url(rules),
+                "tel": _tel(view.phone) if view.phone else None,
+                "feeds": feeds,
+                "webcal": {kind: "webcal" + url[url.index(":") :] for kind, url in feeds.items()},
+                "services": [
+                    s
+                    for s in sorted(snapshot.services.values(), key=lambda s: s.name.get(language).casefold())
+                    if any(s.id in c.services for c in rules.counters)
+                ],
+                "json_ld": json_ld_text(json_ld(rules, today=rules.local_day(now), language=language, url=page_url)),
+                "closures": [
+                    (
+                        format_date(c.start.date(), "full", locale=i18n.babel_locale(language)),
+                        format_date((c.end - timedelta(seconds=1)).date(), "full", locale=i18n.babel_locale(language)),
+                        c,
+                    )
+                    for c in view.upcoming_closures
+                ],
+            },
+        )
+
+
+def json_ld_text(document: dict[str, Any]) -> str:
+    """A JSON-LD document for a <script> data block: `<` escaped so no text can end the element."""
+    return json.dumps(document, ensure_ascii=False).replace("<", "\\u003c")

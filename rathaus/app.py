@@ -79,8 +79,9 @@ def _booking_rate_limit(settings: Settings) -> list[DefineMiddleware]:
     config = RateLimitConfig(
         rate_limit=("minute", settings.booking_rate_limit_per_minute),
         exclude=[r"^/api/v1/offices/", r"^/feeds/", r"^/health"],  # keeps it off the hot read paths
+        # The API and the booking form of the pages count alike.
         check_throttle_handler=lambda request: (
-            request.method == "POST" and request.url.path.rstrip("/") == "/api/v1/bookings"
+            request.method == "POST" and request.url.path.rstrip("/") in {"/api/v1/bookings", "/book/contact"}
         ),
     )
     return [config.middleware]

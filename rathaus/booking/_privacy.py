@@ -72,6 +72,7 @@ async def erase(session: AsyncSession, *, ctx: BookingContext, code: str, token:
         await cancel_booking(session, ctx=ctx, booking=booking, reason="citizen", actor="citizen", now=now)
     await session.flush()
     await _erase_rows(session, booking_ids=[booking.id], older_than=now - timedelta(days=36500))
+    await session.refresh(booking)  # reload the blanked columns; a change made before it would be lost
     booking.purged_at = now
-    await session.refresh(booking)
+    await session.flush()
     return await _view(session, ctx=ctx, booking=booking, now=now)

@@ -6,6 +6,7 @@ from rathaus.booking import service
 from rathaus.booking.controllers import AvailabilityController, BookingController, ClosureController
 from rathaus.booking.deps import DEPENDENCIES, booking_context
 from rathaus.booking.jobs import expire_holds, purge_personal_data
+from rathaus.booking.pages import BookingPages
 from rathaus.events import Handler
 from rathaus.offices.catalog import Catalog
 from rathaus.offices.events import ClosureDeclared
@@ -25,7 +26,7 @@ def _on_closure(runtime: Runtime) -> Handler:
 
 
 WIRING = Wiring(
-    routes=[AvailabilityController, BookingController, ClosureController],
+    routes=[AvailabilityController, BookingController, ClosureController, BookingPages],
     dependencies=DEPENDENCIES,
     jobs=[(expire_holds, 60), (purge_personal_data, 3600)],
     subscriptions=[(ClosureDeclared, _on_closure)],

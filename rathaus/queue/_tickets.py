@@ -521,8 +521,8 @@ async def _alternatives(
             first = slots[0]
             extra["next_slot"] = {"start": first.start.isoformat(), "end": first.end.isoformat()}
             extra["book_url"] = (
-                f"{ctx.public_base_url}/api/v1/offices/{office.slug}/availability"
-                f"?services={slugs}&date={first.start.astimezone(office.tz).date().isoformat()}"
+                f"{ctx.public_base_url}/book/time?office={office.slug}"
+                f"&services={slugs}&date={first.start.astimezone(office.tz).date().isoformat()}"
             )
             break
     return extra

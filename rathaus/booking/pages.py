@@ -1,0 +1,613 @@
+"""The citizen's booking path and manage page: plain forms and links, complete without JavaScript.
+
+/book (services, offices) → /book/day (a month) → /book/time (a day's slots) → /book/contact (the form, POST books)
+→ /bookings/{code}?token=… (confirmation and manage page, whose forms confirm, cancel, move and erase).
+A move walks the same path with the booking's code and token, and its time page posts to the booking.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+import msgspec
+from litestar import MediaType, Request, get, post
+from litestar.datastructures import State
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, PathParameter, QueryParameter
+from litestar.response import Redirect, Template
+
+from rathaus import i18n
+from rathaus.booking import links, page_views, service
+from rathaus.booking._bookings import ACTIVE
+from rathaus.booking.deps import BookingCtx
+from rathaus.booking.service import BookingContext, BookingRequest, BookingView
+from rathaus.errors import RathausError
+from rathaus.offices.catalog import CatalogSnapshot, office_of, resolve_services
+from rathaus.offices.rules import OfficeRules, ServiceRule
+from rathaus.web import DbSession, Now, PageController, language_of, runtime_of
+
+Code = Annotated[str, PathParameter(max_length=32)]
+Form = Body(media_type=RequestEncodingType.URL_ENCODED)
+_Short = Annotated[str, msgspec.Meta(max_length=200)]
+
+# Which contact field a refused booking's message belongs next to.
+_FIELD_OF = {"invalid_email": ["email"], "invalid_phone": ["phone"], "no_contact": ["email", "phone"]}
+
+
+class ContactForm(msgspec.Struct):
+    office: Annotated[str, msgspec.Meta(max_length=64)] = ""
+    services: Annotated[str, msgspec.Meta(max_length=700)] = ""
+    start: Annotated[str, msgspec.Meta(max_length=40)] = ""
+    name: _Short = ""
+    email: Annotated[str, msgspec.Meta(max_length=320)] = ""
+    phone: Annotated[str, msgspec.Meta(max_length=40)] = ""
+    language: Annotated[str, msgspec.Meta(max_length=16)] = ""
+    idempotency_key: Annotated[str, msgspec.Meta(max_length=64)] = ""
+
+
+class ManageForm(msgspec.Struct):
+    token: _Short = ""
+    verification_code: Annotated[str, msgspec.Meta(max_length=12)] = ""
+    start: Annotated[str, msgspec.Meta(max_length=40)] = ""
+
+
+def _slugs(request: Request[Any, Any, Any]) -> list[str]:
+    """The chosen services: ?services=a,b as the other pages link, or ?services=a&services=b as checkboxes send."""
+    return [s.strip() for value in request.query_params.getall("services", []) for s in value.split(",") if s.strip()]
+
+
+def _path_query(office: str, services: list[ServiceRule] | list[str], **more: str) -> str:
+    slugs = [s if isinstance(s, str) else s.slug for s in services]
+    return urlencode({"office": office, "services": ",".join(slugs), **{k: v for k, v in more.items() if v}})
+
+
+def _parse_start(value: str) -> datetime:
+    try:
+        start = datetime.fromisoformat(value)
+    except ValueError:
+        raise RathausError("invalid_input", reason="start") from None
+    if start.tzinfo is None:
+        raise RathausError("invalid_input", reason="start")
+    return start
+
+
+async def _day_slots(
+    state: State, ctx: BookingContext, office: OfficeRules, services: list[ServiceRule], day: date, now: datetime
+) -> service.DayAvailability:
+    return await service.availability(
+        runtime_of(state).read_session_maker,
+        catalog=ctx.catalog,
+        cache=ctx.cache,
+        office_slug=office.slug,
+        service_slugs=[s.slug for s in services],
+        day=day,
+        now=now,
+    )
+
+
+def _window(office: OfficeRules, now: datetime) -> tuple[date, date]:
+    return office.local_day(now + office.lead), office.local_day(now + office.horizon)
+
+
+async def _first_free(
+    state: State, ctx: BookingContext, office: OfficeRules, services: list[ServiceRule], now: datetime, since: date
+) -> service.DayAvailability | None:
+    """The first day from `since` with a free slot, looked up day by day (cached) up to the office's horizon."""
+    earliest, latest = _window(office, now)
+    day = max(since, earliest)
+    while day <= latest:
+        found = await _day_slots(state, ctx, office, services, day, now)
+        if found.bookable:
+            return found
+        day += timedelta(days=1)
+    return None
+
+
+def _able(office: OfficeRules, services: list[ServiceRule]) -> bool:
+    return all(s.bookable_online for s in services) and bool(
+        office.able_counters((s.id for s in services), online=True)
+    )
+
+
+def _slot_options(found: service.DayAvailability, language: str) -> list[dict[str, str]]:
+    tz = found.office.tz
+    return [
+        {
+            "value": slot.start.isoformat(),
+            "short": f"{slot.start.astimezone(tz):%H:%M}",
+            "name": page_views.appointment(slot.start, slot.end, tz, language),
+        }
+        for slot in found.bookable
+    ]
+
+
+def _not_found() -> Template:
+    return Template("booking/not_found.html.j2", status_code=404)
+
+
+class BookingPages(PageController):
+    @get("/book", media_type=MediaType.HTML)
+    async def start(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        booking_ctx: BookingCtx,
+        state: State,
+        now: Now,
+        office: Annotated[str, QueryParameter(max_length=64)] = "",
+    ) -> Template | Redirect:
+        """The start of the path: which services, then which office (with its next free slot)."""
+        snapshot = await booking_ctx.catalog.get(db_session, now=now)
+        slugs = _slugs(request)
+        chosen_office = snapshot.offices.get(office) if office else None
+        if not slugs:
+            return self._services_page(snapshot, chosen_office, {})
+        try:
+            services = resolve_services(snapshot, slugs)
+            if chosen_office is not None:
+                if not _able(chosen_office, services):
+                    raise RathausError("no_counter_for_services")
+                return Redirect(f"/book/day?{_path_query(chosen_office.slug, services)}", status_code=303)
+        except RathausError as error:
+            return self._services_page(snapshot, chosen_office, {"services": error.message(language_of(request))})
+        choices = []
+        for candidate in snapshot.offices.values():
+            if _able(candidate, services):
+                found = await _first_free(state, booking_ctx, candidate, services, now, date.min)
+                first = found.bookable[0] if found else None
+                choices.append(
+                    {
+                        "office": candidate,
+                        "url": f"/book/day?{_path_query(candidate.slug, services)}",
+                        "next": None
+                        if first is None
+                        else page_views.appointment(first.start, first.end, candidate.tz, language_of(request)),
+                    }
+                )
+        return Template("booking/offices.html.j2", context={"services": services, "choices": choices})
+
+    def _services_page(self, snapshot: CatalogSnapshot, office: OfficeRules | None, errors: dict[str, str]) -> Template:
+        offered = [
+            s
+            for s in sorted(snapshot.services.values(), key=lambda s: s.slug)
+            if s.bookable_online and (office is None or _able(office, [s]))
+        ]
+        return Template(
+            "booking/services.html.j2",
+            context={"services": offered, "office": office, "errors": errors},
+            status_code=422 if errors else 200,
+        )
+
+    @get("/book/day", media_type=MediaType.HTML)
+    async def day(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        booking_ctx: BookingCtx,
+        state: State,
+        now: Now,
+        office: Annotated[str, QueryParameter(max_length=64)],
+        month: Annotated[str, QueryParameter(max_length=7)] = "",
+        code: Annotated[str, QueryParameter(max_length=32)] = "",
+        token: Annotated[str, QueryParameter(max_length=200)] = "",
+    ) -> Template:
+        """A month with the days that have free slots; without ?month= the first month that has one."""
+        chosen = await self._chosen(request, db_session, booking_ctx, office, now)
+        if isinstance(chosen, Template):
+            return chosen
+        rules, services = chosen
+        language = language_of(request)
+        earliest, latest = _window(rules, now)
+        try:
+            first = date.fromisoformat(f"{month}-01") if month else None
+        except ValueError:
+            first = None
+        if first is None:
+            found = await _first_free(state, booking_ctx, rules, services, now, earliest)
+            first = (found.day if found else earliest).replace(day=1)
+        first = min(max(first, earliest.replace(day=1)), latest.replace(day=1))
+        free = set()
+        day = max(first, earliest)
+        while day.month == first.month and day <= latest:
+            if (await _day_slots(state, booking_ctx, rules, services, day, now)).bookable:
+                free.add(day)
+            day += timedelta(days=1)
+        query = _path_query(rules.slug, services, code=code, token=token)
+        view = page_views.month_view(
+            first,
+            free=free,
+            language=language,
+            time_url=f"/book/time?{query}",
+            month_url=f"/book/day?{query}",
+            earliest=earliest,
+            latest=latest,
+        )
+        return Template(
+            "booking/day.html.j2",
+            context={
+                "office": rules,
+                "services": services,
+                "month": view,
+                "change": code,
+                "start_url": _start(services),
+            },
+        )
+
+    async def _chosen(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        booking_ctx: BookingContext,
+        office: str,
+        now: datetime,
+    ) -> tuple[OfficeRules, list[ServiceRule]] | Template:
+        """The office and services of the path, or the start page with the reason."""
+        snapshot = await booking_ctx.catalog.get(db_session, now=now)
+        try:
+            rules = office_of(snapshot, office)
+            services = resolve_services(snapshot, _slugs(request))
+            if not _able(rules, services):
+                raise RathausError("no_counter_for_services")
+        except RathausError as error:
+            return self._services_page(
+                snapshot, snapshot.offices.get(office), {"services": error.message(language_of(request))}
+            )
+        return rules, services
+
+    @get("/book/time", media_type=MediaType.HTML)
+    async def time(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        booking_ctx: BookingCtx,
+        state: State,
+        now: Now,
+        office: Annotated[str, QueryParameter(max_length=64)],
+        day: Annotated[date, QueryParameter(name="date")],
+        code: Annotated[str, QueryParameter(max_length=32)] = "",
+        token: Annotated[str, QueryParameter(max_length=200)] = "",
+    ) -> Template:
+        """The free times of one day, as radio buttons."""
+        chosen = await self._chosen(request, db_session, booking_ctx, office, now)
+        if isinstance(chosen, Template):
+            return chosen
+        rules, services = chosen
+        found = await _day_slots(state, booking_ctx, rules, services, day, now)
+        return self._time_page(request, found, code=code, token=token, errors={})
+
+    def _time_page(
+        self,
+        request: Request[Any, Any, Any],
+        found: service.DayAvailability,
+        *,
+        code: str,
+        token: str,
+        errors: dict[str, str],
+        status_code: int = 200,
+    ) -> Template:
+        language = language_of(request)
+        query = _path_query(found.office.slug, found.services, code=code, token=token)
+        return Template(
+            "booking/time.html.j2",
+            context={
+                "office": found.office,
+                "services": found.services,
+                "services_value": ",".join(s.slug for s in found.services),
+                "day_name": page_views.full_date(found.day, language),
+                "slots": _slot_options(found, language),
+                "month_url": f"/book/day?{query}&{urlencode({'month': found.day.strftime('%Y-%m')})}",
+                "code": code,
+                "token": token,
+                "errors": errors,
+            },
+            status_code=status_code,
+        )
+
+    @get("/book/contact", media_type=MediaType.HTML)
+    async def contact(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        booking_ctx: BookingCtx,
+        now: Now,
+        office: Annotated[str, QueryParameter(max_length=64)],
+        start: Annotated[str, QueryParameter(max_length=40)] = "",
+    ) -> Template | Redirect:
+        """Who is coming and how to reach them; the chosen slot travels in hidden fields."""
+        chosen = await self._chosen(request, db_session, booking_ctx, office, now)
+        if isinstance(chosen, Template):
+            return chosen
+        rules, services = chosen
+        try:
+            when = service.validate_start(rules, services, _parse_start(start), now=now)
+        except RathausError:
+            # No time chosen (or a stale one): back to the month.
+            return Redirect(f"/book/day?{_path_query(rules.slug, services)}", status_code=303)
+        form = ContactForm(
+            office=rules.slug,
+            services=",".join(s.slug for s in services),
+            start=when.astimezone(rules.tz).isoformat(),
+            language=language_of(request),
+            idempotency_key=secrets.token_urlsafe(16),
+        )
+        return self._contact_page(request, rules, services, form, {})
+
+    def _contact_page(
+        self,
+        request: Request[Any, Any, Any],
+        office: OfficeRules,
+        services: list[ServiceRule],
+        form: ContactForm,
+        errors: dict[str, str],
+        status_code: int = 200,
+    ) -> Template:
+        start = _parse_start(form.start)
+        end = start + sum((s.duration for s in services), timedelta())
+        return Template(
+            "booking/contact.html.j2",
+            context={
+                "office": office,
+                "services": services,
+                "form": form,
+                "when": page_views.appointment(start, end, office.tz, language_of(request)),
+                "languages": [(x, i18n.language_name(x)) for x in i18n.languages()],
+                "errors": errors,
+                "month_url": f"/book/day?{_path_query(office.slug, services)}",
+            },
+            status_code=status_code,
+        )
+
+    @post("/book/contact", media_type=MediaType.HTML)
+    async def book(
+        self,
+        request: Request[Any, Any, Any],
+        data: Annotated[ContactForm, Form],
+        db_session: DbSession,
+        booking_ctx: BookingCtx,
+        state: State,
+        now: Now,
+    ) -> Template | Redirect:
+        """Book; a known refusal shows the form again with the reason next to its field, and writes nothing."""
+        chosen = await self._chosen_from_form(request, db_session, booking_ctx, data, now)
+        if isinstance(chosen, Template):
+            return chosen
+        rules, services, start = chosen
+        booking_request = BookingRequest(
+            office=rules.slug,
+            services=[s.slug for s in services],
+            start=start,
+            name=data.name,
+            email=data.email.strip() or None,
+            phone=data.phone.strip() or None,
+            language=data.language,
+        )
+        try:
+            result = await service.book(
+                db_session,
+                ctx=booking_ctx,
+                request=booking_request,
+                idempotency_key=data.idempotency_key or None,
+                now=now,
+            )
+        except RathausError as error:
+            message = error.message(language_of(request))
+            if error.code == "slot_taken":
+                found = await _day_slots(state, booking_ctx, rules, services, rules.local_day(start), now)
+                return self._time_page(request, found, code="", token="", errors={"slots": message}, status_code=409)
+            if error.code == "contact_required":
+                fields = ["email" if rules.verification == "email" else "phone"]
+            elif error.code == "invalid_input" and not data.name.strip():
+                fields = ["name"]
+            else:
+                fields = _FIELD_OF.get(error.code, ["error-summary"])
+            return self._contact_page(
+                request, rules, services, data, dict.fromkeys(fields, message), status_code=error.status
+            )
+        assert result.manage_token is not None  # book() always hands the new booking's token back
+        target = links.manage_url("", code=result.booking.code, token=result.manage_token)
+        return Redirect(f"{target}&new=1", status_code=303)
+
+    async def _chosen_from_form(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        booking_ctx: BookingContext,
+        data: ContactForm,
+        now: datetime,
+    ) -> tuple[OfficeRules, list[ServiceRule], datetime] | Template:
+        snapshot = await booking_ctx.catalog.get(db_session, now=now)
+        try:
+            rules = office_of(snapshot, data.office)
+            services = resolve_services(snapshot, [s for s in data.services.split(",") if s])
+            return rules, services, _parse_start(data.start)
+        except RathausError as error:
+            return self._services_page(
+                snapshot, snapshot.offices.get(data.office), {"services": error.message(language_of(request))}
+            )
+
+    # --- the booking's own page ------------------------------------------------------------------------
+
+    @get("/bookings/{code:str}", media_type=MediaType.HTML)
+    async def manage(
+        self,
+        request: Request[Any, Any, Any],
+        code: Code,
+        db_session: DbSession,
+        booking_ctx: BookingCtx,
+        state: State,
+        now: Now,
+        token: Annotated[str, QueryParameter(max_length=200)] = "",
+        new: Annotated[str, QueryParameter(max_length=1)] = "",
+        done: Annotated[str, QueryParameter(max_length=16)] = "",
+    ) -> Template:
+        """The confirmation and manage page for the holder of the link."""
+        try:
+            result = await service.view(db_session, ctx=booking_ctx, code=code, token=token, now=now)
+        except RathausError:
+            return _not_found()
+        return self._manage_page(request, state, result, token=token, now=now, notice=done or ("new" if new else ""))
+
+    def _manage_page(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        result: BookingView,
+        *,
+        token: str,
+        now: datetime,
+        notice: str = "",
+        errors: dict[str, str] | None = None,
+        status_code: int = 200,
+    ) -> Template:
+        booking, office = result.booking, result.office
+        language = language_of(request)
+        base = runtime_of(state).settings.public_base_url
+        changeable = booking.status in ACTIVE and booking.start_at > now
+        hold_until = None
+        if booking.status == "pending" and booking.hold_expires_at is not None:
+            hold_until = f"{booking.hold_expires_at.astimezone(office.tz):%H:%M}"
+        return Template(
+            "booking/manage.html.j2",
+            context={
+                "booking": booking,
+                "office": office,
+                "services": result.services,
+                "when": page_views.appointment(booking.start_at, booking.end_at, office.tz, language),
+                "qr": page_views.qr_svg(booking.code, labelled_by="qr-label"),
+                "token": token,
+                "calendar_url": f"/api/v1/bookings/{booking.code}/calendar.ics?{urlencode({'token': token})}",
+                "manage_url": links.manage_url(base, code=booking.code, token=token),
+                "reschedule_url": "/book/day?"
+                + _path_query(office.slug, result.services, code=booking.code, token=token),
+                "changeable": changeable,
+                "hold_until": hold_until,
+                "address": str(office.extra.get("address") or ""),
+                "notice": notice,
+                "errors": errors or {},
+            },
+            status_code=status_code,
+        )
+
+    async def _act(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        code: str,
+        data: ManageForm,
+        db_session: DbSession,
+        booking_ctx: BookingContext,
+        now: datetime,
+        done: str,
+        field: str,
+        work: Any,
+    ) -> Template | Redirect:
+        """Run one operation on the booking; on success back to its page (PRG), on a refusal its page with why."""
+        try:
+            await work()
+        except RathausError as error:
+            if error.code == "unknown_booking":
+                return _not_found()
+            message = error.message(language_of(request))
+            try:
+                result = await service.view(db_session, ctx=booking_ctx, code=code, token=data.token, now=now)
+            except RathausError:
+                return _not_found()
+            return self._manage_page(
+                request, state, result, token=data.token, now=now, errors={field: message}, status_code=error.status
+            )
+        target = links.manage_url("", code=code, token=data.token)
+        return Redirect(f"{target}&{urlencode({'done': done})}", status_code=303)
+
+    @post("/bookings/{code:str}/confirm", media_type=MediaType.HTML)
+    async def confirm(
+        self,
+        request: Request[Any, Any, Any],
+        code: Code,
+        data: Annotated[ManageForm, Form],
+        db_session: DbSession,
+        booking_ctx: BookingCtx,
+        state: State,
+        now: Now,
+    ) -> Template | Redirect:
+        """Confirm a held booking with the code sent by e-mail or SMS."""
+
+        async def work() -> None:
+            await service.confirm(
+                db_session,
+                ctx=booking_ctx,
+                code=code,
+                token=data.token,
+                verification_code=data.verification_code,
+                now=now,
+            )
+
+        return await self._act(
+            request, state, code, data, db_session, booking_ctx, now, "confirmed", "verification_code", work
+        )
+
+    @post("/bookings/{code:str}/cancel", media_type=MediaType.HTML)
+    async def cancel(
+        self,
+        request: Request[Any, Any, Any],
+        code: Code,
+        data: Annotated[ManageForm, Form],
+        db_session: DbSession,
+        booking_ctx: BookingCtx,
+        state: State,
+        now: Now,
+    ) -> Template | Redirect:
+        """Cancel the appointment; its slot is free at once."""
+
+        async def work() -> None:
+            await service.cancel(db_session, ctx=booking_ctx, code=code, token=data.token, now=now)
+
+        return await self._act(
+            request, state, code, data, db_session, booking_ctx, now, "cancelled", "error-summary", work
+        )
+
+    @post("/bookings/{code:str}/reschedule", media_type=MediaType.HTML)
+    async def reschedule(
+        self,
+        request: Request[Any, Any, Any],
+        code: Code,
+        data: Annotated[ManageForm, Form],
+        db_session: DbSession,
+        booking_ctx: BookingCtx,
+        state: State,
+        now: Now,
+    ) -> Template | Redirect:
+        """Move the appointment to the chosen time; the old one is kept unless the new one is secured."""
+
+        async def work() -> None:
+            await service.reschedule(
+                db_session, ctx=booking_ctx, code=code, token=data.token, start=_parse_start(data.start), now=now
+            )
+
+        return await self._act(request, state, code, data, db_session, booking_ctx, now, "moved", "error-summary", work)
+
+    @post("/bookings/{code:str}/erase", media_type=MediaType.HTML)
+    async def erase(
+        self,
+        request: Request[Any, Any, Any],
+        code: Code,
+        data: Annotated[ManageForm, Form],
+        db_session: DbSession,
+        booking_ctx: BookingCtx,
+        state: State,
+        now: Now,
+    ) -> Template | Redirect:
+        """Delete the citizen's name and contacts (an appointment still ahead is cancelled first)."""
+
+        async def work() -> None:
+            await service.erase(db_session, ctx=booking_ctx, code=code, token=data.token, now=now)
+
+        return await self._act(
+            request, state, code, data, db_session, booking_ctx, now, "erased", "error-summary", work
+        )
+
+
+def _start(services: list[ServiceRule]) -> str:
+    return f"/book?{urlencode({'services': ','.join(s.slug for s in services)})}"

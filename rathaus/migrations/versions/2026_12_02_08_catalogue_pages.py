@@ -2,9 +2,9 @@
 
 Columns are only added (nullable or with a default), so neither database rebuilds a table.
 
-Revision ID: 20261210_08
+Revision ID: 20261202_08
 Revises: 20261202_07
-Create Date: 2026-12-10 09:00:00
+Create Date: 2026-12-02 15:00:00
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "20261210_08"
+revision: str = "20261202_08"
 down_revision: str | Sequence[str] | None = "20261202_07"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -1,10 +1,9 @@
-"""The citizens' catalogue pages over HTTP: search, services, life events, offices, and every link on them."""
+"""The citizens' catalogue pages over HTTP: search, services, life events, offices (their links: test_crawl.py)."""
 
 import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
 
 import pytest
 
@@ -15,8 +14,6 @@ pytestmark = pytest.mark.anyio
 
 DEMO = Path(__file__).resolve().parents[2] / "rathaus" / "demo" / "buergeramt.toml"
 ENGLISH = {"Accept-Language": "en"}
-# Pages another part of the app builds (the booking path and a booking's manage page).
-OTHERS = ("/book", "/bookings/")
 
 
 class Links(HTMLParser):
@@ -129,25 +126,3 @@ async def test_unknown_slugs_answer_a_404_page(demo: Harness, path: str) -> None
     page = await demo.client.get(path, headers=ENGLISH)
     assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
     assert "Page not found" in page.text and 'class="skip-link"' in page.text
-
-
-async def test_every_link_on_the_catalogue_pages_resolves(demo: Harness) -> None:
-    seen: set[str] = set()
-    queue = ["/", "/?q=pass", "/?office=mitte"]
-    while queue:
-        path = queue.pop()
-        if path in seen:
-            continue
-        seen.add(path)
-        answer = await demo.client.get(path)
-        assert answer.status_code == 200, path
-        if not answer.headers["content-type"].startswith("text/html"):
-            continue
-        for href in parse(answer.text).hrefs:
-            url = urlsplit(urljoin("http://testserver" + path, href))
-            if url.scheme not in {"http", "https"} or url.netloc != "testserver":
-                continue
-            local = url.path + (f"?{url.query}" if url.query else "")
-            if not local.startswith(OTHERS) and not local.startswith("/language"):
-                queue.append(local)
-    assert {"/services/anmeldung", "/life-events/umzug", "/offices/mitte", "/feeds/mitte/hours.ics"} <= seen

@@ -68,8 +68,12 @@ async def _dispose(app: Litestar) -> None:
 _GC_THRESHOLDS = (50_000, 50, 100)
 
 
+_THROTTLED = frozenset({"/api/v1/bookings", "/book/contact", "/accessibility"})
+
+
 def _booking_rate_limit(settings: Settings) -> list[DefineMiddleware]:
-    """Refuse (429) more than the configured bookings per minute from one client: bots must not hoard slots.
+    """Refuse (429) more than the configured bookings per minute from one client: bots must not hoard slots,
+    nor flood the barrier reports (they share the count: one form a minute more or less changes nothing).
 
     Counted per instance in memory; behind a proxy uvicorn's --proxy-headers (FORWARDED_ALLOW_IPS) must be set
     so that the client's address, not the proxy's, is counted.
@@ -79,10 +83,8 @@ def _booking_rate_limit(settings: Settings) -> list[DefineMiddleware]:
     config = RateLimitConfig(
         rate_limit=("minute", settings.booking_rate_limit_per_minute),
         exclude=[r"^/api/v1/offices/", r"^/feeds/", r"^/health"],  # keeps it off the hot read paths
-        # The API and the booking form of the pages count alike.
-        check_throttle_handler=lambda request: (
-            request.method == "POST" and request.url.path.rstrip("/") in {"/api/v1/bookings", "/book/contact"}
-        ),
+        # The API, the booking form and the barrier report form of the pages count alike.
+        check_throttle_handler=lambda request: request.method == "POST" and request.url.path.rstrip("/") in _THROTTLED,
     )
     return [config.middleware]
 

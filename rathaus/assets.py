@@ -28,6 +28,7 @@ SOURCES = {
     "kern.css": NODE_MODULES / "@kern-ux" / "native" / "dist" / "kern.min.css",
     "rathaus.css": PACKAGE / "static" / "rathaus.css",
     "office-wait.js": PACKAGE / "static" / "office-wait.js",
+    "device.js": PACKAGE / "static" / "device.js",
 }
 PREFIX = "/static/"
 _YEAR = "public, max-age=31536000, immutable"

@@ -428,6 +428,12 @@ class BookingPages(PageController):
                 snapshot, snapshot.offices.get(data.office), {"services": error.message(language_of(request))}
             )
 
+    @get("/my-appointments", media_type=MediaType.HTML)
+    async def my_appointments(self) -> Template:
+        """An empty shell that device.js fills with the links of bookings made in this browser (the server
+        keeps no such list: it would have to know who the reader is)."""
+        return Template("booking/my_appointments.html.j2")
+
     # --- the booking's own page ------------------------------------------------------------------------
 
     @get("/bookings/{code:str}", media_type=MediaType.HTML)
@@ -480,6 +486,7 @@ class BookingPages(PageController):
                 "token": token,
                 "calendar_url": f"/api/v1/bookings/{booking.code}/calendar.ics?{urlencode({'token': token})}",
                 "manage_url": links.manage_url(base, code=booking.code, token=token),
+                "own_url": links.manage_url("", code=booking.code, token=token),
                 "reschedule_url": "/book/day?"
                 + _path_query(office.slug, result.services, code=booking.code, token=token),
                 "changeable": changeable,

@@ -7,8 +7,11 @@ from typing import Any
 from litestar import Controller, Request, get
 from litestar.params import FromPath
 
+from rathaus.errors import RathausError
 from rathaus.offices import presenters, schemas
+from rathaus.offices import service as offices
 from rathaus.offices.deps import CatalogDep
+from rathaus.staff.deps import STAFF_ONLY, CurrentStaff
 from rathaus.web import DbSession, Now, language_of
 
 
@@ -55,3 +58,23 @@ class CatalogController(Controller):
         rules = await catalog.office(db_session, office, now=now)
         snapshot = await catalog.get(db_session, now=now)
         return presenters.office(rules, snapshot, language=language_of(request), now=now)
+
+
+class BarrierReportController(Controller):
+    path = "/api/v1/barrier-reports"
+    tags = ["staff"]
+    dependencies = STAFF_ONLY
+
+    @get("/")
+    async def list_reports(self, staff: CurrentStaff, db_session: DbSession) -> list[schemas.BarrierReport]:
+        """The latest barrier reports from the accessibility statement's form, newest first (admins only: the
+        pages are the same for every office)."""
+        if staff.role != "admin":
+            raise RathausError("forbidden")
+        rows = await offices.list_barrier_reports(db_session)
+        return [
+            schemas.BarrierReport(
+                id=r.id, created_at=r.created_at, page=r.page, text=r.text, email=r.email, status=r.status
+            )
+            for r in rows
+        ]

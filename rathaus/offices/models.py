@@ -16,6 +16,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Table,
+    Text,
     Time,
     UniqueConstraint,
     false,
@@ -23,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from rathaus.db import Base
+from rathaus.db import Base, personal
 from rathaus.localized import Localized, LocalizedText
 
 counter_service = Table(
@@ -193,3 +194,18 @@ class CatalogVersion(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[int] = mapped_column(Integer)
     changed_at: Mapped[datetime]
+
+
+class BarrierReport(Base):
+    """A barrier a citizen met on our pages, reported from the accessibility statement (BITV 2.0 § 7)."""
+
+    __tablename__ = "barrier_report"
+    __table_args__ = (CheckConstraint("status IN ('new', 'answered', 'closed')", name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    page: Mapped[str] = mapped_column(String(2000), default="")
+    text: Mapped[str] = mapped_column(Text)
+    # Only to answer the report: the booking purge erases it once the retention period has passed.
+    email: Mapped[str | None] = mapped_column(String(320), info=personal())
+    status: Mapped[str] = mapped_column(String(16), default="new", server_default="new")

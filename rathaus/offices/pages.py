@@ -5,16 +5,33 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import MediaType, get
+import msgspec
+from litestar import MediaType, get, post
+from litestar.datastructures import State
+from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, Parameter
-from litestar.response import Template
+from litestar.params import Body, FromPath, Parameter, QueryParameter
+from litestar.response import Redirect, Template
 
 from rathaus import i18n
+from rathaus.errors import RathausError
+from rathaus.i18n import N_
+from rathaus.offices import service
+from rathaus.offices._barriers import PAGE_LIMIT, TEXT_LIMIT
 from rathaus.offices.catalog import CatalogSnapshot
 from rathaus.offices.deps import CatalogDep
 from rathaus.offices.search import search
-from rathaus.web import DbSession, Now, PageController
+from rathaus.web import DbSession, Now, PageController, runtime_of
+
+_NO_TEXT = N_("Please describe the problem.")
+_TOO_LONG = N_("Please use at most {limit} characters.")
+
+
+class BarrierForm(msgspec.Struct):
+    # Generous here so that an over-long text comes back as a message next to its field, not as a 400.
+    page: Annotated[str, msgspec.Meta(max_length=4 * PAGE_LIMIT)] = ""
+    text: Annotated[str, msgspec.Meta(max_length=4 * TEXT_LIMIT)] = ""
+    email: Annotated[str, msgspec.Meta(max_length=320)] = ""
 
 
 def offered_at(snapshot: CatalogSnapshot, office_slug: str) -> list[str]:
@@ -70,3 +87,66 @@ class CataloguePages(PageController):
                 "book_url": "/book?services=" + ",".join(s.slug for s in bundle.services),
             },
         )
+
+    @get("/accessibility", media_type=MediaType.HTML)
+    async def accessibility(
+        self,
+        db_session: DbSession,
+        now: Now,
+        catalog: CatalogDep,
+        state: State,
+        sent: Annotated[str, QueryParameter(max_length=1)] = "",
+    ) -> Template:
+        """The accessibility statement (BITV 2.0) with its form to report a barrier; ?sent=1 thanks for one."""
+        return await self._accessibility_page(db_session, now, catalog, state, BarrierForm(), {}, sent=bool(sent))
+
+    async def _accessibility_page(
+        self,
+        db_session: DbSession,
+        now: Now,
+        catalog: CatalogDep,
+        state: State,
+        form: BarrierForm,
+        errors: dict[str, str],
+        *,
+        sent: bool = False,
+    ) -> Template:
+        snapshot = await catalog.get(db_session, now=now)
+        return Template(
+            "web/accessibility.html.j2",
+            context={
+                "offices": list(snapshot.offices.values()),
+                "form": form,
+                "errors": errors,
+                "sent": sent,
+                "retention_days": runtime_of(state).settings.personal_data_retention_days,
+            },
+            status_code=422 if errors else 200,
+        )
+
+    @post("/accessibility", media_type=MediaType.HTML)
+    async def report_barrier(
+        self,
+        data: Annotated[BarrierForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        db_session: DbSession,
+        now: Now,
+        catalog: CatalogDep,
+        state: State,
+    ) -> Template | Redirect:
+        """Store a barrier report, then thank (Post/Redirect/Get); a mistake shows the form again with why."""
+        language = i18n.current_language()
+        errors: dict[str, str] = {}
+        if len(data.page) > PAGE_LIMIT:
+            errors["page"] = i18n.translate(language, _TOO_LONG, limit=PAGE_LIMIT)
+        if not data.text.strip():
+            errors["text"] = i18n.translate(language, _NO_TEXT)
+        elif len(data.text.strip()) > TEXT_LIMIT:
+            errors["text"] = i18n.translate(language, _TOO_LONG, limit=TEXT_LIMIT)
+        if not errors:
+            try:
+                await service.report_barrier(db_session, page=data.page, text=data.text, email=data.email, now=now)
+            except RathausError as error:
+                errors["email" if error.code == "invalid_email" else "text"] = error.message(language)
+        if errors:
+            return await self._accessibility_page(db_session, now, catalog, state, data, errors)
+        return Redirect("/accessibility?sent=1", status_code=303)

@@ -76,3 +76,12 @@ class Office(msgspec.Struct):
     next_days: list[Day]
     upcoming_closures: list[Closure]
     counters: list[Counter] | None = None
+
+
+class BarrierReport(msgspec.Struct):
+    id: int
+    created_at: datetime
+    page: str
+    text: str
+    email: str | None
+    status: str

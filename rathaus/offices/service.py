@@ -1,5 +1,6 @@
 """The catalogue's operations: offices, services, bundles, hours and closures."""
 
+from rathaus.offices._barriers import list_barrier_reports, report_barrier
 from rathaus.offices._closures import add_closure, list_closures, remove_closure
 from rathaus.offices._load import LoadReport, load_config
 from rathaus.offices._lookup import office_count, office_ids, office_timezone
@@ -12,6 +13,7 @@ __all__ = [
     "LoadReport",
     "add_closure",
     "closure_rule",
+    "list_barrier_reports",
     "list_closures",
     "load_config",
     "office_count",
@@ -19,5 +21,6 @@ __all__ = [
     "office_of",
     "office_timezone",
     "remove_closure",
+    "report_barrier",
     "resolve_services",
 ]

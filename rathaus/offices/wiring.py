@@ -1,7 +1,7 @@
 """The catalogue's routes, dependencies and the per-instance catalogue cache."""
 
 from rathaus.offices.catalog import Catalog
-from rathaus.offices.controllers import CatalogController
+from rathaus.offices.controllers import BarrierReportController, CatalogController
 from rathaus.offices.deps import DEPENDENCIES
 from rathaus.offices.pages import CataloguePages
 from rathaus.runtime import Runtime
@@ -12,4 +12,8 @@ def _catalog(runtime: Runtime) -> Catalog:
     return Catalog(ttl=runtime.settings.availability_cache_seconds, sessions=runtime.read_session_maker)
 
 
-WIRING = Wiring(routes=[CatalogController, CataloguePages], dependencies=DEPENDENCIES, components=[(Catalog, _catalog)])
+WIRING = Wiring(
+    routes=[CatalogController, BarrierReportController, CataloguePages],
+    dependencies=DEPENDENCIES,
+    components=[(Catalog, _catalog)],
+)

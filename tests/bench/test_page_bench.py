@@ -1,0 +1,16 @@
+"""Smoke test of the pages benchmark: it runs end to end in a tiny configuration (no timing asserted)."""
+
+import json
+from pathlib import Path
+
+from bench import page_bench
+
+
+def test_quick_run_measures_home_and_time_pages(tmp_path: Path) -> None:
+    output = tmp_path / "pages.json"
+    assert page_bench.main(["--quick", "--loadgen", "python", "--output", str(output)]) == 0
+    result = json.loads(output.read_text())
+    assert set(result["medians"]) == {"health", "home", "time"}
+    for label, numbers in result["medians"].items():
+        assert numbers["requests"] > 0 and numbers["errors"] == 0, label
+    assert result["slots"] > 0

@@ -323,6 +323,21 @@ def run_rounds(
             )
 
 
+def single_office_run(argv: list[str] | None, description: str) -> tuple[argparse.Namespace, Plan]:
+    """The command line of the one-office benchmarks (feeds, pages): --quick, --loadgen, --output, and the plan."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--quick", action="store_true", help="one short round (smoke test)")
+    parser.add_argument("--loadgen", choices=["wrk", "python"], default="wrk" if loadgen.have_wrk() else "python")
+    parser.add_argument("--output", type=Path)
+    args = parser.parse_args(argv)
+    plan = (
+        Plan(rounds=1, duration=1, connections=16, threads=1, offices=1, bookings=0, warmup=0)
+        if args.quick
+        else Plan(rounds=3, duration=5, connections=64, threads=2, offices=1, bookings=0, warmup=1)
+    )
+    return args, plan
+
+
 def median_of(runs: list[loadgen.Run]) -> dict[str, float]:
     keys = ("rps", "p50_ms", "p90_ms", "p99_ms", "mean_ms")
     summary = {k: round(statistics.median(getattr(r, k) for r in runs), 3) for k in keys}

@@ -8,7 +8,6 @@ evening openings; the real app under uvicorn in a subprocess; wrk in interleaved
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import tempfile
@@ -20,7 +19,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bench import loadgen
-from bench.booking_bench import Job, Plan, median_of, paired, run_rounds, servers_running
+from bench.booking_bench import Job, median_of, paired, run_rounds, servers_running, single_office_run
 from rathaus import migrate
 from rathaus.app import build
 from rathaus.jobs import run_unit
@@ -65,16 +64,7 @@ async def prepare(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="one short round (smoke test)")
-    parser.add_argument("--loadgen", choices=["wrk", "python"], default="wrk" if loadgen.have_wrk() else "python")
-    parser.add_argument("--output", type=Path)
-    args = parser.parse_args(argv)
-    plan = (
-        Plan(rounds=1, duration=1, connections=16, threads=1, offices=1, bookings=0, warmup=0)
-        if args.quick
-        else Plan(rounds=3, duration=5, connections=64, threads=2, offices=1, bookings=0, warmup=1)
-    )
+    args, plan = single_office_run(argv, __doc__.splitlines()[0])
     with tempfile.TemporaryDirectory() as directory:
         tmp = Path(directory)
         config = tmp / "year.toml"

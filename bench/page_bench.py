@@ -8,7 +8,6 @@ rounds (medians, ratios). Goals: each page >= 0.5x the app's /health req/s in th
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import tempfile
@@ -18,7 +17,7 @@ from pathlib import Path
 import httpx
 
 from bench import loadgen
-from bench.booking_bench import Job, Plan, median_of, paired, run_rounds, servers_running
+from bench.booking_bench import Job, median_of, paired, run_rounds, servers_running, single_office_run
 from bench.feed_bench import DEMO, prepare
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,16 +37,7 @@ def time_page(base: str) -> tuple[str, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="one short round (smoke test)")
-    parser.add_argument("--loadgen", choices=["wrk", "python"], default="wrk" if loadgen.have_wrk() else "python")
-    parser.add_argument("--output", type=Path)
-    args = parser.parse_args(argv)
-    plan = (
-        Plan(rounds=1, duration=1, connections=16, threads=1, offices=1, bookings=0, warmup=0)
-        if args.quick
-        else Plan(rounds=3, duration=5, connections=64, threads=2, offices=1, bookings=0, warmup=1)
-    )
+    args, plan = single_office_run(argv, __doc__.splitlines()[0])
     with tempfile.TemporaryDirectory() as directory:
         tmp = Path(directory)
         url = f"sqlite+aiosqlite:///{tmp / 'pages.db'}"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -38,3 +40,16 @@ async def axe_violations(page: Any) -> list[tuple[str, list[Any]]]:
     result = await page.evaluate(f"() => axe.run(document, {WCAG_AA})")
     assert result["passes"], "axe ran no checks"
     return [(v["id"], [n["target"] for n in v["nodes"]]) for v in result["violations"]]
+
+
+@asynccontextmanager
+async def chromium_browser(executable: str) -> AsyncIterator[Any]:
+    """Debian's Chromium driven by Playwright, closed when the block ends."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            await browser.close()

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 from rathaus.clock import ManualClock
-from tests.browser import CHROMIUM_ARGS, axe_violations, chromium_or_skip
+from tests.browser import axe_violations, chromium_browser, chromium_or_skip
 from tests.conftest import Harness
 from tests.factories import make_config
 
@@ -62,7 +62,6 @@ async def test_embed_snippet_escapes_and_speaks_both_languages(harness: Harness,
 @pytest.mark.browser
 async def test_embed_snippet_has_no_accessibility_violations(harness: Harness, clock: ManualClock) -> None:
     chromium = chromium_or_skip()
-    from playwright.async_api import async_playwright
 
     clock.set(datetime(2027, 3, 1, tzinfo=UTC))
     await harness.load(config())
@@ -72,12 +71,8 @@ async def test_embed_snippet_has_no_accessibility_violations(harness: Harness, c
             f'<!doctype html><html lang="{language}"><head><title>Stadt</title></head>'
             f"<body><main>{snippet}</main></body></html>"
         )
-        async with async_playwright() as playwright:
-            browser = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-            try:
-                page = await browser.new_page()
-                await page.set_content(page_html)
-                violations = await axe_violations(page)
-            finally:
-                await browser.close()
+        async with chromium_browser(chromium) as browser:
+            page = await browser.new_page()
+            await page.set_content(page_html)
+            violations = await axe_violations(page)
         assert violations == []

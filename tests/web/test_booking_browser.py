@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from rathaus.clock import ManualClock
-from tests.browser import CHROMIUM_ARGS, axe_violations, chromium_or_skip
+from tests.browser import axe_violations, chromium_browser, chromium_or_skip
 from tests.conftest import Harness, LiveServer
 from tests.factories import make_config
 
@@ -57,48 +57,44 @@ async def test_a_citizen_books_with_the_keyboard_only(
     texts: dict[str, str],
 ) -> None:
     chromium = chromium_or_skip()
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     await sqlite_harness.load(make_config(address="Rathausplatz 1, 12345 Musterstadt"))
     server = live_server_factory(sqlite_url, clock)
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        try:
-            context = await browser.new_context(viewport=PHONE, locale=locale, bypass_csp=True)
-            page = await context.new_page()
-            await page.goto(f"{server.url}/book?services=a,b")
-            await check(page, f"{lang}-1-offices")
+    async with chromium_browser(chromium) as browser:
+        context = await browser.new_context(viewport=PHONE, locale=locale, bypass_csp=True)
+        page = await context.new_page()
+        await page.goto(f"{server.url}/book?services=a,b")
+        await check(page, f"{lang}-1-offices")
 
-            await tab_to(page, 'a[href^="/book/day"]')
-            await page.keyboard.press("Enter")
-            await expect(page.locator("table.month caption")).to_be_visible()
-            await check(page, f"{lang}-2-day")
+        await tab_to(page, 'a[href^="/book/day"]')
+        await page.keyboard.press("Enter")
+        await expect(page.locator("table.month caption")).to_be_visible()
+        await check(page, f"{lang}-2-day")
 
-            await tab_to(page, "a.free")
-            await page.keyboard.press("Enter")
-            await expect(page.locator("h1")).to_have_text(texts["time"])
-            await check(page, f"{lang}-3-time")
+        await tab_to(page, "a.free")
+        await page.keyboard.press("Enter")
+        await expect(page.locator("h1")).to_have_text(texts["time"])
+        await check(page, f"{lang}-3-time")
 
-            await tab_to(page, 'input[name="start"]')
-            await page.keyboard.press("ArrowRight")  # the second time; arrows move within a radio group
-            await page.keyboard.press("Space")
-            await tab_to(page, 'button[type="submit"]')
-            await page.keyboard.press("Enter")
-            await expect(page.locator("#name")).to_be_visible()
-            await check(page, f"{lang}-4-contact")
+        await tab_to(page, 'input[name="start"]')
+        await page.keyboard.press("ArrowRight")  # the second time; arrows move within a radio group
+        await page.keyboard.press("Space")
+        await tab_to(page, 'button[type="submit"]')
+        await page.keyboard.press("Enter")
+        await expect(page.locator("#name")).to_be_visible()
+        await check(page, f"{lang}-4-contact")
 
-            await tab_to(page, "#name")
-            await page.keyboard.type("Erika Mustermann")
-            await tab_to(page, "#email")
-            await page.keyboard.type("erika@example.org")
-            await tab_to(page, 'button[type="submit"]')
-            await page.keyboard.press("Enter")
-            await expect(page.locator(".kern-alert--success")).to_contain_text(texts["booked"])
-            assert await page.evaluate("document.documentElement.lang") == lang
-            await check(page, f"{lang}-5-confirmation")
+        await tab_to(page, "#name")
+        await page.keyboard.type("Erika Mustermann")
+        await tab_to(page, "#email")
+        await page.keyboard.type("erika@example.org")
+        await tab_to(page, 'button[type="submit"]')
+        await page.keyboard.press("Enter")
+        await expect(page.locator(".kern-alert--success")).to_contain_text(texts["booked"])
+        assert await page.evaluate("document.documentElement.lang") == lang
+        await check(page, f"{lang}-5-confirmation")
 
-            # A mistake shows the error summary; the page passes axe with it too.
-            await page.goto(f"{server.url}/book?services=nope")
-            await check(page, f"{lang}-0-error")
-        finally:
-            await browser.close()
+        # A mistake shows the error summary; the page passes axe with it too.
+        await page.goto(f"{server.url}/book?services=nope")
+        await check(page, f"{lang}-0-error")

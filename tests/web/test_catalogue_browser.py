@@ -10,7 +10,7 @@ import pytest
 
 from rathaus.clock import ManualClock
 from rathaus.offices.config import read_config
-from tests.browser import CHROMIUM_ARGS, axe_violations, chromium_or_skip
+from tests.browser import axe_violations, chromium_browser, chromium_or_skip
 from tests.conftest import DEFAULT_NOW, Harness, LiveServer
 from tests.staff_helpers import staff_token
 
@@ -35,32 +35,27 @@ async def test_catalogue_pages_pass_axe_at_both_widths_in_both_languages(
     sqlite_harness: Harness, sqlite_url: str, clock: ManualClock, live_server_factory: Callable[..., LiveServer]
 ) -> None:
     chromium = chromium_or_skip()
-    from playwright.async_api import async_playwright
 
     clock.set(DEFAULT_NOW.replace(hour=9))  # Monday 10:00 in Berlin: open, so the wait shows
     await sqlite_harness.load(read_config(DEMO))
     server = live_server_factory(sqlite_url, clock)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     found: dict[str, object] = {}
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        try:
-            for language in ("de", "en"):
-                for size, (width, height) in SIZES.items():
-                    context = await browser.new_context(
-                        viewport={"width": width, "height": height}, locale=language, bypass_csp=True
-                    )
-                    page = await context.new_page()
-                    for name, path in PAGES.items():
-                        await page.goto(f"{server.url}{path}")
-                        assert await page.locator("html").get_attribute("lang") == language
-                        await page.screenshot(path=str(SCREENSHOTS / f"{name}-{language}-{size}.png"), full_page=True)
-                        violations = await axe_violations(page)
-                        if violations:
-                            found[f"{name} {language} {size}"] = violations
-                    await context.close()
-        finally:
-            await browser.close()
+    async with chromium_browser(chromium) as browser:
+        for language in ("de", "en"):
+            for size, (width, height) in SIZES.items():
+                context = await browser.new_context(
+                    viewport={"width": width, "height": height}, locale=language, bypass_csp=True
+                )
+                page = await context.new_page()
+                for name, path in PAGES.items():
+                    await page.goto(f"{server.url}{path}")
+                    assert await page.locator("html").get_attribute("lang") == language
+                    await page.screenshot(path=str(SCREENSHOTS / f"{name}-{language}-{size}.png"), full_page=True)
+                    violations = await axe_violations(page)
+                    if violations:
+                        found[f"{name} {language} {size}"] = violations
+                await context.close()
     assert found == {}
 
 
@@ -68,27 +63,23 @@ async def test_office_page_wait_updates_without_reloading(
     sqlite_harness: Harness, sqlite_url: str, clock: ManualClock, live_server_factory: Callable[..., LiveServer]
 ) -> None:
     chromium = chromium_or_skip()
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     clock.set(DEFAULT_NOW.replace(hour=9))
     await sqlite_harness.load(read_config(DEMO))
     headers = {"Authorization": f"Bearer {await staff_token(sqlite_harness, 'desk', role='desk', offices=('mitte',))}"}
     server = live_server_factory(sqlite_url, clock)
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        try:
-            page = await browser.new_page(locale="en")
-            await page.goto(f"{server.url}/offices/mitte")
-            wait = page.locator("#walk-in-wait")
-            await expect(wait).to_have_text("Waiting time without an appointment right now: about 0 minutes.")
-            async with httpx.AsyncClient(base_url=server.url, timeout=10) as api:
-                for _ in range(5):  # every counter busy: a newcomer waits
-                    answer = await api.post(
-                        "/api/v1/offices/mitte/queue/walk-ins",
-                        json={"services": ["meldebescheinigung"]},
-                        headers=headers,
-                    )
-                    assert answer.status_code == 201, answer.text
-            await expect(wait).to_have_text(re.compile(r"about [1-9]\d* minutes\.$"), timeout=3000)
-        finally:
-            await browser.close()
+    async with chromium_browser(chromium) as browser:
+        page = await browser.new_page(locale="en")
+        await page.goto(f"{server.url}/offices/mitte")
+        wait = page.locator("#walk-in-wait")
+        await expect(wait).to_have_text("Waiting time without an appointment right now: about 0 minutes.")
+        async with httpx.AsyncClient(base_url=server.url, timeout=10) as api:
+            for _ in range(5):  # every counter busy: a newcomer waits
+                answer = await api.post(
+                    "/api/v1/offices/mitte/queue/walk-ins",
+                    json={"services": ["meldebescheinigung"]},
+                    headers=headers,
+                )
+                assert answer.status_code == 201, answer.text
+        await expect(wait).to_have_text(re.compile(r"about [1-9]\d* minutes\.$"), timeout=3000)

@@ -90,15 +90,16 @@ def _booking_rate_limit(settings: Settings) -> list[DefineMiddleware]:
 
 
 def _csrf(settings: Settings) -> CSRFConfig:
-    """Every form of a page carries a token (double submit); the API is for scripts with bearer tokens, the
-    webhooks are signed by Twilio, the feeds are read-only."""
+    """Every form of a page carries a token (double submit); the API is for scripts with bearer tokens and the
+    webhooks are signed by Twilio."""
     return CSRFConfig(
         secret=settings.secret_key,
         cookie_name="rathaus_csrf",
         cookie_secure=settings.is_production,
         cookie_samesite="lax",
         cookie_httponly=True,
-        exclude=[r"^/api/", r"^/twilio/", r"^/feeds/"],
+        # Static files, feeds and the health check carry no form and must stay cacheable: no CSRF cookie on them.
+        exclude=[r"^/api/", r"^/twilio/", r"^/feeds/", r"^/static/", r"^/health$", r"^/schema"],
     )
 
 

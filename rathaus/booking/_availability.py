@@ -270,7 +270,7 @@ def _bookable(
     return DayAvailability(office, services, day, slots, low, high)
 
 
-async def next_free_slot(
+async def first_free_day(
     sessions: async_sessionmaker[AsyncSession],
     *,
     catalog: Catalog,
@@ -278,15 +278,19 @@ async def next_free_slot(
     office: OfficeRules,
     service_slugs: list[str],
     now: datetime,
-    days: int = 31,
-) -> Slot | None:
-    """The earliest bookable slot within the next `days` days (at most the horizon), or None.
+    since: date | None = None,
+    days: int | None = None,
+) -> DayAvailability | None:
+    """The first day from `since` (at the earliest the first bookable day) with a free slot, or None.
 
-    Goes day by day and stops at the first day with a slot: most offices have one within a few days.
+    Goes day by day (each day cached) and stops at the first day with a slot, at the horizon, or `days` days on:
+    most offices have one within a few days.
     """
-    today = office.local_day(now)
-    last = min(today + timedelta(days=days), office.local_day(now + office.horizon))
-    day = today
+    earliest = office.local_day(now + office.lead)
+    day = max(since or earliest, earliest)
+    last = office.local_day(now + office.horizon)
+    if days is not None:
+        last = min(last, day + timedelta(days=days))
     while day <= last:
         found = await availability(
             sessions,
@@ -298,6 +302,23 @@ async def next_free_slot(
             now=now,
         )
         if found.bookable:
-            return found.bookable[0]
+            return found
         day += timedelta(days=1)
     return None
+
+
+async def next_free_slot(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    catalog: Catalog,
+    cache: AvailabilityCache,
+    office: OfficeRules,
+    service_slugs: list[str],
+    now: datetime,
+    days: int = 31,
+) -> Slot | None:
+    """The earliest bookable slot within the next `days` days (at most the horizon), or None."""
+    found = await first_free_day(
+        sessions, catalog=catalog, cache=cache, office=office, service_slugs=service_slugs, now=now, days=days
+    )
+    return found.bookable[0] if found else None

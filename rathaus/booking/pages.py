@@ -95,15 +95,16 @@ def _window(office: OfficeRules, now: datetime) -> tuple[date, date]:
 async def _first_free(
     state: State, ctx: BookingContext, office: OfficeRules, services: list[ServiceRule], now: datetime, since: date
 ) -> service.DayAvailability | None:
-    """The first day from `since` with a free slot, looked up day by day (cached) up to the office's horizon."""
-    earliest, latest = _window(office, now)
-    day = max(since, earliest)
-    while day <= latest:
-        found = await _day_slots(state, ctx, office, services, day, now)
-        if found.bookable:
-            return found
-        day += timedelta(days=1)
-    return None
+    """The first day from `since` with a free slot, up to the office's horizon."""
+    return await service.first_free_day(
+        runtime_of(state).read_session_maker,
+        catalog=ctx.catalog,
+        cache=ctx.cache,
+        office=office,
+        service_slugs=[s.slug for s in services],
+        now=now,
+        since=since,
+    )
 
 
 def _able(office: OfficeRules, services: list[ServiceRule]) -> bool:

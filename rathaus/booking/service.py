@@ -1,7 +1,14 @@
 """The booking domain's operations: the only code that changes booking state."""
 
 from rathaus.booking._agenda import agenda
-from rathaus.booking._availability import AvailabilityCache, DayAvailability, availability, day_slots, next_free_slot
+from rathaus.booking._availability import (
+    AvailabilityCache,
+    DayAvailability,
+    availability,
+    day_slots,
+    first_free_day,
+    next_free_slot,
+)
 from rathaus.booking._bookings import (
     BookingContext,
     BookingRequest,
@@ -42,6 +49,7 @@ __all__ = [
     "expected_arrivals",
     "expire_holds",
     "facts",
+    "first_free_day",
     "move",
     "next_by_phone",
     "next_free_slot",

@@ -505,26 +505,21 @@ async def _alternatives(
     extra: dict[str, object] = {"next_accepted_at": accepted.isoformat() if accepted else None, "next_slot": None}
     if not all(s.bookable_online for s in services) or not office.able_counters([s.id for s in services], online=True):
         return extra
-    day = office.local_day(now + office.lead)
-    for offset in range(_NEXT_SLOT_DAYS):
-        answer = await bookings.availability(
-            ctx.read_sessions,
-            catalog=ctx.booking.catalog,
-            cache=ctx.booking.cache,
-            office_slug=office.slug,
-            service_slugs=[s.slug for s in services],
-            day=day + timedelta(days=offset),
-            now=now,
+    first = await bookings.next_free_slot(
+        ctx.read_sessions,
+        catalog=ctx.booking.catalog,
+        cache=ctx.booking.cache,
+        office=office,
+        service_slugs=[s.slug for s in services],
+        now=now,
+        days=_NEXT_SLOT_DAYS,
+    )
+    if first is not None:
+        extra["next_slot"] = {"start": first.start.isoformat(), "end": first.end.isoformat()}
+        extra["book_url"] = (
+            f"{ctx.public_base_url}/book/time?office={office.slug}"
+            f"&services={slugs}&date={first.start.astimezone(office.tz).date().isoformat()}"
         )
-        slots = answer.slots.slots[answer.low : answer.high]
-        if slots:
-            first = slots[0]
-            extra["next_slot"] = {"start": first.start.isoformat(), "end": first.end.isoformat()}
-            extra["book_url"] = (
-                f"{ctx.public_base_url}/book/time?office={office.slug}"
-                f"&services={slugs}&date={first.start.astimezone(office.tz).date().isoformat()}"
-            )
-            break
     return extra
 
 

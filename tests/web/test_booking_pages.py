@@ -186,21 +186,52 @@ async def test_reschedule_walks_the_same_path(harness: Harness) -> None:
     assert f"code={code}" in move and "token=" in move
     month = await harness.client.get(move)
     times = await harness.client.get(links(month, "/book/time?")[0])
-    assert f'action="/bookings/{code}/reschedule"' in times.text
+    # The time page goes on by GET to a check of the move, whose one form moves it.
+    assert f'action="/bookings/{code}/move"' in times.text and hidden(times, "token") == token
     new_start = "2027-01-11T09:00:00+01:00"
+    check = await harness.client.get(f"/bookings/{code}/move", params={"token": token, "start": new_start})
+    assert check.status_code == 200 and "09:00 bis 09:15 Uhr" in check.text and "08:00 bis 08:15 Uhr" in check.text
+    assert f'action="/bookings/{code}/reschedule"' in check.text and hidden(check, "start") == new_start
     moved = await harness.client.post(
         f"/bookings/{code}/reschedule",
-        data={"token": token, "start": new_start, "_csrf_token": csrf(times)},
+        data={"token": token, "start": new_start, "_csrf_token": csrf(check)},
         follow_redirects=False,
     )
     assert moved.status_code == 303 and "done=moved" in moved.headers["location"]
     after = await harness.client.get(moved.headers["location"])
     assert "09:00 bis 09:15 Uhr" in after.text
     same = await harness.client.post(
-        f"/bookings/{code}/reschedule", data={"token": token, "start": new_start, "_csrf_token": csrf(times)}
+        f"/bookings/{code}/reschedule", data={"token": token, "start": new_start, "_csrf_token": csrf(check)}
     )
     assert same.status_code == 422 and 'id="error-summary"' in same.text
     assert await bookings(harness) == 1
+
+
+async def test_a_move_to_a_time_taken_meanwhile_shows_the_next_free_times(harness: Harness) -> None:
+    await harness.load(make_config())
+    url, code, token = await book_on_the_page(harness)
+    new_start = "2027-01-11T09:00:00+01:00"
+    check = await harness.client.get(f"/bookings/{code}/move", params={"token": token, "start": new_start})
+    taken = await harness.client.post("/api/v1/bookings", json=booking_body(new_start, email="b@example.org"))
+    assert taken.status_code == 201
+    moved = await harness.client.post(
+        f"/bookings/{code}/reschedule", data={"token": token, "start": new_start, "_csrf_token": csrf(check)}
+    )
+    # Back on the time page of that day, with why and the times still free, ready to move again.
+    assert moved.status_code == 409 and "schon vergeben" in moved.text and 'id="slots-error"' in moved.text
+    assert f'value="{new_start}"' not in moved.text and 'value="2027-01-11T09:15:00+01:00"' in moved.text
+    assert f'action="/bookings/{code}/move"' in moved.text and hidden(moved, "token") == token
+    kept = await harness.client.get(url)
+    assert "08:00 bis 08:15 Uhr" in kept.text  # the old appointment stands
+
+
+async def test_a_move_without_a_time_goes_back_to_the_month(harness: Harness) -> None:
+    await harness.load(make_config())
+    _, code, token = await book_on_the_page(harness)
+    back = await harness.client.get(f"/bookings/{code}/move", params={"token": token}, follow_redirects=False)
+    assert back.status_code == 303 and back.headers["location"].startswith("/book/day?")
+    wrong = await harness.client.get(f"/bookings/{code}/move", params={"token": "x", "start": FIRST_SLOT})
+    assert wrong.status_code == 404
 
 
 async def test_erase_from_the_manage_page(harness: Harness) -> None:

@@ -22,7 +22,7 @@ from litestar.response import Redirect, Template
 from rathaus import i18n
 from rathaus.booking import links, page_views, service
 from rathaus.booking._bookings import ACTIVE
-from rathaus.booking.deps import BookingCtx
+from rathaus.booking.deps import BookingCtx, booking_context
 from rathaus.booking.service import BookingContext, BookingRequest, BookingView
 from rathaus.errors import RathausError
 from rathaus.offices.catalog import CatalogSnapshot, office_of, resolve_services
@@ -256,16 +256,18 @@ class BookingPages(PageController):
     async def time(
         self,
         request: Request[Any, Any, Any],
-        booking_ctx: BookingCtx,
         state: State,
-        now: Now,
         office: Annotated[str, QueryParameter(max_length=64)],
         day: Annotated[date, QueryParameter(name="date")],
         code: Annotated[str, QueryParameter(max_length=32)] = "",
         token: Annotated[str, QueryParameter(max_length=200)] = "",
     ) -> Template | Response[bytes]:
         """The free times of one day, as radio buttons; the choice goes on by GET, so the page is the same for
-        every reader of a language and is rendered once per change of the day's cached slots."""
+        every reader of a language and is rendered once per change of the day's cached slots.
+
+        Its dependencies are taken from the runtime: resolving two of them costs a request a task group."""
+        runtime = runtime_of(state)
+        booking_ctx, now = booking_context(runtime), runtime.clock.now()
         snapshot = await booking_ctx.catalog.current(now=now)
         chosen = self._chosen(request, snapshot, office)
         if isinstance(chosen, Template):
@@ -275,7 +277,7 @@ class BookingPages(PageController):
         if code:
             # Moving a booking: the page carries its token, so it is its holder's alone and kept nowhere.
             return respond(request, render(request, _TIME, self._time_context(request, found, code=code, token=token)))
-        pages = runtime_of(state).get(PageCache)
+        pages = runtime.get(PageCache)
         # The booking window moves with the clock: the slots it lets through are part of the key.
         key, sources = page_key(request, found.low, found.high), (snapshot, found.slots)
         page = pages.get(key, sources)

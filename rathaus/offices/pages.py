@@ -18,7 +18,7 @@ from rathaus.errors import RathausError
 from rathaus.i18n import N_
 from rathaus.offices import service
 from rathaus.offices._barriers import PAGE_LIMIT, TEXT_LIMIT
-from rathaus.offices.catalog import CatalogSnapshot
+from rathaus.offices.catalog import Catalog, CatalogSnapshot
 from rathaus.offices.deps import CatalogDep
 from rathaus.offices.search import search
 from rathaus.page_cache import SKIP_COMPRESSION, PageCache, page_key, render, respond
@@ -62,8 +62,6 @@ class CataloguePages(PageController):
         self,
         request: Request[Any, Any, Any],
         state: State,
-        now: Now,
-        catalog: CatalogDep,
         q: Annotated[str, Parameter(max_length=200)] = "",
         office: Annotated[str, Parameter(max_length=64)] = "",
     ) -> Response[bytes]:
@@ -71,9 +69,11 @@ class CataloguePages(PageController):
         link of messages) puts that office's services first.
 
         The same for every reader of a language while the catalogue stays the same: rendered once per change.
+        It takes no dependencies: resolving two of them costs a request a task group, more than the page's answer.
         """
-        snapshot = await catalog.current(now=now)
-        pages = runtime_of(state).get(PageCache)
+        runtime = runtime_of(state)
+        snapshot = await runtime.get(Catalog).current(now=runtime.clock.now())
+        pages = runtime.get(PageCache)
         key = page_key(request)
         page = pages.get(key, (snapshot,))
         if page is None:

@@ -11,7 +11,8 @@ from httpx import Response
 from sqlalchemy import func, select
 
 from rathaus.booking.models import Booking
-from tests.conftest import Harness
+from rathaus.clock import ManualClock
+from tests.conftest import Harness, open_harness
 from tests.factories import booking_body, make_config
 
 pytestmark = pytest.mark.anyio
@@ -292,3 +293,30 @@ async def test_english_pages(harness: Harness) -> None:
     )
     manage = await harness.client.get(booked.headers["location"], headers=english)
     assert "Your appointment is booked" in manage.text and "Confirmed" in manage.text
+
+
+@pytest.mark.parametrize(("language", "words"), [("de", "Bitte warten Sie kurz"), ("en", "Please wait a moment")])
+async def test_the_rate_limit_on_the_form_answers_with_a_page(
+    sqlite_url: str, clock: ManualClock, language: str, words: str
+) -> None:
+    async with open_harness(sqlite_url, clock, booking_rate_limit_per_minute=1) as limited:
+        await limited.load(make_config())
+        form = contact_form(await contact_page(limited, **{"Accept-Language": language}))
+        first = await limited.client.post("/book/contact", data=form, follow_redirects=False)
+        assert first.status_code == 303
+        again = await limited.client.post("/book/contact", data=form, headers={"Accept-Language": language})
+        assert again.status_code == 429 and again.headers["content-type"].startswith("text/html")
+        assert words in again.text and f'lang="{language}"' in again.text
+        assert 1 <= int(again.headers["retry-after"]) <= 60
+        assert "script-src 'self'" in again.headers["content-security-policy"]
+        # The API keeps its JSON answer.
+        api = await limited.client.post("/api/v1/bookings", json=booking_body(FIRST_SLOT))
+        assert api.status_code == 429 and "detail" in api.json()
+
+
+async def test_an_unknown_page_answers_in_the_reader_language(harness: Harness) -> None:
+    await harness.load(make_config())
+    english = await harness.client.get("/life-events/nothing", headers={"Accept-Language": "en"})
+    assert english.status_code == 404 and 'lang="en"' in english.text and "Page not found" in english.text
+    german = await harness.client.get("/life-events/nothing", headers={"Accept-Language": "de"})
+    assert german.status_code == 404 and 'lang="de"' in german.text

@@ -509,6 +509,7 @@ class BookingPages(PageController):
                 "token": token,
                 "calendar_url": f"/api/v1/bookings/{booking.code}/calendar.ics?{urlencode({'token': token})}",
                 "manage_url": links.manage_url(base, code=booking.code, token=token),
+                "rebook_url": links.rebook_url("", office_slug=office.slug),
                 "own_url": links.manage_url("", code=booking.code, token=token),
                 "reschedule_url": "/book/day?"
                 + _path_query(office.slug, result.services, code=booking.code, token=token),

@@ -175,6 +175,10 @@ async def test_cancel_from_the_manage_page(harness: Harness) -> None:
     after = await harness.client.get(done.headers["location"])
     assert "Storniert" in after.text and f"/bookings/{code}/cancel" not in after.text
     assert "Anderen Termin wählen" not in after.text
+    # The way back is the rebook link that the messages carry too: the office's services first.
+    assert links(after, "/?office=") == ["/?office=amt"]
+    rebook = await harness.client.get("/?office=amt")
+    assert rebook.status_code == 200 and 'href="/book?services=a&amp;office=amt"' in rebook.text
     again = await harness.client.post(f"/bookings/{code}/cancel", data={"token": token, "_csrf_token": csrf(page)})
     assert again.status_code == 200  # cancelling twice answers the same
 

@@ -21,21 +21,12 @@ from typing import Any
 
 from bench.booking_bench import servers_running
 from bench.feed_bench import DEMO, prepare
+from tests.browser import CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parent.parent
 # The pages a citizen starts booking on: the home page and the booking path's first step.
 PAGES = ("/", "/book")
 GOALS = {"first": 150_000, "repeat": 20_000}
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 
 @dataclass

@@ -100,11 +100,10 @@ def _accepts_gzip(header: str) -> bool:
     return False
 
 
-def respond(
-    request: Request[Any, Any, Any], page: RenderedPage, headers: Mapping[str, str] | None = None
-) -> Response[bytes]:
-    """The page for this request: 304 if the reader has it, else gzip when the reader accepts it."""
-    out = {**(headers or {}), "ETag": page.etag, "Vary": VARY, "Cache-Control": _REVALIDATE}
+def respond(request: Request[Any, Any, Any], page: RenderedPage, *, private: bool = False) -> Response[bytes]:
+    """The page for this request: 304 if the reader has it, else gzip when the reader accepts it. A `private`
+    page (one that carries a booking's token) is kept by the reader's browser only, never by a shared cache."""
+    out = {"ETag": page.etag, "Vary": VARY, "Cache-Control": f"private, {_REVALIDATE}" if private else _REVALIDATE}
     request_headers = request.headers
     if page.status_code == 200 and page.etag in request_headers.get("if-none-match", ""):
         return Response(b"", status_code=304, headers=out, media_type=MediaType.HTML)

@@ -276,7 +276,8 @@ class BookingPages(PageController):
         found = await _day_slots(state, booking_ctx, rules, services, day, now)
         if code:
             # Moving a booking: the page carries its token, so it is its holder's alone and kept nowhere.
-            return respond(request, render(request, _TIME, self._time_context(request, found, code=code, token=token)))
+            own = render(request, _TIME, self._time_context(request, found, code=code, token=token))
+            return respond(request, own, private=True)
         pages = runtime.get(PageCache)
         # The booking window moves with the clock: the slots it lets through are part of the key.
         key, sources = page_key(request, found.low, found.high), (snapshot, found.slots)

@@ -193,6 +193,7 @@ async def test_reschedule_walks_the_same_path(harness: Harness) -> None:
     times = await harness.client.get(links(month, "/book/time?")[0])
     # The time page goes on by GET to a check of the move, whose one form moves it.
     assert f'action="/bookings/{code}/move"' in times.text and hidden(times, "token") == token
+    assert times.headers["cache-control"] == "private, no-cache"  # it carries the token: no shared cache keeps it
     new_start = "2027-01-11T09:00:00+01:00"
     check = await harness.client.get(f"/bookings/{code}/move", params={"token": token, "start": new_start})
     assert check.status_code == 200 and "09:00 bis 09:15 Uhr" in check.text and "08:00 bis 08:15 Uhr" in check.text

@@ -1,0 +1,6 @@
+"""The admin package's routes."""
+
+from rathaus.admin.pages import AdminPages
+from rathaus.wiring import Wiring
+
+WIRING = Wiring(routes=[AdminPages])

@@ -41,7 +41,6 @@ _BAD_TIME = N_("Give a time as HH:MM.")
 _END_BEFORE_START = N_("The end must be after the start.")
 _NOT_APPLIED = N_("Nothing was changed. The configuration has these problems:")
 _SAVED = N_("Saved.")
-_BAD_SPANS = N_("Write opening hours as 08:00-12:00, several separated by commas.")
 
 
 def _sign_in(request: Request[Any, Any, Any], error: NotAuthorizedException) -> Response[Any]:

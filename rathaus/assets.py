@@ -29,6 +29,7 @@ SOURCES = {
     "rathaus.css": PACKAGE / "static" / "rathaus.css",
     "office-wait.js": PACKAGE / "static" / "office-wait.js",
     "device.js": PACKAGE / "static" / "device.js",
+    "admin.css": PACKAGE / "static" / "admin.css",
 }
 PREFIX = "/static/"
 _YEAR = "public, max-age=31536000, immutable"

@@ -8,32 +8,30 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import msgspec
+from babel.dates import format_date
 from litestar import MediaType, Request, Response, get, post
 from litestar.datastructures import State, UploadFile
-from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
-from litestar.exceptions import NotAuthorizedException
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from rathaus import i18n
 from rathaus.admin import closures
-from rathaus.admin.guard import ADMIN_ONLY, Admin
+from rathaus.admin.base import AdminController, AdminDep, Form, translate
+from rathaus.admin.guard import Admin
 from rathaus.errors import RathausError
 from rathaus.i18n import N_
 from rathaus.localized import Localized
 from rathaus.notify import service as notify
+from rathaus.notify.render import when
 from rathaus.offices import service as offices
 from rathaus.offices.config import WEEKDAYS, Config, ConfigError, SpecialHoursConfig, parse_config
 from rathaus.offices.deps import CatalogDep
 from rathaus.offices.rules import wall_to_utc
 from rathaus.staff import accounts
-from rathaus.web import PAGE_SECURITY_HEADERS, DbSession, Now, PageController, runtime_of
-
-AdminDep = NamedDependency[Admin]
-Form = Body(media_type=RequestEncodingType.URL_ENCODED)
+from rathaus.web import PAGE_SECURITY_HEADERS, DbSession, Now, runtime_of
 
 _NO_REASON = N_("Give the reason in German.")
 _BAD_DATE = N_("Give a date as YYYY-MM-DD.")
@@ -41,20 +39,6 @@ _BAD_TIME = N_("Give a time as HH:MM.")
 _END_BEFORE_START = N_("The end must be after the start.")
 _NOT_APPLIED = N_("Nothing was changed. The configuration has these problems:")
 _SAVED = N_("Saved.")
-
-
-def _sign_in(request: Request[Any, Any, Any], error: NotAuthorizedException) -> Response[Any]:
-    return Redirect(str((error.headers or {}).get("Location", "/staff/sign-in")), status_code=303)
-
-
-def _refused(request: Request[Any, Any, Any], error: RathausError) -> Response[Any]:
-    return Template(
-        "admin/refused.html.j2",
-        context={"message": error.message(i18n.current_language())},
-        status_code=error.status,
-        headers=PAGE_SECURITY_HEADERS,
-        media_type=MediaType.HTML,
-    )
 
 
 class ClosureForm(msgspec.Struct):
@@ -101,10 +85,6 @@ class PasswordForm(msgspec.Struct):
     password: Annotated[str, msgspec.Meta(max_length=200)] = ""
 
 
-def _translate(message: str) -> str:
-    return i18n.translations(i18n.current_language()).gettext(message)
-
-
 def _date(text: str) -> date | None:
     try:
         return date.fromisoformat(text.strip())
@@ -149,19 +129,25 @@ def _reason(form: ClosureForm) -> Localized:
     return Localized(de=form.reason_de.strip(), en=form.reason_en.strip())
 
 
+_DASH = "\u2013"
+
+
+def _period(start_at: datetime, end_at: datetime, all_day: bool, tz: ZoneInfo, language: str) -> str:
+    """When a closure is, as people read it: whole days as dates, else from and until times."""
+    start, end = start_at.astimezone(tz), end_at.astimezone(tz)
+    if all_day:
+        last = (end - timedelta(days=1)).date()
+        days = [format_date(d, format="medium", locale=i18n.babel_locale(language)) for d in (start.date(), last)]
+        return days[0] if last == start.date() else f"{days[0]} {_DASH} {days[1]}"
+    until = f"{end:%H:%M}" if end.date() == start.date() else when(end_at, tz, language)
+    return f"{when(start_at, tz, language)} {_DASH} {until}"
+
+
 def _spans(text: str) -> list[str]:
     return [part.strip() for part in text.replace(";", ",").split(",") if part.strip()]
 
 
-class AdminPages(PageController):
-    path = "/staff/{office:str}/admin"
-    dependencies = ADMIN_ONLY
-    exception_handlers = {
-        **PageController.exception_handlers,
-        NotAuthorizedException: _sign_in,
-        RathausError: _refused,
-    }
-
+class AdminPages(AdminController):
     @get("/", media_type=MediaType.HTML)
     async def overview(self, admin: AdminDep) -> Template:
         """The admin's start page: what can be managed here."""
@@ -195,9 +181,9 @@ class AdminPages(PageController):
                 "section": "closures",
                 "closures": upcoming,
                 "form": form,
-                "errors": {k: _translate(v) for k, v in errors.items()},
+                "errors": {k: translate(v) for k, v in errors.items()},
                 "declared": declared,
-                "tz": admin.office.tz,
+                "period": lambda c: _period(c.start_at, c.end_at, c.all_day, admin.office.tz, i18n.current_language()),
             },
             status_code=status_code,
         )
@@ -216,7 +202,7 @@ class AdminPages(PageController):
         span = _closure_span(data, admin)
         if isinstance(span, dict):
             return await self._closures_page(db_session, admin, now, data, span, status_code=422)
-        start, end, _ = span
+        start, end, whole_days = span
         affected = await closures.preview_closure(
             db_session,
             catalog=catalog,
@@ -237,9 +223,7 @@ class AdminPages(PageController):
                 "section": "closures",
                 "form": data,
                 "affected": affected,
-                "start": start,
-                "end": end,
-                "tz": admin.office.tz,
+                "period": _period(start, end, whole_days, admin.office.tz, i18n.current_language()),
             },
         )
 
@@ -343,7 +327,7 @@ class AdminPages(PageController):
         """Open on one date at extra hours (replacing that date's special hours, if any)."""
         day = _date(data.day)
         if day is None:
-            return await self._hours_page(db_session, admin, None, data, [_translate(_BAD_DATE)], status_code=422)
+            return await self._hours_page(db_session, admin, None, data, [translate(_BAD_DATE)], status_code=422)
         entry = SpecialHoursConfig(
             date=day,
             hours=_spans(data.hours),

@@ -41,9 +41,13 @@ from rathaus.offices.config import (
 from rathaus.offices.models import Bundle, Closure, Counter, Office, Service
 
 
-async def office_config(session: AsyncSession, *, office_id: int) -> Config:
+async def office_config(session: AsyncSession, *, office_id: int, every_service: bool = False) -> Config:
     """What a configuration file declares for this office: the office, the services its counters offer and the
-    life events made of those services (closures declared by staff are not configuration and stay out)."""
+    life events made of those services (closures declared by staff are not configuration and stay out).
+
+    `every_service` adds the services no counter of this office offers (and their life events), as an edit that
+    gives a counter a new service needs them.
+    """
     office = await session.scalar(
         select(Office)
         .where(Office.id == office_id)
@@ -57,7 +61,8 @@ async def office_config(session: AsyncSession, *, office_id: int) -> Config:
         raise RathausError("unknown_office", office=str(office_id))
     counters = [c for c in office.counters if c.active]
     offered = {s.id for c in counters for s in c.services}
-    services = (await session.scalars(select(Service).where(Service.id.in_(offered)).order_by(Service.id))).all()
+    query = select(Service) if every_service else select(Service).where(Service.id.in_(offered))
+    services = (await session.scalars(query.order_by(Service.id))).all()
     slugs = {s.id: s.slug for s in services}
     bundles = (await session.scalars(select(Bundle).options(selectinload(Bundle.items)).order_by(Bundle.id))).all()
     closures = (
@@ -181,7 +186,7 @@ async def edit_office(
     now: datetime,
 ) -> LoadReport:
     """Change the office's configuration (read from the database) and apply it through the loader."""
-    current = await office_config(session, office_id=office_id)
+    current = await office_config(session, office_id=office_id, every_service=True)
     return await import_office(
         session, catalog=catalog, office_id=office_id, config=change(current), now=now, source="edit"
     )

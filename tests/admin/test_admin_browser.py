@@ -21,7 +21,7 @@ from tests.staff_helpers import staff_token
 
 pytestmark = pytest.mark.anyio
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-PAGES = ["", "closures", "hours", "configuration", "staff", "policy", "outbox", "barriers"]
+PAGES = ["", "closures", "hours", "services", "counters", "bundles", "configuration", "staff", "policy", "outbox", "barriers"]
 SIZES = {"phone": (390, 844), "desktop": (1280, 800)}
 
 
@@ -52,7 +52,7 @@ async def test_admin_declares_a_closure_after_its_preview_and_every_page_passes_
         await page.get_by_label("Grund auf Deutsch").fill("Stromausfall")
         await page.get_by_role("button", name="Zeigen, was sie absagt").click()
         table = page.locator("#affected")
-        assert sorted(await table.locator(".booking-code").all_inner_texts()) == sorted(codes[:2])
+        assert sorted(await table.locator(".code").all_inner_texts()) == sorted(codes[:2])
         await page.locator("details.message-preview").first.click()
         assert "Stromausfall" in await page.locator("details.message-preview").first.inner_text()
         await page.screenshot(path=str(SCREENSHOTS / "admin-closure-preview-de-desktop.png"), full_page=True)

@@ -106,3 +106,43 @@ async def test_weekly_hours_are_edited_through_the_loader(harness: Harness) -> N
     assert 'sat = ["09:00-13:00"]' in text
     # The holidays and the closures from the file survived the edit.
     assert "[offices.holidays]" in text and 'reason = { de = "Umzug", en = "Moving" }' in text
+
+
+async def test_services_counters_and_life_events_are_edited_through_the_loader(harness: Harness) -> None:
+    await harness.load(rich_config())
+    await sign_in_admin(harness)
+    page = await harness.client.get(f"{ADMIN}/services")
+    token = csrf(page)
+    service = {
+        "name_de": "Dienst A",
+        "name_en": "Service A",
+        "duration_minutes": "20",
+        "bring_de": "Ausweis und Foto",
+        "fee_eur": "12,50",
+        "walk_in_cutoff_minutes": "",
+        "bookable_online": "on",
+        "_csrf_token": token,
+    }
+
+    bad = await harness.client.post(f"{ADMIN}/services/a", data={**service, "duration_minutes": "0"})
+    assert bad.status_code == 422 and "services[0].duration_minutes" in bad.text
+    good = await harness.client.post(f"{ADMIN}/services/a", data=service, follow_redirects=False)
+    assert good.status_code == 303
+    text = await export(harness)
+    assert 'duration_minutes = 20\nbring = { de = "Ausweis und Foto" }\nfee_eur = 12.5\nwalk_ins = false' in text
+
+    counter = {"name": "Counter 3", "services": ["b"], "walk_in_only": "on", "_csrf_token": token}
+    unknown = await harness.client.post(f"{ADMIN}/counters", data={**counter, "services": ["zz"]})
+    assert unknown.status_code == 422 and "unknown service &#39;zz&#39;" in unknown.text
+    assert (await harness.client.post(f"{ADMIN}/counters", data=counter, follow_redirects=False)).status_code == 303
+    retire = {"name": "Counter 2", "services": ["a"], "remove": "on", "_csrf_token": token}
+    answer = await harness.client.post(f"{ADMIN}/counters/Counter%202", data=retire, follow_redirects=False)
+    assert answer.status_code == 303
+    text = await export(harness)
+    assert 'name = "Counter 3"\nservices = ["b"]\nwalk_in_only = true' in text and "Counter 2" not in text
+
+    bundle = {"slug": "ausweis", "name_de": "Neuer Ausweis", "services": ["a"], "_csrf_token": token}
+    assert (await harness.client.post(f"{ADMIN}/bundles", data=bundle, follow_redirects=False)).status_code == 303
+    clash = await harness.client.post(f"{ADMIN}/bundles", data=bundle)
+    assert clash.status_code == 422 and "bundles[2]: &#39;ausweis&#39; appears more than once" in clash.text
+    assert 'slug = "ausweis"\nname = { de = "Neuer Ausweis" }\nservices = ["a"]' in await export(harness)

@@ -1,20 +1,14 @@
-"""What every admin page shares: the guard, the refusal pages and the form encoding."""
+"""What every admin page shares: the guard and the form encoding."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import MediaType, Request, Response
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import NotAuthorizedException
 from litestar.params import Body
-from litestar.response import Redirect, Template
 
 from rathaus import i18n
 from rathaus.admin.guard import ADMIN_ONLY, Admin
-from rathaus.errors import RathausError
-from rathaus.web import PAGE_SECURITY_HEADERS, PageController
+from rathaus.staff.pages_auth import StaffPage
 
 AdminDep = NamedDependency[Admin]
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
@@ -25,27 +19,8 @@ def translate(message: str) -> str:
     return i18n.translations(i18n.current_language()).gettext(message)
 
 
-def _sign_in(request: Request[Any, Any, Any], error: NotAuthorizedException) -> Response[Any]:
-    return Redirect(str((error.headers or {}).get("Location", "/staff/sign-in")), status_code=303)
-
-
-def _refused(request: Request[Any, Any, Any], error: RathausError) -> Response[Any]:
-    return Template(
-        "admin/refused.html.j2",
-        context={"message": error.message(i18n.current_language())},
-        status_code=error.status,
-        headers=PAGE_SECURITY_HEADERS,
-        media_type=MediaType.HTML,
-    )
-
-
-class AdminController(PageController):
+class AdminController(StaffPage):
     """Pages under /staff/{office}/admin: only for that office's admins."""
 
     path = "/staff/{office:str}/admin"
     dependencies = ADMIN_ONLY
-    exception_handlers = {
-        **PageController.exception_handlers,
-        NotAuthorizedException: _sign_in,
-        RathausError: _refused,
-    }

@@ -1,28 +1,18 @@
-"""Who may open an office's admin pages: an admin of that office; other staff get 403, strangers the sign-in.
-
-The one seam to the staff sign-in: `provide_admin` is all the pages depend on.
-"""
+"""Who may open an office's admin pages: an admin of that office (the staff sign-in's session); other staff get
+the 403 page and anyone not signed in the sign-in page (both from `StaffPage`)."""
 
 from __future__ import annotations
 
-from typing import Any
-from urllib.parse import urlencode
-
-from litestar import Request
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.exceptions import NotAuthorizedException
 from litestar.params import FromPath
 
-from rathaus.errors import RathausError
 from rathaus.offices.catalog import Catalog
 from rathaus.offices.rules import OfficeRules
-from rathaus.staff.service import Staff, authenticate
+from rathaus.staff.deps import CurrentStaff
+from rathaus.staff.pages_auth import StaffPage
+from rathaus.staff.service import Staff
 from rathaus.web import Now, runtime_of
-
-# Until the staff sign-in sets its session cookie, the pages accept a staff API token in this cookie.
-TOKEN_COOKIE = "rathaus_staff_token"  # noqa: S105 (a cookie name, not a secret)
-SIGN_IN = "/staff/sign-in"
 
 
 class Admin:
@@ -35,20 +25,13 @@ class Admin:
         self.office = office
 
 
-async def provide_admin(request: Request[Any, Any, Any], state: State, now: Now, office: FromPath[str]) -> Admin:
-    """The admin of `office` making this request: 403 for other staff, to the sign-in for anyone else."""
+async def provide_admin(staff: CurrentStaff, state: State, now: Now, office: FromPath[str]) -> Admin:
+    """The admin of `office` making this request, or the 403 page."""
     runtime = runtime_of(state)
-    token = request.cookies.get(TOKEN_COOKIE)
     async with runtime.read_session_maker() as session:
         rules = await runtime.get(Catalog).office(session, office, now=now)
-        try:
-            staff = await authenticate(session, token=token or "", now=now)
-        except RathausError:
-            raise NotAuthorizedException(
-                headers={"Location": f"{SIGN_IN}?{urlencode({'next': request.url.path})}"}
-            ) from None
     staff.require(rules.id, role="admin")
     return Admin(staff, rules)
 
 
-ADMIN_ONLY = {"admin": Provide(provide_admin)}
+ADMIN_ONLY = {**StaffPage.dependencies, "admin": Provide(provide_admin)}

@@ -148,7 +148,7 @@ def _spans(text: str) -> list[str]:
 
 
 class AdminPages(AdminController):
-    @get("/", media_type=MediaType.HTML)
+    @get("/", media_type=MediaType.HTML, name="staff-admin")
     async def overview(self, admin: AdminDep) -> Template:
         """The admin's start page: what can be managed here."""
         return Template("admin/overview.html.j2", context={"admin": admin, "section": "overview"})

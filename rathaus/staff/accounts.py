@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rathaus.db import operation
 from rathaus.errors import RathausError
+from rathaus.staff._sessions import end_other_sessions
 from rathaus.staff.models import StaffToken, StaffUser, staff_user_office
 from rathaus.staff.service import ROLES, Staff, create_user, hash_password
 
@@ -110,7 +111,7 @@ async def reset_password(session: AsyncSession, *, actor: Staff, user_id: int, p
     """Give an account a new password and end its sign-ins."""
     user, _ = await _managed(session, actor, user_id)
     user.password_hash = hash_password(password)
-    await session.execute(delete(StaffToken).where(StaffToken.user_id == user_id))
+    await _end_sign_ins(session, user_id)
 
 
 @operation
@@ -121,4 +122,10 @@ async def set_active(session: AsyncSession, *, actor: Staff, user_id: int, activ
     user, _ = await _managed(session, actor, user_id)
     user.active = active
     if not active:
-        await session.execute(delete(StaffToken).where(StaffToken.user_id == user_id))
+        await _end_sign_ins(session, user_id)
+
+
+async def _end_sign_ins(session: AsyncSession, user_id: int) -> None:
+    """The account's browser sessions and API tokens end."""
+    await end_other_sessions(session, user_id=user_id, keep=None)
+    await session.execute(delete(StaffToken).where(StaffToken.user_id == user_id))

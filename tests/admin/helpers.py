@@ -7,16 +7,22 @@ from typing import Any
 
 from httpx import Response
 
-from rathaus.admin.guard import TOKEN_COOKIE
 from rathaus.offices.config import BundleConfig, Config
 from tests.conftest import Harness
 from tests.factories import make_config
-from tests.staff_helpers import staff_token
+from tests.staff_helpers import PASSWORD, staff_token
 
 
 async def sign_in_admin(harness: Harness, username: str = "leitung", **kwargs: Any) -> None:
-    """Give the test client an admin's sign-in for office "amt"."""
-    harness.client.cookies.set(TOKEN_COOKIE, await staff_token(harness, username, **kwargs))
+    """Create a staff account (an admin of office "amt" unless told otherwise) and sign the test client in."""
+    await staff_token(harness, username, **kwargs)
+    form = await harness.client.get("/staff/sign-in")
+    answer = await harness.client.post(
+        "/staff/sign-in",
+        data={"_csrf_token": csrf(form), "username": username, "password": PASSWORD, "next": ""},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text
 
 
 def csrf(page: Response) -> str:

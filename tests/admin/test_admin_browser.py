@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from rathaus.admin.guard import TOKEN_COOKIE
 from rathaus.booking.models import Booking
 from rathaus.clock import ManualClock
 from rathaus.notify.models import OutboxMessage
@@ -17,12 +17,33 @@ from tests.admin.helpers import rich_config
 from tests.browser import axe_violations, chromium_browser, chromium_or_skip
 from tests.conftest import Harness, LiveServer
 from tests.factories import booking_body
-from tests.staff_helpers import staff_token
+from tests.staff_helpers import PASSWORD, staff_token
 
 pytestmark = pytest.mark.anyio
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-PAGES = ["", "closures", "hours", "services", "counters", "bundles", "configuration", "staff", "policy", "outbox", "barriers"]
+PAGES = [
+    "",
+    "closures",
+    "hours",
+    "services",
+    "counters",
+    "bundles",
+    "configuration",
+    "staff",
+    "policy",
+    "outbox",
+    "barriers",
+]
 SIZES = {"phone": (390, 844), "desktop": (1280, 800)}
+
+
+async def sign_in(page: Any, url: str) -> None:
+    """Open an admin page: the sign-in form comes first, then the page."""
+    await page.goto(url)
+    await page.locator("#username").fill("leitung")
+    await page.locator("#password").fill(PASSWORD)
+    await page.locator("#password").press("Enter")
+    await page.wait_for_url(url)
 
 
 async def test_admin_declares_a_closure_after_its_preview_and_every_page_passes_axe(
@@ -37,15 +58,14 @@ async def test_admin_declares_a_closure_after_its_preview_and_every_page_passes_
         )
         assert answer.status_code == 201, answer.text
         codes.append(answer.json()["code"])
-    token = await staff_token(sqlite_harness, "leitung")
+    await staff_token(sqlite_harness, "leitung")
     server = live_server_factory(sqlite_url, clock)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     found: dict[str, object] = {}
     async with chromium_browser(chromium) as browser:
         context = await browser.new_context(viewport={"width": 1280, "height": 800}, locale="de", bypass_csp=True)
-        await context.add_cookies([{"name": TOKEN_COOKIE, "value": token, "url": server.url}])
         page = await context.new_page()
-        await page.goto(f"{server.url}/staff/amt/admin/closures")
+        await sign_in(page, f"{server.url}/staff/amt/admin/closures")
         await page.get_by_label("Erster Tag").fill("2027-01-11")
         await page.get_by_label("Ab (Uhrzeit, optional)").fill("08:30")
         await page.get_by_label("Bis (Uhrzeit, optional)").fill("10:30")
@@ -69,8 +89,8 @@ async def test_admin_declares_a_closure_after_its_preview_and_every_page_passes_
                 context = await browser.new_context(
                     viewport={"width": width, "height": height}, locale=language, bypass_csp=True
                 )
-                await context.add_cookies([{"name": TOKEN_COOKIE, "value": token, "url": server.url}])
                 page = await context.new_page()
+                await sign_in(page, f"{server.url}/staff/amt/admin/")
                 for name in PAGES:
                     await page.goto(f"{server.url}/staff/amt/admin/{name}")
                     assert await page.locator("html").get_attribute("lang") == language

@@ -4,7 +4,7 @@ Kept so that an office's configuration can be exported and applied again without
 A new nullable column only, so neither database rebuilds a table.
 
 Revision ID: 20261203_staffadmin
-Revises: 20261202_09
+Revises: 20261203_staffdesk
 Create Date: 2026-12-03 00:00:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "20261203_staffadmin"
-down_revision: str | Sequence[str] | None = "20261202_09"
+down_revision: str | Sequence[str] | None = "20261203_staffdesk"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

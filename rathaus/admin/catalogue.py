@@ -126,7 +126,7 @@ class CataloguePages(AdminController):
                 "admin": admin,
                 "section": section,
                 "config": config,
-                "office": config.offices[0],
+                "office_config": config.offices[0],
                 "offered": [s for s in config.services if s.slug in offered],
                 "problems": problems,
                 "saved": saved,

@@ -90,7 +90,7 @@ async def test_admin_declares_a_closure_after_its_preview_and_every_page_passes_
                     viewport={"width": width, "height": height}, locale=language, bypass_csp=True
                 )
                 page = await context.new_page()
-                await sign_in(page, f"{server.url}/staff/amt/admin/")
+                await sign_in(page, f"{server.url}/staff/amt/admin/closures")
                 for name in PAGES:
                     await page.goto(f"{server.url}/staff/amt/admin/{name}")
                     assert await page.locator("html").get_attribute("lang") == language

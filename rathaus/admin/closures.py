@@ -64,7 +64,7 @@ async def preview_closure(
     office = snapshot.office_by_id(office_id)
     trial = await session.begin_nested()
     try:
-        closure = await offices.add_closure(
+        declared = await declare_closure(
             session,
             catalog=catalog,
             office_id=office_id,
@@ -72,11 +72,10 @@ async def preview_closure(
             end=end,
             reason=reason,
             public=public,
-            source="staff",
             actor=actor,
             now=now,
         )
-        cancelled = await bookings.closure_cancellations(session, closure_id=closure.id)
+        cancelled = await bookings.closure_cancellations(session, closure_id=declared.closure_id)
         rows = await notify.pending_messages(session, booking_ids=[b.id for b in cancelled], kind="cancellation")
         affected = []
         for booking in cancelled:

@@ -30,6 +30,7 @@ SOURCES = {
     "office-wait.js": PACKAGE / "static" / "office-wait.js",
     "device.js": PACKAGE / "static" / "device.js",
     "staff.css": PACKAGE / "static" / "staff.css",
+    "admin.css": PACKAGE / "static" / "admin.css",
 }
 PREFIX = "/static/"
 _YEAR = "public, max-age=31536000, immutable"

@@ -30,6 +30,9 @@ SOURCES = {
     "office-wait.js": PACKAGE / "static" / "office-wait.js",
     "device.js": PACKAGE / "static" / "device.js",
     "staff.css": PACKAGE / "static" / "staff.css",
+    "desk.js": PACKAGE / "static" / "desk.js",
+    "counter.js": PACKAGE / "static" / "counter.js",
+    "html5-qrcode.js": NODE_MODULES / "html5-qrcode" / "html5-qrcode.min.js",
 }
 PREFIX = "/static/"
 _YEAR = "public, max-age=31536000, immutable"

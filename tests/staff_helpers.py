@@ -17,15 +17,7 @@ async def staff_token(
     harness: Harness, username: str, *, role: str = "admin", offices: tuple[str, ...] = ("amt",)
 ) -> str:
     """A bearer token for a new staff member of `offices`."""
-    now = harness.clock.now()
-
-    async def create(session: AsyncSession) -> object:
-        office_ids = await offices_service.office_ids(session, slugs=list(offices))
-        return await staff.create_user(
-            session, username=username, password=PASSWORD, role=role, office_ids=office_ids, now=now
-        )
-
-    await run_unit(harness.runtime, create)
+    await add_staff(harness, username, role=role, offices=offices)
     answer = await harness.client.post("/api/v1/auth/token", json={"username": username, "password": PASSWORD})
     assert answer.status_code == 201, answer.text
     token: str = answer.json()["token"]

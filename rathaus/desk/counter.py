@@ -3,7 +3,6 @@ transfer, and the live queue, which a small script refreshes whenever the waitin
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -11,21 +10,14 @@ from litestar import MediaType, Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from rathaus import i18n
 from rathaus.desk import views
-from rathaus.desk.home import publish_change, staff_office
+from rathaus.desk.home import CurrentDesk, OfficeDesk, OfficePage
 from rathaus.errors import RathausError
 from rathaus.offices.rules import CounterRule, OfficeRules
 from rathaus.queue import presenters
 from rathaus.queue import service as queue
-from rathaus.queue.deps import Hub, QueueCtx
-from rathaus.queue.service import QueueContext
-from rathaus.staff.deps import CurrentStaff
-from rathaus.staff.pages_auth import StaffPage
-from rathaus.staff.service import Staff
-from rathaus.web import DbSession, Now
 
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
 ACTIONS = ("recall", "complete", "no-show", "transfer")
@@ -54,50 +46,47 @@ def chosen_counter(request: Request[Any, Any, Any], office: OfficeRules) -> Coun
     return next((c for c in office.counters if str(c.id) == value), None)
 
 
-async def _queue_view(session: AsyncSession, ctx: QueueContext, office: OfficeRules, now: datetime) -> dict[str, Any]:
-    state = await queue.queue_state(session, ctx=ctx, office=office, now=now)
-    snapshot = await ctx.booking.catalog.get(session, now=now)
-    answer = presenters.queue(state, snapshot.services_by_id, ctx.public_base_url)
+async def _queue_view(desk: OfficeDesk) -> dict[str, Any]:
+    state = await queue.queue_state(desk.session, ctx=desk.ctx, office=desk.office, now=desk.now)
+    snapshot = await desk.ctx.booking.catalog.get(desk.session, now=desk.now)
+    answer = presenters.queue(state, snapshot.services_by_id, desk.ctx.public_base_url)
     by_slug = {s.slug: s for s in snapshot.services.values()}
     return {
-        "waiting": [views.ticket(t, by_slug, now) for t in answer.waiting],
-        "called": [views.ticket(t, by_slug, now) for t in answer.called],
+        "waiting": [views.ticket(t, by_slug, desk.now) for t in answer.waiting],
+        "called": [views.ticket(t, by_slug, desk.now) for t in answer.called],
         "walk_in_wait": answer.walk_in_wait_minutes,
         "completed": answer.completed_today,
         "no_show": answer.no_show_today,
-        "updated": views.clock_time(now, office),
+        "updated": views.clock_time(desk.now, desk.office),
     }
 
 
-class CounterPages(StaffPage):
+class CounterPages(OfficePage):
     """One counter of an office."""
 
     async def _page(
         self,
         request: Request[Any, Any, Any],
-        session: AsyncSession,
-        ctx: QueueContext,
-        office: OfficeRules,
-        staff: Staff,
-        now: datetime,
+        desk: OfficeDesk,
         *,
         status: int = 200,
-        error: str | None = None,
+        error: RathausError | None = None,
         choose: bool = False,
     ) -> Template:
+        office = desk.office
         counter = None if choose else chosen_counter(request, office)
         language = i18n.current_language()
         context: dict[str, Any] = {
-            "staff": staff,
+            "staff": desk.staff,
             "office": office.slug,
             "office_name": office.name.get(language),
             "counters": office.counters,
             "counter": counter,
-            "errors": {"actions": error} if error else {},
+            "errors": {"actions": error.message(language)} if error else {},
         }
         if counter is not None:
-            live = await _queue_view(session, ctx, office, now)
-            snapshot = await ctx.booking.catalog.get(session, now=now)
+            live = await _queue_view(desk)
+            snapshot = await desk.ctx.booking.catalog.get(desk.session, now=desk.now)
             context |= {
                 "queue": live,
                 "current": next((t for t in live["called"] if t["counter"] == counter.name), None),
@@ -110,44 +99,23 @@ class CounterPages(StaffPage):
 
     @get("/staff/{office:str}/counter", media_type=MediaType.HTML, name="staff-counter")
     async def counter(
-        self,
-        office: FromPath[str],
-        request: Request[Any, Any, Any],
-        staff: CurrentStaff,
-        db_session: DbSession,
-        queue_ctx: QueueCtx,
-        now: Now,
-        choose: FromQuery[bool] = False,
+        self, request: Request[Any, Any, Any], desk: CurrentDesk, choose: FromQuery[bool] = False
     ) -> Template:
         """The counter's page, or the choice of counter when this device has none yet."""
-        rules = await staff_office(db_session, queue_ctx, office, staff, now)
-        return await self._page(request, db_session, queue_ctx, rules, staff, now, choose=choose)
+        return await self._page(request, desk, choose=choose)
 
     @get("/staff/{office:str}/counter/queue", media_type=MediaType.HTML)
-    async def live_queue(
-        self, office: FromPath[str], staff: CurrentStaff, db_session: DbSession, queue_ctx: QueueCtx, now: Now
-    ) -> Template:
+    async def live_queue(self, desk: CurrentDesk) -> Template:
         """The waiting list alone, for the page's script to swap in after each change of the waiting room."""
-        rules = await staff_office(db_session, queue_ctx, office, staff, now)
-        live = await _queue_view(db_session, queue_ctx, rules, now)
-        return Template("desk/_queue.html.j2", context={"queue": live})
+        return Template("desk/_queue.html.j2", context={"queue": await _queue_view(desk)})
 
     @post("/staff/{office:str}/counter/choose")
-    async def choose(
-        self,
-        office: FromPath[str],
-        data: Annotated[ChooseForm, Form],
-        staff: CurrentStaff,
-        db_session: DbSession,
-        queue_ctx: QueueCtx,
-        now: Now,
-    ) -> Redirect:
+    async def choose(self, data: Annotated[ChooseForm, Form], desk: CurrentDesk) -> Redirect:
         """Remember which counter this device is."""
-        rules = await staff_office(db_session, queue_ctx, office, staff, now)
-        counter = queue.find_counter(rules, data.counter)
-        response = Redirect(f"/staff/{rules.slug}/counter", status_code=303)
+        counter = queue.find_counter(desk.office, data.counter)
+        response = Redirect(f"/staff/{desk.office.slug}/counter", status_code=303)
         response.set_cookie(
-            counter_cookie(rules),
+            counter_cookie(desk.office),
             str(counter.id),
             path="/staff",
             max_age=365 * 24 * 3600,
@@ -157,85 +125,59 @@ class CounterPages(StaffPage):
         return response
 
     @post("/staff/{office:str}/counter/call-next", media_type=MediaType.HTML)
-    async def call_next(
-        self,
-        office: FromPath[str],
-        request: Request[Any, Any, Any],
-        staff: CurrentStaff,
-        db_session: DbSession,
-        queue_ctx: QueueCtx,
-        hub: Hub,
-        now: Now,
-    ) -> Template | Redirect:
+    async def call_next(self, request: Request[Any, Any, Any], desk: CurrentDesk) -> Template | Redirect:
         """Call the next ticket this counter can serve."""
-        rules = await staff_office(db_session, queue_ctx, office, staff, now)
-        counter = chosen_counter(request, rules)
+        counter = chosen_counter(request, desk.office)
+        back = Redirect(f"/staff/{desk.office.slug}/counter", status_code=303)
         if counter is None:
-            return Redirect(f"/staff/{rules.slug}/counter", status_code=303)
+            return back
         try:
             await queue.call_next(
-                db_session, ctx=queue_ctx, office=rules, counter_ref=str(counter.id), actor=staff.username, now=now
+                desk.session,
+                ctx=desk.ctx,
+                office=desk.office,
+                counter_ref=str(counter.id),
+                actor=desk.staff.username,
+                now=desk.now,
             )
         except RathausError as error:
-            return await self._failed(request, db_session, queue_ctx, rules, staff, now, error)
-        await publish_change(db_session, hub, rules)
-        return Redirect(f"/staff/{rules.slug}/counter", status_code=303)
+            return await self._page(request, desk, status=error.status, error=error)
+        await desk.publish()
+        return back
 
     @post("/staff/{office:str}/counter/tickets/{ticket:int}/{action:str}", media_type=MediaType.HTML)
     async def act(
-        self,
-        office: FromPath[str],
-        ticket: FromPath[int],
-        action: FromPath[str],
-        request: Request[Any, Any, Any],
-        staff: CurrentStaff,
-        db_session: DbSession,
-        queue_ctx: QueueCtx,
-        hub: Hub,
-        now: Now,
+        self, ticket: FromPath[int], action: FromPath[str], request: Request[Any, Any, Any], desk: CurrentDesk
     ) -> Template | Redirect:
-        """Recall, complete, no-show or transfer the ticket this counter called."""
-        rules = await staff_office(db_session, queue_ctx, office, staff, now)
+        """Recall, complete, no-show or transfer a ticket this office called."""
         if action not in ACTIONS:
             raise RathausError("invalid_input", reason="action")
-        row = await queue.staff_ticket(db_session, ticket)
-        if row.office_id != rules.id:
+        row = await queue.staff_ticket(desk.session, ticket)
+        if row.office_id != desk.office.id:
             raise RathausError("unknown_ticket")
+        actor, now = desk.staff.username, desk.now
         try:
             if action == "recall":
-                await queue.recall(db_session, office=rules, ticket=row, actor=staff.username, now=now)
+                await queue.recall(desk.session, office=desk.office, ticket=row, actor=actor, now=now)
             elif action == "transfer":
-                form = msgspec.convert(dict(await _form(request)), TransferForm, strict=False)
+                form = msgspec.convert(await _form(request), TransferForm, strict=False)
                 await queue.transfer(
-                    db_session,
-                    ctx=queue_ctx,
-                    office=rules,
+                    desk.session,
+                    ctx=desk.ctx,
+                    office=desk.office,
                     ticket=row,
                     counter_ref=form.counter or None,
                     service_slugs=form.slugs() or None,
-                    actor=staff.username,
+                    actor=actor,
                     now=now,
                 )
             else:
                 outcome = "completed" if action == "complete" else "no_show"
-                await queue.finish(db_session, office=rules, ticket=row, outcome=outcome, actor=staff.username, now=now)
+                await queue.finish(desk.session, office=desk.office, ticket=row, outcome=outcome, actor=actor, now=now)
         except RathausError as error:
-            return await self._failed(request, db_session, queue_ctx, rules, staff, now, error)
-        await publish_change(db_session, hub, rules)
-        return Redirect(f"/staff/{rules.slug}/counter", status_code=303)
-
-    async def _failed(
-        self,
-        request: Request[Any, Any, Any],
-        session: AsyncSession,
-        ctx: QueueContext,
-        office: OfficeRules,
-        staff: Staff,
-        now: datetime,
-        error: RathausError,
-    ) -> Template:
-        message = error.message(i18n.current_language())
-        return await self._page(request, session, ctx, office, staff, now, status=error.status, error=message)
+            return await self._page(request, desk, status=error.status, error=error)
+        await desk.publish()
+        return Redirect(f"/staff/{desk.office.slug}/counter", status_code=303)
 
 
 async def _form(request: Request[Any, Any, Any]) -> dict[str, Any]:

@@ -6,13 +6,12 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from babel.dates import format_datetime
-
 from rathaus import i18n
 from rathaus.booking.models import Booking
 from rathaus.i18n import N_
 from rathaus.offices.rules import OfficeRules, ServiceRule
 from rathaus.queue import schemas
+from rathaus.queue.office_pages import when
 
 BOOKING_STATUS = {
     "pending": N_("Awaiting confirmation"),
@@ -44,8 +43,7 @@ def day_and_time(iso: object, office: OfficeRules) -> str | None:
     """An ISO instant from a refusal's answer as a date and time in the reader's language."""
     if not isinstance(iso, str):
         return None
-    local = datetime.fromisoformat(iso).astimezone(office.tz)
-    return format_datetime(local, "EEEE, d. MMMM y, HH:mm", locale=i18n.babel_locale(i18n.current_language()))
+    return when(datetime.fromisoformat(iso), office, i18n.current_language())
 
 
 def agenda(

@@ -6,8 +6,7 @@ and 1280 px; screenshots land in test-artifacts/screenshots/."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,11 +15,11 @@ import pytest
 import qrcode
 
 from rathaus.clock import ManualClock
-from tests.browser import CHROMIUM_ARGS, chromium_or_skip
+from tests.browser import chromium_browser, chromium_or_skip
 from tests.conftest import Harness, LiveServer
 from tests.queue.helpers import OPENING, Desk, queue_config
 from tests.staff_helpers import PASSWORD, add_staff
-from tests.web.test_booking_browser import PHONE, check
+from tests.web.test_booking_browser import PHONE, SCREENSHOTS, check
 
 pytestmark = pytest.mark.anyio
 CLOSING = datetime(2027, 1, 11, 11, 0, tzinfo=UTC)  # 12:00 in Berlin
@@ -53,30 +52,20 @@ def write_qr_video(path: Path, text: str, frames: int = 10) -> None:
             out.write(b"FRAME\n" + bytes(luma) + chroma)
 
 
-@asynccontextmanager
-async def camera_browser(executable: str, video: Path) -> AsyncIterator[Any]:
-    """Chromium whose camera shows `video`, with the permission prompt answered yes."""
-    from playwright.async_api import async_playwright
-
-    args = [
-        *CHROMIUM_ARGS,
+def camera(video: Path) -> tuple[str, ...]:
+    """Chromium's arguments for a camera that shows `video`, with the permission prompt answered yes."""
+    return (
         "--use-fake-device-for-media-stream",
         "--use-fake-ui-for-media-stream",
         f"--use-file-for-fake-video-capture={video}",
-    ]
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=executable, args=args)
-        try:
-            yield browser
-        finally:
-            await browser.close()
+    )
 
 
-async def sign_in(page: Any, base: str, target: str) -> None:
+async def sign_in(page: Any, base: str, target: str, username: str = "clerk") -> None:
     """Open a staff page, get sent to the sign-in form, sign in with the keyboard and land on the page."""
     await page.goto(base + target)
     assert "/staff/sign-in" in page.url
-    await page.locator("#username").fill("clerk")
+    await page.locator("#username").fill(username)
     await page.locator("#password").fill(PASSWORD)
     await page.keyboard.press("Enter")
     await page.wait_for_url(base + target)
@@ -105,7 +94,7 @@ async def test_a_clerk_checks_in_by_code_and_camera_and_issues_walk_ins(
     server = live_server_factory(sqlite_url, clock, staff_session_idle_minutes=600)
     texts = TEXTS[lang]
 
-    async with camera_browser(chromium, video) as browser:
+    async with chromium_browser(chromium, *camera(video)) as browser:
         context = await browser.new_context(viewport=PHONE, locale=f"{lang}-DE", bypass_csp=True)
         await context.add_cookies([{"name": "rathaus_lang", "value": lang, "url": server.url}])
         await context.grant_permissions(["camera"], origin=server.url)
@@ -135,14 +124,7 @@ async def test_a_clerk_checks_in_by_code_and_camera_and_issues_walk_ins(
         await expect(page.locator("#ticket-number")).to_have_text("W-001")
         await check(page, f"staff-{lang}-ticket-print")
         await page.emulate_media(media="print")
-        await page.screenshot(
-            path=str(
-                Path(__file__).resolve().parents[2]
-                / "test-artifacts"
-                / "screenshots"
-                / f"staff-{lang}-ticket-printed.png"
-            )
-        )
+        await page.screenshot(path=str(SCREENSHOTS / f"staff-{lang}-ticket-printed.png"))
         await page.emulate_media(media="screen")
 
         clock.set(CLOSING - timedelta(minutes=30))  # 11:30: the cut-off
@@ -180,7 +162,7 @@ async def test_a_clerk_calls_completes_and_marks_no_shows_with_the_keyboard(
     clock.set(OPENING + timedelta(minutes=5))
     server = live_server_factory(sqlite_url, clock)
 
-    async with camera_browser(chromium, Path("/dev/null")) as browser:
+    async with chromium_browser(chromium) as browser:
         context = await browser.new_context(viewport=PHONE, locale=f"{lang}-DE", bypass_csp=True)
         await context.add_cookies([{"name": "rathaus_lang", "value": lang, "url": server.url}])
         page = await context.new_page()
@@ -219,9 +201,6 @@ async def test_a_clerk_calls_completes_and_marks_no_shows_with_the_keyboard(
 
         # A clerk of no office is refused the page (the 403 page, checked like the others).
         await page.locator(".staff-account button").click()
-        await page.goto(server.url + "/staff/amt/counter")
-        await page.locator("#username").fill("other")
-        await page.locator("#password").fill(PASSWORD)
-        await page.keyboard.press("Enter")
+        await sign_in(page, server.url, "/staff/amt/counter", "other")
         await expect(page.locator("h1")).to_have_text({"de": "Nicht erlaubt", "en": "Not allowed"}[lang])
         await check(page, f"staff-{lang}-forbidden")

@@ -113,3 +113,17 @@ async def test_the_counter_calls_completes_and_marks_no_shows(harness: Harness) 
     assert nobody.status_code == 404 and "error-summary" in nobody.text
     fragment = await harness.client.get("/staff/amt/counter/queue", headers={"accept-language": "en"})
     assert fragment.status_code == 200 and "Nobody is waiting." in fragment.text
+
+    third = (await desk.walk_in("a")).json()
+    await post_form(harness, "/staff/amt/counter", "/staff/amt/counter/call-next")
+    page = await harness.client.get("/staff/amt/counter")
+    other = re.search(r'<option value="(\d+)">Schalter 2</option>', page.text)
+    assert other is not None
+    moved = await harness.client.post(
+        f"/staff/amt/counter/tickets/{third['id']}/transfer",
+        data={"_csrf_token": csrf(page), "counter": other.group(1)},
+        follow_redirects=False,
+    )
+    assert moved.status_code == 303
+    [waiting] = (await desk.queue())["waiting"]
+    assert (waiting["number"], waiting["counter"]) == (third["number"], "Schalter 2")

@@ -9,7 +9,8 @@ from http.cookies import SimpleCookie
 import pytest
 from sqlalchemy import func, select
 
-from rathaus.staff._sign_in import LOCK_AFTER, WINDOW
+from rathaus.errors import RathausError
+from rathaus.staff._sign_in import CLIENT_LOCK_AFTER, LOCK_AFTER, WINDOW, Attempt, verify_password
 from rathaus.staff.models import SignInAttempt, StaffSession
 from rathaus.staff.pages_auth import STAFF_COOKIE, safe_next
 from tests.conftest import Harness
@@ -149,3 +150,28 @@ def test_next_stays_on_this_site() -> None:
     assert safe_next("/staff/amt/desk?x=1") == "/staff/amt/desk?x=1"
     for evil in ("https://evil.example", "//evil.example", "/\\evil.example", "", None, "staff"):
         assert safe_next(evil) == "/staff"
+
+
+async def test_many_failures_from_one_address_lock_that_address_for_every_account(harness: Harness) -> None:
+    await harness.load(make_config())
+    await add_staff(harness, "clerk")
+    now = harness.clock.now()
+    secret = harness.runtime.settings.secret_key
+
+    async def attempt(username: str, password: str, client: str) -> str:
+        async with harness.session() as session:
+            try:
+                await verify_password(
+                    session, attempt=Attempt(username, client, "page"), password=password, secret_key=secret, now=now
+                )
+            except RathausError as error:
+                await session.commit()  # the record of a refused attempt is kept
+                return error.code
+            await session.commit()
+            return "ok"
+
+    # Every name only once, so no account is delayed: only the address adds up.
+    codes = [await attempt(f"guess{i}", "wrong password", "203.0.113.9") for i in range(CLIENT_LOCK_AFTER)]
+    assert set(codes) == {"bad_credentials"}
+    assert await attempt("clerk", PASSWORD, "203.0.113.9") == "sign_in_locked"
+    assert await attempt("clerk", PASSWORD, "198.51.100.7") == "ok"  # another address is not affected

@@ -69,7 +69,7 @@ async def test_another_offices_clerk_gets_403_and_idle_sessions_end(harness: Har
     for page in ("/staff/amt/desk", "/staff/amt/counter"):
         refused = await harness.client.get(page, headers={"accept-language": "en"})
         assert refused.status_code == 403
-        assert "You are not allowed to do that" in refused.text
+        assert "You are not allowed to do that" in refused.text and "/staff/sign-out" in refused.text
     assert (await harness.client.get("/staff/zwei/desk")).status_code == 200
     harness.clock.advance(timedelta(minutes=61))
     idle = await harness.client.get("/staff", follow_redirects=False)

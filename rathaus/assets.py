@@ -31,6 +31,9 @@ SOURCES = {
     "device.js": PACKAGE / "static" / "device.js",
     "staff.css": PACKAGE / "static" / "staff.css",
     "admin.css": PACKAGE / "static" / "admin.css",
+    "desk.js": PACKAGE / "static" / "desk.js",
+    "counter.js": PACKAGE / "static" / "counter.js",
+    "html5-qrcode.js": NODE_MODULES / "html5-qrcode" / "html5-qrcode.min.js",
 }
 PREFIX = "/static/"
 _YEAR = "public, max-age=31536000, immutable"

@@ -29,6 +29,8 @@ SOURCES = {
     "rathaus.css": PACKAGE / "static" / "rathaus.css",
     "office-wait.js": PACKAGE / "static" / "office-wait.js",
     "device.js": PACKAGE / "static" / "device.js",
+    "board.css": PACKAGE / "static" / "board.css",
+    "board.js": PACKAGE / "static" / "board.js",
 }
 PREFIX = "/static/"
 _YEAR = "public, max-age=31536000, immutable"

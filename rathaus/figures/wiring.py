@@ -1,0 +1,6 @@
+"""The figures package's routes."""
+
+from rathaus.figures.controllers import FiguresController
+from rathaus.wiring import Wiring
+
+WIRING = Wiring(routes=[FiguresController])

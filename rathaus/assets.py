@@ -31,6 +31,7 @@ SOURCES = {
     "device.js": PACKAGE / "static" / "device.js",
     "board.css": PACKAGE / "static" / "board.css",
     "board.js": PACKAGE / "static" / "board.js",
+    "figures.css": PACKAGE / "static" / "figures.css",
 }
 PREFIX = "/static/"
 _YEAR = "public, max-age=31536000, immutable"

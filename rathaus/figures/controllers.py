@@ -96,13 +96,7 @@ class FiguresController(Controller):
         rules, span = await office_and_period(
             db_session, booking_ctx, slug=office, staff=staff, kind=period, anchor=anchor, now=now
         )
-        data = await read_figures(db_session, booking_ctx, state, rules, span, now)
-        name = f"figures-{rules.slug}-{span.kind}-{span.first.isoformat()}.csv"
-        return Response(
-            export.to_csv(data),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
-        )
+        return export.csv_response(await read_figures(db_session, booking_ctx, state, rules, span, now))
 
     @get("/audit", media_type=MediaType.JSON)
     async def audit(

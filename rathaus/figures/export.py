@@ -6,6 +6,8 @@ import csv
 import io
 from collections.abc import Iterator
 
+from litestar import Response
+
 from rathaus.figures import schemas
 
 Row = tuple[str, str, str, object]
@@ -77,3 +79,13 @@ def to_csv(f: schemas.Figures) -> str:
             ]
         )
     return out.getvalue()
+
+
+def csv_response(f: schemas.Figures) -> Response[str]:
+    """The CSV as a download named after the office and the period."""
+    name = f"figures-{f.office}-{f.period}-{f.first_day.isoformat()}.csv"
+    return Response(
+        to_csv(f),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -78,6 +78,7 @@ async def test_a_call_shows_within_a_second_highlighted_and_announced(
         if await display.evaluate("new AudioContext().state") != "running":
             await expect(enable).to_be_visible()
         if await enable.is_visible():
+            await display.screenshot(path=str(SCREENSHOTS / "display-enable-sound-de-1920.png"))
             await enable.click()
         await expect(enable).to_be_hidden()
 

@@ -32,6 +32,7 @@ SOURCES = {
     "board.css": PACKAGE / "static" / "board.css",
     "board.js": PACKAGE / "static" / "board.js",
     "figures.css": PACKAGE / "static" / "figures.css",
+    "staff.css": PACKAGE / "static" / "staff.css",
 }
 PREFIX = "/static/"
 _YEAR = "public, max-age=31536000, immutable"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gettext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -245,6 +246,13 @@ def period_text(period: Period, language: str) -> str:
 
 
 AUDIT_KINDS = {"booking": N_("Booking"), "ticket": N_("Ticket"), "closure": N_("Closure")}
+TICKET_STATUSES = {
+    "waiting": N_("Waiting"),
+    "called": N_("Called"),
+    "completed": N_("Completed"),
+    "no_show": N_("Did not come"),
+    "closed": N_("Closed at the end of the day"),
+}
 
 
 def audit_rows(audit: schemas.Audit, language: str) -> list[dict[str, Any]]:
@@ -258,9 +266,14 @@ def audit_rows(audit: schemas.Audit, language: str) -> list[dict[str, Any]]:
             "action": e.action,
             "kind_label": t.gettext(AUDIT_KINDS[e.kind]),
             "subject": e.subject,
-            "from_status": e.from_status,
-            "to_status": e.to_status,
+            "from_status": _status(t, e.kind, e.from_status),
+            "to_status": _status(t, e.kind, e.to_status),
             "detail": e.detail,
         }
         for e in audit.entries
     ]
+
+
+def _status(t: gettext.NullTranslations, kind: str, status: str | None) -> str | None:
+    names = TICKET_STATUSES if kind == "ticket" else STATUSES
+    return None if status is None else t.gettext(names[status]) if status in names else status

@@ -1,31 +1,38 @@
-"""The figures, audit and display-launcher pages for signed-in staff of the office."""
+"""The figures and audit pages for signed-in staff of the office."""
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import MediaType, Request, Response, get
-from litestar.datastructures import State
-from litestar.params import FromPath, Parameter, QueryParameter
 from litestar.response import Template
 
 from rathaus import i18n
-from rathaus.booking.deps import BookingCtx
 from rathaus.figures import audit, export, views
-from rathaus.figures.controllers import office_and_period, read_figures
+from rathaus.figures.controllers import Actor
+from rathaus.figures.deps import DEPENDENCIES, FiguresDep, ReportScope, Scope
 from rathaus.staff.deps import CurrentStaff
 from rathaus.staff.pages_auth import StaffPage
-from rathaus.web import DbSession, Now
+from rathaus.staff.service import Staff
+from rathaus.web import DbSession
 
-PeriodKind = Annotated[str, Parameter(pattern="^(day|week|month)$")]
-Anchor = Annotated[date | None, QueryParameter(name="date")]
 BASE = "/staff/{office:str}"
 
 
-def _urls(slug: str, kind: str, first: date) -> dict[str, str]:
-    query = f"?period={kind}&date={first.isoformat()}"
+def _common(report: Scope, staff: Staff, request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """What both pages show: the office, the period form and the links between them."""
+    language = i18n.current_language()
+    slug, span = report.office.slug, report.period
+    query = f"?period={span.kind}&date={report.anchor.isoformat()}"
     return {
+        "staff": staff,
+        "office": slug,
+        "office_name": report.office.name.get(language),
+        "period": span.kind,
+        "anchor": report.anchor.isoformat(),
+        "periods": views.period_choices(language),
+        "period_text": views.period_text(span, language),
+        "page_url": request.url.path,
         "figures_url": f"/staff/{slug}/figures{query}",
         "csv_url": f"/staff/{slug}/figures.csv{query}",
         "audit_url": f"/staff/{slug}/audit{query}",
@@ -33,96 +40,47 @@ def _urls(slug: str, kind: str, first: date) -> dict[str, str]:
 
 
 class FiguresPages(StaffPage):
-    """An office's figures with charts and tables, the CSV download, the audit trail and the display's link."""
+    """An office's figures with charts and tables, their CSV, and the audit trail."""
+
+    dependencies = {**StaffPage.dependencies, **DEPENDENCIES}
 
     @get(f"{BASE}/figures", name="staff-figures", media_type=MediaType.HTML)
-    async def figures(
-        self,
-        office: FromPath[str],
-        staff: CurrentStaff,
-        request: Request[Any, Any, Any],
-        db_session: DbSession,
-        booking_ctx: BookingCtx,
-        state: State,
-        now: Now,
-        period: PeriodKind = "day",
-        anchor: Anchor = None,
+    async def figures_page(
+        self, report: ReportScope, figures: FiguresDep, staff: CurrentStaff, request: Request[Any, Any, Any]
     ) -> Template:
         """The figures of a day, week or month: key numbers, charts, each beside its table."""
-        rules, span = await office_and_period(
-            db_session, booking_ctx, slug=office, staff=staff, kind=period, anchor=anchor, now=now
-        )
-        data = await read_figures(db_session, booking_ctx, state, rules, span, now)
         language = i18n.current_language()
         return Template(
             "figures/figures.html.j2",
             context={
-                "staff": staff,
-                "office": rules.slug,
-                "office_name": rules.name.get(language),
-                "period": span.kind,
-                "anchor": (anchor or span.first).isoformat(),
-                "periods": views.period_choices(language),
-                "period_text": views.period_text(span, language),
-                "page_url": request.url.path,
-                "keys": views.key_figures(data, language),
-                "panels": views.panels(data, language),
-                "details": views.details(data, language),
-                **_urls(rules.slug, span.kind, span.first),
+                **_common(report, staff, request),
+                "keys": views.key_figures(figures, language),
+                "panels": views.panels(figures, language),
+                "details": views.details(figures, language),
             },
         )
 
     @get(f"{BASE}/figures.csv", media_type="text/csv")
-    async def figures_csv(
-        self,
-        office: FromPath[str],
-        staff: CurrentStaff,
-        db_session: DbSession,
-        booking_ctx: BookingCtx,
-        state: State,
-        now: Now,
-        period: PeriodKind = "day",
-        anchor: Anchor = None,
-    ) -> Response[str]:
+    async def figures_csv(self, figures: FiguresDep) -> Response[str]:
         """The figures as a CSV download."""
-        rules, span = await office_and_period(
-            db_session, booking_ctx, slug=office, staff=staff, kind=period, anchor=anchor, now=now
-        )
-        data = await read_figures(db_session, booking_ctx, state, rules, span, now)
-        return export.csv_response(data)
+        return export.csv_response(figures)
 
     @get(f"{BASE}/audit", name="staff-audit", media_type=MediaType.HTML)
-    async def audit(
+    async def audit_page(
         self,
-        office: FromPath[str],
+        report: ReportScope,
         staff: CurrentStaff,
         request: Request[Any, Any, Any],
         db_session: DbSession,
-        booking_ctx: BookingCtx,
-        now: Now,
-        period: PeriodKind = "day",
-        anchor: Anchor = None,
-        actor: Annotated[str | None, Parameter(max_length=100)] = None,
+        actor: Actor = None,
     ) -> Template:
         """Who did what and when: booking, ticket and closure events, newest first."""
-        rules, span = await office_and_period(
-            db_session, booking_ctx, slug=office, staff=staff, kind=period, anchor=anchor, now=now
-        )
-        trail = await audit.audit_trail(db_session, office=rules, period=span, actor=actor or None)
-        language = i18n.current_language()
+        trail = await audit.audit_trail(db_session, office=report.office, period=report.period, actor=actor or None)
         return Template(
             "figures/audit.html.j2",
             context={
-                "staff": staff,
-                "office": rules.slug,
-                "office_name": rules.name.get(language),
-                "period": span.kind,
-                "anchor": (anchor or span.first).isoformat(),
+                **_common(report, staff, request),
                 "actor": actor,
-                "periods": views.period_choices(language),
-                "period_text": views.period_text(span, language),
-                "page_url": request.url.path,
-                "entries": views.audit_rows(trail, language),
-                **_urls(rules.slug, span.kind, span.first),
+                "entries": views.audit_rows(trail, i18n.current_language()),
             },
         )

@@ -81,7 +81,8 @@ async def test_the_figures_page_shows_the_database_figures_to_the_office_staff(h
 
     audit = await harness.client.get(f"/staff/amt/audit{DAY}&actor=desk")
     assert audit.status_code == 200
-    assert "ticket.called" in audit.text or "called" in audit.text
+    assert "<code>call</code>" in audit.text and "Aufgerufen" in audit.text
+    assert '<td class="kern-table__cell">desk</td>' in audit.text and ">citizen</td>" not in audit.text
     german = await harness.client.get(f"/staff/amt/figures{DAY}", headers={"accept-language": "de"})
     assert "Montag, 11. Januar 2027" in german.text and "Auf einen Blick" in german.text
 

@@ -33,6 +33,7 @@ SOURCES = {
     "board.js": PACKAGE / "static" / "board.js",
     "figures.css": PACKAGE / "static" / "figures.css",
     "staff.css": PACKAGE / "static" / "staff.css",
+    "admin.css": PACKAGE / "static" / "admin.css",
 }
 PREFIX = "/static/"
 _YEAR = "public, max-age=31536000, immutable"

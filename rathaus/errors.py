@@ -70,6 +70,12 @@ ERRORS: dict[str, tuple[int, str]] = {
     "ticket_state": (409, N_("{ticket} is {status}: that is not possible now")),
     "counter_cannot_serve": (422, N_("{counter} does not offer every service of this ticket")),
     "nothing_to_transfer": (422, N_("Name a counter or services to transfer to")),
+    "username_taken": (409, N_("There is already a staff account called {username}")),
+    "unknown_staff": (404, N_("Staff account not found")),
+    "not_yourself": (409, N_("You cannot disable your own account")),
+    "unknown_message": (404, N_("Message not found")),
+    "not_retryable": (409, N_("Only failed or undeliverable messages can be sent again (status: {status})")),
+    "invalid_config": (422, N_("The configuration was not applied: {problems}")),
 }
 
 

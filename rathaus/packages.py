@@ -3,6 +3,7 @@
 from rathaus.admin.wiring import WIRING as ADMIN
 from rathaus.booking.wiring import WIRING as BOOKING
 from rathaus.desk.wiring import WIRING as DESK
+from rathaus.figures.wiring import WIRING as FIGURES
 from rathaus.notify.calendar.wiring import WIRING as CALENDAR
 from rathaus.notify.wiring import WIRING as NOTIFY
 from rathaus.offices.wiring import WIRING as OFFICES
@@ -10,6 +11,6 @@ from rathaus.queue.wiring import WIRING as QUEUE
 from rathaus.staff.wiring import WIRING as STAFF
 from rathaus.wiring import Wiring
 
-WIRINGS: tuple[Wiring, ...] = (STAFF, OFFICES, BOOKING, QUEUE, DESK, NOTIFY, CALENDAR, ADMIN)
+WIRINGS: tuple[Wiring, ...] = (STAFF, OFFICES, BOOKING, QUEUE, DESK, NOTIFY, CALENDAR, ADMIN, FIGURES)
 
 __all__ = ["WIRINGS"]

@@ -21,6 +21,8 @@ from rathaus.queue.ordering import CounterState, QueueItem, order_key, simulate
 STAFFED_WINDOW = timedelta(minutes=60)
 # Measured service times replace the configured duration once a service has this many of the day.
 MIN_SAMPLES = 3
+# How far ahead the board looks for the next opening while the office is closed.
+OPENING_LOOK_AHEAD_DAYS = 31
 # Sorts after every real ticket that arrived at the same instant (tickets: ids; expected bookings: -ids).
 _HYPOTHETICAL = 2**62
 
@@ -94,6 +96,17 @@ class QueueState:
         """Whether the office is open at this instant (closures cut out)."""
         intervals = self.office.open_after_closures(self.office.local_day(self.now))
         return any(start <= self.now < end for start, end in intervals)
+
+    def opens_next(self) -> datetime | None:
+        """When the office next opens after now (closures cut out), within a month; None while it is open."""
+        if self.open_now:
+            return None
+        today = self.office.local_day(self.now)
+        for offset in range(OPENING_LOOK_AHEAD_DAYS):
+            for start, _end in self.office.open_after_closures(today + timedelta(days=offset)):
+                if start > self.now:
+                    return start
+        return None
 
     def walk_in_wait_minutes(self) -> int | None:
         """The wait a walk-in arriving now should expect, for the board (None while the office is closed)."""

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, MediaType, Request, Response, get, post
-from litestar.datastructures import State
+from litestar.datastructures import ResponseHeader, State
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, Parameter
 from litestar.response import ServerSentEvent, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rathaus import i18n
 from rathaus.errors import RathausError
 from rathaus.offices.catalog import Catalog
 from rathaus.offices.rules import OfficeRules
@@ -23,7 +24,7 @@ from rathaus.queue.models import OPEN, Ticket
 from rathaus.queue.service import QueueContext
 from rathaus.staff.deps import STAFF_ONLY, CurrentStaff
 from rathaus.staff.service import Staff
-from rathaus.web import DbSession, Now, language_of, runtime_of
+from rathaus.web import PAGE_SECURITY_HEADERS, DbSession, Now, language_of, runtime_of
 
 
 async def _answer(
@@ -267,12 +268,35 @@ class PublicQueueController(Controller):
 
         return ServerSentEvent(hub.stream(office_id, render))
 
-    @get("/offices/{office:str}/board", media_type=MediaType.HTML, include_in_schema=False)
-    async def board_page(self, office: FromPath[str], state: State, hub: Hub) -> Template:
-        """The waiting-room display: readable across the room, updating itself."""
+    @get(
+        "/offices/{office:str}/board",
+        media_type=MediaType.HTML,
+        include_in_schema=False,
+        response_headers=[ResponseHeader(name=name, value=value) for name, value in PAGE_SECURITY_HEADERS.items()],
+    )
+    async def board_page(
+        self,
+        office: FromPath[str],
+        request: Request[Any, Any, Any],
+        state: State,
+        hub: Hub,
+        chime: Annotated[str | None, Parameter(max_length=8)] = None,
+        speak: Annotated[str | None, Parameter(max_length=8)] = None,
+    ) -> Template:
+        """The waiting-room display: readable across the room, updating itself; ?chime=1&speak=1 for sound.
+
+        Its main language is the office's default unless ?lang= names another: a wall display should not depend
+        on the language its browser happens to be set to.
+        """
         office_id = await _office_id(state, office)
         snapshot = await hub.snapshot(office_id)
-        return pages.board(snapshot.board, events=f"/api/v1/offices/{office}/board/events")
+        return pages.board(
+            snapshot.board,
+            events=f"/api/v1/offices/{office}/board/events",
+            language=i18n.choose(request.query_params.get("lang")),
+            chime=chime,
+            speak=speak,
+        )
 
     @get("/tickets/{ticket:str}", media_type=MediaType.HTML, include_in_schema=False)
     async def ticket_page(

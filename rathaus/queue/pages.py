@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
+from babel.dates import format_date
 from litestar.response import Template
 
 from rathaus import i18n
@@ -29,7 +31,7 @@ def ticket_texts(language: str) -> dict[str, str]:
 
 
 def board_texts(language: str) -> dict[str, str]:
-    """The display's texts in one language; {minutes} is filled in on the server and by its script."""
+    """The display's texts in one language; the {placeholders} are filled in on the server and by its script."""
     t = i18n.translations(language)
     return {
         "lang": language,
@@ -39,9 +41,74 @@ def board_texts(language: str) -> dict[str, str]:
         "counter": t.pgettext("waiting-room display", "Counter"),
         "next": t.pgettext("waiting-room display", "Next"),
         "closed": t.pgettext("waiting-room display", "Closed"),
+        "opens_next": t.pgettext("waiting-room display", "We open again on {day} at {time}."),
         "wait": t.gettext("Walk-in wait about {minutes} min"),
         "offline": t.gettext("Reconnecting …"),
+        "announce": t.pgettext("spoken announcement", "Number {number}, please go to {counter}."),
     }
+
+
+def control_texts(language: str) -> dict[str, str]:
+    """The sound controls' texts, in the display's main language only (they are for staff setting it up)."""
+    t = i18n.translations(language)
+    return {
+        "sound": t.pgettext("waiting-room display", "Sound"),
+        "chime": t.pgettext("waiting-room display", "Chime on every call"),
+        "speak": t.pgettext("waiting-room display", "Spoken announcement"),
+        "enable": t.pgettext("waiting-room display", "Enable sound"),
+        "enable_hint": t.pgettext(
+            "waiting-room display", "The browser plays sound only after someone has pressed this button once."
+        ),
+    }
+
+
+def opening_text(opens_next: str | None, language: str) -> str:
+    """When a closed office opens again, as a date and time in `language` (the script formats later changes)."""
+    if opens_next is None:
+        return ""
+    instant = datetime.fromisoformat(opens_next)
+    day = format_date(instant.date(), "full", locale=i18n.babel_locale(language))
+    return board_texts(language)["opens_next"].format(day=day, time=f"{instant:%H:%M}")
+
+
+def _sound_choice(value: str | None) -> bool | None:
+    """A sound switched on or off by a query parameter; None leaves it to the choice kept on the device."""
+    if value is None:
+        return None
+    return value.lower() in {"1", "on", "yes", "true"}
+
+
+def board(data: bytes, *, events: str, language: str, chime: str | None, speak: str | None) -> Template:
+    """The display page with the board's current content, in every offered language (`language` first).
+
+    `chime` and `speak` (query parameters) switch the sounds on; the page's own control can change them too.
+    """
+    others = [x for x in i18n.languages() if x != language]
+    languages = [board_texts(x) for x in (language, *others)]
+    content = json.loads(data)
+    for texts in languages:
+        texts["opening"] = opening_text(content["opens_next"], texts["lang"])
+    script = {
+        "events": events,
+        "languages": languages,
+        "chime": _sound_choice(chime),
+        "speak": _sound_choice(speak),
+    }
+    names: list[dict[str, str]] = []
+    for texts in languages:
+        name = content.get(f"office_name_{texts['lang']}") or content["office_name_de"]
+        if name not in (n["name"] for n in names):
+            names.append({"lang": texts["lang"], "name": name})
+    return Template(
+        "queue/board.html.j2",
+        context={
+            "board": content,
+            "names": names,
+            "languages": languages,
+            "controls": control_texts(language),
+            "script": script,
+        },
+    )
 
 
 def ticket_message(view: dict[str, Any], texts: dict[str, str]) -> tuple[str, str]:
@@ -54,14 +121,6 @@ def ticket_message(view: dict[str, Any], texts: dict[str, str]) -> tuple[str, st
     if status == "called":
         return texts["called"].format(counter=view.get("counter") or ""), ""
     return texts.get(status, status), ""
-
-
-def board(data: bytes, *, events: str) -> Template:
-    """The display page with the board's current content, in every offered language (the default one first)."""
-    return Template(
-        "queue/board.html.j2",
-        context={"board": json.loads(data), "languages": [board_texts(x) for x in i18n.languages()], "events": events},
-    )
 
 
 def ticket(data: bytes, *, language: str, events: str, public_id: str) -> Template:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
 from rathaus.offices.rules import OfficeRules, ServiceRule
 from rathaus.queue import schemas
@@ -64,7 +65,9 @@ def board(state: QueueState) -> schemas.Board:
         office_name_de=office.name.get("de"),
         office_name_en=office.name.get("en"),
         at=state.now.astimezone(office.tz),
+        time_zone=office.tz.key,
         open_now=state.open_now,
+        opens_next=_local(state.opens_next(), office),
         called=[
             schemas.BoardCall(
                 number=t.label,
@@ -78,6 +81,10 @@ def board(state: QueueState) -> schemas.Board:
         waiting_count=len(state.waiting),
         walk_in_wait_minutes=state.walk_in_wait_minutes(),
     )
+
+
+def _local(instant: datetime | None, office: OfficeRules) -> datetime | None:
+    return None if instant is None else instant.astimezone(office.tz)
 
 
 def public_ticket(

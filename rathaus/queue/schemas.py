@@ -74,7 +74,9 @@ class Board(msgspec.Struct):
     office_name_de: str
     office_name_en: str
     at: datetime
+    time_zone: str
     open_now: bool
+    opens_next: datetime | None  # while closed: the next opening (closures cut out), in the office's time
     called: list[BoardCall]
     next: list[str]
     waiting_count: int

@@ -11,6 +11,7 @@ from litestar.plugins import PluginProtocol
 
 from rathaus.queue.controllers import PublicQueueController, QueueController, TicketController
 from rathaus.queue.deps import DEPENDENCIES
+from rathaus.queue.display_pages import DisplayLauncher
 from rathaus.queue.jobs import close_days, live_lifespan
 from rathaus.queue.live import QueueHub
 from rathaus.queue.office_pages import OfficePages
@@ -30,7 +31,7 @@ def _channels(settings: Settings) -> Sequence[PluginProtocol]:
 
 
 WIRING = Wiring(
-    routes=[QueueController, TicketController, PublicQueueController, OfficePages],
+    routes=[QueueController, TicketController, PublicQueueController, OfficePages, DisplayLauncher],
     dependencies=DEPENDENCIES,
     plugins=_channels,
     lifespans=[live_lifespan],

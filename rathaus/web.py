@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import traceback
 from collections.abc import AsyncGenerator
@@ -48,11 +49,32 @@ async def provide_db_session(state: State, request: Request[Any, Any, Any]) -> A
         try:
             yield session
         except BaseException as error:
-            await end_unit(session, error)
+            await _end_uncancelled(session, error)
             raise
-        await end_unit(session, None)
+        await _end_uncancelled(session, None)
     finally:
         await session.close()
+
+
+async def _end_uncancelled(session: AsyncSession, error: BaseException | None) -> None:
+    """End the request's transaction even if the request is cancelled meanwhile, and then go on with it.
+
+    The server cancels requests still running at the end of its shutdown grace. A cancellation that arrived during
+    COMMIT would leave the change committed and its client with an error (and without the booking code); instead
+    the commit finishes and the response is sent. A request cancelled before it commits is rolled back.
+    """
+    ending = asyncio.ensure_future(end_unit(session, error))
+    cancelled = 0
+    while True:
+        try:
+            await asyncio.shield(ending)
+            break
+        except asyncio.CancelledError:
+            cancelled += 1
+    task = asyncio.current_task()
+    while cancelled and task is not None:
+        task.uncancel()
+        cancelled -= 1
 
 
 def provide_now(state: State) -> datetime:

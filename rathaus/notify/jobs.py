@@ -59,6 +59,9 @@ async def notify_lifespan(app: Litestar) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        dispatcher = _dispatchers.get(id(runtime))
+        if dispatcher is not None:  # the scheduler's tick or the wake-up loop may be in a pass
+            await dispatcher.stop(grace=runtime.settings.shutdown_grace_seconds)
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

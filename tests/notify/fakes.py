@@ -110,6 +110,8 @@ class SmtpServer:
     messages: list[bytes] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)
     gate: Gate = field(default_factory=Gate)
+    # Seconds the server takes to accept a message: a slow provider (the message counts once accepted).
+    delay: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
     controller: Controller | None = None
     _tls: ssl.SSLContext | None = None
@@ -125,6 +127,8 @@ class SmtpServer:
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         await self.gate.wait(server.transport)
+        if self.delay:
+            await asyncio.sleep(self.delay)
         if server.transport is None or server.transport.is_closing():
             return "451 client gone"
         content = envelope.original_content or envelope.content
@@ -233,6 +237,7 @@ class TwilioFake:
         self.requests = 0
         self.fail_next: list[int] = []  # HTTP statuses to answer the next requests with (e.g. [500])
         self.gate = Gate()
+        self.delay = 0.0  # seconds before answering a message it accepts: a slow provider
         self.lock = threading.Lock()
         self.callback_base: str | None = None  # where status callbacks go (the app's real address)
         self.callbacks: list[tuple[str, int]] = []
@@ -281,6 +286,8 @@ class TwilioFake:
         if not to.startswith("+"):
             return _error(400, 21211, f"The 'To' number {to} is not a valid phone number.")
         await self.gate.wait(request.transport)
+        if self.delay:
+            await asyncio.sleep(self.delay)
         if request.transport is None or request.transport.is_closing():
             return web.Response(status=499)  # the client went away: it never learns of this message
         callback = str(form["StatusCallback"]) if "StatusCallback" in form else None

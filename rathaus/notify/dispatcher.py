@@ -7,9 +7,9 @@
    so the lease can be short (seconds): a dispatcher that dies loses its rows to the others within one lease.
 3. Prepare (read-only): re-check the booking is still active, expire reminders whose appointment began, skip
    opted-out numbers, render the texts.
-4. Send concurrently, without a transaction open. Right before each send the dispatcher checks that the database
-   last confirmed its claim on the row (at the claim or the latest heartbeat) until well past now; a row whose
-   claim was lost or is about to run out is not sent (another dispatcher may own it by then).
+4. Send concurrently, without a transaction open. Right before each send one statement checks that the row is
+   still this dispatcher's and extends its lease past the provider's timeout: a row lost to another dispatcher
+   is not sent, and a row being sent cannot be taken over during its send, even if the heartbeat stalls.
 5. Record results as they arrive, in short transactions (results that arrive together share one): sent with the
    provider's id, or retried later with exponential backoff and jitter, or dead (permanent), in which case the
    other channel is tried when the citizen gave one. Every write requires the claim to still be this dispatcher's.
@@ -129,13 +129,14 @@ class Dispatcher:
         self.lanes = settings.notify.lanes
         self.lock = asyncio.Lock()
         self._gate = asyncio.Semaphore(self.concurrency)
-        # Rows this dispatcher holds, with the end of the lease the database last confirmed for each.
-        self._held: dict[int, datetime] = {}
+        # Rows this dispatcher claimed and has not recorded yet.
+        self._held: set[int] = set()
         # Rows whose send has begun and whose answer has not arrived: their fate is unknown until it does.
         self._on_the_wire: set[int] = set()
         self._pace: float | None = None  # seconds one send takes, a moving average
         self._stopping = False
-        self._pass: asyncio.Task[Any] | None = None
+        # The task running a pass, and the event set when the pass has ended (the task itself may loop on).
+        self._pass: tuple[asyncio.Task[Any], asyncio.Event] | None = None
 
     @property
     def stopping(self) -> bool:
@@ -167,16 +168,18 @@ class Dispatcher:
             if self._stopping:
                 return stats
             self._gate = asyncio.Semaphore(self.concurrency)
-            self._pass = asyncio.current_task()
+            task, ended = asyncio.current_task(), asyncio.Event()
+            self._pass = (task, ended) if task is not None else None
             heartbeat = asyncio.create_task(self._heartbeat())
             try:
                 await asyncio.gather(*(lane() for _ in range(self.lanes)))
             finally:
                 heartbeat.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await heartbeat
-                stats.released = await self._let_go()
-                self._pass = None
+                try:
+                    stats.released = await self._let_go()
+                finally:
+                    self._pass = None
+                    ended.set()
         return stats
 
     async def _let_go(self) -> int:
@@ -250,8 +253,7 @@ class Dispatcher:
         async with self.runtime.session_maker() as session:
             rows = list((await session.scalars(claim)).all())
             await session.commit()
-        for row in rows:
-            self._held[row.id] = now + self.lease
+        self._held.update(row.id for row in rows)
         return rows
 
     # --- holding claims ------------------------------------------------------------------------------
@@ -267,15 +269,42 @@ class Dispatcher:
 
     async def renew(self) -> int:
         """Extend the lease of every row this dispatcher still holds; forget rows it no longer holds."""
-        ids = list(self._held)
+        ids = sorted(self._held)
         if not ids:
             return 0
-        now = self.runtime.clock.now()
-        until = now + self.lease
+        until = self.runtime.clock.now() + self.lease
         statement = (
             update(OutboxMessage)
             .where(
                 OutboxMessage.id.in_(ids),
+                OutboxMessage.status == "claimed",
+                OutboxMessage.claimed_by == self.worker_id,
+            )
+            # Never shorten: a row on the wire holds a lease that covers its whole send.
+            .values(lease_until=case((OutboxMessage.lease_until > until, OutboxMessage.lease_until), else_=until))
+            .returning(OutboxMessage.id)
+            .execution_options(synchronize_session=False)
+        )
+        async with self.runtime.session_maker() as session:
+            renewed = set((await session.scalars(statement)).all())
+            await session.commit()
+        self._held -= set(ids) - renewed - self._on_the_wire  # recorded meanwhile, or lost to another dispatcher
+        return len(renewed)
+
+    async def _confirm(self, job: Job) -> bool:
+        """Right before a send: True if the row is still this dispatcher's, its lease then covering the whole send.
+
+        Another dispatcher takes a row over only once its lease has ended, in the same statement that makes the row
+        its own; so a row still claimed by this one is not being sent by any other, and with a lease that outlasts
+        the provider's timeout it cannot be taken over while this send runs, even if heartbeats stall.
+        """
+        settings = self.runtime.settings
+        timeout = settings.smtp.timeout if job.channel == "email" else settings.twilio.timeout
+        until = self.runtime.clock.now() + self.lease + timedelta(seconds=timeout)
+        statement = (
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == job.id,
                 OutboxMessage.status == "claimed",
                 OutboxMessage.claimed_by == self.worker_id,
             )
@@ -284,23 +313,9 @@ class Dispatcher:
             .execution_options(synchronize_session=False)
         )
         async with self.runtime.session_maker() as session:
-            renewed = set((await session.scalars(statement)).all())
+            mine = (await session.scalars(statement)).one_or_none() is not None
             await session.commit()
-        for row_id in ids:
-            if row_id in renewed:
-                self._held[row_id] = max(self._held.get(row_id, until), until)
-            elif row_id not in self._on_the_wire:  # recorded meanwhile, or lost to another dispatcher
-                self._held.pop(row_id, None)
-        return len(renewed)
-
-    def holds(self, row_id: int, now: datetime) -> bool:
-        """True when the database confirmed this dispatcher's claim on the row until well after `now`.
-
-        Another dispatcher may take a row over only once its lease has ended, so a claim confirmed until a quarter
-        lease from now is still this dispatcher's, whatever happened since the confirmation.
-        """
-        until = self._held.get(row_id)
-        return until is not None and until - now > self.lease / 4
+        return mine
 
     # --- stopping ------------------------------------------------------------------------------------
 
@@ -311,14 +326,16 @@ class Dispatcher:
         accepted it, and is sent again once its lease ends (the residual window, see the module's docstring).
         """
         self._stopping = True
-        running = self._pass
-        if running is None or running.done():
+        if self._pass is None:
             return
-        done, _ = await asyncio.wait({running}, timeout=grace)
-        if not done:
-            running.cancel()
-            # Handing the rows back is one short statement; do not wait for a database that does not answer.
-            await asyncio.wait({running}, timeout=max(1.0, self.lease.total_seconds() / 4))
+        task, ended = self._pass
+        try:
+            await asyncio.wait_for(ended.wait(), grace)
+        except TimeoutError:
+            task.cancel()
+            # Handing the rows back is one short statement; do not wait long for a database that does not answer.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(ended.wait(), max(1.0, self.lease.total_seconds() / 4))
 
     async def release(self, ids: Iterable[int]) -> int:
         """Hand claimed rows back to the outbox, due at once, as if they had not been claimed."""
@@ -425,9 +442,8 @@ class Dispatcher:
 
         async def send(job: Job) -> None:
             async with gate:
-                if self._stopping or not self.holds(job.id, self.runtime.clock.now()):
-                    # Stopping: handed back by stop(). Claim not confirmed: another dispatcher may own the row
-                    # now, or will once the lease ends; either way this one must not send it.
+                # Stopping: the row is handed back after the pass. Not confirmed: another dispatcher owns it.
+                if self._stopping or not await self._confirm(job):
                     results.put_nowait(None)
                     return
                 self._on_the_wire.add(job.id)
@@ -500,7 +516,7 @@ class Dispatcher:
                 await self._record_one(session, outcome, now)
             await session.commit()
         for outcome in outcomes:
-            self._held.pop(outcome.id, None)
+            self._held.discard(outcome.id)
             self._on_the_wire.discard(outcome.id)
 
     async def _record_sent(self, session: AsyncSession, outcomes: list[Outcome], now: datetime) -> None:

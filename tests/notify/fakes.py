@@ -112,6 +112,9 @@ class SmtpServer:
     gate: Gate = field(default_factory=Gate)
     # Seconds the server takes to accept a message: a slow provider (the message counts once accepted).
     delay: float = 0.0
+    # True: keep a message whose client went away before the answer, as a real provider does once it has it all.
+    keep_abandoned: bool = False
+    accepted_at: list[float] = field(default_factory=list)  # time.monotonic() of each accepted message
     lock: threading.Lock = field(default_factory=threading.Lock)
     controller: Controller | None = None
     _tls: ssl.SSLContext | None = None
@@ -129,12 +132,13 @@ class SmtpServer:
         await self.gate.wait(server.transport)
         if self.delay:
             await asyncio.sleep(self.delay)
-        if server.transport is None or server.transport.is_closing():
+        if not self.keep_abandoned and (server.transport is None or server.transport.is_closing()):
             return "451 client gone"
         content = envelope.original_content or envelope.content
         assert isinstance(content, bytes)
         with self.lock:
             self.messages.append(content)
+            self.accepted_at.append(time.monotonic())
         return "250 Message accepted for delivery"
 
     def start(self) -> None:
@@ -172,13 +176,17 @@ class SmtpServer:
 
     def outbox_ids(self) -> Counter[int]:
         """How often each outbox row arrived (from the Message-ID rathaus gives every row)."""
+        return Counter(row for row, _ in self.arrivals())
+
+    def arrivals(self) -> list[tuple[int, float]]:
+        """Each accepted message as (outbox row, time.monotonic() of acceptance)."""
         with self.lock:
-            raw = list(self.messages)
-        found: Counter[int] = Counter()
-        for m in raw:
+            raw = list(zip(self.messages, self.accepted_at, strict=True))
+        found = []
+        for m, at in raw:
             match = _OUTBOX_ID.search(m.split(b"\r\n\r\n", 1)[0].decode("utf-8", "replace"))
             if match:
-                found[int(match.group(1))] += 1
+                found.append((int(match.group(1)), at))
         return found
 
     def settings(self) -> SmtpSettings:
@@ -226,6 +234,7 @@ class SentSms:
     body: str
     status_callback: str | None
     outbox_id: int | None
+    at: float = 0.0  # time.monotonic() of acceptance
 
 
 class TwilioFake:
@@ -238,6 +247,7 @@ class TwilioFake:
         self.fail_next: list[int] = []  # HTTP statuses to answer the next requests with (e.g. [500])
         self.gate = Gate()
         self.delay = 0.0  # seconds before answering a message it accepts: a slow provider
+        self.keep_abandoned = False  # as SmtpServer.keep_abandoned
         self.lock = threading.Lock()
         self.callback_base: str | None = None  # where status callbacks go (the app's real address)
         self.callbacks: list[tuple[str, int]] = []
@@ -266,8 +276,12 @@ class TwilioFake:
         }
 
     def outbox_ids(self) -> Counter[int]:
+        return Counter(row for row, _ in self.arrivals())
+
+    def arrivals(self) -> list[tuple[int, float]]:
+        """Each accepted message as (outbox row, time.monotonic() of acceptance)."""
         with self.lock:
-            return Counter(s.outbox_id for s in self.sent if s.outbox_id is not None)
+            return [(s.outbox_id, s.at) for s in self.sent if s.outbox_id is not None]
 
     async def _create(self, request: web.Request) -> web.StreamResponse:
         expected = "Basic " + base64.b64encode(f"{TWILIO_SID}:{TWILIO_TOKEN}".encode()).decode()
@@ -288,7 +302,7 @@ class TwilioFake:
         await self.gate.wait(request.transport)
         if self.delay:
             await asyncio.sleep(self.delay)
-        if request.transport is None or request.transport.is_closing():
+        if not self.keep_abandoned and (request.transport is None or request.transport.is_closing()):
             return web.Response(status=499)  # the client went away: it never learns of this message
         callback = str(form["StatusCallback"]) if "StatusCallback" in form else None
         outbox = re.search(r"[?&]n=(\d+)", callback or "")
@@ -299,6 +313,7 @@ class TwilioFake:
             body=str(form.get("Body", "")),
             status_callback=callback,
             outbox_id=int(outbox.group(1)) if outbox else None,
+            at=time.monotonic(),
         )
         with self.lock:
             self.sent.append(sms)

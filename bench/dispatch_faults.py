@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import signal
 import statistics
@@ -217,6 +218,7 @@ def main() -> None:
     parser.add_argument("--faults", default="sigkill,sigterm,slow")
     parser.add_argument("--json", type=Path, help="write the results here too")
     args = parser.parse_args()
+    logging.getLogger("mail.log").setLevel(logging.ERROR)  # aiosmtpd's deprecation notice on every login
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for run in range(args.runs):

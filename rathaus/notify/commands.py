@@ -46,7 +46,7 @@ def worker(once: bool, idle: float) -> None:
                     return
                 if not stats.claimed:
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), idle)
+                        await asyncio.wait_for(stop.wait(), await dispatcher.next_look(within=idle))
 
         work = asyncio.create_task(dispatch())
         stopped = asyncio.create_task(stop.wait())

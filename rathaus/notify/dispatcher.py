@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, bindparam, case, insert, or_, select, update
+from sqlalchemy import Table, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rathaus import i18n
@@ -316,6 +316,22 @@ class Dispatcher:
             mine = (await session.scalars(statement)).one_or_none() is not None
             await session.commit()
         return mine
+
+    async def next_look(self, *, within: float) -> float:
+        """Seconds until a row becomes due or a claim (another dispatcher's) runs out, at most `within`.
+
+        Waiting that long instead of a fixed idle time sends a dead dispatcher's rows as soon as its lease ends.
+        """
+        now = self.runtime.clock.now()
+        statement = select(
+            select(func.min(OutboxMessage.due_at)).where(OutboxMessage.status == "pending").scalar_subquery(),
+            select(func.min(OutboxMessage.lease_until)).where(OutboxMessage.status == "claimed").scalar_subquery(),
+        )
+        async with self.runtime.read_session_maker() as session:
+            moments = (await session.execute(statement)).one()
+        upcoming = [float((moment - now).total_seconds()) for moment in moments if moment is not None]
+        # A row due already that this pass did not get is another dispatcher's for a moment: do not spin on it.
+        return max(min(0.5, within), min([within, *upcoming]))
 
     # --- stopping ------------------------------------------------------------------------------------
 

@@ -96,7 +96,7 @@ class NotifySettings:
     concurrency: int = _setting(16, low=1)
     lanes: int = _setting(2, low=1)
     # Short, because a running dispatcher renews it (every quarter lease): a dead one's rows wait this long.
-    lease_seconds: float = _setting(20.0, above=0)
+    lease_seconds: float = _setting(10.0, above=0)
     idle_seconds: float = _setting(15.0, above=0)
 
 

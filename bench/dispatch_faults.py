@@ -10,7 +10,7 @@ have arrived hits A with the fault:
 
 The servers keep every message they accepted, even when the client went away before the answer (as real providers
 do), so a message accepted from a dying A and sent again by B counts as a duplicate. Delay: for the rows A held at
-the fault, the time from the fault until a server accepted them. Loopback only, bounded.
+the fault and no server had accepted yet, the time from the fault until a server accepted them. Loopback only.
 
     .venv/bin/python -m bench.dispatch_faults [--n 300] [--runs 2] [--lease 20]
 """
@@ -194,7 +194,8 @@ def run_once(fault: str, *, n: int, delay: float, lease: float, directory: Path)
     first = {}
     for row, at in sorted(arrivals, key=lambda item: item[1]):
         first.setdefault(row, at)
-    waits = sorted(first[row] - fault_at for row in held if row in first)
+    # Rows A held and no server had accepted when the fault came: how long they waited for it.
+    waits = sorted(first[row] - fault_at for row in held if row in first and first[row] > fault_at)
     return {
         "fault": fault,
         "messages": n,
@@ -203,6 +204,7 @@ def run_once(fault: str, *, n: int, delay: float, lease: float, directory: Path)
         "duplicates": sum(c - 1 for c in counts.values()),
         "missing": n - len(counts),
         "held_by_a_at_fault": len(held),
+        "held_waiting_after_fault": len(waits),
         "held_delay_median_s": round(statistics.median(waits), 2) if waits else None,
         "held_delay_max_s": round(waits[-1], 2) if waits else None,
         "fault_to_all_sent_s": round(done_at - fault_at, 2),

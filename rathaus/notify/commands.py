@@ -22,7 +22,7 @@ from rathaus.runtime import launcher
 @click.option("--idle", default=2.0, show_default=True, help="Seconds between looks at the outbox when idle.")
 def worker(once: bool, idle: float) -> None:
     """Run the notification dispatcher alone (any number may run on one database)."""
-    from rathaus.notify.dispatcher import Dispatcher
+    from rathaus.notify.dispatcher import Dispatcher, DispatchStats
 
     start = launcher()
     settings = start.settings()
@@ -40,7 +40,11 @@ def worker(once: bool, idle: float) -> None:
         async def dispatch() -> None:
             nonlocal total
             while not dispatcher.stopping:
-                stats = await dispatcher.dispatch()
+                try:
+                    stats = await dispatcher.dispatch()
+                except Exception as error:  # the database went away for a moment: the next pass retries
+                    click.echo(f"rathaus worker: dispatch failed: {type(error).__name__}", err=True)
+                    stats = DispatchStats()
                 total += stats.claimed - stats.released
                 if once:
                     return

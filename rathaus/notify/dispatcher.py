@@ -268,28 +268,34 @@ class Dispatcher:
                 log.warning("renewing the outbox leases failed: %s", type(error).__name__)
 
     async def renew(self) -> int:
-        """Extend the lease of every row this dispatcher still holds; forget rows it no longer holds."""
+        """Extend the lease of every row this dispatcher still holds (rows lost to another are left alone)."""
         ids = sorted(self._held)
         if not ids:
             return 0
         until = self.runtime.clock.now() + self.lease
-        statement = (
-            update(OutboxMessage)
+        # Rows locked right now are being confirmed or recorded by this dispatcher: skipped, not waited for (a wait
+        # could deadlock with a recording transaction that locks the same rows in another order).
+        mine = (
+            select(OutboxMessage.id)
             .where(
                 OutboxMessage.id.in_(ids),
                 OutboxMessage.status == "claimed",
                 OutboxMessage.claimed_by == self.worker_id,
             )
+            .with_for_update(skip_locked=True)
+        )
+        statement = (
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(mine.scalar_subquery()))
             # Never shorten: a row on the wire holds a lease that covers its whole send.
             .values(lease_until=case((OutboxMessage.lease_until > until, OutboxMessage.lease_until), else_=until))
             .returning(OutboxMessage.id)
             .execution_options(synchronize_session=False)
         )
         async with self.runtime.session_maker() as session:
-            renewed = set((await session.scalars(statement)).all())
+            renewed = len((await session.scalars(statement)).all())
             await session.commit()
-        self._held -= set(ids) - renewed - self._on_the_wire  # recorded meanwhile, or lost to another dispatcher
-        return len(renewed)
+        return renewed
 
     async def _confirm(self, job: Job) -> bool:
         """Right before a send: True if the row is still this dispatcher's, its lease then covering the whole send.

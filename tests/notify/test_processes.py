@@ -214,7 +214,7 @@ def test_sigterm_finishes_sends_on_the_wire_hands_back_the_rest_and_nothing_is_s
     log = tmp_path / "first.log"
     first = _worker(env, log)
     try:
-        wait_until(lambda: smtp.gate.admitted > 10 and twilio.gate.admitted > 10, what="sends held on the wire")
+        wait_until(lambda: smtp.gate.admitted > 10 and twilio.gate.admitted > 10, what="sends held", timeout=120)
         first.send_signal(signal.SIGTERM)
         wait_until(lambda: "stopping" in log.read_text(), what="the worker to stop claiming")
         smtp.gate.release()

@@ -30,7 +30,6 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -43,9 +42,8 @@ sys.path.insert(0, str(ROOT))
 from rathaus import migrate  # noqa: E402
 from rathaus.db import create_engine, create_session_maker  # noqa: E402
 from rathaus.notify.models import OutboxMessage  # noqa: E402
-from rathaus.notify.service import enqueue  # noqa: E402
 from tests.conftest import TEST_SECRET  # noqa: E402
-from tests.notify.fakes import SmtpServer, TwilioFake, start_smtp, wait_until  # noqa: E402
+from tests.notify.fakes import SmtpServer, TwilioFake, fill_outbox, start_smtp, wait_until  # noqa: E402
 
 PG_ADMIN = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -66,23 +64,9 @@ async def _fresh_database(n: int) -> tuple[str, str]:
     engine = create_engine(url, pool_size=1)
     try:
         await migrate.upgrade(engine)
-        now = datetime.now(UTC) - timedelta(minutes=1)
-        async with create_session_maker(engine)() as session:
-            for i in range(n):
-                email = i % 2 == 0
-                enqueue(
-                    session,
-                    kind="test",
-                    channel="email" if email else "sms",
-                    recipient=f"citizen{i}@example.org" if email else f"+4915100{i:06d}",
-                    language="de",
-                    due_at=now,
-                    dedupe_key=f"bench:{i}",
-                    now=now,
-                )
-            await session.commit()
     finally:
         await engine.dispose()
+    await fill_outbox(url, n)
     return name, url
 
 

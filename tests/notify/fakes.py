@@ -19,6 +19,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -27,8 +28,12 @@ from typing import Any
 from aiohttp import ClientSession, web
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
+from rathaus.db import create_engine, create_session_maker
+from rathaus.notify.models import OutboxMessage
+from rathaus.notify.service import enqueue
 from rathaus.settings import SmtpSettings, TwilioSettings
 
 SMTP_USER = "rathaus"
@@ -401,3 +406,27 @@ def wait_until(condition: Callable[[], bool], *, timeout: float = 30.0, what: st
             return
         time.sleep(0.02)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+async def fill_outbox(url: str, count: int) -> list[int]:
+    """`count` due messages, alternating e-mail and SMS, as the queue or a booking would write them."""
+    engine = create_engine(url, pool_size=1)
+    now = datetime.now(UTC) - timedelta(minutes=1)
+    try:
+        async with create_session_maker(engine)() as session:
+            for i in range(count):
+                email = i % 2 == 0
+                enqueue(
+                    session,
+                    kind="test",
+                    channel="email" if email else "sms",
+                    recipient=f"citizen{i}@example.org" if email else f"+4915100{i:06d}",
+                    language="de" if i % 3 else "en",
+                    due_at=now,
+                    dedupe_key=f"test:{i}",
+                    now=now,
+                )
+            await session.commit()
+            return list((await session.scalars(select(OutboxMessage.id).order_by(OutboxMessage.id))).all())
+    finally:
+        await engine.dispose()

@@ -11,7 +11,6 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,33 +18,8 @@ from sqlalchemy import func, select
 
 from rathaus.db import create_engine, create_session_maker
 from rathaus.notify.models import OutboxMessage
-from rathaus.notify.service import enqueue
 from tests.conftest import TEST_SECRET
-from tests.notify.fakes import SmtpServer, TwilioFake, wait_until
-
-
-async def _fill(url: str, count: int) -> list[int]:
-    """`count` due messages, alternating e-mail and SMS, as the queue or a booking would write them."""
-    engine = create_engine(url, pool_size=1)
-    now = datetime.now(UTC) - timedelta(minutes=1)
-    try:
-        async with create_session_maker(engine)() as session:
-            for i in range(count):
-                email = i % 2 == 0
-                enqueue(
-                    session,
-                    kind="test",
-                    channel="email" if email else "sms",
-                    recipient=f"citizen{i}@example.org" if email else f"+4915100{i:06d}",
-                    language="de" if i % 3 else "en",
-                    due_at=now,
-                    dedupe_key=f"test:{i}",
-                    now=now,
-                )
-            await session.commit()
-            return list((await session.scalars(select(OutboxMessage.id).order_by(OutboxMessage.id))).all())
-    finally:
-        await engine.dispose()
+from tests.notify.fakes import SmtpServer, TwilioFake, fill_outbox, wait_until
 
 
 async def _count(url: str, status: str) -> int:
@@ -121,6 +95,12 @@ def _worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
         )
 
 
+def _assert_each_sent_once(ids: list[int], smtp: SmtpServer, twilio: TwilioFake) -> None:
+    mails, sms = smtp.outbox_ids(), twilio.outbox_ids()
+    assert set(mails) | set(sms) == set(ids)
+    assert set(mails.values()) == {1} and set(sms.values()) == {1}, "a message was sent twice"
+
+
 def _stop(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
@@ -134,7 +114,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 def test_sigkill_mid_batch_then_restart_sends_every_message_exactly_once(
     db_url: str, smtp: SmtpServer, twilio: TwilioFake, tmp_path: Path
 ) -> None:
-    ids = asyncio.run(_fill(db_url, 120))
+    ids = asyncio.run(fill_outbox(db_url, 120))
     # Both servers answer 15 messages each, then hold their answers: the worker is stuck mid-batch.
     smtp.gate.hold_after(15)
     twilio.gate.hold_after(15)
@@ -176,10 +156,8 @@ def test_sigkill_mid_batch_then_restart_sends_every_message_exactly_once(
         wait_until(lambda: asyncio.run(_count(db_url, "sent")) == len(ids), what="every message sent", timeout=90)
     finally:
         _stop(second)
-    mails, sms = smtp.outbox_ids(), twilio.outbox_ids()
-    assert set(mails) | set(sms) == set(ids)
-    assert set(mails.values()) == {1} and set(sms.values()) == {1}, "a message was sent twice"
-    assert len(mails) == len(sms) == 60
+    _assert_each_sent_once(ids, smtp, twilio)
+    assert len(smtp.outbox_ids()) == len(twilio.outbox_ids()) == 60
 
 
 @pytest.mark.postgres
@@ -189,7 +167,7 @@ def test_two_workers_on_one_postgresql_send_1000_messages_once_each(
     from tests.conftest import _truncate_pg
 
     asyncio.run(_truncate_pg(pg_database))
-    ids = asyncio.run(_fill(pg_database, 1000))
+    ids = asyncio.run(fill_outbox(pg_database, 1000))
     env = _env(pg_database, smtp, twilio, tmp_path, notify_batch_size="25", db_pool_size="4")
     workers = [_worker(env, tmp_path / f"worker{n}.log") for n in (1, 2)]
     try:
@@ -197,16 +175,14 @@ def test_two_workers_on_one_postgresql_send_1000_messages_once_each(
     finally:
         for worker in workers:
             _stop(worker)
-    mails, sms = smtp.outbox_ids(), twilio.outbox_ids()
-    assert set(mails) | set(sms) == set(ids)
-    assert set(mails.values()) == {1} and set(sms.values()) == {1}, "a message was sent twice"
+    _assert_each_sent_once(ids, smtp, twilio)
     assert len(asyncio.run(_workers(pg_database))) == 2  # both took part
 
 
 def test_sigterm_finishes_sends_on_the_wire_hands_back_the_rest_and_nothing_is_sent_twice(
     db_url: str, smtp: SmtpServer, twilio: TwilioFake, tmp_path: Path
 ) -> None:
-    ids = asyncio.run(_fill(db_url, 80))
+    ids = asyncio.run(fill_outbox(db_url, 80))
     smtp.gate.hold_after(10)
     twilio.gate.hold_after(10)
     # A long lease: a row kept claimed by the stopped worker would visibly wait for it.
@@ -232,9 +208,7 @@ def test_sigterm_finishes_sends_on_the_wire_hands_back_the_rest_and_nothing_is_s
         wait_until(lambda: asyncio.run(_count(db_url, "sent")) == len(ids), what="every message sent", timeout=60)
     finally:
         _stop(second)
-    mails, sms = smtp.outbox_ids(), twilio.outbox_ids()
-    assert set(mails) | set(sms) == set(ids)
-    assert set(mails.values()) == {1} and set(sms.values()) == {1}, "a message was sent twice"
+    _assert_each_sent_once(ids, smtp, twilio)
 
 
 @pytest.mark.postgres
@@ -244,7 +218,7 @@ def test_a_provider_slower_than_the_lease_sends_nothing_twice_with_two_workers(
     from tests.conftest import _truncate_pg
 
     asyncio.run(_truncate_pg(pg_database))
-    ids = asyncio.run(_fill(pg_database, 48))
+    ids = asyncio.run(fill_outbox(pg_database, 48))
     # Each message takes 1.5 s to be accepted, the lease is 1 s: only the heartbeat keeps claims alive, and the
     # claim size (measured pace) keeps claimed rows from queueing behind a full set of connections.
     smtp.delay = twilio.delay = 1.5
@@ -255,7 +229,5 @@ def test_a_provider_slower_than_the_lease_sends_nothing_twice_with_two_workers(
     finally:
         for worker in workers:
             _stop(worker)
-    mails, sms = smtp.outbox_ids(), twilio.outbox_ids()
-    assert set(mails) | set(sms) == set(ids)
-    assert set(mails.values()) == {1} and set(sms.values()) == {1}, "a message was sent twice"
+    _assert_each_sent_once(ids, smtp, twilio)
     assert len(asyncio.run(_workers(pg_database))) == 2

@@ -29,6 +29,7 @@ from rathaus.settings import Settings
 from rathaus.staff.pages_auth import staff_nav
 from rathaus.templating import environment, template_config
 from rathaus.web import (
+    finish_answers,
     http_error_handler,
     internal_error_handler,
     language_links,
@@ -59,7 +60,9 @@ def build(settings: Settings, clock: Clock | None = None) -> Runtime:
 
 
 async def _dispose(app: Litestar) -> None:
-    await runtime_of(app.state).dispose()
+    runtime = runtime_of(app.state)
+    await finish_answers(within=runtime.settings.shutdown_grace_seconds)
+    await runtime.dispose()
 
 
 # Python's cyclic garbage collector runs a young collection every 700 allocations, and the older generations

@@ -94,8 +94,10 @@ def serve(host: str, port: int, workers: int, demo: bool | None) -> None:
         workers=workers,
         log_level="info",
         access_log=False,
-        # Boards and ticket pages hold event streams open; they reconnect to another instance by themselves.
-        timeout_graceful_shutdown=5,
+        # On SIGTERM uvicorn stops accepting at once, then waits this long for running requests (a request cut off
+        # while committing still gets its answer: rathaus.web). Boards and ticket pages hold event streams open
+        # until then; they reconnect to another instance by themselves.
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
 
 

@@ -95,7 +95,8 @@ class NotifySettings:
     batch_size: int = _setting(100, low=1)
     concurrency: int = _setting(16, low=1)
     lanes: int = _setting(2, low=1)
-    lease_seconds: float = _setting(120.0, above=0)
+    # Short, because a running dispatcher renews it (every quarter lease): a dead one's rows wait this long.
+    lease_seconds: float = _setting(10.0, above=0)
     idle_seconds: float = _setting(15.0, above=0)
 
 
@@ -119,6 +120,8 @@ class Settings:
     db_pool_size: int = _setting(5, low=1)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     scheduler: bool = True
+    # On SIGTERM: how long running requests, then the dispatcher's sends on the wire, may take to finish.
+    shutdown_grace_seconds: int = _setting(10, low=0)
     # Bookings one client (IP address) may create per minute on one instance; 0 switches the limit off.
     booking_rate_limit_per_minute: int = _setting(20, low=0)
     feeds_export_dir: Path | None = None

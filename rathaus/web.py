@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import traceback
 from collections.abc import AsyncGenerator
@@ -49,11 +50,48 @@ async def provide_db_session(state: State, request: Request[Any, Any, Any]) -> A
         try:
             yield session
         except BaseException as error:
-            await end_unit(session, error)
+            await _end_uncancelled(session, error)
             raise
-        await end_unit(session, None)
+        await _end_uncancelled(session, None)
     finally:
         await session.close()
+
+
+# Requests cancelled while committing that have yet to send their answer; the app waits for them at shutdown.
+_answering: set[asyncio.Task[Any]] = set()
+
+
+async def _end_uncancelled(session: AsyncSession, error: BaseException | None) -> None:
+    """End the request's transaction even if the request is cancelled meanwhile, and then go on with it.
+
+    The server cancels requests still running at the end of its shutdown grace. A cancellation that arrived during
+    COMMIT would leave the change committed and its client with an error (and without the booking code); instead
+    the commit finishes and the response is sent (`finish_answers` keeps the process alive for that). A request
+    cancelled before it commits is rolled back: retried with the same Idempotency-Key, it is booked once.
+    """
+    ending = asyncio.ensure_future(end_unit(session, error))
+    task = asyncio.current_task()
+    cancelled = 0
+    while True:
+        try:
+            await asyncio.shield(ending)
+            break
+        except asyncio.CancelledError:
+            if ending.cancelled():  # the commit itself was cut off: its outcome is unknown, nothing to answer
+                raise
+            cancelled += 1
+            if task is not None:
+                _answering.add(task)
+                task.add_done_callback(_answering.discard)
+    while cancelled and task is not None:
+        task.uncancel()
+        cancelled -= 1
+
+
+async def finish_answers(*, within: float) -> None:
+    """Wait until the requests cancelled while committing have sent their answers (at most `within` seconds)."""
+    if _answering:
+        await asyncio.wait(set(_answering), timeout=within)
 
 
 def provide_now(state: State) -> datetime:

@@ -22,7 +22,7 @@ from rathaus.runtime import launcher
 @click.option("--idle", default=2.0, show_default=True, help="Seconds between looks at the outbox when idle.")
 def worker(once: bool, idle: float) -> None:
     """Run the notification dispatcher alone (any number may run on one database)."""
-    from rathaus.notify.dispatcher import Dispatcher
+    from rathaus.notify.dispatcher import Dispatcher, DispatchStats
 
     start = launcher()
     settings = start.settings()
@@ -36,17 +36,34 @@ def worker(once: bool, idle: float) -> None:
             loop.add_signal_handler(sig, stop.set)
         click.echo(f"rathaus worker {dispatcher.worker_id}: dispatching", err=True)
         total = 0
-        try:
-            while not stop.is_set():
-                stats = await dispatcher.dispatch()
-                total += stats.claimed
+
+        async def dispatch() -> None:
+            nonlocal total
+            while not dispatcher.stopping:
+                try:
+                    stats = await dispatcher.dispatch()
+                except Exception as error:  # the database went away for a moment: the next pass retries
+                    click.echo(f"rathaus worker: dispatch failed: {type(error).__name__}", err=True)
+                    stats = DispatchStats()
+                total += stats.claimed - stats.released
                 if once:
-                    break
-                if stats.claimed:
-                    continue
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), idle)
+                    return
+                if not stats.claimed:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), await dispatcher.next_look(within=idle))
+
+        work = asyncio.create_task(dispatch())
+        stopped = asyncio.create_task(stop.wait())
+        try:
+            await asyncio.wait({work, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            if stop.is_set():
+                # Sends on the wire finish within the grace; claimed rows not yet sent go back to the outbox.
+                click.echo(f"rathaus worker: stopping (grace {settings.shutdown_grace_seconds} s)", err=True)
+                await dispatcher.stop(grace=settings.shutdown_grace_seconds)
+            with contextlib.suppress(asyncio.CancelledError):  # a pass cut off at the end of the grace
+                await work
         finally:
+            stopped.cancel()
             await dispatcher.channels.close()
             await runtime.dispose()
         click.echo(f"rathaus worker: {total} message(s) handled", err=True)

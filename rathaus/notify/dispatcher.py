@@ -1,27 +1,43 @@
 """The outbox dispatcher: claim due rows with a lease, send outside any transaction, record what happened.
 
 1. Claim: one statement (`UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED LIMIT n) RETURNING`), committed at
-   once, so two dispatchers never hold the same row and a crashed one's rows come back when the lease ends.
-2. Prepare (read-only): re-check the booking is still active, expire reminders whose appointment began, skip
+   once, so two dispatchers never hold the same row. A dispatcher claims only what it can send in half a lease at
+   the pace its provider answers (measured), so a slow provider never leaves claimed rows waiting in a queue.
+2. Hold: while a pass runs, a heartbeat renews the lease of every row this dispatcher holds every quarter lease,
+   so the lease can be short (seconds): a dispatcher that dies loses its rows to the others within one lease.
+3. Prepare (read-only): re-check the booking is still active, expire reminders whose appointment began, skip
    opted-out numbers, render the texts.
-3. Send concurrently, without a transaction open.
-4. Record results as they arrive, in short transactions (results that arrive together share one): sent with the
+4. Send concurrently, without a transaction open. Right before each send one statement checks that the row is
+   still this dispatcher's and extends its lease past the provider's timeout: a row lost to another dispatcher
+   is not sent, and a row being sent cannot be taken over during its send, even if the heartbeat stalls.
+5. Record results as they arrive, in short transactions (results that arrive together share one): sent with the
    provider's id, or retried later with exponential backoff and jitter, or dead (permanent), in which case the
-   other channel is tried when the citizen gave one.
+   other channel is tried when the citizen gave one. Every write requires the claim to still be this dispatcher's.
+6. Stop (SIGTERM, app shutdown): claim nothing more, let the sends already on the wire finish within the grace,
+   and hand the rows not yet sent back to the outbox at once, so the other instances send them without waiting.
+
+What stays (and cannot be closed without the provider's help): a provider that accepted a message from a
+dispatcher that died before recording it. Another dispatcher sends that message again once the lease runs out.
+E-mails keep their Message-ID across attempts, so receiving systems can drop the copy; Twilio has no idempotency
+key for messages.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import random
+import secrets
 import socket
+import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, bindparam, insert, or_, select, update
+from sqlalchemy import Table, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rathaus import i18n
@@ -43,6 +59,8 @@ log = logging.getLogger("rathaus.notify")
 
 ACTIVE_BOOKING = ("pending", "confirmed")
 MAX_ATTEMPTS = 8
+# Weight of the newest send in the measured pace of the providers (a moving average).
+PACE_WEIGHT = 0.2
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=1)
 
@@ -78,6 +96,7 @@ class Outcome:
 @dataclass
 class DispatchStats:
     claimed: int = 0
+    released: int = 0  # claimed but handed back unsent (stopping, or a claim that could not be confirmed)
     outcomes: dict[str, int] = field(default_factory=dict)
 
     def add(self, status: str, count: int = 1) -> None:
@@ -101,13 +120,33 @@ class Dispatcher:
         settings = runtime.settings
         self.runtime = runtime
         self.channels = channels or channels_from_settings(settings)
-        self.worker_id = worker_id or f"{socket.gethostname()[:40]}:{os.getpid()}:{id(self) % 10000}"
+        # Random part: a restarted process may get the same host name and pid (pid 1 in a container) and must not
+        # take its dead predecessor's claims for its own.
+        self.worker_id = worker_id or f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
         self.batch_size = batch_size or settings.notify.batch_size
         self.concurrency = concurrency or settings.notify.concurrency
         self.lease = lease or timedelta(seconds=settings.notify.lease_seconds)
         self.lanes = settings.notify.lanes
         self.lock = asyncio.Lock()
         self._gate = asyncio.Semaphore(self.concurrency)
+        # Rows this dispatcher claimed and has not recorded yet.
+        self._held: set[int] = set()
+        # Rows whose send has begun and whose answer has not arrived: their fate is unknown until it does.
+        self._on_the_wire: set[int] = set()
+        self._pace: float | None = None  # seconds one send takes, a moving average
+        self._stopping = False
+        # The task running a pass, and the event set when the pass has ended (the task itself may loop on).
+        self._pass: tuple[asyncio.Task[Any], asyncio.Event] | None = None
+
+    @property
+    def stopping(self) -> bool:
+        """True once `stop()` was called: no more claims."""
+        return self._stopping
+
+    @property
+    def heartbeat_interval(self) -> float:
+        """Seconds between renewals of the held leases (a quarter lease: three may fail before a lease ends)."""
+        return self.lease.total_seconds() / 4
 
     # --- one pass ------------------------------------------------------------------------------------
 
@@ -120,18 +159,60 @@ class Dispatcher:
         stats = DispatchStats()
 
         async def lane() -> None:
-            while await self.run_batch(stats) >= self.batch_size:
-                pass
+            while not self._stopping:
+                wanted = self._claim_size()
+                if wanted == 0 or await self.run_batch(stats, limit=wanted) < wanted:
+                    return
 
         async with self.lock:
+            if self._stopping:
+                return stats
             self._gate = asyncio.Semaphore(self.concurrency)
-            await asyncio.gather(*(lane() for _ in range(self.lanes)))
+            task, ended = asyncio.current_task(), asyncio.Event()
+            self._pass = (task, ended) if task is not None else None
+            heartbeat = asyncio.create_task(self._heartbeat())
+            try:
+                await asyncio.gather(*(lane() for _ in range(self.lanes)))
+            finally:
+                heartbeat.cancel()
+                try:
+                    stats.released = await self._let_go()
+                finally:
+                    self._pass = None
+                    ended.set()
         return stats
 
-    async def run_batch(self, stats: DispatchStats) -> int:
-        """Claim, prepare, send and record one batch; returns how many rows were claimed."""
+    async def _let_go(self) -> int:
+        """After a pass: hand back the rows claimed and not sent (stopping, a lost claim, an error), forget all.
+
+        A row whose send began without an answer stays claimed: the provider may have accepted it.
+        """
+        unsent = set(self._held) - self._on_the_wire
+        self._held.clear()
+        self._on_the_wire.clear()
+        try:
+            return await self.release(unsent)
+        except Exception as error:  # the rows come back when their lease ends
+            log.error("handing back %s outbox rows failed: %s", len(unsent), type(error).__name__)
+            return 0
+
+    def _claim_size(self) -> int:
+        """How many more rows to claim: what the providers can take in half a lease at their measured pace.
+
+        A claimed row waits for a free connection; claiming more than can be sent soon would only keep the rows
+        from other dispatchers that have connections free. Before the first answer: one wave of sends per lane.
+        """
+        if self._pace is None:
+            budget = self.concurrency * self.lanes
+        else:
+            waves = self.lease.total_seconds() / 2 / max(self._pace, 1e-3)
+            budget = int(self.concurrency * max(waves, 1.0))
+        return max(0, min(self.batch_size, budget - len(self._held)))
+
+    async def run_batch(self, stats: DispatchStats, *, limit: int | None = None) -> int:
+        """Claim (at most `limit` rows), prepare, send and record one batch; returns how many rows were claimed."""
         now = self.runtime.clock.now()
-        rows = await self._claim(now)
+        rows = await self._claim(now, limit or self.batch_size)
         if not rows:
             return 0
         stats.claimed += len(rows)
@@ -143,7 +224,7 @@ class Dispatcher:
         await self._send_all(jobs, stats)
         return len(rows)
 
-    async def _claim(self, now: datetime) -> list[OutboxMessage]:
+    async def _claim(self, now: datetime, limit: int) -> list[OutboxMessage]:
         due = (
             select(OutboxMessage.id)
             .where(
@@ -153,7 +234,7 @@ class Dispatcher:
                 )
             )
             .order_by(OutboxMessage.priority.desc(), OutboxMessage.due_at, OutboxMessage.id)
-            .limit(self.batch_size)
+            .limit(limit)
             .with_for_update(skip_locked=True)
         )
         claim = (
@@ -172,7 +253,139 @@ class Dispatcher:
         async with self.runtime.session_maker() as session:
             rows = list((await session.scalars(claim)).all())
             await session.commit()
+        self._held.update(row.id for row in rows)
         return rows
+
+    # --- holding claims ------------------------------------------------------------------------------
+
+    async def _heartbeat(self) -> None:
+        """Renew the leases of the held rows every quarter lease while the pass runs."""
+        while True:
+            await asyncio.sleep(self.heartbeat_interval)
+            try:
+                await self.renew()
+            except Exception as error:  # the next beat retries; sends stop once the confirmed lease runs short
+                log.warning("renewing the outbox leases failed: %s", type(error).__name__)
+
+    async def renew(self) -> int:
+        """Extend the lease of every row this dispatcher still holds (rows lost to another are left alone)."""
+        ids = sorted(self._held)
+        if not ids:
+            return 0
+        until = self.runtime.clock.now() + self.lease
+        # Rows locked right now are being confirmed or recorded by this dispatcher: skipped, not waited for (a wait
+        # could deadlock with a recording transaction that locks the same rows in another order).
+        mine = (
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.id.in_(ids),
+                OutboxMessage.status == "claimed",
+                OutboxMessage.claimed_by == self.worker_id,
+            )
+            .with_for_update(skip_locked=True)
+        )
+        statement = (
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(mine.scalar_subquery()))
+            # Never shorten: a row on the wire holds a lease that covers its whole send.
+            .values(lease_until=case((OutboxMessage.lease_until > until, OutboxMessage.lease_until), else_=until))
+            .returning(OutboxMessage.id)
+            .execution_options(synchronize_session=False)
+        )
+        async with self.runtime.session_maker() as session:
+            renewed = len((await session.scalars(statement)).all())
+            await session.commit()
+        return renewed
+
+    async def _confirm(self, job: Job) -> bool:
+        """Right before a send: True if the row is still this dispatcher's, its lease then covering the whole send.
+
+        Another dispatcher takes a row over only once its lease has ended, in the same statement that makes the row
+        its own; so a row still claimed by this one is not being sent by any other, and with a lease that outlasts
+        the provider's timeout it cannot be taken over while this send runs, even if heartbeats stall.
+        """
+        settings = self.runtime.settings
+        timeout = settings.smtp.timeout if job.channel == "email" else settings.twilio.timeout
+        until = self.runtime.clock.now() + self.lease + timedelta(seconds=timeout)
+        statement = (
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == job.id,
+                OutboxMessage.status == "claimed",
+                OutboxMessage.claimed_by == self.worker_id,
+            )
+            .values(lease_until=until)
+            .returning(OutboxMessage.id)
+            .execution_options(synchronize_session=False)
+        )
+        async with self.runtime.session_maker() as session:
+            mine = (await session.scalars(statement)).one_or_none() is not None
+            await session.commit()
+        return mine
+
+    async def next_look(self, *, within: float) -> float:
+        """Seconds until a row becomes due or a claim (another dispatcher's) runs out, at most `within`.
+
+        Waiting that long instead of a fixed idle time sends a dead dispatcher's rows as soon as its lease ends.
+        """
+        now = self.runtime.clock.now()
+        statement = select(
+            select(func.min(OutboxMessage.due_at)).where(OutboxMessage.status == "pending").scalar_subquery(),
+            select(func.min(OutboxMessage.lease_until)).where(OutboxMessage.status == "claimed").scalar_subquery(),
+        )
+        async with self.runtime.read_session_maker() as session:
+            moments = (await session.execute(statement)).one()
+        upcoming = [float((moment - now).total_seconds()) for moment in moments if moment is not None]
+        # A row due already that this pass did not get is another dispatcher's for a moment: do not spin on it.
+        return max(min(0.5, within), min([within, *upcoming]))
+
+    # --- stopping ------------------------------------------------------------------------------------
+
+    async def stop(self, *, grace: float) -> None:
+        """Claim nothing more, let sends on the wire finish within `grace` seconds, hand back the rest.
+
+        A send still on the wire when the grace ends is cut off: its row stays claimed, since the provider may have
+        accepted it, and is sent again once its lease ends (the residual window, see the module's docstring).
+        """
+        self._stopping = True
+        if self._pass is None:
+            return
+        task, ended = self._pass
+        try:
+            await asyncio.wait_for(ended.wait(), grace)
+        except TimeoutError:
+            task.cancel()
+            # Handing the rows back is one short statement; do not wait long for a database that does not answer.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(ended.wait(), max(1.0, self.lease.total_seconds() / 4))
+
+    async def release(self, ids: Iterable[int]) -> int:
+        """Hand claimed rows back to the outbox, due at once, as if they had not been claimed."""
+        ids = sorted(ids)
+        if not ids:
+            return 0
+        now = self.runtime.clock.now()
+        statement = (
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id.in_(ids),
+                OutboxMessage.status == "claimed",
+                OutboxMessage.claimed_by == self.worker_id,
+            )
+            .values(
+                status="pending",
+                claimed_by=None,
+                lease_until=None,
+                attempts=case((OutboxMessage.attempts > 0, OutboxMessage.attempts - 1), else_=0),
+                updated_at=now,
+            )
+            .returning(OutboxMessage.id)
+            .execution_options(synchronize_session=False)
+        )
+        async with self.runtime.session_maker() as session:
+            released = len((await session.scalars(statement)).all())
+            await session.commit()
+        return released
 
     async def _prepare(self, rows: list[OutboxMessage], now: datetime) -> tuple[list[Job], list[Outcome]]:
         jobs: list[Job] = []
@@ -246,12 +459,19 @@ class Dispatcher:
     async def _send_all(self, jobs: list[Job], stats: DispatchStats) -> None:
         if not jobs:
             return
-        results: asyncio.Queue[Outcome] = asyncio.Queue()
+        results: asyncio.Queue[Outcome | None] = asyncio.Queue()
         gate = self._gate
 
         async def send(job: Job) -> None:
             async with gate:
+                # Stopping: the row is handed back after the pass. Not confirmed: another dispatcher owns it.
+                if self._stopping or not await self._confirm(job):
+                    results.put_nowait(None)
+                    return
+                self._on_the_wire.add(job.id)
+                started = time.monotonic()
                 outcome = await self._send_one(job)
+                self._measure(time.monotonic() - started)
             results.put_nowait(outcome)
 
         tasks = [asyncio.create_task(send(job)) for job in jobs]
@@ -261,13 +481,18 @@ class Dispatcher:
                 arrived = [await results.get()]
                 while not results.empty():
                     arrived.append(results.get_nowait())
-                await self._record(arrived)
-                for outcome in arrived:
-                    stats.add(outcome.status)
                 remaining -= len(arrived)
+                outcomes = [outcome for outcome in arrived if outcome is not None]
+                if outcomes:
+                    await self._record(outcomes)
+                for outcome in outcomes:
+                    stats.add(outcome.status)
         finally:
             for task in tasks:
                 task.cancel()
+
+    def _measure(self, seconds: float) -> None:
+        self._pace = seconds if self._pace is None else (1 - PACE_WEIGHT) * self._pace + PACE_WEIGHT * seconds
 
     async def _send_one(self, job: Job) -> Outcome:
         now = self.runtime.clock.now()
@@ -312,6 +537,9 @@ class Dispatcher:
             for outcome in others:
                 await self._record_one(session, outcome, now)
             await session.commit()
+        for outcome in outcomes:
+            self._held.discard(outcome.id)
+            self._on_the_wire.discard(outcome.id)
 
     async def _record_sent(self, session: AsyncSession, outcomes: list[Outcome], now: datetime) -> None:
         table: Table = OutboxMessage.__table__  # type: ignore[assignment]  # Core executemany: no ORM bookkeeping

@@ -36,14 +36,17 @@ async def dispatch_outbox(runtime: Runtime) -> DispatchStats:
 
 
 async def wake_loop(dispatcher: Dispatcher, *, idle_seconds: float) -> None:
-    """Dispatch whenever a commit in this process adds due messages (and every `idle_seconds` anyway)."""
+    """Dispatch whenever a commit in this process adds due messages, when the next row falls due or another
+    dispatcher's claim runs out, and every `idle_seconds` anyway."""
     with Wakeup() as wakeup:
         while True:
+            pause = idle_seconds
             try:
                 await dispatcher.dispatch()
+                pause = await dispatcher.next_look(within=idle_seconds)
             except Exception as error:  # the next wake-up or tick retries
                 log.error("dispatch failed: %s", type(error).__name__)
-            await wakeup.wait(idle_seconds)
+            await wakeup.wait(pause)
 
 
 @asynccontextmanager
@@ -59,6 +62,9 @@ async def notify_lifespan(app: Litestar) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        dispatcher = _dispatchers.get(id(runtime))
+        if dispatcher is not None:  # the scheduler's tick or the wake-up loop may be in a pass
+            await dispatcher.stop(grace=runtime.settings.shutdown_grace_seconds)
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -19,6 +19,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -27,8 +28,12 @@ from typing import Any
 from aiohttp import ClientSession, web
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
+from rathaus.db import create_engine, create_session_maker
+from rathaus.notify.models import OutboxMessage
+from rathaus.notify.service import enqueue
 from rathaus.settings import SmtpSettings, TwilioSettings
 
 SMTP_USER = "rathaus"
@@ -110,6 +115,11 @@ class SmtpServer:
     messages: list[bytes] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)
     gate: Gate = field(default_factory=Gate)
+    # Seconds the server takes to accept a message: a slow provider (the message counts once accepted).
+    delay: float = 0.0
+    # True: keep a message whose client went away before the answer, as a real provider does once it has it all.
+    keep_abandoned: bool = False
+    accepted_at: list[float] = field(default_factory=list)  # time.monotonic() of each accepted message
     lock: threading.Lock = field(default_factory=threading.Lock)
     controller: Controller | None = None
     _tls: ssl.SSLContext | None = None
@@ -125,12 +135,15 @@ class SmtpServer:
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         await self.gate.wait(server.transport)
-        if server.transport is None or server.transport.is_closing():
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if not self.keep_abandoned and (server.transport is None or server.transport.is_closing()):
             return "451 client gone"
         content = envelope.original_content or envelope.content
         assert isinstance(content, bytes)
         with self.lock:
             self.messages.append(content)
+            self.accepted_at.append(time.monotonic())
         return "250 Message accepted for delivery"
 
     def start(self) -> None:
@@ -168,13 +181,17 @@ class SmtpServer:
 
     def outbox_ids(self) -> Counter[int]:
         """How often each outbox row arrived (from the Message-ID rathaus gives every row)."""
+        return Counter(row for row, _ in self.arrivals())
+
+    def arrivals(self) -> list[tuple[int, float]]:
+        """Each accepted message as (outbox row, time.monotonic() of acceptance)."""
         with self.lock:
-            raw = list(self.messages)
-        found: Counter[int] = Counter()
-        for m in raw:
+            raw = list(zip(self.messages, self.accepted_at, strict=True))
+        found = []
+        for m, at in raw:
             match = _OUTBOX_ID.search(m.split(b"\r\n\r\n", 1)[0].decode("utf-8", "replace"))
             if match:
-                found[int(match.group(1))] += 1
+                found.append((int(match.group(1)), at))
         return found
 
     def settings(self) -> SmtpSettings:
@@ -222,6 +239,7 @@ class SentSms:
     body: str
     status_callback: str | None
     outbox_id: int | None
+    at: float = 0.0  # time.monotonic() of acceptance
 
 
 class TwilioFake:
@@ -233,6 +251,8 @@ class TwilioFake:
         self.requests = 0
         self.fail_next: list[int] = []  # HTTP statuses to answer the next requests with (e.g. [500])
         self.gate = Gate()
+        self.delay = 0.0  # seconds before answering a message it accepts: a slow provider
+        self.keep_abandoned = False  # as SmtpServer.keep_abandoned
         self.lock = threading.Lock()
         self.callback_base: str | None = None  # where status callbacks go (the app's real address)
         self.callbacks: list[tuple[str, int]] = []
@@ -261,8 +281,12 @@ class TwilioFake:
         }
 
     def outbox_ids(self) -> Counter[int]:
+        return Counter(row for row, _ in self.arrivals())
+
+    def arrivals(self) -> list[tuple[int, float]]:
+        """Each accepted message as (outbox row, time.monotonic() of acceptance)."""
         with self.lock:
-            return Counter(s.outbox_id for s in self.sent if s.outbox_id is not None)
+            return [(s.outbox_id, s.at) for s in self.sent if s.outbox_id is not None]
 
     async def _create(self, request: web.Request) -> web.StreamResponse:
         expected = "Basic " + base64.b64encode(f"{TWILIO_SID}:{TWILIO_TOKEN}".encode()).decode()
@@ -281,7 +305,9 @@ class TwilioFake:
         if not to.startswith("+"):
             return _error(400, 21211, f"The 'To' number {to} is not a valid phone number.")
         await self.gate.wait(request.transport)
-        if request.transport is None or request.transport.is_closing():
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if not self.keep_abandoned and (request.transport is None or request.transport.is_closing()):
             return web.Response(status=499)  # the client went away: it never learns of this message
         callback = str(form["StatusCallback"]) if "StatusCallback" in form else None
         outbox = re.search(r"[?&]n=(\d+)", callback or "")
@@ -292,6 +318,7 @@ class TwilioFake:
             body=str(form.get("Body", "")),
             status_callback=callback,
             outbox_id=int(outbox.group(1)) if outbox else None,
+            at=time.monotonic(),
         )
         with self.lock:
             self.sent.append(sms)
@@ -379,3 +406,27 @@ def wait_until(condition: Callable[[], bool], *, timeout: float = 30.0, what: st
             return
         time.sleep(0.02)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+async def fill_outbox(url: str, count: int) -> list[int]:
+    """`count` due messages, alternating e-mail and SMS, as the queue or a booking would write them."""
+    engine = create_engine(url, pool_size=1)
+    now = datetime.now(UTC) - timedelta(minutes=1)
+    try:
+        async with create_session_maker(engine)() as session:
+            for i in range(count):
+                email = i % 2 == 0
+                enqueue(
+                    session,
+                    kind="test",
+                    channel="email" if email else "sms",
+                    recipient=f"citizen{i}@example.org" if email else f"+4915100{i:06d}",
+                    language="de" if i % 3 else "en",
+                    due_at=now,
+                    dedupe_key=f"test:{i}",
+                    now=now,
+                )
+            await session.commit()
+            return list((await session.scalars(select(OutboxMessage.id).order_by(OutboxMessage.id))).all())
+    finally:
+        await engine.dispose()

@@ -1,13 +1,16 @@
-"""Real `rathaus worker` processes: SIGKILL mid-batch and restart, and two workers on one PostgreSQL."""
+"""Real `rathaus worker` processes: SIGKILL and SIGTERM mid-batch, a provider slower than the lease, and two
+workers on one PostgreSQL. Every message must reach the servers exactly once."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -15,33 +18,8 @@ from sqlalchemy import func, select
 
 from rathaus.db import create_engine, create_session_maker
 from rathaus.notify.models import OutboxMessage
-from rathaus.notify.service import enqueue
 from tests.conftest import TEST_SECRET
-from tests.notify.fakes import SmtpServer, TwilioFake, wait_until
-
-
-async def _fill(url: str, count: int) -> list[int]:
-    """`count` due messages, alternating e-mail and SMS, as the queue or a booking would write them."""
-    engine = create_engine(url, pool_size=1)
-    now = datetime.now(UTC) - timedelta(minutes=1)
-    try:
-        async with create_session_maker(engine)() as session:
-            for i in range(count):
-                email = i % 2 == 0
-                enqueue(
-                    session,
-                    kind="test",
-                    channel="email" if email else "sms",
-                    recipient=f"citizen{i}@example.org" if email else f"+4915100{i:06d}",
-                    language="de" if i % 3 else "en",
-                    due_at=now,
-                    dedupe_key=f"test:{i}",
-                    now=now,
-                )
-            await session.commit()
-            return list((await session.scalars(select(OutboxMessage.id).order_by(OutboxMessage.id))).all())
-    finally:
-        await engine.dispose()
+from tests.notify.fakes import SmtpServer, TwilioFake, fill_outbox, wait_until
 
 
 async def _count(url: str, status: str) -> int:
@@ -52,6 +30,33 @@ async def _count(url: str, status: str) -> int:
             return int(await session.scalar(query) or 0)
     finally:
         await engine.dispose()
+
+
+async def _statuses(url: str) -> Counter[str]:
+    """How many outbox rows are in each status, and how many are claimed by nobody's live lease (`unowned`)."""
+    engine = create_engine(url, pool_size=0 if url.startswith("postgresql") else 1)
+    try:
+        async with create_session_maker(engine)() as session:
+            rows = (await session.execute(select(OutboxMessage.status, OutboxMessage.claimed_by))).all()
+            return Counter(status for status, _ in rows)
+    finally:
+        await engine.dispose()
+
+
+async def _held_by(url: str, worker: str) -> int:
+    engine = create_engine(url, pool_size=0 if url.startswith("postgresql") else 1)
+    try:
+        async with create_session_maker(engine)() as session:
+            query = select(func.count()).where(OutboxMessage.status == "claimed", OutboxMessage.claimed_by == worker)
+            return int(await session.scalar(query) or 0)
+    finally:
+        await engine.dispose()
+
+
+def _worker_id(log: Path) -> str | None:
+    """The id a worker announced in its log once it was ready ("rathaus worker ID: dispatching")."""
+    match = re.search(r"rathaus worker (\S+): dispatching", log.read_text())
+    return match.group(1) if match else None
 
 
 async def _workers(url: str) -> set[str]:
@@ -82,12 +87,18 @@ def _env(url: str, smtp: SmtpServer, twilio: TwilioFake, tmp_path: Path, **extra
 def _worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as output:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(
-            [sys.executable, "-c", "from rathaus.cli import main; main()", "worker", "--idle", "0.2"],
+            [sys.executable, "-u", "-c", "from rathaus.cli import main; main()", "worker", "--idle", "0.2"],
             env=env,
             cwd=Path(__file__).resolve().parents[2],
             stdout=subprocess.DEVNULL,
             stderr=output,
         )
+
+
+def _assert_each_sent_once(ids: list[int], smtp: SmtpServer, twilio: TwilioFake) -> None:
+    mails, sms = smtp.outbox_ids(), twilio.outbox_ids()
+    assert set(mails) | set(sms) == set(ids)
+    assert set(mails.values()) == {1} and set(sms.values()) == {1}, "a message was sent twice"
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -103,14 +114,14 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 def test_sigkill_mid_batch_then_restart_sends_every_message_exactly_once(
     db_url: str, smtp: SmtpServer, twilio: TwilioFake, tmp_path: Path
 ) -> None:
-    ids = asyncio.run(_fill(db_url, 120))
+    ids = asyncio.run(fill_outbox(db_url, 120))
     # Both servers answer 15 messages each, then hold their answers: the worker is stuck mid-batch.
     smtp.gate.hold_after(15)
     twilio.gate.hold_after(15)
-    # The lease must outlast a batch on a loaded machine: the dispatcher does not renew it yet, so a batch slower
-    # than its lease is claimed a second time (issue #11), which is not what this test is about.
-    env = _env(db_url, smtp, twilio, tmp_path, notify_lease_seconds="8", notify_batch_size="40")
-    first = _worker(env, tmp_path / "first.log")
+    # A short lease, renewed while the worker lives: the dead worker's rows come back within seconds.
+    env = _env(db_url, smtp, twilio, tmp_path, notify_lease_seconds="2", notify_batch_size="40")
+    first_log = tmp_path / "first.log"
+    first = _worker(env, first_log)
     try:
         wait_until(lambda: sum(smtp.outbox_ids().values()) == 15, what="15 e-mails", timeout=60)
         wait_until(lambda: sum(twilio.outbox_ids().values()) == 15, what="15 SMS", timeout=60)
@@ -119,7 +130,10 @@ def test_sigkill_mid_batch_then_restart_sends_every_message_exactly_once(
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait(10)
+    killed_at = time.monotonic()
     assert first.returncode == -signal.SIGKILL
+    dead = _worker_id(first_log)
+    assert dead is not None and asyncio.run(_held_by(db_url, dead)) > 0
     # The answers held for the dead worker now go out to closed connections: the servers do not count them
     # (once they have seen those connections close, which takes their event loops a moment).
     wait_until(
@@ -129,15 +143,21 @@ def test_sigkill_mid_batch_then_restart_sends_every_message_exactly_once(
     )
     smtp.gate.release()
     twilio.gate.release()
-    second = _worker(env, tmp_path / "second.log")
+    second_log = tmp_path / "second.log"
+    started_at = time.monotonic()
+    second = _worker(env, second_log)
     try:
+        wait_until(lambda: _worker_id(second_log) is not None, what="the second worker to start", timeout=60)
+        ready_at = time.monotonic()
+        wait_until(lambda: asyncio.run(_held_by(db_url, dead)) == 0, what="the dead worker's rows reclaimed")
+        # Within the lease (2 s; 2 + 5 s for rows on the wire, whose lease covers the provider's timeout) of the
+        # kill, give or take the new worker's start-up: not the old two minutes.
+        assert time.monotonic() - killed_at < 2 + 5 + (ready_at - started_at) + 3
         wait_until(lambda: asyncio.run(_count(db_url, "sent")) == len(ids), what="every message sent", timeout=90)
     finally:
         _stop(second)
-    mails, sms = smtp.outbox_ids(), twilio.outbox_ids()
-    assert set(mails) | set(sms) == set(ids)
-    assert set(mails.values()) == {1} and set(sms.values()) == {1}, "a message was sent twice"
-    assert len(mails) == len(sms) == 60
+    _assert_each_sent_once(ids, smtp, twilio)
+    assert len(smtp.outbox_ids()) == len(twilio.outbox_ids()) == 60
 
 
 @pytest.mark.postgres
@@ -147,7 +167,7 @@ def test_two_workers_on_one_postgresql_send_1000_messages_once_each(
     from tests.conftest import _truncate_pg
 
     asyncio.run(_truncate_pg(pg_database))
-    ids = asyncio.run(_fill(pg_database, 1000))
+    ids = asyncio.run(fill_outbox(pg_database, 1000))
     env = _env(pg_database, smtp, twilio, tmp_path, notify_batch_size="25", db_pool_size="4")
     workers = [_worker(env, tmp_path / f"worker{n}.log") for n in (1, 2)]
     try:
@@ -155,7 +175,59 @@ def test_two_workers_on_one_postgresql_send_1000_messages_once_each(
     finally:
         for worker in workers:
             _stop(worker)
-    mails, sms = smtp.outbox_ids(), twilio.outbox_ids()
-    assert set(mails) | set(sms) == set(ids)
-    assert set(mails.values()) == {1} and set(sms.values()) == {1}, "a message was sent twice"
+    _assert_each_sent_once(ids, smtp, twilio)
     assert len(asyncio.run(_workers(pg_database))) == 2  # both took part
+
+
+def test_sigterm_finishes_sends_on_the_wire_hands_back_the_rest_and_nothing_is_sent_twice(
+    db_url: str, smtp: SmtpServer, twilio: TwilioFake, tmp_path: Path
+) -> None:
+    ids = asyncio.run(fill_outbox(db_url, 80))
+    smtp.gate.hold_after(10)
+    twilio.gate.hold_after(10)
+    # A long lease: a row kept claimed by the stopped worker would visibly wait for it.
+    env = _env(db_url, smtp, twilio, tmp_path, notify_lease_seconds="600", shutdown_grace_seconds="60")
+    log = tmp_path / "first.log"
+    first = _worker(env, log)
+    try:
+        wait_until(lambda: smtp.gate.admitted > 10 and twilio.gate.admitted > 10, what="sends held", timeout=120)
+        first.send_signal(signal.SIGTERM)
+        wait_until(lambda: "stopping" in log.read_text(), what="the worker to stop claiming")
+        smtp.gate.release()
+        twilio.gate.release()
+        assert first.wait(30) == 0, log.read_text()
+    finally:
+        _stop(first)
+    received = sum(smtp.outbox_ids().values()) + sum(twilio.outbox_ids().values())
+    statuses = asyncio.run(_statuses(db_url))
+    # Every send that was on the wire finished and was recorded; nothing stays claimed; the rest is due at once.
+    assert received > 20
+    assert statuses == Counter(sent=received, pending=len(ids) - received)
+    second = _worker(env, tmp_path / "second.log")
+    try:
+        wait_until(lambda: asyncio.run(_count(db_url, "sent")) == len(ids), what="every message sent", timeout=60)
+    finally:
+        _stop(second)
+    _assert_each_sent_once(ids, smtp, twilio)
+
+
+@pytest.mark.postgres
+def test_a_provider_slower_than_the_lease_sends_nothing_twice_with_two_workers(
+    pg_database: str, smtp: SmtpServer, twilio: TwilioFake, tmp_path: Path
+) -> None:
+    from tests.conftest import _truncate_pg
+
+    asyncio.run(_truncate_pg(pg_database))
+    ids = asyncio.run(fill_outbox(pg_database, 48))
+    # Each message takes 1.5 s to be accepted, the lease is 1 s: only the heartbeat keeps claims alive, and the
+    # claim size (measured pace) keeps claimed rows from queueing behind a full set of connections.
+    smtp.delay = twilio.delay = 1.5
+    env = _env(pg_database, smtp, twilio, tmp_path, notify_lease_seconds="1", notify_concurrency="4")
+    workers = [_worker(env, tmp_path / f"worker{n}.log") for n in (1, 2)]
+    try:
+        wait_until(lambda: asyncio.run(_count(pg_database, "sent")) == len(ids), what="all sent", timeout=120)
+    finally:
+        for worker in workers:
+            _stop(worker)
+    _assert_each_sent_once(ids, smtp, twilio)
+    assert len(asyncio.run(_workers(pg_database))) == 2

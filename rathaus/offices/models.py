@@ -69,6 +69,10 @@ class Office(Base):
     bicycle_stands: Mapped[bool | None] = mapped_column(Boolean)
     quiet_room: Mapped[bool | None] = mapped_column(Boolean)
     facilities_note: Mapped[Localized] = mapped_column(LocalizedText, default=Localized, server_default=text("'{}'"))
+    # The public holidays the office observes (from its configuration; None: none): a job loads each new year's.
+    holidays_country: Mapped[str | None] = mapped_column(String(2))
+    holidays_subdivision: Mapped[str | None] = mapped_column(String(16))
+    holidays_public: Mapped[bool | None] = mapped_column(Boolean)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -3,6 +3,7 @@
 from rathaus.offices.catalog import Catalog
 from rathaus.offices.controllers import BarrierReportController, CatalogController
 from rathaus.offices.deps import DEPENDENCIES
+from rathaus.offices.jobs import load_public_holidays
 from rathaus.offices.pages import CataloguePages
 from rathaus.runtime import Runtime
 from rathaus.wiring import Wiring
@@ -16,4 +17,5 @@ WIRING = Wiring(
     routes=[CatalogController, BarrierReportController, CataloguePages],
     dependencies=DEPENDENCIES,
     components=[(Catalog, _catalog)],
+    jobs=[(load_public_holidays, 6 * 3600)],
 )

@@ -310,6 +310,7 @@ def test_a_complete_production_configuration_parses(tmp_path: Path) -> None:
         "RATHAUS_DB_POOL_SIZE": "10",
         "RATHAUS_SCHEDULER": "off",
         "RATHAUS_FEEDS_EXPORT_DIR": "/srv/feeds",
+        "RATHAUS_METRICS_TOKEN": "m" * 32,
         "RATHAUS_BOOKING_RATE_LIMIT_PER_MINUTE": "0",
         "RATHAUS_LOG_LEVEL": "DEBUG",
         "RATHAUS_LANGUAGES": "de,en",

@@ -98,6 +98,13 @@ class AvailabilityCache:
         """Slots for `key` computed with `session`, or by the reader already computing them."""
         return await self._computing.run(key, lambda: compute(session))
 
+    async def drain(self) -> None:
+        """Stop the background recomputations (before the database connections close)."""
+        tasks = list(self._refreshing.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
     def refresh_in_background(self, key: Key, compute: Compute) -> None:
         """Recompute `key` in a session of its own, once at a time."""
         running = self._refreshing.get(key)

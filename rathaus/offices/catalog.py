@@ -132,6 +132,12 @@ class Catalog:
             self._snapshot = snapshot
         return snapshot
 
+    async def drain(self) -> None:
+        """Stop a background check (before the database connections close)."""
+        if self._refresh is not None:
+            self._refresh.cancel()
+            await asyncio.gather(self._refresh, return_exceptions=True)
+
     def _refresh_in_background(self, now: datetime) -> None:
         if self._sessions is None or self._checks.running(None):
             return

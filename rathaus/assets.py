@@ -29,6 +29,7 @@ SOURCES = {
     "rathaus.css": PACKAGE / "static" / "rathaus.css",
     "office-wait.js": PACKAGE / "static" / "office-wait.js",
     "device.js": PACKAGE / "static" / "device.js",
+    "staff.css": PACKAGE / "static" / "staff.css",
 }
 PREFIX = "/static/"
 _YEAR = "public, max-age=31536000, immutable"

@@ -67,6 +67,11 @@ def bearer_token(request: Request[Any, Any, Any]) -> str | None:
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
+def client_address(request: Request[Any, Any, Any]) -> str:
+    """The client's address (behind a proxy, uvicorn's --proxy-headers must be set for it to be the client's)."""
+    return request.client.host if request.client else "unknown"
+
+
 # Where a page's language switch keeps the reader's choice (a preference, not a secret).
 LANGUAGE_COOKIE = "rathaus_lang"
 

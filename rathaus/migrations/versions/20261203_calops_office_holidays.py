@@ -3,7 +3,7 @@
 Nullable columns added in place (no table rebuild on either database).
 
 Revision ID: 20261203_calops
-Revises: 20261202_09
+Revises: 20261203_staffdesk
 Create Date: 2026-12-03 10:00:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "20261203_calops"
-down_revision: str | Sequence[str] | None = "20261202_09"
+down_revision: str | Sequence[str] | None = "20261203_staffdesk"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -22,6 +22,7 @@ from rathaus.assets import static_file
 from rathaus.clock import Clock
 from rathaus.errors import RathausError
 from rathaus.jobs import scheduler_lifespan
+from rathaus.metrics import metrics, ready, request_metrics
 from rathaus.packages import WIRINGS
 from rathaus.page_cache import SKIP_COMPRESSION
 from rathaus.runtime import Runtime, build_runtime
@@ -104,7 +105,7 @@ def _csrf(settings: Settings) -> CSRFConfig:
         cookie_samesite="lax",
         cookie_httponly=True,
         # Static files, feeds and the health check carry no form and must stay cacheable: no CSRF cookie on them.
-        exclude=[r"^/api/", r"^/twilio/", r"^/feeds/", r"^/static/", r"^/health$", r"^/schema"],
+        exclude=[r"^/api/", r"^/twilio/", r"^/feeds/", r"^/static/", r"^/health$", r"^/schema", r"^/(metrics|ready)$"],
     )
 
 
@@ -119,7 +120,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     environment().globals["staff_nav"] = staff_nav
     gc.set_threshold(*_GC_THRESHOLDS)
     return Litestar(
-        route_handlers=[health, static_file, switch_language, *ROUTES],
+        route_handlers=[health, ready, metrics, static_file, switch_language, *ROUTES],
         state=State({"runtime": runtime}),
         dependencies={
             "db_session": Provide(provide_db_session),
@@ -139,7 +140,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
         ),
         plugins=[plugin for package in WIRINGS for plugin in package.plugins(settings)],
-        middleware=[speak_the_reader_language, *_booking_rate_limit(settings)],
+        middleware=[request_metrics().middleware, speak_the_reader_language, *_booking_rate_limit(settings)],
         template_config=template_config(),
         csrf_config=_csrf(settings),
         compression_config=CompressionConfig(

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from rathaus.wiring import Job
 
 log = logging.getLogger("rathaus.jobs")
+# APScheduler writes two INFO lines for every run of every job ("Running job", "executed successfully"): routine
+# ticks every few seconds that drown what matters. Its warnings (a missed run) and errors still show.
+ROUTINE_LOGGERS = ("apscheduler.executors.default", "apscheduler.scheduler")
 
 
 async def run_unit(runtime: Runtime, work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
@@ -36,6 +39,7 @@ async def run_unit(runtime: Runtime, work: Callable[[AsyncSession], Awaitable[An
 
 
 async def _guarded(job: Job, runtime: Runtime) -> None:
+    log.debug("job %s runs", job.__name__)
     try:
         await job(runtime)
     except Exception as error:  # a failed tick must not stop the scheduler; the next one retries
@@ -53,9 +57,14 @@ def scheduler_lifespan(jobs: Sequence[tuple[Job, int]]) -> Callable[[Litestar], 
         if not runtime.settings.scheduler:
             yield
             return
+        if runtime.settings.log_level != "DEBUG":
+            for name in ROUTINE_LOGGERS:
+                logging.getLogger(name).setLevel(logging.WARNING)
         scheduler = AsyncIOScheduler(job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30})
         for job, seconds in jobs:
-            scheduler.add_job(_guarded, "interval", seconds=seconds, args=[job, runtime], id=job.__name__, jitter=2)
+            # Named after what the job does: APScheduler's own lines would otherwise all say "_guarded".
+            name = job.__name__
+            scheduler.add_job(_guarded, "interval", seconds=seconds, args=[job, runtime], id=name, name=name, jitter=2)
         scheduler.start()
         app.state.scheduler = scheduler
         try:

@@ -43,7 +43,11 @@ class Runtime:
         return cast(T, self.components[kind])
 
     async def dispose(self) -> None:
-        """Close every database connection."""
+        """Stop the components' background work (a cache refreshing itself), then close every database connection."""
+        for component in self.components.values():
+            drain = getattr(component, "drain", None)
+            if drain is not None:
+                await drain()
         await self.engine.dispose()
         if self.read_engine is not self.engine:
             await self.read_engine.dispose()

@@ -125,6 +125,8 @@ class Settings:
     # Bookings one client (IP address) may create per minute on one instance; 0 switches the limit off.
     booking_rate_limit_per_minute: int = _setting(20, low=0)
     feeds_export_dir: Path | None = None
+    # When set, /metrics answers only requests with `Authorization: Bearer <token>`.
+    metrics_token: str = _setting("", secret=True)
     # Offered languages, comma-separated (empty: every language with a catalogue); German must be among them.
     languages: str = ""
     # Catalogue directories searched before the packaged ones, os.pathsep-separated.

@@ -311,6 +311,7 @@ def test_a_complete_production_configuration_parses(tmp_path: Path) -> None:
         "RATHAUS_SCHEDULER": "off",
         "RATHAUS_SHUTDOWN_GRACE_SECONDS": "25",
         "RATHAUS_FEEDS_EXPORT_DIR": "/srv/feeds",
+        "RATHAUS_METRICS_TOKEN": "m" * 32,
         "RATHAUS_BOOKING_RATE_LIMIT_PER_MINUTE": "0",
         "RATHAUS_LOG_LEVEL": "DEBUG",
         "RATHAUS_LANGUAGES": "de,en",

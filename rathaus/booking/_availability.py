@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time as monotonic
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from rathaus.booking.availability import DaySlots, Slot, free_slots
 from rathaus.booking.models import SlotClaim
 from rathaus.db import after_commit
 from rathaus.errors import RathausError
+from rathaus.freshness import Age, SingleFlight, age_of
 from rathaus.offices.catalog import Catalog, CatalogSnapshot, office_of, resolve_services
 from rathaus.offices.rules import OfficeRules, ServiceRule
 
@@ -27,19 +27,21 @@ log = logging.getLogger("rathaus.booking.availability")
 @dataclass(frozen=True, slots=True)
 class _Entry:
     generation: tuple[int, int]
-    loaded_at: float
+    as_of: datetime  # the claims it shows were read at or after this instant
     slots: DaySlots
 
 
 Key = tuple[int, date, tuple[int, ...]]
+Compute = Callable[[AsyncSession], Awaitable[DaySlots]]
 
 
 class AvailabilityCache:
-    """Computed day slots per (office, day, services).
+    """Computed day slots per (office, day, services), never older than the catalog's `ttl` seconds.
 
-    A change committed on this instance drops the office's days (recomputed by the next reader with its
-    own session); an entry older than the catalog's `ttl` is still served while one background task per
-    key recomputes it, so changes made by other instances show within about `ttl`.
+    A change committed on this instance drops the office's days at once. Changes made on other instances
+    show within `ttl`: an entry past half of it is still served while one background task per key recomputes
+    it; an entry past `ttl` is never served, the reader recomputes it (one reader per key, the others wait for
+    its answer). Entries computed from office rules the catalog no longer holds are not kept.
     """
 
     def __init__(self, catalog: Catalog, sessions: async_sessionmaker[AsyncSession] | None = None) -> None:
@@ -48,6 +50,7 @@ class AvailabilityCache:
         self._entries: dict[Key, _Entry] = {}
         self._office_generation: dict[int, int] = defaultdict(int)
         self._refreshing: dict[Key, asyncio.Task[None]] = {}
+        self._computing: SingleFlight[Key, DaySlots] = SingleFlight()
 
     def invalidate_office(self, office_id: int) -> None:
         """Forget every cached day of one office."""
@@ -58,49 +61,62 @@ class AvailabilityCache:
         after_commit(session, lambda: self.invalidate_office(office_id))
 
     def generation_of(self, office_id: int) -> tuple[int, int]:
-        """Changes so far to the catalog and to this office's claims."""
+        """Changes so far to the catalog and to this office's claims (what is derived from a day's slots may be
+        kept under it; an entry also expires after `ttl`, so keep it no longer than that either)."""
         return (self.catalog.generation, self._office_generation[office_id])
 
-    def get(self, key: Key) -> _Entry | None:
-        """The entry if no change committed here since it was computed (it may be older than `ttl`)."""
+    def get(self, key: Key, *, now: datetime) -> _Entry | None:
+        """The entry if no change committed here since it was computed and it is at most `ttl` old."""
         entry = self._entries.get(key)
         if entry is None or entry.generation != self.generation_of(key[0]):
             return None
+        if age_of(entry.as_of, now=now, ttl=self.catalog.ttl) is Age.STALE:
+            return None
         return entry
 
-    def is_old(self, entry: _Entry) -> bool:
-        """True if other instances may have changed what the entry shows."""
-        return monotonic.monotonic() - entry.loaded_at > self.catalog.ttl
-
-    def put(self, key: Key, generation: tuple[int, int], slots: DaySlots) -> None:
-        """Remember slots computed under `generation` (ignored if a change committed meanwhile)."""
-        if generation != self.generation_of(key[0]):
+    def put(
+        self, key: Key, generation: tuple[int, int], slots: DaySlots, *, as_of: datetime, office: OfficeRules
+    ) -> None:
+        """Remember slots computed from `office`'s rules under `generation` with claims read at `as_of` (ignored
+        if a change committed meanwhile)."""
+        if generation != self.generation_of(key[0]) or not self.catalog.is_current(office):
             return
         if len(self._entries) >= _MAX_ENTRIES:
             self._entries.clear()
-        self._entries[key] = _Entry(generation, monotonic.monotonic(), slots)
+        self._entries[key] = _Entry(generation, as_of, slots)
 
-    def peek(self, key: Key, compute: Callable[[AsyncSession], Awaitable[DaySlots]]) -> DaySlots | None:
-        """Cached slots for `key` (an old entry is served and recomputed behind the scenes), or None."""
-        entry = self.get(key)
+    def peek(self, key: Key, compute: Compute, *, now: datetime) -> DaySlots | None:
+        """Cached slots for `key` (one due for recomputation is recomputed behind the scenes), or None."""
+        entry = self.get(key, now=now)
         if entry is None:
             return None
-        if self.is_old(entry):
+        if age_of(entry.as_of, now=now, ttl=self.catalog.ttl) is Age.DUE:
             self.refresh_in_background(key, compute)
         return entry.slots
 
-    def refresh_in_background(self, key: Key, compute: Callable[[AsyncSession], Awaitable[DaySlots]]) -> None:
+    async def compute(self, key: Key, compute: Compute, session: AsyncSession) -> DaySlots:
+        """Slots for `key` computed with `session`, or by the reader already computing them."""
+        return await self._computing.run(key, lambda: compute(session))
+
+    async def drain(self) -> None:
+        """Stop the background recomputations (before the database connections close)."""
+        tasks = list(self._refreshing.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def refresh_in_background(self, key: Key, compute: Compute) -> None:
         """Recompute `key` in a session of its own, once at a time."""
         running = self._refreshing.get(key)
-        if self._sessions is None or (running is not None and not running.done()):
+        if self._sessions is None or (running is not None and not running.done()) or self._computing.running(key):
             return
         sessions = self._sessions
 
         async def refresh() -> None:
             try:
                 async with sessions() as session:
-                    await compute(session)
-            except Exception as error:  # the old entry stays; the next read tries again
+                    await self.compute(key, compute, session)
+            except Exception as error:  # the entry stays until `ttl`; then a reader recomputes it
                 log.warning("availability refresh failed: %s", type(error).__name__)
             finally:
                 self._refreshing.pop(key, None)
@@ -140,7 +156,7 @@ async def busy_cells(
 
 def _computer(
     cache: AvailabilityCache, key: Key, office: OfficeRules, services: list[ServiceRule], day: date, now: datetime
-) -> Callable[[AsyncSession], Awaitable[DaySlots]]:
+) -> Compute:
     async def compute(session: AsyncSession) -> DaySlots:
         return await _compute(session, cache=cache, key=key, office=office, services=services, day=day, now=now)
 
@@ -159,8 +175,8 @@ async def day_slots(
     """All free slots of a local day for these services, before the booking window is applied."""
     key = (office.id, day, tuple(s.id for s in services))
     compute = _computer(cache, key, office, services, day, now)
-    slots = cache.peek(key, compute)
-    return slots if slots is not None else await compute(session)
+    slots = cache.peek(key, compute, now=now)
+    return slots if slots is not None else await cache.compute(key, compute, session)
 
 
 async def _compute(
@@ -195,7 +211,7 @@ async def _compute(
         )
     # Kept in the office's zone (the same instants), so that answering needs no conversion.
     slots = DaySlots.of([Slot(s.start.astimezone(office.tz), s.end.astimezone(office.tz), s.counters) for s in found])
-    cache.put(key, generation, slots)
+    cache.put(key, generation, slots, as_of=now, office=office)
     return slots
 
 
@@ -245,7 +261,7 @@ async def availability(
     if snapshot is not None:
         office, services = _chosen(snapshot, office_slug, service_slugs)
         key = (office.id, day, tuple(s.id for s in services))
-        slots = cache.peek(key, _computer(cache, key, office, services, day, now))
+        slots = cache.peek(key, _computer(cache, key, office, services, day, now), now=now)
         if slots is not None:
             return _bookable(office, services, day, slots, now)
     async with sessions() as session:

@@ -743,6 +743,7 @@ def message_context(
                 manage_url=manage_url,
                 language=lang,
                 public_base_url=base,
+                organizer=settings.smtp.mail_from,
             ),
             method,
         )

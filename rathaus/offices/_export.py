@@ -140,7 +140,13 @@ def _office(
         agenda_shows_names=office.agenda_shows_names,
         special_hours=special,
         closures=[_closure(c, tz) for c in closures],
-        holidays=None if office.holiday_calendar is None else msgspec.convert(office.holiday_calendar, HolidaysConfig),
+        holidays=None
+        if office.holidays_country is None
+        else HolidaysConfig(
+            country=office.holidays_country,
+            subdivision=office.holidays_subdivision,
+            public=office.holidays_public is not False,
+        ),
         facilities=FacilitiesConfig(
             step_free=office.step_free,
             parking=office.parking,

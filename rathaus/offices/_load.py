@@ -8,7 +8,6 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import holidays
-import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -150,7 +149,9 @@ async def _load_office(
         "bicycle_stands": oc.facilities.bicycle_stands,
         "quiet_room": oc.facilities.quiet_room,
         "facilities_note": Localized(oc.facilities.note),
-        "holiday_calendar": None if oc.holidays is None else msgspec.to_builtins(oc.holidays),
+        "holidays_country": oc.holidays.country if oc.holidays else None,
+        "holidays_subdivision": oc.holidays.subdivision if oc.holidays else None,
+        "holidays_public": oc.holidays.public if oc.holidays else None,
     }
     if office is None:
         office = Office(slug=oc.slug, created_at=now, updated_at=now, counters=[], opening_hours=[], special_hours=[])
@@ -221,7 +222,7 @@ def _load_hours(office: Office, oc: OfficeConfig) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
-class _WantedClosure:
+class WantedClosure:
     source: str
     start: datetime
     end: datetime
@@ -230,41 +231,49 @@ class _WantedClosure:
     public: bool
 
 
-def _wanted_closures(oc: OfficeConfig, now: datetime) -> list[_WantedClosure]:
+def _wanted_closures(oc: OfficeConfig, now: datetime) -> list[WantedClosure]:
     tz = ZoneInfo(oc.timezone)
     wanted = [_closure_from_config(c, tz) for c in oc.closures]
     if oc.holidays is not None:
-        # This year's and the coming year's public holidays, named in both languages.
-        year = now.astimezone(tz).year
-        years = [year, year + 1]
-        names_de = holidays.country_holidays(
-            oc.holidays.country, subdiv=oc.holidays.subdivision, years=years, language="de"
+        wanted += holiday_closures(
+            country=oc.holidays.country,
+            subdivision=oc.holidays.subdivision,
+            public=oc.holidays.public,
+            tz=tz,
+            now=now,
         )
-        names_en = holidays.country_holidays(
-            oc.holidays.country, subdiv=oc.holidays.subdivision, years=years, language="en_US"
-        )
-        for day, name_de in sorted(names_de.items()):
-            wanted.append(
-                _WantedClosure(
-                    "holidays",
-                    wall_to_utc(day, time(0), tz),
-                    wall_to_utc(day + timedelta(days=1), time(0), tz),
-                    True,
-                    Localized(de=name_de[:300], en=str(names_en.get(day, name_de))[:300]),
-                    oc.holidays.public,
-                )
-            )
     return wanted
 
 
-def _closure_from_config(c: ClosureConfig, tz: ZoneInfo) -> _WantedClosure:
+def holiday_closures(
+    *, country: str, subdivision: str | None, public: bool, tz: ZoneInfo, now: datetime
+) -> list[WantedClosure]:
+    """This year's and the coming year's public holidays as whole-day closures, named in both languages."""
+    year = now.astimezone(tz).year
+    years = [year, year + 1]
+    names_de = holidays.country_holidays(country, subdiv=subdivision, years=years, language="de")
+    names_en = holidays.country_holidays(country, subdiv=subdivision, years=years, language="en_US")
+    return [
+        WantedClosure(
+            "holidays",
+            wall_to_utc(day, time(0), tz),
+            wall_to_utc(day + timedelta(days=1), time(0), tz),
+            True,
+            Localized(de=name_de[:300], en=str(names_en.get(day, name_de))[:300]),
+            public,
+        )
+        for day, name_de in sorted(names_de.items())
+    ]
+
+
+def _closure_from_config(c: ClosureConfig, tz: ZoneInfo) -> WantedClosure:
     if c.date is not None:
         last = c.until or c.date
         start = wall_to_utc(c.date, time(0), tz)
         end = wall_to_utc(last + timedelta(days=1), time(0), tz)
-        return _WantedClosure("config", start, end, True, Localized(c.reason), c.public)
+        return WantedClosure("config", start, end, True, Localized(c.reason), c.public)
     assert c.start is not None and c.end is not None  # checked when the file was read
-    return _WantedClosure(
+    return WantedClosure(
         "config",
         wall_to_utc(c.start.date(), c.start.time(), tz),
         wall_to_utc(c.end.date(), c.end.time(), tz),

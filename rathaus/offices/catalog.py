@@ -1,15 +1,15 @@
 """Office rules and services read from the database into immutable values, cached per instance.
 
 Reads on the hot paths (availability, offices, the queue) use these snapshots. A change made on this
-instance invalidates them after its commit; other instances see it within `ttl` seconds. The database
-stays the judge whenever something is written.
+instance invalidates them after its commit; other instances see it within `ttl` seconds, because a snapshot
+whose version was not checked for `ttl` is never served. The database stays the judge whenever something is
+written.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time as monotonic
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -21,6 +21,7 @@ from sqlalchemy.orm import selectinload
 
 from rathaus.db import after_commit, dialect_insert
 from rathaus.errors import RathausError
+from rathaus.freshness import Age, SingleFlight, age_of
 from rathaus.localized import Localized
 from rathaus.offices.models import Bundle, CatalogVersion, Closure, Counter, Office, Service
 from rathaus.offices.rules import ClosureRule, CounterRule, Facilities, OfficeRules, ServiceRule, Window
@@ -47,7 +48,7 @@ class CatalogSnapshot:
     bundles: dict[str, BundleRule]
     version: int
     changed_at: datetime | None  # when the catalog last changed (None before the first change)
-    loaded_at: float
+    checked_at: datetime  # when `version` was last found to be the database's
 
     def office_by_id(self, office_id: int) -> OfficeRules:
         """The office with this id."""
@@ -57,9 +58,11 @@ class CatalogSnapshot:
 class Catalog:
     """The cached snapshot of all offices and services, and a generation counter per change.
 
-    A snapshot older than `ttl` is still served while one background task reloads it (other instances'
-    changes show within about `ttl`); a change committed on this instance drops it, and the next reader
-    loads afresh with its own session, so nobody waits on another request while holding a connection.
+    A snapshot is served for at most `ttl` seconds after its version was last checked against the database.
+    Past half of that one background task checks it again, so that busy instances rarely wait; past `ttl` the
+    reader checks it itself with its own session (one reader at a time, the others wait for its answer). A
+    check costs one tiny query unless the version changed; a change committed on this instance drops the
+    snapshot at once. `generation` grows with every change seen, here or from another instance.
     """
 
     def __init__(self, *, ttl: float, sessions: async_sessionmaker[AsyncSession] | None = None) -> None:
@@ -68,6 +71,7 @@ class Catalog:
         self._snapshot: CatalogSnapshot | None = None
         self._sessions = sessions
         self._refresh: asyncio.Task[None] | None = None
+        self._checks: SingleFlight[None, CatalogSnapshot] = SingleFlight()
 
     def invalidate(self) -> None:
         """Forget everything cached; the next read loads afresh."""
@@ -89,20 +93,42 @@ class Catalog:
         after_commit(session, self.invalidate)
 
     def peek(self, *, now: datetime) -> CatalogSnapshot | None:
-        """The snapshot without touching the database (an old one starts a refresh), or None if there is none."""
+        """The snapshot without touching the database (one due for a check starts it in the background), or None
+        if there is none that may be served."""
         snapshot = self._snapshot
-        if snapshot is not None and monotonic.monotonic() - snapshot.loaded_at > self.ttl:
+        if snapshot is None:
+            return None
+        age = age_of(snapshot.checked_at, now=now, ttl=self.ttl)
+        if age is Age.STALE:
+            return None
+        if age is Age.DUE:
             self._refresh_in_background(now)
         return snapshot
 
+    def is_current(self, office: OfficeRules) -> bool:
+        """True if `office` comes from the snapshot held now (what is computed from it may be cached)."""
+        snapshot = self._snapshot
+        return snapshot is not None and snapshot.offices.get(office.slug) is office
+
     async def get(self, session: AsyncSession, *, now: datetime) -> CatalogSnapshot:
-        """The current snapshot: loaded with `session` if there is none, refreshed behind the scenes if old."""
+        """The current snapshot: checked (and if need be loaded) with `session` if it may no longer be served."""
         snapshot = self.peek(now=now)
         if snapshot is not None:
             return snapshot
+        return await self._checks.run(None, lambda: self._check(session, now))
+
+    async def _check(self, session: AsyncSession, now: datetime) -> CatalogSnapshot:
         generation = self.generation
-        snapshot = await load_snapshot(session, now=now)
+        old = self._snapshot
+        version, _ = await _version(session)
+        if old is not None and version == old.version:
+            # Nothing changed anywhere: one tiny query instead of reloading every office.
+            snapshot = replace(old, checked_at=max(now, old.checked_at))
+        else:
+            snapshot = await load_snapshot(session, now=now)
         if generation == self.generation:
+            if old is not None and old.version != snapshot.version:
+                self.generation += 1  # what was computed from the old rules is void
             self._snapshot = snapshot
         return snapshot
 
@@ -116,27 +142,25 @@ class Catalog:
         async with self._sessions() as session:
             return await self.get(session, now=now)
 
+    async def drain(self) -> None:
+        """Stop a background check (before the database connections close)."""
+        if self._refresh is not None:
+            self._refresh.cancel()
+            await asyncio.gather(self._refresh, return_exceptions=True)
+
     def _refresh_in_background(self, now: datetime) -> None:
-        if self._sessions is None or (self._refresh is not None and not self._refresh.done()):
+        if self._sessions is None or self._checks.running(None):
+            return
+        if self._refresh is not None and not self._refresh.done():
             return
         sessions = self._sessions
-        old = self._snapshot
 
         async def refresh() -> None:
-            generation = self.generation
             try:
                 async with sessions() as session:
-                    version, _ = await _version(session)
-                    if old is not None and version == old.version:
-                        # Nothing changed anywhere: one tiny query instead of reloading every office.
-                        snapshot = replace(old, loaded_at=monotonic.monotonic())
-                    else:
-                        snapshot = await load_snapshot(session, now=now)
-            except Exception as error:  # the old snapshot stays; the next read tries again
+                    await self._checks.run(None, lambda: self._check(session, now))
+            except Exception as error:  # the snapshot stays until `ttl`; then a reader checks it itself
                 log.warning("catalog refresh failed: %s", type(error).__name__)
-                return
-            if generation == self.generation:
-                self._snapshot = snapshot
 
         self._refresh = asyncio.get_running_loop().create_task(refresh())
 
@@ -215,7 +239,7 @@ async def load_snapshot(session: AsyncSession, *, now: datetime) -> CatalogSnaps
         bundles=bundles,
         version=version,
         changed_at=changed_at,
-        loaded_at=monotonic.monotonic(),
+        checked_at=now,
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -70,9 +69,10 @@ class Office(Base):
     bicycle_stands: Mapped[bool | None] = mapped_column(Boolean)
     quiet_room: Mapped[bool | None] = mapped_column(Boolean)
     facilities_note: Mapped[Localized] = mapped_column(LocalizedText, default=Localized, server_default=text("'{}'"))
-    # The public holidays the configuration asked for ({"country", "subdivision", "public"}), or None: kept so
-    # that an exported configuration declares them again instead of dropping the holiday closures.
-    holiday_calendar: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The public holidays the office observes (from its configuration; None: none): a job loads each new year's.
+    holidays_country: Mapped[str | None] = mapped_column(String(2))
+    holidays_subdivision: Mapped[str | None] = mapped_column(String(16))
+    holidays_public: Mapped[bool | None] = mapped_column(Boolean)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

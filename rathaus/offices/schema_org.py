@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from rathaus.offices.rules import Interval, OfficeRules, merge, wall_to_utc
 
-AHEAD = timedelta(days=90)  # dated exceptions listed this far ahead
+AHEAD = timedelta(days=90)  # dated exceptions listed at least this far ahead (and to the booking horizon)
+# "Street 1, 12345 Town" (how offices write their address): the parts a PostalAddress names.
+_ADDRESS = re.compile(r"^(?P<street>.+?),\s*(?P<code>\d{4,5})\s+(?P<town>[^,]+)$")
 SCHEMA_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -31,7 +34,7 @@ def exceptions(office: OfficeRules, *, today: date, language: str) -> list[Dated
     """Days ahead whose real opening differs from the weekly rule (closures, part-day closures, extra openings)."""
     found = []
     day = today
-    while day <= today + AHEAD:
+    while day <= today + max(AHEAD, office.horizon):
         actual = merge(office.open_after_closures(day))
         if actual != _weekly(office, day):
             start, end = (
@@ -45,8 +48,22 @@ def exceptions(office: OfficeRules, *, today: date, language: str) -> list[Dated
     return found
 
 
+def postal_address(address: str) -> dict[str, str]:
+    """An address line as a schema.org PostalAddress (the whole line as the street if it has no postcode)."""
+    found = _ADDRESS.match(address.strip())
+    if found is None:
+        return {"@type": "PostalAddress", "streetAddress": address.strip()}
+    return {
+        "@type": "PostalAddress",
+        "streetAddress": found["street"].strip(),
+        "postalCode": found["code"],
+        "addressLocality": found["town"].strip(),
+    }
+
+
 def json_ld(office: OfficeRules, *, today: date, language: str, url: str) -> dict[str, Any]:
-    """schema.org GovernmentOffice with weekly hours and dated exceptions (closed days as 00:00-00:00)."""
+    """schema.org GovernmentOffice with weekly hours, and dated exceptions up to the booking horizon as special
+    opening hours (a day closed throughout has no opening times)."""
     specs: list[dict[str, Any]] = [
         {
             "@type": "OpeningHoursSpecification",
@@ -57,17 +74,13 @@ def json_ld(office: OfficeRules, *, today: date, language: str, url: str) -> dic
         for weekday, windows in sorted(office.weekly.items())
         for w in windows
     ]
+    special: list[dict[str, Any]] = []
     for dated in exceptions(office, today=today, language=language):
-        for opens, closes in dated.windows or [("00:00", "00:00")]:
-            specs.append(
-                {
-                    "@type": "OpeningHoursSpecification",
-                    "validFrom": dated.day.isoformat(),
-                    "validThrough": dated.day.isoformat(),
-                    "opens": opens,
-                    "closes": closes,
-                }
-            )
+        day = {"@type": "OpeningHoursSpecification", "validFrom": dated.day.isoformat()}
+        day["validThrough"] = day["validFrom"]
+        if not dated.windows:
+            special.append(day)
+        special += [{**day, "opens": opens, "closes": closes} for opens, closes in dated.windows]
     extra = office.extra
     document: dict[str, Any] = {
         "@context": "https://schema.org",
@@ -75,9 +88,10 @@ def json_ld(office: OfficeRules, *, today: date, language: str, url: str) -> dic
         "name": office.name.get(language),
         "url": url,
         "openingHoursSpecification": specs,
+        "specialOpeningHoursSpecification": special,
     }
     if extra.get("address"):
-        document["address"] = str(extra["address"])
+        document["address"] = postal_address(str(extra["address"]))
     if extra.get("phone"):
         document["telephone"] = str(extra["phone"])
     if extra.get("email"):

@@ -3,6 +3,7 @@
 from rathaus.offices.catalog import Catalog
 from rathaus.offices.controllers import BarrierReportController, CatalogController
 from rathaus.offices.deps import DEPENDENCIES
+from rathaus.offices.jobs import load_public_holidays
 from rathaus.offices.pages import CataloguePages
 from rathaus.page_cache import PageCache
 from rathaus.runtime import Runtime
@@ -18,4 +19,5 @@ WIRING = Wiring(
     dependencies=DEPENDENCIES,
     # The rendered pages of every package that shows the catalogue (this one and those above it).
     components=[(Catalog, _catalog), (PageCache, lambda runtime: PageCache())],
+    jobs=[(load_public_holidays, 6 * 3600)],
 )

@@ -12,6 +12,9 @@ for (const vevent of root.getAllSubcomponents('vevent')) {
   const base = {
     uid: event.uid, sequence: event.sequence, summary: event.summary, method,
     status: vevent.getFirstPropertyValue('status'), allDay: event.startDate.isDate,
+    organizer: vevent.getFirstPropertyValue('organizer'),
+    attendees: vevent.getAllProperties('attendee').map(p => p.getFirstValue()),
+    rrule: vevent.getFirstPropertyValue('rrule')?.toString() ?? null,
   };
   if (from && event.isRecurring()) {
     const iterator = event.iterator();

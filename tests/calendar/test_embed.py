@@ -24,7 +24,10 @@ def config() -> object:
                 "end": "2027-03-11T13:00:00",
                 "reason": {"de": "Versammlung", "en": "Meeting"},
             },
+            {"date": "2027-06-24", "reason": {"de": "Betriebsausflug", "en": "Staff outing"}},
         ],
+        horizon_days=120,
+        address="Musterstraße 1, 10115 Berlin",
     )
 
 
@@ -41,11 +44,22 @@ async def test_json_ld_has_weekly_hours_and_dated_exceptions(harness: Harness, c
         ("https://schema.org/Monday", "08:00", "12:00"),
         ("https://schema.org/Thursday", "11:00", "19:00"),
     ]
-    dated = {(s["validFrom"], s["opens"], s["closes"]) for s in specs if "validFrom" in s}
-    assert ("2027-03-08", "00:00", "00:00") in dated  # closed all day
+    assert all("validFrom" not in s for s in specs)  # dated exceptions are special opening hours
+    special = document["specialOpeningHoursSpecification"]
+    dated = {(s["validFrom"], s.get("opens"), s.get("closes")) for s in special}
+    assert ("2027-03-08", None, None) in dated  # closed all day: no opening times at all
+    assert all(s.get("opens") != "00:00" for s in special)
     assert {("2027-03-11", "11:00", "11:00")} & dated == set()
     assert {("2027-03-11", "13:00", "19:00"), ("2027-03-13", "10:00", "14:00")} <= dated
-    assert all(s["validFrom"] == s["validThrough"] for s in specs if "validFrom" in s)
+    assert all(s["validFrom"] == s["validThrough"] for s in special)
+    # Far ahead, inside the booking horizon (120 days) but past the 90 days listed before.
+    assert ("2027-06-24", None, None) in dated
+    assert document["address"] == {
+        "@type": "PostalAddress",
+        "streetAddress": "Musterstraße 1",
+        "postalCode": "10115",
+        "addressLocality": "Berlin",
+    }
 
 
 async def test_embed_snippet_escapes_and_speaks_both_languages(harness: Harness, clock: ManualClock) -> None:

@@ -19,7 +19,8 @@ from rathaus.staff.service import Staff
 from rathaus.tokens import hash_secret
 
 PAST = timedelta(days=7)
-AHEAD = timedelta(days=60)
+# Status in the feed: a pending booking (not yet verified, its hold may expire) is not a fixed appointment yet.
+_STATUS = {"pending": "TENTATIVE", "cancelled": "CANCELLED", "expired": "CANCELLED"}
 
 
 async def create_feed(session: AsyncSession, *, staff: Staff, office_id: int, now: datetime) -> tuple[int, str]:
@@ -45,7 +46,8 @@ async def revoke_feed(session: AsyncSession, *, staff: Staff, office_id: int, fe
 async def agenda_calendar(
     session: AsyncSession, *, ctx: BookingContext, token: str, public_base_url: str, now: datetime
 ) -> bytes:
-    """The office's appointments from a week ago to two months ahead; names only if the office allows it."""
+    """The office's appointments from a week ago to as far ahead as citizens can book; names only if the office
+    allows it."""
     feed = await session.scalar(
         select(AgendaFeed).where(AgendaFeed.token_hash == hash_secret(token), AgendaFeed.revoked_at.is_(None))
     )
@@ -55,17 +57,18 @@ async def agenda_calendar(
     office = snapshot.office_by_id(feed.office_id)
     host = host_of(public_base_url)
     counters = {c.id: c.name for c in office.counters}
+    ahead = office.horizon + timedelta(days=1)  # the latest bookable start is now + horizon; its day in full
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", "PUBLISH")
+    # A subscription, not an iTIP message: no METHOD (see the public feeds).
     calendar.add("name", f"{office.name.get('de')}: Termine")
     calendar.add("x-wr-calname", f"{office.name.get('de')}: Termine")
     calendar.add("refresh-interval", timedelta(minutes=15), parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", "PT15M")
-    calendar.add_component(vtimezone(office.tz, first=(now - PAST).date(), last=(now + AHEAD).date()))
-    for b in await booking.agenda(session, office_id=office.id, since=now - PAST, until=now + AHEAD):
+    calendar.add_component(vtimezone(office.tz, first=(now - PAST).date(), last=(now + ahead).date()))
+    for b in await booking.agenda(session, office_id=office.id, since=now - PAST, until=now + ahead):
         services = ", ".join(snapshot.services_by_id[item.service_id].name.get("de") for item in b.items)
         title = f"{b.code}: {services}"
         if office.agenda_shows_names and b.name:
@@ -78,7 +81,7 @@ async def agenda_calendar(
         event.add("dtend", unambiguous(b.end_at, office.tz))
         event.add("summary", title)
         event.add("location", counters.get(b.counter_id, ""))
-        event.add("status", "CANCELLED" if b.status == "cancelled" else "CONFIRMED")
+        event.add("status", _STATUS.get(b.status, "CONFIRMED"))
         event.add("categories", [b.status])
         calendar.add_component(event)
     data: bytes = calendar.to_ical()

@@ -60,8 +60,11 @@ class FeedController(Controller):
         )
         if _not_modified(request, feed.etag, feed.last_modified):
             return Response(b"", status_code=HTTP_304_NOT_MODIFIED, headers=feed.headers)
-        body = b"" if request.method == HttpMethod.HEAD else feed.body
-        return Response(body, media_type=service.RENDERINGS[kind][0], headers=feed.headers)
+        if request.method == HttpMethod.HEAD:
+            # What a GET would send, without it: clients and caches check the length before they download.
+            head = {**feed.headers, "Content-Length": str(len(feed.body))}
+            return Response(b"", media_type=service.RENDERINGS[kind][0], headers=head)
+        return Response(feed.body, media_type=service.RENDERINGS[kind][0], headers=feed.headers)
 
     @route("/closures.ics", http_method=[HttpMethod.GET, HttpMethod.HEAD])
     async def closures(self, office: FromPath[str], request: Request[Any, Any, Any], state: State) -> Response[bytes]:
@@ -102,7 +105,8 @@ class BookingCalendarController(Controller):
     ) -> Response[bytes]:
         """The booking as a calendar entry (a cancelled one as a cancellation with the same UID)."""
         result = await booking.view(db_session, ctx=booking_ctx, code=code, token=manage_token, now=now)
-        base = runtime_of(state).settings.public_base_url.rstrip("/")
+        settings = runtime_of(state).settings
+        base = settings.public_base_url.rstrip("/")
         body = booking_invitation(
             booking=result.booking,
             office=result.office,
@@ -111,6 +115,7 @@ class BookingCalendarController(Controller):
             manage_url=links.manage_url(base, code=result.booking.code, token=manage_token),
             language=result.booking.language if "lang" not in request.query_params else language_of(request),
             public_base_url=base,
+            organizer=settings.smtp.mail_from,
         )
         return Response(
             body,

@@ -15,7 +15,7 @@ from rathaus.notify.calendar.vtimezone import unambiguous, vtimezone
 from rathaus.offices.rules import Interval, OfficeRules, Window, subtract, wall_to_utc
 
 PAST = timedelta(days=30)  # how far back a feed starts
-FUTURE = timedelta(days=400)  # how far ahead exceptions of the weekly hours are written
+FUTURE = timedelta(days=400)  # at most this far ahead (see `known_until`)
 REFRESH = timedelta(hours=1)
 _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)  # DTSTAMP of a catalog that never changed
 # {office}, {reason} and {time} are filled in per feed and event.
@@ -29,6 +29,13 @@ _TEXT = {
     "open": N_("Open"),
     "walk_ins": N_("Walk-ins until {time} (cut-off)"),
 }
+
+
+def known_until(today: date) -> date:
+    """The last day the feeds speak for: public holidays are loaded for this year and the next (and refreshed by
+    a job), so weekly hours past the end of next year could show a holiday as open. The weekly rules end there
+    (UNTIL) rather than repeat for ever."""
+    return min(today + FUTURE, date(today.year + 1, 12, 31))
 
 
 def _text(language: str) -> dict[str, str]:
@@ -47,11 +54,14 @@ def _calendar(
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", "PUBLISH")
-    calendar.add("name", text[kind].format(office=name))
-    calendar.add("x-wr-calname", text[kind].format(office=name))
-    calendar.add("description", text[f"{kind}_desc"].format(office=name))
-    calendar.add("x-wr-caldesc", text[f"{kind}_desc"].format(office=name))
+    # No METHOD: a subscribed feed is not an iTIP message (RFC 5546 1.4), and with METHOD:PUBLISH every event
+    # would need an ORGANIZER (RFC 5546 3.2.1) that a public timetable does not have.
+    title, description = text[kind].format(office=name), text[f"{kind}_desc"].format(office=name)
+    calendar.add("name", title)
+    # X- properties are not known to be TEXT: escape ",", ";" and "\\" as the standard ones are.
+    calendar.add("x-wr-calname", vText(title))
+    calendar.add("description", description)
+    calendar.add("x-wr-caldesc", vText(description))
     calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", "PT1H")
     calendar.add("x-wr-timezone", office.tz.key)
@@ -81,7 +91,12 @@ def closures_feed(
     stamp = changed_at or _EPOCH
     first = today - PAST
     calendar = _calendar(
-        office, kind="closures", language=language, public_base_url=public_base_url, first=first, last=today + FUTURE
+        office,
+        kind="closures",
+        language=language,
+        public_base_url=public_base_url,
+        first=first,
+        last=known_until(today),
     )
     for closure in office.closures:
         if not closure.public or closure.end.astimezone(office.tz).date() < first:
@@ -121,7 +136,7 @@ def hours_feed(
     text = _text(language)
     host = host_of(public_base_url)
     stamp = changed_at or _EPOCH
-    first, last = today - PAST, today + FUTURE
+    first, last = today - PAST, known_until(today)
     calendar = _calendar(
         office, kind="hours", language=language, public_base_url=public_base_url, first=first, last=last
     )
@@ -135,7 +150,9 @@ def hours_feed(
                 _local(anchor, window.opens, office),
                 _local(anchor, window.closes, office),
             )
-            event.add("rrule", vRecur(freq="WEEKLY"))
+            final = max(_weekly_dates(anchor, last), default=anchor)
+            # UNTIL in UTC, as RFC 5545 3.3.10 requires with a DTSTART in a time zone.
+            event.add("rrule", vRecur(freq="WEEKLY", until=_utc(final, window.opens, office)))
             event.add(
                 "description",
                 _walk_ins(

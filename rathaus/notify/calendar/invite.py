@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from email.utils import parseaddr
 from urllib.parse import urlsplit
 
 from icalendar import Alarm, Calendar, Event, vCalAddress, vText
@@ -26,8 +27,15 @@ _TEXT = {
 
 
 def host_of(public_base_url: str) -> str:
-    """The host name used in UIDs and the organizer address."""
+    """The host name used in UIDs."""
     return urlsplit(public_base_url).hostname or "localhost"
+
+
+def organizer_address(mail_from: str | None, public_base_url: str) -> str:
+    """The ORGANIZER's address: the sender of our e-mails (RFC 5546 3.2: the organizer sends REQUEST and CANCEL),
+    else noreply at the public host."""
+    address = parseaddr(mail_from or "")[1]
+    return address if "@" in address else f"noreply@{host_of(public_base_url)}"
 
 
 def booking_invitation(
@@ -39,8 +47,13 @@ def booking_invitation(
     manage_url: str | None,
     language: str,
     public_base_url: str,
+    organizer: str | None = None,
 ) -> bytes:
-    """The booking as iCalendar bytes; one UID for its whole life, SEQUENCE growing with every change."""
+    """The booking as iCalendar bytes; one UID for its whole life, SEQUENCE growing with every change.
+
+    `organizer` is the mail sender (RATHAUS_MAIL_FROM). A CANCEL names the same ATTENDEE as the REQUEST it
+    cancels (RFC 5546 3.2.5), so that clients match it to the event they hold.
+    """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}")
     t = i18n.translations(language)
@@ -53,7 +66,8 @@ def booking_invitation(
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", "CANCEL" if cancelled and method != "PUBLISH" else method)
+    method = "CANCEL" if cancelled and method != "PUBLISH" else method
+    calendar.add("method", method)
     start, end = booking.start_at.astimezone(office.tz), booking.end_at.astimezone(office.tz)
     calendar.add_component(vtimezone(office.tz, first=start.date(), last=end.date() + timedelta(days=1)))
 
@@ -76,10 +90,10 @@ def booking_invitation(
     event.add("description", _description(booking, services, manage_url, language, text))
     if manage_url:
         event.add("url", manage_url)
-    organizer = vCalAddress(f"mailto:noreply@{host}")
-    organizer.params["cn"] = vText(office_name)
-    event.add("organizer", organizer)
-    if method == "REQUEST" and booking.email:
+    sender = vCalAddress(f"mailto:{organizer_address(organizer, public_base_url)}")
+    sender.params["cn"] = vText(office_name)
+    event.add("organizer", sender)
+    if method in {"REQUEST", "CANCEL"} and booking.email:
         attendee = vCalAddress(f"mailto:{booking.email}")
         attendee.params.update(
             {

@@ -43,6 +43,8 @@ def rendered(body: bytes, last_modified: datetime) -> RenderedFeed:
         "ETag": etag,
         "Last-Modified": format_datetime(last_modified, usegmt=True),
         "Cache-Control": "public, max-age=900",
+        # The language follows ?lang=, the language cookie or Accept-Language: a shared cache must keep them apart.
+        "Vary": "Accept-Language, Cookie",
     }
     return RenderedFeed(body, etag, last_modified, headers)
 

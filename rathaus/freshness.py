@@ -1,0 +1,73 @@
+"""How old a cached value may be, and one computation at a time for values that have to be recomputed."""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+from collections.abc import Awaitable, Callable, Hashable
+from datetime import datetime, timedelta
+from typing import Generic, TypeVar
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class Age(enum.Enum):
+    FRESH = "fresh"  # serve it
+    DUE = "due"  # serve it, and recompute it behind the scenes so that readers rarely wait
+    STALE = "stale"  # never serve it: the reader waits for a recomputation
+
+
+def age_of(as_of: datetime, *, now: datetime, ttl: float) -> Age:
+    """How a value that was true at `as_of` may be used at `now`, if it may be at most `ttl` seconds old.
+
+    A value from the future by more than `ttl` (the clock was set back) counts as stale too.
+    """
+    age = (now - as_of) / timedelta(seconds=1)
+    if age > ttl or age < -ttl:
+        return Age.STALE
+    return Age.DUE if age > ttl / 2 else Age.FRESH
+
+
+class _Abandoned(Exception):
+    """The reader computing a value went away before it had one; whoever waited computes it themselves."""
+
+
+class SingleFlight(Generic[K, V]):
+    """One computation per key at a time: readers arriving meanwhile wait for its result instead of repeating it.
+
+    Each reader passes a computation of its own (bound to its own database session); only the first one runs.
+    A waiter on another event loop (the tests run the app and their harness on two) computes on its own.
+    """
+
+    def __init__(self) -> None:
+        self._running: dict[K, asyncio.Future[V]] = {}
+
+    async def run(self, key: K, compute: Callable[[], Awaitable[V]]) -> V:
+        """The result of `compute()`, or of the computation of `key` already running."""
+        loop = asyncio.get_running_loop()
+        running = self._running.get(key)
+        if running is not None and not running.done() and running.get_loop() is loop:
+            try:
+                # Shielded: a waiter that is cancelled must not cancel the result the others wait for.
+                return await asyncio.shield(running)
+            except _Abandoned:
+                return await compute()
+        future: asyncio.Future[V] = loop.create_future()
+        self._running[key] = future
+        try:
+            value = await compute()
+        except BaseException:
+            future.set_exception(_Abandoned())
+            future.exception()  # retrieved: nobody may have waited for it
+            raise
+        finally:
+            if self._running.get(key) is future:
+                del self._running[key]
+        future.set_result(value)
+        return value
+
+    def running(self, key: K) -> bool:
+        """True while `key` is being computed."""
+        future = self._running.get(key)
+        return future is not None and not future.done()

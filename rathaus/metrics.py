@@ -1,0 +1,140 @@
+"""Operations: Prometheus metrics and a readiness check.
+
+Request rates and latencies come from Litestar's Prometheus middleware, labelled with the route template (never
+the raw path, which can carry booking codes and feed tokens). Bookings, tickets and outbox rows by status, and how
+far the dispatcher lags behind, are counted in the database at each scrape, so every instance reports the same
+numbers. Labels are statuses, channels and office slugs only: no personal data.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from litestar import Request, Response, get
+from litestar.datastructures import State
+from litestar.plugins.prometheus import PrometheusConfig
+from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client.metrics_core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rathaus.booking.models import Booking
+from rathaus.errors import RathausError
+from rathaus.notify.models import OUTBOX_STATUSES, OutboxMessage
+from rathaus.offices.models import Office
+from rathaus.queue.models import Ticket
+from rathaus.settings import Settings
+from rathaus.web import runtime_of
+
+log = logging.getLogger("rathaus.metrics")
+
+BOOKING_STATUSES = ("pending", "confirmed", "checked_in", "serving", "completed", "no_show", "cancelled", "expired")
+TICKET_STATUSES = ("waiting", "called", "completed", "no_show", "closed")
+CHANNELS = ("email", "sms")
+# Not yet handed to a provider: what the dispatcher still has to do.
+_UNSENT = ("pending", "claimed")
+# Operations endpoints: not counted as traffic, no CSRF cookie, no compression, no rate limit.
+PATHS = r"^/(metrics|ready)$"
+
+
+def request_metrics() -> PrometheusConfig:
+    """Requests per route template, method and status, with their durations."""
+    return PrometheusConfig(app_name="rathaus", prefix="rathaus_http", group_path=True, exclude=[PATHS])
+
+
+class _Families(Collector):
+    def __init__(self, families: Sequence[Metric]) -> None:
+        self._families = families
+
+    def collect(self) -> Iterable[Metric]:
+        return self._families
+
+
+async def _by_status(
+    session: AsyncSession, column: Any, office_column: Any, statuses: Sequence[str], offices: dict[int, str]
+) -> dict[tuple[str, str], int]:
+    counts = {(slug, status): 0 for slug in offices.values() for status in statuses}
+    for office_id, status, count in await session.execute(
+        select(office_column, column, func.count()).group_by(office_column, column)
+    ):
+        if office_id in offices:
+            counts[(offices[office_id], status)] = count
+    return counts
+
+
+async def domain_families(session: AsyncSession, *, now: datetime) -> list[Metric]:
+    """Bookings and tickets per office and status, outbox rows per channel and status, and the dispatcher's lag."""
+    offices = dict((await session.execute(select(Office.id, Office.slug))).tuples().all())
+    bookings = GaugeMetricFamily("rathaus_bookings", "Bookings in the database", labels=["office", "status"])
+    for (office, status), count in (
+        await _by_status(session, Booking.status, Booking.office_id, BOOKING_STATUSES, offices)
+    ).items():
+        bookings.add_metric([office, status], count)
+    tickets = GaugeMetricFamily("rathaus_tickets", "Queue tickets in the database", labels=["office", "status"])
+    for (office, status), count in (
+        await _by_status(session, Ticket.status, Ticket.office_id, TICKET_STATUSES, offices)
+    ).items():
+        tickets.add_metric([office, status], count)
+    outbox = GaugeMetricFamily("rathaus_outbox_messages", "Outbox rows", labels=["channel", "status"])
+    counts = {(channel, status): 0 for channel in CHANNELS for status in OUTBOX_STATUSES}
+    for channel, status, count in await session.execute(
+        select(OutboxMessage.channel, OutboxMessage.status, func.count()).group_by(
+            OutboxMessage.channel, OutboxMessage.status
+        )
+    ):
+        counts[(channel, status)] = count
+    for (channel, status), count in counts.items():
+        outbox.add_metric([channel, status], count)
+    oldest = await session.scalar(
+        select(func.min(OutboxMessage.due_at)).where(OutboxMessage.status.in_(_UNSENT), OutboxMessage.due_at <= now)
+    )
+    lag = GaugeMetricFamily(
+        "rathaus_outbox_lag_seconds", "Age of the oldest message that is due and not yet sent (0 if none)"
+    )
+    lag.add_metric([], max((now - oldest).total_seconds(), 0.0) if oldest is not None else 0.0)
+    return [bookings, tickets, outbox, lag]
+
+
+def _check_token(settings: Settings, request: Request[Any, Any, Any]) -> None:
+    expected = settings.metrics_token
+    if not expected:
+        return
+    given = request.headers.get("authorization", "")
+    if not hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
+        raise RathausError("unauthorized")
+
+
+@get("/metrics", include_in_schema=False, cache=False)
+async def metrics(request: Request[Any, Any, Any], state: State) -> Response[bytes]:
+    """Prometheus metrics of this instance (with RATHAUS_METRICS_TOKEN set: only with that bearer token)."""
+    runtime = runtime_of(state)
+    _check_token(runtime.settings, request)
+    async with runtime.read_session_maker() as session:
+        families = await domain_families(session, now=runtime.clock.now())
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Families(families))
+    body = generate_latest(REGISTRY) + generate_latest(registry)
+    return Response(body, headers={"Content-Type": CONTENT_TYPE_LATEST, "Cache-Control": "no-store"})
+
+
+@get("/ready", include_in_schema=False, cache=False)
+async def ready(state: State) -> Response[dict[str, str]]:
+    """Readiness for load balancers: 200 if the database answers, 503 if not."""
+    runtime = runtime_of(state)
+    try:
+        async with runtime.read_session_maker() as session:
+            await session.execute(text("SELECT 1"))
+    except Exception as error:  # any failure means: send no traffic here
+        log.warning("readiness: the database does not answer: %s", type(error).__name__)
+        return Response(
+            {"status": "unavailable", "database": "down"},
+            status_code=HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Cache-Control": "no-store", "Retry-After": "5"},
+        )
+    return Response({"status": "ready", "database": "up"}, headers={"Cache-Control": "no-store"})

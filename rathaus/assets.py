@@ -29,6 +29,10 @@ SOURCES = {
     "rathaus.css": PACKAGE / "static" / "rathaus.css",
     "office-wait.js": PACKAGE / "static" / "office-wait.js",
     "device.js": PACKAGE / "static" / "device.js",
+    **{
+        name: PACKAGE / "static" / name
+        for name in ("queue-board.js", "queue-board.css", "queue-ticket.js", "queue-ticket.css")
+    },
 }
 PREFIX = "/static/"
 _YEAR = "public, max-age=31536000, immutable"

@@ -400,7 +400,7 @@ class BookingPages(PageController):
                 return self._time_page(request, found, code="", token="", errors={"slots": message}, status_code=409)
             if error.code == "contact_required":
                 fields = ["email" if rules.verification == "email" else "phone"]
-            elif error.code == "invalid_input" and not data.name.strip():
+            elif error.code == "name_required":
                 fields = ["name"]
             else:
                 fields = _FIELD_OF.get(error.code, ["error-summary"])

@@ -58,9 +58,11 @@ def ticket_message(view: dict[str, Any], texts: dict[str, str]) -> tuple[str, st
 
 def board(data: bytes, *, events: str) -> Template:
     """The display page with the board's current content, in every offered language (the default one first)."""
+    languages = [board_texts(x) for x in i18n.languages()]
     return Template(
         "queue/board.html.j2",
-        context={"board": json.loads(data), "languages": [board_texts(x) for x in i18n.languages()], "events": events},
+        # `live`: what the page's script reads (from a JSON data block: the page runs no inline script).
+        context={"board": json.loads(data), "languages": languages, "live": {"languages": languages, "events": events}},
     )
 
 
@@ -81,7 +83,7 @@ def ticket(data: bytes, *, language: str, events: str, public_id: str) -> Templa
             "texts": texts,
             "message": message,
             "estimate": estimate,
-            "events": f"{events}?lang={language}",
+            "live": {"texts": texts, "events": f"{events}?lang={language}"},
             "switches": switches,
         },
     )

@@ -97,7 +97,6 @@ REASONS: dict[str, str] = {
     "timezone": N_("{field} needs a UTC offset, e.g. 2027-01-11T09:00:00+01:00"),
     "datetime": N_("{field} is not a date and time like 2027-01-11T09:00:00+01:00"),
     "date": N_("{field} is not a date like 2027-01-11"),
-    "enum": N_("{field} must be one of {choices}"),
     "invalid": N_("{field} is invalid"),
 }
 

@@ -8,6 +8,7 @@ import pytest
 
 from rathaus.assets import asset_url
 from rathaus.clock import ManualClock
+from rathaus.settings import Settings, SettingsError
 from tests.conftest import DEFAULT_NOW, TEST_SECRET, Harness, open_harness
 from tests.factories import booking_body, make_config
 from tests.staff_helpers import staff_token
@@ -111,3 +112,9 @@ async def test_production_sends_hsts(sqlite_url: str, clock: ManualClock) -> Non
         for url in ("/api/v1/services", "/", "/nothing"):
             answer = await harness.client.get(url)
             assert answer.headers["strict-transport-security"] == "max-age=31536000; includeSubDomains", url
+
+
+@pytest.mark.parametrize("origins", ["https://a.example; script-src *", "www.stadt.example", "https://a.example/path"])
+def test_embed_origins_must_be_origins(origins: str) -> None:
+    with pytest.raises(SettingsError, match="RATHAUS_EMBED_ORIGINS"):
+        Settings(embed_origins=origins, secret_key=TEST_SECRET).validated()

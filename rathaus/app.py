@@ -25,6 +25,7 @@ from rathaus.jobs import scheduler_lifespan
 from rathaus.packages import WIRINGS
 from rathaus.runtime import Runtime, build_runtime
 from rathaus.settings import Settings
+from rathaus.staff.pages_auth import staff_nav
 from rathaus.templating import environment, template_config
 from rathaus.web import (
     http_error_handler,
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         logging.getLogger(name).setLevel(logging.WARNING)
     runtime = build(settings, clock)
     environment().globals["language_links"] = language_links
+    environment().globals["staff_nav"] = staff_nav
     gc.set_threshold(*_GC_THRESHOLDS)
     return Litestar(
         route_handlers=[health, static_file, switch_language, *ROUTES],

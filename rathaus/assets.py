@@ -29,6 +29,7 @@ SOURCES = {
     "rathaus.css": PACKAGE / "static" / "rathaus.css",
     "office-wait.js": PACKAGE / "static" / "office-wait.js",
     "device.js": PACKAGE / "static" / "device.js",
+    "staff.css": PACKAGE / "static" / "staff.css",
     **{
         name: PACKAGE / "static" / name
         for name in ("queue-board.js", "queue-board.css", "queue-ticket.js", "queue-ticket.css")

@@ -20,6 +20,8 @@ from rathaus.runtime import Launcher, Runtime, launcher
 from rathaus.staff import service as staff
 
 DEMO = Path(__file__).parent / "demo" / "buergeramt.toml"
+# The staff account the demo creates (never in production): printed when the demo is loaded.
+DEMO_STAFF = ("demo", "rathaus-demo-staff")
 
 
 async def _load(runtime: Runtime, path: Path) -> str:
@@ -46,7 +48,21 @@ async def _prepare(runtime: Runtime, *, demo: bool) -> str:
         existing = await offices_service.office_count(session)
     if existing:
         return "migrated; offices exist, demo not loaded"
-    return f"migrated; demo loaded ({await _load(runtime, DEMO)})"
+    loaded = await _load(runtime, DEMO)
+    if runtime.settings.is_production:
+        return f"migrated; demo loaded ({loaded})"
+    username, password = DEMO_STAFF
+    slugs = [office.slug for office in read_config(DEMO).offices]
+    now = runtime.clock.now()
+
+    async def create(session: AsyncSession) -> object:
+        office_ids = await offices_service.office_ids(session, slugs=slugs)
+        return await staff.create_user(
+            session, username=username, password=password, role="admin", office_ids=office_ids, now=now
+        )
+
+    await run_unit(runtime, create)
+    return f"migrated; demo loaded ({loaded}); staff pages at /staff, user {username!r}, password {password!r}"
 
 
 @click.group()

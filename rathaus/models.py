@@ -16,7 +16,7 @@ from rathaus.offices.models import (
     SpecialHours,
 )
 from rathaus.queue.models import Ticket, TicketEvent, TicketSequence, TicketService
-from rathaus.staff.models import StaffToken, StaffUser
+from rathaus.staff.models import SignInAttempt, StaffSession, StaffToken, StaffUser
 
 __all__ = [
     "AgendaFeed",
@@ -36,9 +36,11 @@ __all__ = [
     "OpeningHours",
     "OutboxMessage",
     "Service",
+    "SignInAttempt",
     "SlotClaim",
     "SmsOptOut",
     "SpecialHours",
+    "StaffSession",
     "StaffToken",
     "StaffUser",
     "Ticket",

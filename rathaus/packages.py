@@ -1,6 +1,7 @@
 """The packages that make up rathaus, lowest first: the one list the app, the worker and the CLI wire."""
 
 from rathaus.booking.wiring import WIRING as BOOKING
+from rathaus.desk.wiring import WIRING as DESK
 from rathaus.notify.calendar.wiring import WIRING as CALENDAR
 from rathaus.notify.wiring import WIRING as NOTIFY
 from rathaus.offices.wiring import WIRING as OFFICES
@@ -8,6 +9,6 @@ from rathaus.queue.wiring import WIRING as QUEUE
 from rathaus.staff.wiring import WIRING as STAFF
 from rathaus.wiring import Wiring
 
-WIRINGS: tuple[Wiring, ...] = (STAFF, OFFICES, BOOKING, QUEUE, NOTIFY, CALENDAR)
+WIRINGS: tuple[Wiring, ...] = (STAFF, OFFICES, BOOKING, QUEUE, DESK, NOTIFY, CALENDAR)
 
 __all__ = ["WIRINGS"]

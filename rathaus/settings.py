@@ -112,6 +112,9 @@ class Settings:
     load_demo: bool = True
     availability_cache_seconds: float = _setting(1.0, low=0)
     staff_token_hours: int = _setting(12, low=1)
+    # Staff browser sessions: signed out after this many hours, or after this many minutes without a request.
+    staff_session_hours: int = _setting(12, low=1)
+    staff_session_idle_minutes: int = _setting(60, low=1)
     personal_data_retention_days: int = _setting(30, low=0)
     db_pool_size: int = _setting(5, low=1)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"

@@ -70,6 +70,11 @@ def bearer_token(request: Request[Any, Any, Any]) -> str | None:
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
+def client_address(request: Request[Any, Any, Any]) -> str:
+    """The client's address (behind a proxy, uvicorn's --proxy-headers must be set for it to be the client's)."""
+    return request.client.host if request.client else "unknown"
+
+
 # Where a page's language switch keeps the reader's choice (a preference, not a secret).
 LANGUAGE_COOKIE = "rathaus_lang"
 
@@ -111,6 +116,12 @@ def speak_the_reader_language(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
+def _retry_after(error: RathausError, headers: dict[str, Any]) -> int:
+    """Seconds until a refused client may try again: what the refusal says (its wait, the rate limit's reset)."""
+    seconds = error.params.get("seconds") or 60 * error.params.get("minutes", 0) or headers.get("RateLimit-Reset")
+    return max(1, int(seconds or RETRY_AFTER_SECONDS))
+
+
 def _error_response(
     request: Request[Any, Any, Any], error: RathausError, status: int, headers: Any = None
 ) -> Response[dict[str, Any]]:
@@ -119,9 +130,7 @@ def _error_response(
     if status == 401:
         answer_headers.setdefault("WWW-Authenticate", "Bearer")
     if status == 429:
-        answer_headers.setdefault(
-            "Retry-After", str(max(1, int(answer_headers.get("RateLimit-Reset", RETRY_AFTER_SECONDS))))
-        )
+        answer_headers.setdefault("Retry-After", str(_retry_after(error, answer_headers)))
     return Response(
         {**error.extra, "detail": error.message(language_of(request)), "code": error.code},
         status_code=status,

@@ -45,6 +45,7 @@ def test_serve_starts_on_an_empty_sqlite_database_with_demo_data(tmp_path: Path)
             assert path in schema["paths"]
         assert (tmp_path / ".rathaus-dev-secret").exists()
         assert "demo loaded" in log.read_text()
+        assert "staff pages at /staff, user 'demo', password 'rathaus-demo-staff'" in log.read_text()
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(timeout=30)

@@ -12,7 +12,7 @@ from litestar.params import JSONBody
 
 from rathaus.staff import service
 from rathaus.staff.deps import STAFF_ONLY, CurrentStaff
-from rathaus.web import DbSession, Now, bearer_token, runtime_of
+from rathaus.web import DbSession, Now, bearer_token, client_address, runtime_of
 from rathaus.web_openapi import ERRORS_OPT
 
 
@@ -35,12 +35,24 @@ class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["staff"]
 
-    @post("/token", opt={ERRORS_OPT: [401]})
-    async def token(self, data: JSONBody[Credentials], db_session: DbSession, now: Now, state: State) -> TokenAnswer:
-        """Exchange username and password for a bearer token."""
-        lifetime = timedelta(hours=runtime_of(state).settings.staff_token_hours)
+    @post("/token", opt={ERRORS_OPT: [401, 429]})
+    async def token(
+        self,
+        data: JSONBody[Credentials],
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        now: Now,
+        state: State,
+    ) -> TokenAnswer:
+        """Exchange username and password for a bearer token (delayed, then locked after repeated failures)."""
+        settings = runtime_of(state).settings
         token, expires = await service.login(
-            db_session, username=data.username, password=data.password, lifetime=lifetime, now=now
+            db_session,
+            attempt=service.Attempt(data.username, client_address(request), "api"),
+            password=data.password,
+            secret_key=settings.secret_key,
+            lifetime=timedelta(hours=settings.staff_token_hours),
+            now=now,
         )
         return TokenAnswer(token, expires)
 

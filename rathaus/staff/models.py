@@ -1,10 +1,11 @@
-"""Staff users, the offices they work at (by id: the catalogue sits above this package) and their API tokens."""
+"""Staff users, the offices they work at (by id: the catalogue sits above this package), their API tokens,
+browser sessions and sign-in attempts."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, String, Table
+from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, Index, String, Table
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rathaus.db import Base
@@ -37,3 +38,40 @@ class StaffToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+
+
+class StaffSession(Base):
+    """A signed-in browser: the cookie holds a random id, the database only its hash."""
+
+    __tablename__ = "staff_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"), index=True)
+    id_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class SignInAttempt(Base):
+    """One sign-in attempt, for the growing delay and the lock, and for the record.
+
+    Neither the name typed nor the client's address is kept: only keyed hashes of both, so that attempts on an
+    account that does not exist are counted (and locked) like any other without writing the name down.
+    """
+
+    __tablename__ = "sign_in_attempt"
+    __table_args__ = (
+        CheckConstraint("outcome IN ('success', 'failure', 'refused')", name="outcome"),
+        Index("ix_sign_in_attempt_account_at", "account_key", "at"),
+        Index("ix_sign_in_attempt_client_at", "client_key", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    account_key: Mapped[str] = mapped_column(String(64))
+    client_key: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"), index=True)
+    outcome: Mapped[str] = mapped_column(String(8))
+    # "page" (the sign-in form) or "api" (the token endpoint)
+    channel: Mapped[str] = mapped_column(String(8))

@@ -1,43 +1,39 @@
-"""Staff accounts, password login, bearer tokens and office-scoped roles."""
+"""Staff accounts, password sign-in (browser sessions and API bearer tokens) and office-scoped roles."""
 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rathaus.db import keep_on_error, operation
 from rathaus.errors import RathausError
+from rathaus.staff._sessions import end_other_sessions, end_session, session_staff, start_session, touch_session
+from rathaus.staff._sign_in import Attempt, hasher, verify_password
+from rathaus.staff._staff import Staff, staff_of
 from rathaus.staff.models import StaffToken, StaffUser, staff_user_office
 from rathaus.tokens import hash_secret
 
+__all__ = [
+    "ROLES",
+    "Attempt",
+    "Staff",
+    "authenticate",
+    "change_password",
+    "create_user",
+    "end_session",
+    "login",
+    "logout",
+    "session_staff",
+    "sign_in",
+    "staff_of",
+    "touch_session",
+]
+
 ROLES = ("admin", "desk")
-_hasher = PasswordHasher()
-# Verifying against this keeps a login for an unknown user as slow as one with a wrong password.
-_DUMMY_HASH = _hasher.hash("not a password anyone has")
-
-
-@dataclass(frozen=True, slots=True)
-class Staff:
-    """The authenticated staff member of a request."""
-
-    id: int
-    username: str
-    role: str
-    office_ids: frozenset[int]
-
-    def may(self, office_id: int, *, role: str = "desk") -> bool:
-        """True if this member works at the office with at least `role` (admin includes desk)."""
-        return office_id in self.office_ids and (role == "desk" or self.role == "admin")
-
-    def require(self, office_id: int, *, role: str = "desk") -> None:
-        """Refuse with 403 unless `may`."""
-        if not self.may(office_id, role=role):
-            raise RathausError("forbidden")
+MIN_PASSWORD = 12
 
 
 async def create_user(
@@ -46,13 +42,13 @@ async def create_user(
     """Create a staff account, or update password, role and offices of an existing one."""
     if role not in ROLES:
         raise RathausError("invalid_input", reason=f"role must be one of {', '.join(ROLES)}")
-    if len(password) < 12:
+    if len(password) < MIN_PASSWORD:
         raise RathausError("invalid_input", reason="a password needs at least 12 characters")
     user = await session.scalar(select(StaffUser).where(StaffUser.username == username))
     if user is None:
         user = StaffUser(username=username, created_at=now, active=True, password_hash="", role=role)
         session.add(user)
-    user.password_hash = _hasher.hash(password)
+    user.password_hash = hasher.hash(password)
     user.role = role
     user.active = True
     await session.flush()
@@ -65,21 +61,55 @@ async def create_user(
 
 
 async def login(
-    session: AsyncSession, *, username: str, password: str, lifetime: timedelta, now: datetime
+    session: AsyncSession, *, attempt: Attempt, password: str, secret_key: str, lifetime: timedelta, now: datetime
 ) -> tuple[str, datetime]:
-    """A new bearer token for correct credentials, with its expiry."""
-    user = await session.scalar(select(StaffUser).where(StaffUser.username == username, StaffUser.active.is_(True)))
-    try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
-    except (VerificationError, InvalidHashError):
-        raise RathausError("bad_credentials") from None
-    if user is None:
-        raise RathausError("bad_credentials")
+    """A new bearer token for correct credentials, with its expiry (refused while the account is delayed or locked)."""
+    user = await verify_password(session, attempt=attempt, password=password, secret_key=secret_key, now=now)
     token = secrets.token_urlsafe(32)
     expires = now + lifetime
     await session.execute(delete(StaffToken).where(StaffToken.user_id == user.id, StaffToken.expires_at <= now))
     session.add(StaffToken(user_id=user.id, token_hash=hash_secret(token), created_at=now, expires_at=expires))
     return token, expires
+
+
+async def sign_in(
+    session: AsyncSession, *, attempt: Attempt, password: str, secret_key: str, lifetime: timedelta, now: datetime
+) -> str:
+    """A new browser session for correct credentials: its id for the cookie."""
+    user = await verify_password(session, attempt=attempt, password=password, secret_key=secret_key, now=now)
+    return await start_session(session, user_id=user.id, lifetime=lifetime, now=now)
+
+
+@operation
+async def change_password(
+    session: AsyncSession,
+    *,
+    staff: Staff,
+    current: str,
+    new: str,
+    repeated: str,
+    session_id: str,
+    secret_key: str,
+    client: str,
+    now: datetime,
+) -> None:
+    """Set a new password after checking the current one (which counts as a sign-in attempt); every other session
+    and every bearer token of the account ends."""
+    if len(new) < MIN_PASSWORD:
+        raise RathausError("password_too_short", minimum=MIN_PASSWORD)
+    if new != repeated:
+        raise RathausError("password_mismatch")
+    attempt = Attempt(staff.username, client, "page")
+    try:
+        user = await verify_password(session, attempt=attempt, password=current, secret_key=secret_key, now=now)
+    except RathausError as error:
+        if error.code == "bad_credentials":
+            keep_on_error(session)
+            raise RathausError("wrong_password") from None
+        raise
+    user.password_hash = hasher.hash(new)
+    await end_other_sessions(session, user_id=user.id, keep=session_id)
+    await session.execute(delete(StaffToken).where(StaffToken.user_id == user.id))
 
 
 async def authenticate(session: AsyncSession, *, token: str, now: datetime) -> Staff:

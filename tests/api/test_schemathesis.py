@@ -51,7 +51,8 @@ def _run(url: str, *extra: str, report: Path) -> subprocess.CompletedProcess[str
         str(report),
         *extra,
     ]
-    return subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+    # In the test's directory: schemathesis keeps a cache (.schemathesis/) where it runs.
+    return subprocess.run(command, capture_output=True, text=True, timeout=600, check=False, cwd=report)
 
 
 @pytest.mark.parametrize("who", ["anonymous", "staff"])

@@ -1,0 +1,6 @@
+"""The front desk package's routes."""
+
+from rathaus.desk.home import StaffHome
+from rathaus.wiring import Wiring
+
+WIRING = Wiring(routes=[StaffHome])

@@ -11,6 +11,7 @@ import pytest
 from litestar.routes import HTTPRoute
 
 from rathaus.booking import service as booking_service
+from rathaus.web_input import refuse_malformed_input
 from tests.booking.test_bad_input import count_rows
 from tests.conftest import Harness
 from tests.factories import booking_body, make_config
@@ -237,3 +238,16 @@ async def test_an_unexpected_failure_logs_the_route_not_the_path(
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert "unhandled RuntimeError on GET '/api/v1/bookings/{code}'" in logged
     assert code not in logged and token not in logged
+
+
+async def test_every_route_but_the_documentation_crosses_the_boundary(sqlite_harness: Harness) -> None:
+    """A layer with a before_request of its own would replace the boundary's for its routes."""
+    handlers = [
+        (route.path, handler)
+        for route in sqlite_harness.app.routes
+        if isinstance(route, HTTPRoute) and not route.path.startswith("/schema")
+        for handler, _ in route.route_handler_map.values()
+    ]
+    assert len(handlers) > 50
+    for path, handler in handlers:
+        assert handler.resolve_before_request() is refuse_malformed_input, path

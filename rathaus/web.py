@@ -23,7 +23,7 @@ from rathaus import i18n
 from rathaus.db import end_unit
 from rathaus.errors import RathausError
 from rathaus.runtime import Runtime
-from rathaus.web_errors import framework_error, validation_error
+from rathaus.web_errors import framework_error, public_names, validation_error
 
 log = logging.getLogger("rathaus.web")
 # When a client refused for too many requests may try again, unless the refusal knows better.
@@ -146,7 +146,8 @@ def rathaus_error_handler(request: Request[Any, Any, Any], error: RathausError) 
 def validation_error_handler(request: Request[Any, Any, Any], error: ValidationException) -> Response[dict[str, Any]]:
     """Malformed input as a 400 that says which field and why."""
     problems = error.extra if isinstance(error.extra, list) else []
-    return _error_response(request, validation_error(problems, str(error.detail)), 400)
+    names = public_names(request.route_handler)
+    return _error_response(request, validation_error(problems, str(error.detail), names), 400)
 
 
 def http_error_handler(request: Request[Any, Any, Any], error: HTTPException) -> Response[dict[str, Any]]:

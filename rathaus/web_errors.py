@@ -55,9 +55,25 @@ def reason(key: str | None, message: str) -> Phrase:
     return Phrase(REASONS["invalid"], field=field or "body")
 
 
-def validation_error(problems: list[Any], detail: str) -> RathausError:
-    """A ValidationException's problems as one "invalid_input" error naming each field and why."""
-    reasons = [reason(item.get("key"), str(item.get("message", ""))) for item in problems if isinstance(item, dict)]
+def public_names(handler: Any) -> dict[str, str]:
+    """The names clients use for a handler's parameters (?date= for the argument `day`), by argument name."""
+    names = {}
+    for name, field in handler.parsed_fn_signature.parameters.items():
+        kwarg = field.kwarg_definition
+        public = getattr(kwarg, "query", None) or getattr(kwarg, "header", None) or getattr(kwarg, "name", None)
+        if public:
+            names[name] = public
+    return names
+
+
+def validation_error(problems: list[Any], detail: str, names: dict[str, str]) -> RathausError:
+    """A ValidationException's problems as one "invalid_input" error naming each field as clients name it, and
+    why."""
+    reasons = [
+        reason(names.get(str(item.get("key")), item.get("key")), str(item.get("message", "")))
+        for item in problems
+        if isinstance(item, dict)
+    ]
     if not reasons:
         reasons = [reason(None, detail)]
     return RathausError("invalid_input", reason=Joined(reasons))

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import statistics
 import tempfile
 from datetime import date, timedelta
 from pathlib import Path
@@ -22,6 +24,8 @@ from bench.feed_bench import DEMO, prepare
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICE = "anmeldung"
+# What a browser sends on every request: pages are served compressed to it (the same header goes to /health).
+BROWSER = (("Accept-Encoding", "gzip, deflate, br, zstd"),)
 
 
 def time_page(base: str) -> tuple[str, int]:
@@ -36,6 +40,29 @@ def time_page(base: str) -> tuple[str, int]:
     raise RuntimeError("no free slot in the next two weeks")
 
 
+class ServerCpu:
+    """The server process's CPU time per request of each run: on a machine shared with other work, req/s swing
+    with the neighbours, while the CPU a request costs the server does not."""
+
+    def __init__(self, pid: int) -> None:
+        self._stat = Path(f"/proc/{pid}/stat")
+        self._started: tuple[str, float] = ("", 0.0)
+        self.per_request_us: dict[str, list[float]] = {}
+
+    def _seconds(self) -> float:
+        fields = self._stat.read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+    def start(self, label: str, target: loadgen.Target) -> loadgen.Target:
+        self._started = (label, self._seconds())
+        return target
+
+    def stop(self, run: loadgen.Run) -> None:
+        label, began = self._started
+        if run.requests:
+            self.per_request_us.setdefault(label, []).append((self._seconds() - began) / run.requests * 1e6)
+
+
 def main(argv: list[str] | None = None) -> int:
     args, plan = single_office_run(argv, __doc__.splitlines()[0])
     with tempfile.TemporaryDirectory() as directory:
@@ -47,8 +74,15 @@ def main(argv: list[str] | None = None) -> int:
             time_path, slots = time_page(base)
             for path in ("/", time_path):
                 assert httpx.get(base + path, timeout=10).status_code == 200, path
+            cpu = ServerCpu(servers["pages"].process.pid)
             jobs = [
-                Job(label, lambda path=path: loadgen.Target(base, "get", path), plan.connections, plan.threads)
+                Job(
+                    label,
+                    lambda label=label, path=path: cpu.start(label, loadgen.Target(base, "get", path, headers=BROWSER)),
+                    plan.connections,
+                    plan.threads,
+                    after=cpu.stop,
+                )
                 for label, path in (("health", "/health"), ("home", "/"), ("time", time_path))
             ]
             runs: dict[str, list[loadgen.Run]] = {}
@@ -66,7 +100,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {name:<34} {value}")
     for page in ("home", "time"):
         print(f"  per-round {page}/health: {paired(runs, page, 'health', 'rps')}")
-    result = {"slots": slots, "medians": medians, "ratios": ratios}
+    # The measured rounds only (the warm-up runs come first).
+    cpu_us = {label: statistics.median(values[-plan.rounds :]) for label, values in cpu.per_request_us.items()}
+    cpu_ratios = {
+        f"health/{page} server CPU per request": round(cpu_us["health"] / cpu_us[page], 3) for page in ("home", "time")
+    }
+    print("  server CPU per request (µs, median): " + ", ".join(f"{k} {v:.0f}" for k, v in cpu_us.items()))
+    for name, value in cpu_ratios.items():
+        print(f"  {name:<34} {value}")
+    result = {
+        "slots": slots,
+        "medians": medians,
+        "ratios": ratios,
+        "cpu_us_per_request": cpu_us,
+        "cpu_ratios": cpu_ratios,
+    }
     output = args.output or (ROOT / "bench" / "results" / "pages.json")
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(result, indent=1))

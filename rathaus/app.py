@@ -23,6 +23,7 @@ from rathaus.clock import Clock
 from rathaus.errors import RathausError
 from rathaus.jobs import scheduler_lifespan
 from rathaus.packages import WIRINGS
+from rathaus.page_cache import SKIP_COMPRESSION
 from rathaus.runtime import Runtime, build_runtime
 from rathaus.settings import Settings
 from rathaus.staff.pages_auth import staff_nav
@@ -154,6 +155,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             minimum_size=500,
             # The JSON API stays uncompressed on its hot paths; live streams must not wait for a buffer to fill.
             exclude=[r"^/api/", r"/events$", r"^/health"],
+            exclude_opt_key=SKIP_COMPRESSION,  # pages kept compressed by rathaus.page_cache
         ),
         lifespan=[*(lifespan for package in WIRINGS for lifespan in package.lifespans), scheduler_lifespan(JOBS)],
         on_shutdown=[_dispose],

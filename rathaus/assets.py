@@ -34,6 +34,10 @@ SOURCES = {
         name: PACKAGE / "static" / name
         for name in ("queue-board.js", "queue-board.css", "queue-ticket.js", "queue-ticket.css")
     },
+    "admin.css": PACKAGE / "static" / "admin.css",
+    "desk.js": PACKAGE / "static" / "desk.js",
+    "counter.js": PACKAGE / "static" / "counter.js",
+    "html5-qrcode.js": NODE_MODULES / "html5-qrcode" / "html5-qrcode.min.js",
 }
 PREFIX = "/static/"
 _YEAR = "public, max-age=31536000, immutable"

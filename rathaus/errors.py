@@ -88,6 +88,12 @@ ERRORS: dict[str, tuple[int, str]] = {
     "unsupported_media_type": (415, N_("Send the request body as JSON (Content-Type: application/json)")),
     "internal_error": (500, N_("Something went wrong on our side. Please try again later.")),
     "http_error": (400, N_("The request could not be handled (HTTP {status})")),
+    "username_taken": (409, N_("There is already a staff account called {username}")),
+    "unknown_staff": (404, N_("Staff account not found")),
+    "not_yourself": (409, N_("You cannot disable your own account")),
+    "unknown_message": (404, N_("Message not found")),
+    "not_retryable": (409, N_("Only failed or undeliverable messages can be sent again (status: {status})")),
+    "invalid_config": (422, N_("The configuration was not applied: {problems}")),
 }
 
 # Why a field was refused (the {reason} of "invalid_input"), from the validator's messages.

@@ -1,5 +1,6 @@
 """The packages that make up rathaus, lowest first: the one list the app, the worker and the CLI wire."""
 
+from rathaus.admin.wiring import WIRING as ADMIN
 from rathaus.booking.wiring import WIRING as BOOKING
 from rathaus.desk.wiring import WIRING as DESK
 from rathaus.notify.calendar.wiring import WIRING as CALENDAR
@@ -9,6 +10,6 @@ from rathaus.queue.wiring import WIRING as QUEUE
 from rathaus.staff.wiring import WIRING as STAFF
 from rathaus.wiring import Wiring
 
-WIRINGS: tuple[Wiring, ...] = (STAFF, OFFICES, BOOKING, QUEUE, DESK, NOTIFY, CALENDAR)
+WIRINGS: tuple[Wiring, ...] = (STAFF, OFFICES, BOOKING, QUEUE, DESK, NOTIFY, CALENDAR, ADMIN)
 
 __all__ = ["WIRINGS"]

@@ -13,9 +13,9 @@ from litestar import Controller, MediaType, Request, Response, get
 from litestar.datastructures import ResponseHeader, State
 from litestar.di import NamedDependency
 from litestar.enums import ScopeType
-from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.exceptions import HTTPException, NotFoundException, TooManyRequestsException, ValidationException
 from litestar.params import Parameter
-from litestar.response import Redirect, Template
+from litestar.response import Redirect
 from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,6 +23,7 @@ from rathaus import i18n
 from rathaus.db import end_unit
 from rathaus.errors import RathausError
 from rathaus.runtime import Runtime
+from rathaus.templating import render
 from rathaus.web_errors import framework_error, public_names, validation_error
 
 log = logging.getLogger("rathaus.web")
@@ -182,18 +183,36 @@ PAGE_SECURITY_HEADERS = {
 }
 
 
-def page_not_found(request: Request[Any, Any, Any], error: NotFoundException) -> Response[Any]:
+def _error_page(
+    request: Request[Any, Any, Any], template: str, status_code: int, headers: dict[str, str], **context: Any
+) -> Response[str]:
+    # Rendered here: an error handler runs outside the middleware that set the reader's language.
+    html = render(template, language_of(request), request=request, csrf_input="", **context)
+    return Response(
+        html, status_code=status_code, headers={**PAGE_SECURITY_HEADERS, **headers}, media_type=MediaType.HTML
+    )
+
+
+def page_not_found(request: Request[Any, Any, Any], error: NotFoundException) -> Response[str]:
     """An unknown page as a page: the layout with a way back, not the API's JSON."""
-    return Template("web/not_found.html.j2", status_code=404, headers=PAGE_SECURITY_HEADERS, media_type=MediaType.HTML)
+    return _error_page(request, "web/not_found.html.j2", 404, {})
+
+
+def page_too_many_requests(request: Request[Any, Any, Any], error: TooManyRequestsException) -> Response[str]:
+    """The booking rate limit on a page's form: a page that says how long to wait, not the API's JSON."""
+    wait = (error.headers or {}).get("RateLimit-Reset", "60")
+    seconds = max(int(wait), 1) if wait.isdigit() else 60
+    headers = {**(error.headers or {}), "Retry-After": str(seconds)}
+    return _error_page(request, "web/too_many.html.j2", 429, headers, seconds=seconds)
 
 
 class PageController(Controller):
     """Base of controllers that answer with pages for people: security headers, no place in the API schema,
-    a 404 page for unknown things."""
+    a 404 page for unknown things, a 429 page when a form is sent too often."""
 
     include_in_schema = False
     response_headers = [ResponseHeader(name=name, value=value) for name, value in PAGE_SECURITY_HEADERS.items()]
-    exception_handlers = {NotFoundException: page_not_found}
+    exception_handlers = {NotFoundException: page_not_found, TooManyRequestsException: page_too_many_requests}
 
 
 @get("/language", include_in_schema=False, sync_to_thread=False)

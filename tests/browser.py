@@ -44,12 +44,12 @@ async def axe_violations(page: Any) -> list[tuple[str, list[Any]]]:
 
 
 @asynccontextmanager
-async def chromium_browser(executable: str) -> AsyncIterator[Any]:
-    """Debian's Chromium driven by Playwright, closed when the block ends."""
+async def chromium_browser(executable: str, *extra_args: str) -> AsyncIterator[Any]:
+    """Debian's Chromium driven by Playwright (with `extra_args`, e.g. a fake camera), closed when the block ends."""
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        browser = await playwright.chromium.launch(executable_path=executable, args=[*CHROMIUM_ARGS, *extra_args])
         try:
             yield browser
         finally:

@@ -50,3 +50,16 @@ async def cancelled_by_closures(session: AsyncSession, *, closure_ids: list[int]
             )
         ).all()
     )
+
+
+async def closure_cancellations(session: AsyncSession, *, closure_id: int) -> list[Booking]:
+    """The bookings a closure cancelled, by appointment time."""
+    return list(
+        (
+            await session.scalars(
+                select(Booking)
+                .where(Booking.closure_id == closure_id, Booking.status == "cancelled")
+                .order_by(Booking.start_at)
+            )
+        ).all()
+    )

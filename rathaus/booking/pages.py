@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import msgspec
-from litestar import MediaType, Request, get, post
+from litestar import MediaType, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, PathParameter, QueryParameter
@@ -22,17 +22,19 @@ from litestar.response import Redirect, Template
 from rathaus import i18n
 from rathaus.booking import links, page_views, service
 from rathaus.booking._bookings import ACTIVE
-from rathaus.booking.deps import BookingCtx
+from rathaus.booking.deps import BookingCtx, booking_context
 from rathaus.booking.service import BookingContext, BookingRequest, BookingView
 from rathaus.errors import RathausError
 from rathaus.offices.catalog import CatalogSnapshot, office_of, resolve_services
 from rathaus.offices.rules import OfficeRules, ServiceRule
+from rathaus.page_cache import SKIP_COMPRESSION, PageCache, page_key, render, respond
 from rathaus.web import DbSession, Now, PageController, language_of, runtime_of
 
 Code = Annotated[str, PathParameter(max_length=32)]
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
 _Short = Annotated[str, msgspec.Meta(max_length=200)]
 
+_TIME = "booking/time.html.j2"
 # Which contact field a refused booking's message belongs next to.
 _FIELD_OF = {"invalid_email": ["email"], "invalid_phone": ["phone"], "no_contact": ["email", "phone"]}
 
@@ -130,18 +132,17 @@ def _not_found() -> Template:
 
 
 class BookingPages(PageController):
-    @get("/book", media_type=MediaType.HTML)
+    @get("/book", media_type=MediaType.HTML, exclude_from_csrf=True)
     async def start(
         self,
         request: Request[Any, Any, Any],
-        db_session: DbSession,
         booking_ctx: BookingCtx,
         state: State,
         now: Now,
         office: Annotated[str, QueryParameter(max_length=64)] = "",
     ) -> Template | Redirect:
         """The start of the path: which services, then which office (with its next free slot)."""
-        snapshot = await booking_ctx.catalog.get(db_session, now=now)
+        snapshot = await booking_ctx.catalog.current(now=now)
         slugs = _slugs(request)
         chosen_office = snapshot.offices.get(office) if office else None
         if not slugs:
@@ -182,11 +183,10 @@ class BookingPages(PageController):
             status_code=422 if errors else 200,
         )
 
-    @get("/book/day", media_type=MediaType.HTML)
+    @get("/book/day", media_type=MediaType.HTML, exclude_from_csrf=True)
     async def day(
         self,
         request: Request[Any, Any, Any],
-        db_session: DbSession,
         booking_ctx: BookingCtx,
         state: State,
         now: Now,
@@ -196,7 +196,7 @@ class BookingPages(PageController):
         token: Annotated[str, QueryParameter(max_length=200)] = "",
     ) -> Template:
         """A month with the days that have free slots; without ?month= the first month that has one."""
-        chosen = await self._chosen(request, db_session, booking_ctx, office, now)
+        chosen = self._chosen(request, await booking_ctx.catalog.current(now=now), office)
         if isinstance(chosen, Template):
             return chosen
         rules, services = chosen
@@ -237,16 +237,10 @@ class BookingPages(PageController):
             },
         )
 
-    async def _chosen(
-        self,
-        request: Request[Any, Any, Any],
-        db_session: DbSession,
-        booking_ctx: BookingContext,
-        office: str,
-        now: datetime,
+    def _chosen(
+        self, request: Request[Any, Any, Any], snapshot: CatalogSnapshot, office: str
     ) -> tuple[OfficeRules, list[ServiceRule]] | Template:
         """The office and services of the path, or the start page with the reason."""
-        snapshot = await booking_ctx.catalog.get(db_session, now=now)
         try:
             rules = office_of(snapshot, office)
             services = resolve_services(snapshot, _slugs(request))
@@ -258,67 +252,97 @@ class BookingPages(PageController):
             )
         return rules, services
 
-    @get("/book/time", media_type=MediaType.HTML)
+    @get("/book/time", media_type=MediaType.HTML, exclude_from_csrf=True, opt={SKIP_COMPRESSION: True})
     async def time(
         self,
         request: Request[Any, Any, Any],
-        db_session: DbSession,
-        booking_ctx: BookingCtx,
         state: State,
-        now: Now,
         office: Annotated[str, QueryParameter(max_length=64)],
         day: Annotated[date, QueryParameter(name="date")],
         code: Annotated[str, QueryParameter(max_length=32)] = "",
         token: Annotated[str, QueryParameter(max_length=200)] = "",
-    ) -> Template:
-        """The free times of one day, as radio buttons."""
-        chosen = await self._chosen(request, db_session, booking_ctx, office, now)
+    ) -> Template | Response[bytes]:
+        """The free times of one day, as radio buttons; the choice goes on by GET, so the page is the same for
+        every reader of a language and is rendered once per change of the day's cached slots.
+
+        Its dependencies are taken from the runtime: resolving two of them costs a request a task group."""
+        runtime = runtime_of(state)
+        booking_ctx, now = booking_context(runtime), runtime.clock.now()
+        snapshot = await booking_ctx.catalog.current(now=now)
+        chosen = self._chosen(request, snapshot, office)
         if isinstance(chosen, Template):
             return chosen
         rules, services = chosen
         found = await _day_slots(state, booking_ctx, rules, services, day, now)
-        return self._time_page(request, found, code=code, token=token, errors={})
+        if code:
+            # Moving a booking: the page carries its token, so it is its holder's alone and kept nowhere.
+            own = render(request, _TIME, self._time_context(request, found, code=code, token=token))
+            return respond(request, own, private=True)
+        pages = runtime.get(PageCache)
+        # The booking window moves with the clock: the slots it lets through are part of the key.
+        key, sources = page_key(request, found.low, found.high), (snapshot, found.slots)
+        page = pages.get(key, sources)
+        if page is None:
+            page = pages.put(key, sources, render(request, _TIME, self._time_context(request, found)))
+        return respond(request, page)
 
-    def _time_page(
+    def _time_context(
         self,
         request: Request[Any, Any, Any],
         found: service.DayAvailability,
         *,
-        code: str,
-        token: str,
-        errors: dict[str, str],
-        status_code: int = 200,
-    ) -> Template:
+        code: str = "",
+        token: str = "",
+        errors: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
         language = language_of(request)
         query = _path_query(found.office.slug, found.services, code=code, token=token)
-        return Template(
-            "booking/time.html.j2",
-            context={
-                "office": found.office,
-                "services": found.services,
-                "services_value": ",".join(s.slug for s in found.services),
-                "day_name": page_views.full_date(found.day, language),
-                "slots": _slot_options(found, language),
-                "month_url": f"/book/day?{query}&{urlencode({'month': found.day.strftime('%Y-%m')})}",
-                "code": code,
-                "token": token,
-                "errors": errors,
-            },
-            status_code=status_code,
-        )
+        return {
+            "office": found.office,
+            "services": found.services,
+            "services_value": ",".join(s.slug for s in found.services),
+            "day_name": page_views.full_date(found.day, language),
+            "slots": _slot_options(found, language),
+            "month_url": f"/book/day?{query}&{urlencode({'month': found.day.strftime('%Y-%m')})}",
+            "code": code,
+            "token": token,
+            "errors": errors or {},
+        }
+
+    async def _taken(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        ctx: BookingContext,
+        office: OfficeRules,
+        services: list[ServiceRule],
+        start: datetime,
+        now: datetime,
+        message: str,
+        *,
+        code: str = "",
+        token: str = "",
+    ) -> Template:
+        """The chosen time went to someone else: the time page with the next free times (that day's, or the
+        next day's that has any) and why."""
+        day = office.local_day(start)
+        found = await _day_slots(state, ctx, office, services, day, now)
+        if not found.bookable:
+            found = await _first_free(state, ctx, office, services, now, day) or found
+        context = self._time_context(request, found, code=code, token=token, errors={"slots": message})
+        return Template(_TIME, context=context, status_code=409)
 
     @get("/book/contact", media_type=MediaType.HTML)
     async def contact(
         self,
         request: Request[Any, Any, Any],
-        db_session: DbSession,
         booking_ctx: BookingCtx,
         now: Now,
         office: Annotated[str, QueryParameter(max_length=64)],
         start: Annotated[str, QueryParameter(max_length=40)] = "",
     ) -> Template | Redirect:
         """Who is coming and how to reach them; the chosen slot travels in hidden fields."""
-        chosen = await self._chosen(request, db_session, booking_ctx, office, now)
+        chosen = self._chosen(request, await booking_ctx.catalog.current(now=now), office)
         if isinstance(chosen, Template):
             return chosen
         rules, services = chosen
@@ -396,8 +420,7 @@ class BookingPages(PageController):
         except RathausError as error:
             message = error.message(language_of(request))
             if error.code == "slot_taken":
-                found = await _day_slots(state, booking_ctx, rules, services, rules.local_day(start), now)
-                return self._time_page(request, found, code="", token="", errors={"slots": message}, status_code=409)
+                return await self._taken(request, state, booking_ctx, rules, services, start, now, message)
             if error.code == "contact_required":
                 fields = ["email" if rules.verification == "email" else "phone"]
             elif error.code == "name_required":
@@ -429,7 +452,7 @@ class BookingPages(PageController):
                 snapshot, snapshot.offices.get(data.office), {"services": error.message(language_of(request))}
             )
 
-    @get("/my-appointments", media_type=MediaType.HTML)
+    @get("/my-appointments", media_type=MediaType.HTML, exclude_from_csrf=True)
     async def my_appointments(self) -> Template:
         """An empty shell that device.js fills with the links of bookings made in this browser (the server
         keeps no such list: it would have to know who the reader is)."""
@@ -487,6 +510,7 @@ class BookingPages(PageController):
                 "token": token,
                 "calendar_url": f"/api/v1/bookings/{booking.code}/calendar.ics?{urlencode({'token': token})}",
                 "manage_url": links.manage_url(base, code=booking.code, token=token),
+                "rebook_url": links.rebook_url("", office_slug=office.slug),
                 "own_url": links.manage_url("", code=booking.code, token=token),
                 "reschedule_url": "/book/day?"
                 + _path_query(office.slug, result.services, code=booking.code, token=token),
@@ -511,11 +535,15 @@ class BookingPages(PageController):
         done: str,
         field: str,
         work: Any,
+        raising: frozenset[str] | set[str] = frozenset(),
     ) -> Template | Redirect:
-        """Run one operation on the booking; on success back to its page (PRG), on a refusal its page with why."""
+        """Run one operation on the booking; on success back to its page (PRG), on a refusal its page with why
+        (refusals whose code is in `raising` go up to the caller)."""
         try:
             await work()
         except RathausError as error:
+            if error.code in raising:
+                raise
             if error.code == "unknown_booking":
                 return _not_found()
             message = error.message(language_of(request))
@@ -576,6 +604,46 @@ class BookingPages(PageController):
             request, state, code, data, db_session, booking_ctx, now, "cancelled", "error-summary", work
         )
 
+    @get("/bookings/{code:str}/move", media_type=MediaType.HTML)
+    async def move(
+        self,
+        request: Request[Any, Any, Any],
+        code: Code,
+        db_session: DbSession,
+        booking_ctx: BookingCtx,
+        now: Now,
+        token: Annotated[str, QueryParameter(max_length=200)] = "",
+        start: Annotated[str, QueryParameter(max_length=40)] = "",
+    ) -> Template | Redirect:
+        """The check before a move: the appointment as it is, the chosen new time, and one button to move it."""
+        try:
+            result = await service.view(db_session, ctx=booking_ctx, code=code, token=token, now=now)
+        except RathausError:
+            return _not_found()
+        booking, office, services = result.booking, result.office, result.services
+        query = _path_query(office.slug, services, code=code, token=token)
+        try:
+            when = service.validate_start(office, services, _parse_start(start), now=now)
+        except RathausError:
+            # No time chosen (or a stale one): back to the month.
+            return Redirect(f"/book/day?{query}", status_code=303)
+        language = language_of(request)
+        end = when + sum((s.duration for s in services), timedelta())
+        return Template(
+            "booking/move.html.j2",
+            context={
+                "booking": booking,
+                "office": office,
+                "services": services,
+                "token": token,
+                "start": when.astimezone(office.tz).isoformat(),
+                "old": page_views.appointment(booking.start_at, booking.end_at, office.tz, language),
+                "new": page_views.appointment(when, end, office.tz, language),
+                "time_url": f"/book/time?{query}&{urlencode({'date': office.local_day(when).isoformat()})}",
+                "manage_url": links.manage_url("", code=code, token=token),
+            },
+        )
+
     @post("/bookings/{code:str}/reschedule", media_type=MediaType.HTML)
     async def reschedule(
         self,
@@ -587,14 +655,42 @@ class BookingPages(PageController):
         state: State,
         now: Now,
     ) -> Template | Redirect:
-        """Move the appointment to the chosen time; the old one is kept unless the new one is secured."""
+        """Move the appointment to the chosen time; the old one is kept unless the new one is secured. A time
+        taken meanwhile shows the next free ones."""
+        start = _parse_start(data.start)
 
         async def work() -> None:
-            await service.reschedule(
-                db_session, ctx=booking_ctx, code=code, token=data.token, start=_parse_start(data.start), now=now
-            )
+            await service.reschedule(db_session, ctx=booking_ctx, code=code, token=data.token, start=start, now=now)
 
-        return await self._act(request, state, code, data, db_session, booking_ctx, now, "moved", "error-summary", work)
+        try:
+            return await self._act(
+                request,
+                state,
+                code,
+                data,
+                db_session,
+                booking_ctx,
+                now,
+                "moved",
+                "error-summary",
+                work,
+                raising={"slot_taken"},
+            )
+        except RathausError as error:
+            result = await service.view(db_session, ctx=booking_ctx, code=code, token=data.token, now=now)
+            message = error.message(language_of(request))
+            return await self._taken(
+                request,
+                state,
+                booking_ctx,
+                result.office,
+                result.services,
+                start,
+                now,
+                message,
+                code=code,
+                token=data.token,
+            )
 
     @post("/bookings/{code:str}/erase", media_type=MediaType.HTML)
     async def erase(

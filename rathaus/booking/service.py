@@ -23,7 +23,7 @@ from rathaus.booking._bookings import (
     validate_start,
     view,
 )
-from rathaus.booking._closures import cancel_for_closure, cancelled_by_closures
+from rathaus.booking._closures import cancel_for_closure, cancelled_by_closures, closure_cancellations
 from rathaus.booking._frontdesk import booking_by_code, expected_arrivals, move
 from rathaus.booking._lookup import bookings_by_id, next_by_phone
 from rathaus.booking._privacy import erase, personal_columns, purge_personal_data
@@ -43,6 +43,7 @@ __all__ = [
     "cancel_booking",
     "cancel_for_closure",
     "cancelled_by_closures",
+    "closure_cancellations",
     "confirm",
     "day_slots",
     "erase",

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from litestar import MediaType, get
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rathaus import i18n
 from rathaus.offices.rules import OfficeRules
 from rathaus.queue.deps import Hub, QueueCtx
+from rathaus.queue.live import QueueHub
 from rathaus.queue.service import QueueContext
 from rathaus.staff.deps import CurrentStaff
 from rathaus.staff.pages_auth import StaffPage
@@ -27,10 +31,39 @@ async def staff_office(
     return office
 
 
-async def publish_change(session: AsyncSession, hub: Hub, office: OfficeRules) -> None:
-    """Commit now, so that boards, ticket pages and the counters' queues hear of the change."""
-    hub.changed_after_commit(session, office.id)
-    await session.commit()
+@dataclass(frozen=True, slots=True)
+class OfficeDesk:
+    """What a page of one office works with: the office (checked against the staff member), the request's
+    session, the queue's context and the live hub, and the instant of the request."""
+
+    office: OfficeRules
+    staff: Staff
+    session: AsyncSession
+    ctx: QueueContext
+    hub: QueueHub
+    now: datetime
+
+    async def publish(self) -> None:
+        """Commit now, so that boards, ticket pages and the counters' queues hear of the change."""
+        self.hub.changed_after_commit(self.session, self.office.id)
+        await self.session.commit()
+
+
+async def provide_office_desk(
+    office: FromPath[str], staff: CurrentStaff, db_session: DbSession, queue_ctx: QueueCtx, hub: Hub, now: Now
+) -> OfficeDesk:
+    """The office of the page's path, refused (403) to staff of other offices."""
+    rules = await staff_office(db_session, queue_ctx, office, staff, now)
+    return OfficeDesk(rules, staff, db_session, queue_ctx, hub, now)
+
+
+CurrentDesk = NamedDependency[OfficeDesk]
+
+
+class OfficePage(StaffPage):
+    """Base of the pages of one office (`/staff/{office}/…`): handlers take `desk: CurrentDesk`."""
+
+    dependencies = {**StaffPage.dependencies, "desk": Provide(provide_office_desk)}
 
 
 class StaffHome(StaffPage):

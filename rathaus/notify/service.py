@@ -257,6 +257,39 @@ async def office_outbox(
     return list((await session.scalars(query.order_by(OutboxMessage.id.desc()).limit(limit))).all())
 
 
+RETRYABLE = ("failed", "dead")
+
+
+@operation
+async def retry_message(session: AsyncSession, *, office_id: int, message_id: int, actor: str, now: datetime) -> None:
+    """Send a failed or dead message again, now, with a fresh count of attempts (an admin fixed the cause)."""
+    message = await session.get(OutboxMessage, message_id, with_for_update=True)
+    if message is None or message.office_id != office_id:
+        raise RathausError("unknown_message")
+    if message.status not in RETRYABLE:
+        raise RathausError("not_retryable", status=message.status)
+    if message.recipient is None:
+        raise RathausError("not_retryable", status="purged")
+    message.status = "pending"
+    message.attempts = 0
+    message.due_at = now
+    message.lease_until = None
+    message.claimed_by = None
+    message.updated_at = now
+    session.add(NotifyEvent(outbox_id=message.id, at=now, status="retry", provider_status=None, detail=f"by {actor}"))
+    after_commit(session, wake_dispatchers)
+
+
+async def pending_messages(session: AsyncSession, *, booking_ids: list[int], kind: str) -> list[OutboxMessage]:
+    """Messages of one kind about these bookings that have not gone out yet, oldest first."""
+    if not booking_ids:
+        return []
+    query = select(OutboxMessage).where(
+        OutboxMessage.booking_id.in_(booking_ids), OutboxMessage.kind == kind, OutboxMessage.status == "pending"
+    )
+    return list((await session.scalars(query.order_by(OutboxMessage.id))).all())
+
+
 # --- provider callbacks --------------------------------------------------------------------------------
 
 # Twilio message statuses in the order they happen; a callback never moves a message back.

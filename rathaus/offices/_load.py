@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import holidays
+import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -149,6 +150,7 @@ async def _load_office(
         "bicycle_stands": oc.facilities.bicycle_stands,
         "quiet_room": oc.facilities.quiet_room,
         "facilities_note": Localized(oc.facilities.note),
+        "holiday_calendar": None if oc.holidays is None else msgspec.to_builtins(oc.holidays),
     }
     if office is None:
         office = Office(slug=oc.slug, created_at=now, updated_at=now, counters=[], opening_hours=[], special_hours=[])

@@ -106,6 +106,16 @@ class Catalog:
             self._snapshot = snapshot
         return snapshot
 
+    async def current(self, *, now: datetime) -> CatalogSnapshot:
+        """The current snapshot for a reader that holds no session (loaded in a session of its own if need be)."""
+        snapshot = self.peek(now=now)
+        if snapshot is not None:
+            return snapshot
+        if self._sessions is None:
+            raise RuntimeError("a catalogue without sessions loads only through get()")
+        async with self._sessions() as session:
+            return await self.get(session, now=now)
+
     def _refresh_in_background(self, now: datetime) -> None:
         if self._sessions is None or (self._refresh is not None and not self._refresh.done()):
             return

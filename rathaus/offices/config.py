@@ -137,16 +137,33 @@ class Span:
 def read_config(path: Path) -> Config:
     """Parse and check a configuration file; raises ConfigError naming every problem found."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError([f"{path}: cannot read the file: {error}"]) from None
+    return parse_config(text, source=str(path))
+
+
+def parse_config(text: str, *, source: str) -> Config:
+    """Parse and check a configuration's text; ConfigError names every problem (line, or field path)."""
+    try:
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError([f"{path}: not valid TOML: {error}"]) from None
+        raise ConfigError([f"{source}: not valid TOML: {error}"]) from None
+    return _checked(raw, source)
+
+
+def validate_config(config: Config, *, source: str) -> Config:
+    """The same checks as for a file, for a configuration built in code (an edit made on a page): the types'
+    limits too, which constructing a Struct does not check."""
+    return _checked(msgspec.to_builtins(config, builtin_types=(dt.date, datetime)), source)
+
+
+def _checked(raw: object, source: str) -> Config:
     try:
         config = msgspec.convert(raw, Config)
     except msgspec.ValidationError as error:
-        raise ConfigError([f"{path}: {error}"]) from None
-    problems = [f"{path}: {problem}" for problem in check(config)]
+        raise ConfigError([f"{source}: {error}"]) from None
+    problems = [f"{source}: {problem}" for problem in check(config)]
     if problems:
         raise ConfigError(problems)
     return config

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -69,6 +70,9 @@ class Office(Base):
     bicycle_stands: Mapped[bool | None] = mapped_column(Boolean)
     quiet_room: Mapped[bool | None] = mapped_column(Boolean)
     facilities_note: Mapped[Localized] = mapped_column(LocalizedText, default=Localized, server_default=text("'{}'"))
+    # The public holidays the configuration asked for ({"country", "subdivision", "public"}), or None: kept so
+    # that an exported configuration declares them again instead of dropping the holiday closures.
+    holiday_calendar: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

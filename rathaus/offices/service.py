@@ -2,6 +2,7 @@
 
 from rathaus.offices._barriers import list_barrier_reports, report_barrier
 from rathaus.offices._closures import add_closure, check_closure_window, list_closures, remove_closure
+from rathaus.offices._export import dump_toml, edit_office, import_office, office_config, replace_office
 from rathaus.offices._load import LoadReport, load_config
 from rathaus.offices._lookup import office_count, office_ids, office_timezone
 from rathaus.offices.catalog import BundleRule, Catalog, CatalogSnapshot, closure_rule, office_of, resolve_services
@@ -14,14 +15,19 @@ __all__ = [
     "add_closure",
     "check_closure_window",
     "closure_rule",
+    "dump_toml",
+    "edit_office",
+    "import_office",
     "list_barrier_reports",
     "list_closures",
     "load_config",
+    "office_config",
     "office_count",
     "office_ids",
     "office_of",
     "office_timezone",
     "remove_closure",
+    "replace_office",
     "report_barrier",
     "resolve_services",
 ]

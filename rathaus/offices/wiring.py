@@ -4,6 +4,7 @@ from rathaus.offices.catalog import Catalog
 from rathaus.offices.controllers import BarrierReportController, CatalogController
 from rathaus.offices.deps import DEPENDENCIES
 from rathaus.offices.pages import CataloguePages
+from rathaus.page_cache import PageCache
 from rathaus.runtime import Runtime
 from rathaus.wiring import Wiring
 
@@ -15,5 +16,6 @@ def _catalog(runtime: Runtime) -> Catalog:
 WIRING = Wiring(
     routes=[CatalogController, BarrierReportController, CataloguePages],
     dependencies=DEPENDENCIES,
-    components=[(Catalog, _catalog)],
+    # The rendered pages of every package that shows the catalogue (this one and those above it).
+    components=[(Catalog, _catalog), (PageCache, lambda runtime: PageCache())],
 )

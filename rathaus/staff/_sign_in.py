@@ -62,13 +62,13 @@ def _failures(rows: list[tuple[datetime, str]]) -> list[datetime]:
     return found
 
 
-def _wait(failures: list[datetime], now: datetime, *, lock_after: int) -> timedelta | None:
+def _wait(failures: list[datetime], now: datetime, *, lock_after: int, delay: bool) -> timedelta | None:
     """How long an attempt must still wait, or None if it may be checked now."""
     if not failures:
         return None
     if len(failures) >= lock_after:
         until = failures[0] + WINDOW
-    elif len(failures) >= DELAY_AFTER:
+    elif delay and len(failures) >= DELAY_AFTER:
         until = failures[0] + timedelta(seconds=2 ** (len(failures) - DELAY_AFTER))
     else:
         return None
@@ -121,7 +121,10 @@ async def verify_password(
 
     waits = [
         _wait(
-            _failures(await _recent(session, SignInAttempt.account_key, account_key, now)), now, lock_after=LOCK_AFTER
+            _failures(await _recent(session, SignInAttempt.account_key, account_key, now)),
+            now,
+            lock_after=LOCK_AFTER,
+            delay=True,
         ),
         _wait(
             [
@@ -131,6 +134,8 @@ async def verify_password(
             ],
             now,
             lock_after=CLIENT_LOCK_AFTER,
+            # Colleagues share an address: their typos must not slow each other down, only a flood locks it.
+            delay=False,
         ),
     ]
     wait = max((w for w in waits if w is not None), default=None)

@@ -89,7 +89,13 @@ def staff_error_page(request: Request[Any, Any, Any], error: RathausError) -> Re
         status_code=error.status,
         headers=PAGE_SECURITY_HEADERS,
         media_type=MediaType.HTML,
-        context={"message": error.message(i18n.current_language()), "status": error.status, "office": None},
+        context={
+            "message": error.message(i18n.current_language()),
+            "status": error.status,
+            "office": None,
+            # Signed in but refused: the page still offers the way out (sign out, other offices).
+            "staff": getattr(request.state, "staff", None),
+        },
     )
 
 

@@ -24,6 +24,7 @@ __all__ = [
     "change_password",
     "create_user",
     "end_session",
+    "hash_password",
     "login",
     "logout",
     "session_staff",
@@ -42,13 +43,12 @@ async def create_user(
     """Create a staff account, or update password, role and offices of an existing one."""
     if role not in ROLES:
         raise RathausError("invalid_input", reason=f"role must be one of {', '.join(ROLES)}")
-    if len(password) < MIN_PASSWORD:
-        raise RathausError("invalid_input", reason="a password needs at least 12 characters")
+    password_hash = hash_password(password)
     user = await session.scalar(select(StaffUser).where(StaffUser.username == username))
     if user is None:
         user = StaffUser(username=username, created_at=now, active=True, password_hash="", role=role)
         session.add(user)
-    user.password_hash = hasher.hash(password)
+    user.password_hash = password_hash
     user.role = role
     user.active = True
     await session.flush()
@@ -58,6 +58,13 @@ async def create_user(
             insert(staff_user_office), [{"user_id": user.id, "office_id": office_id} for office_id in set(office_ids)]
         )
     return user
+
+
+def hash_password(password: str) -> str:
+    """The stored form of a new password; one too short is refused."""
+    if len(password) < MIN_PASSWORD:
+        raise RathausError("invalid_input", reason="a password needs at least 12 characters")
+    return hasher.hash(password)
 
 
 async def login(

@@ -14,11 +14,14 @@ BODIES["transfer"] = {"counter": "Schalter 1"}
 
 
 def _staff_routes(harness: Harness) -> list[tuple[str, str]]:
-    """(method, path) of every queue route that depends on a logged-in staff member."""
+    """(method, path) of every queue API route that depends on a logged-in staff member (the staff pages answer
+    with a sign-in redirect and a 403 page: tests/staff/test_sign_in.py)."""
     routes = set()
     for route in harness.app.routes:
         for handler in route.route_handlers:
             if not isinstance(handler, HTTPRouteHandler) or "staff" not in handler.resolve_dependencies():
+                continue
+            if not route.path.startswith("/api/"):
                 continue
             if "/queue" in route.path or route.path.startswith("/api/v1/tickets/"):
                 routes.update((method, route.path) for method in handler.http_methods if method != "OPTIONS")

@@ -9,49 +9,18 @@ from http.cookies import SimpleCookie
 import pytest
 from sqlalchemy import func, select
 
-from rathaus.jobs import run_unit
-from rathaus.offices import service as offices_service
-from rathaus.staff import service as staff
-from rathaus.staff._sign_in import LOCK_AFTER, WINDOW
+from rathaus.errors import RathausError
+from rathaus.staff._sign_in import CLIENT_LOCK_AFTER, LOCK_AFTER, WINDOW, Attempt, verify_password
 from rathaus.staff.models import SignInAttempt, StaffSession
 from rathaus.staff.pages_auth import STAFF_COOKIE, safe_next
 from tests.conftest import Harness
 from tests.factories import make_config
 from tests.queue.helpers import two_offices
-from tests.staff_helpers import PASSWORD
+from tests.staff_helpers import PASSWORD, add_staff
+from tests.staff_helpers import sign_in_page as sign_in
 from tests.web.test_booking_pages import csrf
 
 pytestmark = pytest.mark.anyio
-
-
-async def add_staff(
-    harness: Harness, username: str, *, role: str = "desk", offices: tuple[str, ...] = ("amt",)
-) -> None:
-    now = harness.clock.now()
-
-    async def create(session: object) -> object:
-        office_ids = await offices_service.office_ids(session, slugs=list(offices))  # type: ignore[arg-type]
-        return await staff.create_user(
-            session,  # type: ignore[arg-type]
-            username=username,
-            password=PASSWORD,
-            role=role,
-            office_ids=office_ids,
-            now=now,
-        )
-
-    await run_unit(harness.runtime, create)
-
-
-async def sign_in(harness: Harness, username: str, password: str = PASSWORD, *, next_: str = "") -> object:
-    """Post the sign-in form as a browser would (with the form's CSRF token)."""
-    form = await harness.client.get(f"/staff/sign-in?next={next_}")
-    assert form.status_code == 200, form.text
-    return await harness.client.post(
-        "/staff/sign-in",
-        data={"_csrf_token": csrf(form), "username": username, "password": password, "next": next_},
-        follow_redirects=False,
-    )
 
 
 async def test_a_clerk_signs_in_with_a_secure_cookie_and_comes_back_where_they_wanted(harness: Harness) -> None:
@@ -68,7 +37,7 @@ async def test_a_clerk_signs_in_with_a_secure_cookie_and_comes_back_where_they_w
     assert cookie["httponly"] and cookie["samesite"].lower() == "lax" and cookie["path"] == "/"
     home = await harness.client.get("/staff")
     assert home.status_code == 200
-    assert "clerk" in home.text and "Schalter" not in home.text
+    assert "clerk" in home.text and 'href="/staff/amt/desk"' in home.text
     async with harness.session() as session:
         [stored] = (await session.scalars(select(StaffSession))).all()
         assert stored.id_hash != cookie.value  # only the hash is kept
@@ -96,9 +65,12 @@ async def test_a_form_without_its_csrf_token_is_refused(harness: Harness) -> Non
 async def test_another_offices_clerk_gets_403_and_idle_sessions_end(harness: Harness) -> None:
     await harness.load(two_offices())
     await add_staff(harness, "zweit", offices=("zwei",))
-    assert (await sign_in(harness, "zweit")).status_code == 303  # type: ignore[attr-defined]
-    refused = await harness.client.get("/staff/amt/desk")
-    assert refused.status_code in {403, 404}  # 404 until the desk pages exist
+    assert (await sign_in(harness, "zweit")).status_code == 303
+    for page in ("/staff/amt/desk", "/staff/amt/counter"):
+        refused = await harness.client.get(page, headers={"accept-language": "en"})
+        assert refused.status_code == 403
+        assert "You are not allowed to do that" in refused.text and "/staff/sign-out" in refused.text
+    assert (await harness.client.get("/staff/zwei/desk")).status_code == 200
     harness.clock.advance(timedelta(minutes=61))
     idle = await harness.client.get("/staff", follow_redirects=False)
     assert idle.status_code == 303 and idle.headers["location"].startswith("/staff/sign-in")
@@ -109,23 +81,23 @@ async def test_failures_delay_then_lock_the_account_even_for_the_right_password(
     await add_staff(harness, "clerk")
     for _ in range(3):
         wrong = await sign_in(harness, "clerk", "wrong password")
-        assert wrong.status_code == 401  # type: ignore[attr-defined]
-        assert "Benutzername oder Passwort falsch" in wrong.text  # type: ignore[attr-defined]
+        assert wrong.status_code == 401
+        assert "Benutzername oder Passwort falsch" in wrong.text
     # The third failure asks for a second's pause: even the right password waits.
     delayed = await sign_in(harness, "clerk")
-    assert delayed.status_code == 429  # type: ignore[attr-defined]
+    assert delayed.status_code == 429
     for _ in range(LOCK_AFTER - 3):
         harness.clock.advance(timedelta(minutes=1, seconds=5))
-        assert (await sign_in(harness, "clerk", "wrong password")).status_code == 401  # type: ignore[attr-defined]
+        assert (await sign_in(harness, "clerk", "wrong password")).status_code == 401
     harness.clock.advance(timedelta(minutes=5))
     locked = await sign_in(harness, "clerk")
-    assert locked.status_code == 429  # type: ignore[attr-defined]
-    assert "gesperrt" in locked.text  # type: ignore[attr-defined]
+    assert locked.status_code == 429
+    assert "gesperrt" in locked.text
     # The API's token endpoint shares the lock.
     api = await harness.client.post("/api/v1/auth/token", json={"username": "clerk", "password": PASSWORD})
     assert api.status_code == 429
     harness.clock.advance(WINDOW)
-    assert (await sign_in(harness, "clerk")).status_code == 303  # type: ignore[attr-defined]
+    assert (await sign_in(harness, "clerk")).status_code == 303
     async with harness.session() as session:
         outcomes = (await session.scalars(select(SignInAttempt.outcome).order_by(SignInAttempt.id))).all()
     assert outcomes == ["failure"] * 3 + ["refused"] + ["failure"] * (LOCK_AFTER - 3) + ["refused"] * 2 + ["success"]
@@ -135,7 +107,7 @@ async def test_unknown_names_are_counted_like_accounts_but_never_stored(harness:
     await harness.load(make_config())
     for _ in range(4):
         answer = await sign_in(harness, "ghost-user", "wrong password")
-    assert answer.status_code == 429  # type: ignore[attr-defined]
+    assert answer.status_code == 429
     async with harness.session() as session:
         rows = (await session.scalars(select(SignInAttempt))).all()
     assert len(rows) == 4 and all(r.user_id is None for r in rows)
@@ -171,10 +143,35 @@ async def test_the_password_change_checks_the_current_one_and_ends_other_session
     me = await harness.client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
     assert me.status_code == 401  # the API token of before is gone
     harness.client.cookies.clear()
-    assert (await sign_in(harness, "clerk", new)).status_code == 303  # type: ignore[attr-defined]
+    assert (await sign_in(harness, "clerk", new)).status_code == 303
 
 
 def test_next_stays_on_this_site() -> None:
     assert safe_next("/staff/amt/desk?x=1") == "/staff/amt/desk?x=1"
     for evil in ("https://evil.example", "//evil.example", "/\\evil.example", "", None, "staff"):
         assert safe_next(evil) == "/staff"
+
+
+async def test_many_failures_from_one_address_lock_that_address_for_every_account(harness: Harness) -> None:
+    await harness.load(make_config())
+    await add_staff(harness, "clerk")
+    now = harness.clock.now()
+    secret = harness.runtime.settings.secret_key
+
+    async def attempt(username: str, password: str, client: str) -> str:
+        async with harness.session() as session:
+            try:
+                await verify_password(
+                    session, attempt=Attempt(username, client, "page"), password=password, secret_key=secret, now=now
+                )
+            except RathausError as error:
+                await session.commit()  # the record of a refused attempt is kept
+                return error.code
+            await session.commit()
+            return "ok"
+
+    # Every name only once, so no account is delayed: only the address adds up.
+    codes = [await attempt(f"guess{i}", "wrong password", "203.0.113.9") for i in range(CLIENT_LOCK_AFTER)]
+    assert set(codes) == {"bad_credentials"}
+    assert await attempt("clerk", PASSWORD, "203.0.113.9") == "sign_in_locked"
+    assert await attempt("clerk", PASSWORD, "198.51.100.7") == "ok"  # another address is not affected

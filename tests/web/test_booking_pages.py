@@ -11,7 +11,8 @@ from httpx import Response
 from sqlalchemy import func, select
 
 from rathaus.booking.models import Booking
-from tests.conftest import Harness
+from rathaus.clock import ManualClock
+from tests.conftest import Harness, open_harness
 from tests.factories import booking_body, make_config
 
 pytestmark = pytest.mark.anyio
@@ -174,6 +175,10 @@ async def test_cancel_from_the_manage_page(harness: Harness) -> None:
     after = await harness.client.get(done.headers["location"])
     assert "Storniert" in after.text and f"/bookings/{code}/cancel" not in after.text
     assert "Anderen Termin wählen" not in after.text
+    # The way back is the rebook link that the messages carry too: the office's services first.
+    assert links(after, "/?office=") == ["/?office=amt"]
+    rebook = await harness.client.get("/?office=amt")
+    assert rebook.status_code == 200 and 'href="/book?services=a&amp;office=amt"' in rebook.text
     again = await harness.client.post(f"/bookings/{code}/cancel", data={"token": token, "_csrf_token": csrf(page)})
     assert again.status_code == 200  # cancelling twice answers the same
 
@@ -186,21 +191,53 @@ async def test_reschedule_walks_the_same_path(harness: Harness) -> None:
     assert f"code={code}" in move and "token=" in move
     month = await harness.client.get(move)
     times = await harness.client.get(links(month, "/book/time?")[0])
-    assert f'action="/bookings/{code}/reschedule"' in times.text
+    # The time page goes on by GET to a check of the move, whose one form moves it.
+    assert f'action="/bookings/{code}/move"' in times.text and hidden(times, "token") == token
+    assert times.headers["cache-control"] == "private, no-cache"  # it carries the token: no shared cache keeps it
     new_start = "2027-01-11T09:00:00+01:00"
+    check = await harness.client.get(f"/bookings/{code}/move", params={"token": token, "start": new_start})
+    assert check.status_code == 200 and "09:00 bis 09:15 Uhr" in check.text and "08:00 bis 08:15 Uhr" in check.text
+    assert f'action="/bookings/{code}/reschedule"' in check.text and hidden(check, "start") == new_start
     moved = await harness.client.post(
         f"/bookings/{code}/reschedule",
-        data={"token": token, "start": new_start, "_csrf_token": csrf(times)},
+        data={"token": token, "start": new_start, "_csrf_token": csrf(check)},
         follow_redirects=False,
     )
     assert moved.status_code == 303 and "done=moved" in moved.headers["location"]
     after = await harness.client.get(moved.headers["location"])
     assert "09:00 bis 09:15 Uhr" in after.text
     same = await harness.client.post(
-        f"/bookings/{code}/reschedule", data={"token": token, "start": new_start, "_csrf_token": csrf(times)}
+        f"/bookings/{code}/reschedule", data={"token": token, "start": new_start, "_csrf_token": csrf(check)}
     )
     assert same.status_code == 422 and 'id="error-summary"' in same.text
     assert await bookings(harness) == 1
+
+
+async def test_a_move_to_a_time_taken_meanwhile_shows_the_next_free_times(harness: Harness) -> None:
+    await harness.load(make_config())
+    url, code, token = await book_on_the_page(harness)
+    new_start = "2027-01-11T09:00:00+01:00"
+    check = await harness.client.get(f"/bookings/{code}/move", params={"token": token, "start": new_start})
+    taken = await harness.client.post("/api/v1/bookings", json=booking_body(new_start, email="b@example.org"))
+    assert taken.status_code == 201
+    moved = await harness.client.post(
+        f"/bookings/{code}/reschedule", data={"token": token, "start": new_start, "_csrf_token": csrf(check)}
+    )
+    # Back on the time page of that day, with why and the times still free, ready to move again.
+    assert moved.status_code == 409 and "schon vergeben" in moved.text and 'id="slots-error"' in moved.text
+    assert f'value="{new_start}"' not in moved.text and 'value="2027-01-11T09:15:00+01:00"' in moved.text
+    assert f'action="/bookings/{code}/move"' in moved.text and hidden(moved, "token") == token
+    kept = await harness.client.get(url)
+    assert "08:00 bis 08:15 Uhr" in kept.text  # the old appointment stands
+
+
+async def test_a_move_without_a_time_goes_back_to_the_month(harness: Harness) -> None:
+    await harness.load(make_config())
+    _, code, token = await book_on_the_page(harness)
+    back = await harness.client.get(f"/bookings/{code}/move", params={"token": token}, follow_redirects=False)
+    assert back.status_code == 303 and back.headers["location"].startswith("/book/day?")
+    wrong = await harness.client.get(f"/bookings/{code}/move", params={"token": "x", "start": FIRST_SLOT})
+    assert wrong.status_code == 404
 
 
 async def test_erase_from_the_manage_page(harness: Harness) -> None:
@@ -261,3 +298,30 @@ async def test_english_pages(harness: Harness) -> None:
     )
     manage = await harness.client.get(booked.headers["location"], headers=english)
     assert "Your appointment is booked" in manage.text and "Confirmed" in manage.text
+
+
+@pytest.mark.parametrize(("language", "words"), [("de", "Bitte warten Sie kurz"), ("en", "Please wait a moment")])
+async def test_the_rate_limit_on_the_form_answers_with_a_page(
+    sqlite_url: str, clock: ManualClock, language: str, words: str
+) -> None:
+    async with open_harness(sqlite_url, clock, booking_rate_limit_per_minute=1) as limited:
+        await limited.load(make_config())
+        form = contact_form(await contact_page(limited, **{"Accept-Language": language}))
+        first = await limited.client.post("/book/contact", data=form, follow_redirects=False)
+        assert first.status_code == 303
+        again = await limited.client.post("/book/contact", data=form, headers={"Accept-Language": language})
+        assert again.status_code == 429 and again.headers["content-type"].startswith("text/html")
+        assert words in again.text and f'lang="{language}"' in again.text
+        assert 1 <= int(again.headers["retry-after"]) <= 60
+        assert "script-src 'self'" in again.headers["content-security-policy"]
+        # The API keeps its JSON answer.
+        api = await limited.client.post("/api/v1/bookings", json=booking_body(FIRST_SLOT))
+        assert api.status_code == 429 and "detail" in api.json()
+
+
+async def test_an_unknown_page_answers_in_the_reader_language(harness: Harness) -> None:
+    await harness.load(make_config())
+    english = await harness.client.get("/life-events/nothing", headers={"Accept-Language": "en"})
+    assert english.status_code == 404 and 'lang="en"' in english.text and "Page not found" in english.text
+    german = await harness.client.get("/life-events/nothing", headers={"Accept-Language": "de"})
+    assert german.status_code == 404 and 'lang="de"' in german.text

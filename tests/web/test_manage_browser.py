@@ -70,6 +70,12 @@ async def test_the_manage_link_from_the_email_moves_then_cancels_with_the_keyboa
             await page.keyboard.press("Space")
             await tab_to(page, 'button[type="submit"]')
             await page.keyboard.press("Enter")
+            # The check of the move: the old and the new time side by side, one button to move.
+            await expect(page.locator("h1")).to_have_text("Ihren Termin verschieben")
+            await expect(page.locator("strong")).to_contain_text("Montag, 11. Januar 2027, 08:15")
+            await check(page, "de-manage-move-check")
+            await tab_to(page, 'form[action$="/reschedule"] button')
+            await page.keyboard.press("Enter")
             await expect(page.locator(".kern-alert--success")).to_contain_text("Ihr Termin wurde verschoben")
             await expect(page.locator(".kern-body--large")).to_contain_text("Montag, 11. Januar 2027, 08:15")
             await check(page, "de-manage-moved")

@@ -1,0 +1,1 @@
+"""admin domain: an office admin's pages (closures, hours, configuration, staff, messages)."""

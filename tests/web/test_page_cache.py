@@ -1,0 +1,122 @@
+"""Pages answered from rendered bytes: the same for every reader of a language, never staler than the caches
+they show, revalidated with ETags, compressed once, and without a CSRF cookie where there is no form to post."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from datetime import timedelta
+
+import httpx
+import pytest
+
+from rathaus.clock import ManualClock
+from tests.conftest import Harness, LiveServer
+from tests.factories import booking_body, make_config
+from tests.staff_helpers import staff_token
+
+pytestmark = pytest.mark.anyio
+
+NINE = "2027-01-11T09:00:00+01:00"
+TIME = "/book/time?office=amt&services=a&date=2027-01-11"
+GZIP = {"Accept-Encoding": "gzip"}
+
+
+async def gone_within_the_setting(client: httpx.AsyncClient, base: str) -> None:
+    """Wait until the instance's time page no longer offers 09:00 (its caches refresh every 0.2 s)."""
+    began = time.monotonic()
+    while f'value="{NINE}"' in (await client.get(base + TIME)).text:
+        assert time.monotonic() - began < 3, "the instance still offers 09:00"
+        await asyncio.sleep(0.05)
+
+
+@pytest.mark.parametrize("path", ["/", TIME, "/?office=amt"])
+async def test_a_page_without_a_form_sets_no_cookie_and_revalidates(harness: Harness, path: str) -> None:
+    await harness.load(make_config())
+    first = await harness.client.get(path, headers=GZIP)
+    assert first.status_code == 200
+    assert "set-cookie" not in first.headers
+    assert first.headers["content-encoding"] == "gzip"
+    assert first.headers["vary"] == "Accept-Encoding, Accept-Language, Cookie"
+    assert first.headers["cache-control"] == "no-cache"
+    assert "script-src 'self'" in first.headers["content-security-policy"]
+    etag = first.headers["etag"]
+    again = await harness.client.get(path, headers={**GZIP, "If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == etag
+    plain = await harness.client.get(path, headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.text == first.text
+    assert plain.headers["etag"] == etag
+    refused = await harness.client.get(path, headers={"Accept-Encoding": "gzip;q=0"})
+    assert "content-encoding" not in refused.headers
+
+
+async def test_a_booking_leaves_the_time_page_at_once(harness: Harness) -> None:
+    await harness.load(make_config())
+    before = await harness.client.get(TIME)
+    assert f'value="{NINE}"' in before.text
+    booked = await harness.client.post("/api/v1/bookings", json=booking_body(NINE))
+    assert booked.status_code == 201
+    after = await harness.client.get(TIME, headers={"If-None-Match": before.headers["etag"]})
+    assert after.status_code == 200 and f'value="{NINE}"' not in after.text
+    assert after.headers["etag"] != before.headers["etag"]
+
+
+async def test_the_window_moves_with_the_clock(harness: Harness, clock: ManualClock) -> None:
+    await harness.load(make_config())
+    assert 'value="2027-01-11T08:00:00+01:00"' in (await harness.client.get(TIME)).text
+    clock.advance(timedelta(minutes=90))  # 08:30 in Berlin: the earlier starts are past
+    later = await harness.client.get(TIME)
+    assert 'value="2027-01-11T08:00:00+01:00"' not in later.text and 'value="2027-01-11T08:30:00+01:00"' in later.text
+
+
+async def test_each_reader_gets_their_language(harness: Harness) -> None:
+    await harness.load(make_config())
+    german = await harness.client.get(TIME, headers={"Accept-Language": "de-DE"})
+    english = await harness.client.get(TIME, headers={"Accept-Language": "en-GB,en;q=0.8"})
+    assert 'lang="de"' in german.text and "Montag, 11. Januar 2027" in german.text
+    assert 'lang="en"' in english.text and "Monday, 11 January 2027" in english.text
+    assert german.headers["etag"] != english.headers["etag"]
+    chosen = await harness.client.get(TIME, headers={"Accept-Language": "de", "Cookie": "rathaus_lang=en"})
+    assert chosen.text == english.text
+    home = await harness.client.get("/?lang=en")
+    assert 'lang="en"' in home.text and "Book an appointment" in home.text
+
+
+async def test_a_catalogue_change_shows_at_once(harness: Harness) -> None:
+    await harness.load(make_config())
+    assert "Testamt" in (await harness.client.get("/")).text
+    await harness.load(make_config(name={"de": "Bürgeramt Neu", "en": "New office"}))
+    home = await harness.client.get("/")
+    assert "Bürgeramt Neu" in home.text and "Testamt" not in home.text
+
+
+async def test_another_instance_shows_a_booking_within_the_cache_setting(
+    harness: Harness, db_url: str, clock: ManualClock, live_server_factory: Callable[..., LiveServer]
+) -> None:
+    await harness.load(make_config())
+    one = live_server_factory(db_url, clock, availability_cache_seconds=0.2)
+    two = live_server_factory(db_url, clock, availability_cache_seconds=0.2)
+    async with httpx.AsyncClient(timeout=10) as client:
+        assert f'value="{NINE}"' in (await client.get(two.url + TIME)).text  # two has the page now
+        booked = await client.post(one.url + "/api/v1/bookings", json=booking_body(NINE))
+        assert booked.status_code == 201
+        assert f'value="{NINE}"' not in (await client.get(one.url + TIME)).text
+        await gone_within_the_setting(client, two.url)
+
+
+async def test_a_closure_elsewhere_reaches_the_time_page(
+    harness: Harness, db_url: str, clock: ManualClock, live_server_factory: Callable[..., LiveServer]
+) -> None:
+    await harness.load(make_config())
+    token = await staff_token(harness, "admin")
+    one = live_server_factory(db_url, clock, availability_cache_seconds=0.2)
+    two = live_server_factory(db_url, clock, availability_cache_seconds=0.2)
+    closure = {"start": "2027-01-11T08:00:00+01:00", "end": "2027-01-11T12:00:00+01:00", "reason": "Umzug"}
+    async with httpx.AsyncClient(timeout=10) as client:
+        assert f'value="{NINE}"' in (await client.get(two.url + TIME)).text
+        made = await client.post(
+            one.url + "/api/v1/offices/amt/closures", json=closure, headers={"Authorization": f"Bearer {token}"}
+        )
+        assert made.status_code == 201, made.text
+        await gone_within_the_setting(client, two.url)

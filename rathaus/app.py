@@ -42,6 +42,9 @@ from rathaus.web import (
     switch_language,
     validation_error_handler,
 )
+from rathaus.web_headers import security_headers
+from rathaus.web_input import refuse_malformed_input
+from rathaus.web_openapi import openapi_router
 
 ROUTES: list[ControllerRouterHandler] = [route for package in WIRINGS for route in package.routes]
 JOBS = [job for package in WIRINGS for job in package.jobs]
@@ -77,6 +80,11 @@ _GC_THRESHOLDS = (50_000, 50, 100)
 _THROTTLED = frozenset({"/api/v1/bookings", "/book/contact", "/accessibility"})
 
 
+def _throttled(settings: Settings, method: str, path: str) -> bool:
+    """Whether the booking rate limit counts requests of `method` to `path` (a route's path)."""
+    return settings.booking_rate_limit_per_minute > 0 and method == "POST" and path.rstrip("/") in _THROTTLED
+
+
 def _booking_rate_limit(settings: Settings) -> list[DefineMiddleware]:
     """Refuse (429) more than the configured bookings per minute from one client: bots must not hoard slots,
     nor flood the barrier reports (they share the count: one form a minute more or less changes nothing).
@@ -90,7 +98,7 @@ def _booking_rate_limit(settings: Settings) -> list[DefineMiddleware]:
         rate_limit=("minute", settings.booking_rate_limit_per_minute),
         exclude=[r"^/api/v1/offices/", r"^/feeds/", r"^/health"],  # keeps it off the hot read paths
         # The API, the booking form and the barrier report form of the pages count alike.
-        check_throttle_handler=lambda request: request.method == "POST" and request.url.path.rstrip("/") in _THROTTLED,
+        check_throttle_handler=lambda request: _throttled(settings, request.method, request.url.path),
     )
     return [config.middleware]
 
@@ -127,6 +135,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             "now": Provide(provide_now, sync_to_thread=False),
             **{name: provide for package in WIRINGS for name, provide in package.dependencies.items()},
         },
+        before_request=refuse_malformed_input,
+        before_send=[security_headers(settings)],
         exception_handlers={
             RathausError: rathaus_error_handler,
             ValidationException: validation_error_handler,
@@ -137,6 +147,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             title="rathaus",
             version="1",
             path="/schema",
+            openapi_router=openapi_router(lambda method, path: _throttled(settings, method, path)),
             render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
         ),
         plugins=[plugin for package in WIRINGS for plugin in package.plugins(settings)],

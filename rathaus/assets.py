@@ -33,6 +33,8 @@ SOURCES = {
     "board.js": PACKAGE / "static" / "board.js",
     "figures.css": PACKAGE / "static" / "figures.css",
     "staff.css": PACKAGE / "static" / "staff.css",
+    "queue-ticket.js": PACKAGE / "static" / "queue-ticket.js",
+    "queue-ticket.css": PACKAGE / "static" / "queue-ticket.css",
     "admin.css": PACKAGE / "static" / "admin.css",
     "desk.js": PACKAGE / "static" / "desk.js",
     "counter.js": PACKAGE / "static" / "counter.js",

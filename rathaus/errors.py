@@ -29,6 +29,10 @@ ERRORS: dict[str, tuple[int, str]] = {
     "contact_required": (422, N_("Confirming the booking needs your {channel}")),
     "invalid_phone": (422, N_("The phone number is not a valid mobile number: {reason}")),
     "invalid_email": (422, N_("The e-mail address is invalid: {reason}")),
+    # A text the schema lets through (no control characters) may still show nothing: only spaces, or
+    # zero-width and other invisible characters.
+    "name_required": (422, N_("Please enter your name")),
+    "reason_required": (422, N_("Please give a reason for the closure")),
     "invalid_language": (422, N_("Language must be {languages}")),
     "idempotency_mismatch": (422, N_("This Idempotency-Key was already used for a different request")),
     "not_pending": (409, N_("This booking is not waiting for confirmation (status: {status})")),
@@ -70,12 +74,55 @@ ERRORS: dict[str, tuple[int, str]] = {
     "ticket_state": (409, N_("{ticket} is {status}: that is not possible now")),
     "counter_cannot_serve": (422, N_("{counter} does not offer every service of this ticket")),
     "nothing_to_transfer": (422, N_("Name a counter or services to transfer to")),
+    # Requests the framework refuses before any handler runs.
+    "malformed_request": (400, N_("The request is malformed")),
+    "malformed_json": (400, N_("The request body is not valid JSON")),
+    "body_required": (400, N_("This request needs a JSON body")),
+    "nested_too_deeply": (400, N_("The request body is nested too deeply")),
+    "control_characters": (400, N_("{field} contains control characters (such as NUL), which are not allowed")),
+    "number_too_large": (400, N_("The number in {field} is too large")),
+    "closure_range": (400, N_("A closure must end in the future and begin at most {years} years ahead")),
+    "not_found": (404, N_("There is nothing at this address")),
+    "method_not_allowed": (405, N_("This address does not accept {method} (allowed: {allowed})")),
+    "too_large": (413, N_("The request is too large")),
+    "unsupported_media_type": (415, N_("Send the request body as JSON (Content-Type: application/json)")),
+    "internal_error": (500, N_("Something went wrong on our side. Please try again later.")),
+    "http_error": (400, N_("The request could not be handled (HTTP {status})")),
     "username_taken": (409, N_("There is already a staff account called {username}")),
     "unknown_staff": (404, N_("Staff account not found")),
     "not_yourself": (409, N_("You cannot disable your own account")),
     "unknown_message": (404, N_("Message not found")),
     "not_retryable": (409, N_("Only failed or undeliverable messages can be sent again (status: {status})")),
     "invalid_config": (422, N_("The configuration was not applied: {problems}")),
+}
+
+# Why a field was refused (the {reason} of "invalid_input"), from the validator's messages.
+REASONS: dict[str, str] = {
+    "missing": N_("the field {field} is missing"),
+    "unknown": N_("the field {field} is not allowed"),
+    "type": N_("{field} must be {kind}"),
+    "max_length": N_("{field} may have at most {limit} characters or entries"),
+    "min_length": N_("{field} needs at least {limit} characters or entries"),
+    "maximum": N_("{field} must be at most {limit}"),
+    "minimum": N_("{field} must be at least {limit}"),
+    "timezone": N_("{field} needs a UTC offset, e.g. 2027-01-11T09:00:00+01:00"),
+    "datetime": N_("{field} is not a date and time like 2027-01-11T09:00:00+01:00"),
+    "date": N_("{field} is not a date like 2027-01-11"),
+    "invalid": N_("{field} is invalid"),
+}
+
+# The JSON kinds a field may be expected as.
+KINDS: dict[str, str] = {
+    "str": N_("text"),
+    "int": N_("a whole number"),
+    "float": N_("a number"),
+    "bool": N_("true or false"),
+    "array": N_("a list"),
+    "object": N_("an object"),
+    "null": N_("null"),
+    "datetime": N_("a date and time"),
+    "date": N_("a date"),
+    "time": N_("a time"),
 }
 
 
@@ -99,3 +146,17 @@ class RathausError(Exception):
     def message(self, language: str = i18n.DEFAULT_LANGUAGE) -> str:
         """The message in `language` (German when that language is not offered)."""
         return i18n.translate(language, ERRORS[self.code][1], **self.params)
+
+
+class Phrase(i18n.LanguageDependent):
+    """A catalogue msgid with its own {placeholders}, filling a placeholder of an error's message."""
+
+    __slots__ = ("msgid", "params")
+
+    def __init__(self, msgid: str, **params: Any) -> None:
+        self.msgid = msgid
+        self.params = params
+
+    def in_language(self, language: str, translations: Any) -> str:
+        """The phrase in `language`."""
+        return i18n.translate(language, self.msgid, **self.params)

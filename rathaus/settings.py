@@ -131,6 +131,8 @@ class Settings:
     languages: str = ""
     # Catalogue directories searched before the packaged ones, os.pathsep-separated.
     locale_dirs: str = ""
+    # Sites (origins, comma-separated) that may show the opening-hours snippet in a frame; empty: any site.
+    embed_origins: str = ""
     # "auto": the provider when it is configured, else the file channel (refused in production, where the
     # file channel would keep citizens' messages on disk instead of sending them).
     email_channel: Literal["auto", "smtp", "file"] = "auto"
@@ -143,6 +145,11 @@ class Settings:
     def is_production(self) -> bool:
         """True when running for real; placeholder secrets are refused then."""
         return self.environment == "production"
+
+    @property
+    def embed_origin_list(self) -> list[str]:
+        """The origins of RATHAUS_EMBED_ORIGINS."""
+        return [origin.strip().rstrip("/") for origin in self.embed_origins.split(",") if origin.strip()]
 
     @property
     def is_sqlite(self) -> bool:
@@ -287,6 +294,10 @@ def _problems(settings: Settings) -> list[str]:
     problems += _url_problems("RATHAUS_PUBLIC_BASE_URL", settings.public_base_url)
     if settings.twilio.api_base:
         problems += _url_problems("RATHAUS_TWILIO_API_BASE", settings.twilio.api_base)
+    for origin in settings.embed_origin_list:
+        parts = urlsplit(origin)
+        if parts.scheme not in {"http", "https"} or not parts.netloc or parts.path or any(c in origin for c in " ;'"):
+            problems.append(f"RATHAUS_EMBED_ORIGINS: {origin!r} is not an origin like https://www.stadt.example")
     return problems + _email_problems(settings) + _sms_problems(settings)
 
 

@@ -25,8 +25,11 @@ from rathaus.db import end_unit
 from rathaus.errors import RathausError
 from rathaus.runtime import Runtime
 from rathaus.templating import render
+from rathaus.web_errors import framework_error, public_names, validation_error
 
 log = logging.getLogger("rathaus.web")
+# When a client refused for too many requests may try again, unless the refusal knows better.
+RETRY_AFTER_SECONDS = 60
 
 # Handler parameters that Litestar fills by name from the app's dependencies.
 DbSession = NamedDependency[AsyncSession]
@@ -152,43 +155,59 @@ def speak_the_reader_language(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
-def rathaus_error_handler(request: Request[Any, Any, Any], error: RathausError) -> Response[dict[str, Any]]:
-    """A known failure as {"detail", "code"} with its status, in the reader's language."""
-    headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+def _retry_after(error: RathausError, headers: dict[str, Any]) -> int:
+    """Seconds until a refused client may try again: what the refusal says (its wait, the rate limit's reset)."""
+    seconds = error.params.get("seconds") or 60 * error.params.get("minutes", 0) or headers.get("RateLimit-Reset")
+    return max(1, int(seconds or RETRY_AFTER_SECONDS))
+
+
+def _error_response(
+    request: Request[Any, Any, Any], error: RathausError, status: int, headers: Any = None
+) -> Response[dict[str, Any]]:
+    """{"detail", "code"} in the reader's language; 401 says how to authenticate, 429 when to come back."""
+    answer_headers = dict(headers or {})
+    if status == 401:
+        answer_headers.setdefault("WWW-Authenticate", "Bearer")
+    if status == 429:
+        answer_headers.setdefault("Retry-After", str(_retry_after(error, answer_headers)))
     return Response(
         {**error.extra, "detail": error.message(language_of(request)), "code": error.code},
-        status_code=error.status,
-        headers=headers,
+        status_code=status,
+        headers=answer_headers or None,
     )
+
+
+def rathaus_error_handler(request: Request[Any, Any, Any], error: RathausError) -> Response[dict[str, Any]]:
+    """A known failure as {"detail", "code"} with its status, in the reader's language."""
+    return _error_response(request, error, error.status)
 
 
 def validation_error_handler(request: Request[Any, Any, Any], error: ValidationException) -> Response[dict[str, Any]]:
     """Malformed input as a 400 that says which field and why."""
-    problems = []
-    for item in error.extra if isinstance(error.extra, list) else []:
-        if isinstance(item, dict):
-            key = item.get("key")
-            message = str(item.get("message", "invalid"))
-            problems.append(f"{key}: {message}" if key else message)
-    reason = "; ".join(problems) or str(error.detail)
-    detail = RathausError("invalid_input", reason=reason).message(language_of(request))
-    return Response({"detail": detail, "code": "invalid_input"}, status_code=400)
+    problems = error.extra if isinstance(error.extra, list) else []
+    names = public_names(request.route_handler)
+    return _error_response(request, validation_error(problems, str(error.detail), names), 400)
 
 
 def http_error_handler(request: Request[Any, Any, Any], error: HTTPException) -> Response[dict[str, Any]]:
-    """Framework errors (404 route, 405 method, 429 …) in the same {"detail"} shape."""
-    detail = error.detail
-    if error.status_code == 429:
-        detail = RathausError("too_many_requests").message(language_of(request))
-    return Response({"detail": detail}, status_code=error.status_code, headers=error.headers)
+    """Framework errors (404 route, 405 method, 413, 415, 429 …) in the same {"detail", "code"} shape."""
+    # Litestar lists a 405's allowed methods in set order, which changes from run to run.
+    headers = {
+        name: ", ".join(sorted(v.strip() for v in value.split(","))) if name.lower() == "allow" else value
+        for name, value in (error.headers or {}).items()
+    }
+    known = framework_error(error.status_code, request.method, headers)
+    return _error_response(request, known, error.status_code, headers)
 
 
 def internal_error_handler(request: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:
     """An unexpected failure: logged with its type only (messages may carry personal data), answered 500."""
-    # The stack without the exception's message: database errors echo bound parameters (names, e-mails).
+    # The stack without the exception's message: database errors echo bound parameters (names, e-mails). The
+    # route's template, not the path: paths carry booking codes, and whatever a client put there.
     stack = "".join(traceback.format_tb(error.__traceback__))
-    log.error("unhandled %s on %s %s\n%s", type(error).__name__, request.method, request.url.path, stack)
-    return Response({"detail": "Internal server error"}, status_code=500)
+    route = request.scope.get("path_template") or "(no route)"
+    log.error("unhandled %s on %s %r\n%s", type(error).__name__, request.method, route, stack)
+    return _error_response(request, RathausError("internal_error"), 500)
 
 
 # Pages load nothing from elsewhere and run no inline script; a manage link's token never leaves in a Referer.

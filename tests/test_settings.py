@@ -339,6 +339,7 @@ def test_a_complete_production_configuration_parses(tmp_path: Path) -> None:
         "RATHAUS_NOTIFY_IDLE_SECONDS": "5",
         "RATHAUS_STAFF_SESSION_HOURS": "10",
         "RATHAUS_STAFF_SESSION_IDLE_MINUTES": "30",
+        "RATHAUS_EMBED_ORIGINS": "https://www.stadt.example",
     }
     assert set(environ) == set(variables())
     settings = Settings.from_env(environ)

@@ -24,6 +24,7 @@ from rathaus.events import publish
 from rathaus.i18n import N_
 from rathaus.offices.catalog import Catalog, resolve_services
 from rathaus.offices.rules import OfficeRules, ServiceRule
+from rathaus.text import visible
 
 ACTIVE = ("pending", "confirmed")
 MAX_VERIFICATION_ATTEMPTS = 5
@@ -496,9 +497,9 @@ def _record(
 
 
 def _normalised(request: BookingRequest) -> BookingRequest:
-    name = " ".join(request.name.split())
+    name = visible(request.name)
     if not name:
-        raise RathausError("invalid_input", reason="name is empty")
+        raise RathausError("name_required")
     if not i18n.offers(request.language):
         raise RathausError("invalid_language", languages=i18n.OneOf(i18n.languages()))
     email = normalise_email(request.email) if request.email else None

@@ -23,6 +23,8 @@ from rathaus.offices.catalog import Catalog
 from rathaus.offices.deps import CatalogDep
 from rathaus.staff.deps import STAFF_ONLY, CurrentStaff
 from rathaus.web import DbSession, Now, bearer_token, language_of, runtime_of
+from rathaus.web_headers import PUBLIC_REVALIDATE, VARY_LANGUAGE
+from rathaus.web_openapi import ERRORS_OPT
 
 Code = Annotated[str, PathParameter(max_length=32)]
 ManageToken = NamedDependency[str]
@@ -39,6 +41,8 @@ def provide_manage_token(request: Request[Any, Any, Any]) -> str:
 class AvailabilityController(Controller):
     path = "/api/v1"
     tags = ["catalog"]
+    cache_control = PUBLIC_REVALIDATE
+    response_headers = VARY_LANGUAGE
 
     @get(
         "/offices/{office:str}/availability",
@@ -137,7 +141,7 @@ class BookingController(Controller):
         result = await service.erase(db_session, ctx=booking_ctx, code=code, token=manage_token, now=now)
         return presenters.booking(result)
 
-    @post("/{code:str}/confirm", status_code=200)
+    @post("/{code:str}/confirm", status_code=200, opt={ERRORS_OPT: [429]})
     async def confirm(
         self,
         code: Code,
@@ -195,13 +199,15 @@ class ClosureController(Controller):
         """Close the office for a time; bookings inside are cancelled and their citizens told."""
         rules = await booking_ctx.catalog.office(db_session, office, now=now)
         staff.require(rules.id, role="admin")
+        reasons = (data.reason, data.reason_en or data.reason)
+        offices.check_closure_window(start=data.start, end=data.end, reasons=reasons, now=now)
         closure = await offices.add_closure(
             db_session,
             catalog=booking_ctx.catalog,
             office_id=rules.id,
             start=data.start,
             end=data.end,
-            reason=Localized(de=data.reason, en=data.reason_en or data.reason),
+            reason=Localized(de=reasons[0], en=reasons[1]),
             public=data.public,
             source="staff",
             actor=staff.username,

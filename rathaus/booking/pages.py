@@ -423,7 +423,7 @@ class BookingPages(PageController):
                 return await self._taken(request, state, booking_ctx, rules, services, start, now, message)
             if error.code == "contact_required":
                 fields = ["email" if rules.verification == "email" else "phone"]
-            elif error.code == "invalid_input" and not data.name.strip():
+            elif error.code == "name_required":
                 fields = ["name"]
             else:
                 fields = _FIELD_OF.get(error.code, ["error-summary"])

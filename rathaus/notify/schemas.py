@@ -46,7 +46,7 @@ class OutboxRow(msgspec.Struct):
     booking_id: int | None
 
 
-class NotifyPolicy(msgspec.Struct):
+class NotifyPolicy(msgspec.Struct, forbid_unknown_fields=True):
     reminder_offsets_minutes: Annotated[list[Annotated[int, msgspec.Meta(ge=1, le=43200)]], msgspec.Meta(max_length=5)]
     quiet_start: Annotated[str, msgspec.Meta(pattern=r"^\d{2}:\d{2}$")] = "21:00"
     quiet_end: Annotated[str, msgspec.Meta(pattern=r"^\d{2}:\d{2}$")] = "08:00"

@@ -13,6 +13,7 @@ from rathaus.booking.deps import booking_context
 from rathaus.errors import RathausError
 from rathaus.notify import service
 from rathaus.web import DbSession, Now, runtime_of
+from rathaus.web_input import database_id
 
 
 async def verified_form(request: Request[Any, Any, Any], state: State) -> dict[str, str]:
@@ -47,12 +48,12 @@ class TwilioController(Controller):
     async def status(self, request: Request[Any, Any, Any], state: State, db_session: DbSession, now: Now) -> None:
         """A delivery receipt for one of our messages (?n=<outbox id>): status only moves forward."""
         form = await verified_form(request, state)
-        raw_id = request.query_params.get("n", "")
-        if not raw_id.isdigit():
+        outbox_id = database_id(request.query_params.get("n", ""))
+        if outbox_id is None:
             return
         await service.record_provider_status(
             db_session,
-            outbox_id=int(raw_id),
+            outbox_id=outbox_id,
             provider_id=form.get("MessageSid", form.get("SmsSid", "")),
             provider_status=form.get("MessageStatus", form.get("SmsStatus", "")).lower(),
             error_code=form.get("ErrorCode") or None,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +15,18 @@ from rathaus.localized import Localized
 from rathaus.offices.catalog import Catalog
 from rathaus.offices.events import ClosureDeclared
 from rathaus.offices.models import Closure
+from rathaus.text import visible
+
+# Staff plan closures ahead; one that ended before it was declared, or decades away, is a typing error.
+CLOSURE_YEARS_AHEAD = 10
+
+
+def check_closure_window(*, start: datetime, end: datetime, reasons: Sequence[str], now: datetime) -> None:
+    """Refuse (400) a closure declared by staff that is over already, lies absurdly far ahead or has no reason."""
+    if end <= now or start > now + timedelta(days=365 * CLOSURE_YEARS_AHEAD):
+        raise RathausError("closure_range", years=CLOSURE_YEARS_AHEAD)
+    if not all(visible(text) for text in reasons):
+        raise RathausError("reason_required")
 
 
 @operation

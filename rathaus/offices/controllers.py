@@ -13,11 +13,14 @@ from rathaus.offices import service as offices
 from rathaus.offices.deps import CatalogDep
 from rathaus.staff.deps import STAFF_ONLY, CurrentStaff
 from rathaus.web import DbSession, Now, language_of
+from rathaus.web_headers import PUBLIC_REVALIDATE, VARY_LANGUAGE
 
 
 class CatalogController(Controller):
     path = "/api/v1"
     tags = ["catalog"]
+    cache_control = PUBLIC_REVALIDATE
+    response_headers = VARY_LANGUAGE
 
     @get("/services")
     async def list_services(

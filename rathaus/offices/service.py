@@ -1,7 +1,7 @@
 """The catalogue's operations: offices, services, bundles, hours and closures."""
 
 from rathaus.offices._barriers import list_barrier_reports, report_barrier
-from rathaus.offices._closures import add_closure, list_closures, remove_closure
+from rathaus.offices._closures import add_closure, check_closure_window, list_closures, remove_closure
 from rathaus.offices._export import dump_toml, edit_office, import_office, office_config, replace_office
 from rathaus.offices._load import LoadReport, load_config
 from rathaus.offices._lookup import office_count, office_ids, office_timezone
@@ -13,6 +13,7 @@ __all__ = [
     "CatalogSnapshot",
     "LoadReport",
     "add_closure",
+    "check_closure_window",
     "closure_rule",
     "dump_toml",
     "edit_office",

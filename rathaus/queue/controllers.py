@@ -25,6 +25,8 @@ from rathaus.queue.service import QueueContext
 from rathaus.staff.deps import STAFF_ONLY, CurrentStaff
 from rathaus.staff.service import Staff
 from rathaus.web import PAGE_SECURITY_HEADERS, DbSession, Now, language_of, runtime_of
+from rathaus.web_headers import PUBLIC_REVALIDATE
+from rathaus.web_input import database_id
 
 
 async def _answer(
@@ -142,9 +144,10 @@ class TicketController(Controller):
     async def _ticket(
         self, session: AsyncSession, ctx: QueueContext, ref: str, staff: Staff, now: datetime
     ) -> tuple[Ticket, OfficeRules]:
-        if not ref.isdigit():
+        ticket_id = database_id(ref)
+        if ticket_id is None:
             raise RathausError("unknown_ticket")
-        ticket = await service.staff_ticket(session, int(ref))
+        ticket = await service.staff_ticket(session, ticket_id)
         office = (await ctx.booking.catalog.get(session, now=now)).office_by_id(ticket.office_id)
         staff.require(office.id)
         return ticket, office
@@ -250,6 +253,7 @@ class PublicQueueController(Controller):
 
     @get(
         "/api/v1/offices/{office:str}/board",
+        cache_control=PUBLIC_REVALIDATE,
         responses={200: ResponseSpec(data_container=schemas.Board, description="What the display shows")},
     )
     async def board(self, office: FromPath[str], state: State, hub: Hub) -> Response[bytes]:

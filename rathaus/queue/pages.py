@@ -140,7 +140,7 @@ def ticket(data: bytes, *, language: str, events: str, public_id: str) -> Templa
             "texts": texts,
             "message": message,
             "estimate": estimate,
-            "events": f"{events}?lang={language}",
+            "live": {"texts": texts, "events": f"{events}?lang={language}"},
             "switches": switches,
         },
     )

@@ -13,6 +13,7 @@ from litestar.params import JSONBody
 from rathaus.staff import service
 from rathaus.staff.deps import STAFF_ONLY, CurrentStaff
 from rathaus.web import DbSession, Now, bearer_token, client_address, runtime_of
+from rathaus.web_openapi import ERRORS_OPT
 
 
 class Credentials(msgspec.Struct, forbid_unknown_fields=True):
@@ -34,7 +35,7 @@ class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["staff"]
 
-    @post("/token")
+    @post("/token", opt={ERRORS_OPT: [401, 429]})
     async def token(
         self,
         data: JSONBody[Credentials],

@@ -202,7 +202,8 @@ async def test_wrong_codes_are_counted_and_the_fifth_releases_the_hold(harness: 
         )
         assert answer.status_code == 422 and f"{left} attempts left" in answer.json()["detail"]
     last = await harness.client.post(url, json={"verification_code": "000000x"}, headers=auth(created))
-    assert last.status_code == 429
+    assert last.status_code == 429 and last.json()["code"] == "too_many_attempts"
+    assert int(last.headers["retry-after"]) > 0
     seen = (await harness.client.get(f"/api/v1/bookings/{created['code']}", headers=auth(created))).json()
     assert seen["status"] == "expired"
     assert NINE in await free_starts(harness)
@@ -297,6 +298,7 @@ async def test_one_client_cannot_hoard_slots(sqlite_url: str, clock: ManualClock
         ]
         assert [a.status_code for a in answers] == [201, 201, 201, 429]
         assert answers[3].json()["detail"].startswith("Zu viele Buchungen")
+        assert answers[3].json()["code"] == "too_many_requests" and int(answers[3].headers["retry-after"]) > 0
         # Reading is never limited.
         assert (
             await limited.client.get("/api/v1/offices/amt/availability?services=a&date=2027-01-11")

@@ -103,7 +103,7 @@ async def test_a_double_submit_books_once(harness: Harness) -> None:
         ({"email": "not-an-address"}, "email", 422),
         ({"email": "", "phone": "12"}, "phone", 422),
         ({"email": "", "phone": ""}, "email", 422),
-        ({"name": "  "}, "name", 400),
+        ({"name": "  "}, "name", 422),
     ],
 )
 async def test_errors_stand_next_to_their_field_and_nothing_is_written(

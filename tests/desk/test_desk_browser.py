@@ -1,11 +1,13 @@
 """The front desk and the counter in Chromium: a clerk signs in, checks citizens in by typed code and by the
 camera (Chromium's fake camera shows a rendered QR code of a real booking), issues a walk-in and is refused one
 after the cut-off; at the counter the clerk calls, completes and marks a no-show with the keyboard only, while the
-waiting list follows the front desk without a reload. axe finds nothing on any page in German and English at 390
+waiting list follows the front desk without a reload and the display in another browser shows the call within a
+second. axe finds nothing on any page in German and English at 390
 and 1280 px; screenshots land in test-artifacts/screenshots/."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +20,7 @@ from rathaus.clock import ManualClock
 from tests.browser import chromium_browser, chromium_or_skip
 from tests.conftest import Harness, LiveServer
 from tests.queue.helpers import OPENING, Desk, queue_config
+from tests.queue.test_display import SEEN, TV
 from tests.staff_helpers import PASSWORD, add_staff
 from tests.web.test_booking_browser import PHONE, SCREENSHOTS, check
 
@@ -185,8 +188,16 @@ async def test_a_clerk_calls_completes_and_marks_no_shows_with_the_keyboard(
         await expect(page.locator("#live-queue-body")).to_contain_text("W-003")
         await front.close()
 
+        # The waiting-room display, in a browser context of its own, shows the keyboard's call within a second.
+        wall = await (await browser.new_context(viewport=TV)).new_page()
+        await wall.goto(server.url + "/offices/amt/board")
+        await expect(wall.locator("body")).to_have_attribute("data-live", "yes")
+        seen = asyncio.ensure_future(wall.evaluate(SEEN, first["number"]))
+        pressed = await wall.evaluate("performance.now()")
         await page.locator("body").focus()
         await page.keyboard.press("n")
+        assert await seen - pressed < 1000
+        await expect(wall.locator("#called tr.is-latest")).to_contain_text(first["number"])
         await expect(page.locator("#current-title")).to_contain_text(first["number"])
         await check(page, f"staff-{lang}-counter-serving")
         await page.keyboard.press("c")

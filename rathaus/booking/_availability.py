@@ -338,3 +338,32 @@ async def next_free_slot(
         sessions, catalog=catalog, cache=cache, office=office, service_slugs=service_slugs, now=now, days=days
     )
     return found.bookable[0] if found else None
+
+
+async def bookable_slots(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    cache: AvailabilityCache,
+    office: OfficeRules,
+    services: list[ServiceRule],
+    days: list[date],
+    now: datetime,
+) -> list[Slot]:
+    """The bookable slots of several days in order: cached days without the database, the others in one session."""
+    check_online(services)
+    found: dict[date, DaySlots] = {}
+    missing = []
+    for day in days:
+        key = (office.id, day, tuple(s.id for s in services))
+        slots = cache.peek(key, _computer(cache, key, office, services, day, now), now=now)
+        if not _in_window(office, day, now):
+            found[day] = DaySlots.of([])
+        elif slots is None:
+            missing.append(day)
+        else:
+            found[day] = slots
+    if missing:
+        async with sessions() as session:
+            for day in missing:
+                found[day] = await day_slots(session, cache=cache, office=office, services=services, day=day, now=now)
+    return [slot for day in days for slot in _bookable(office, services, day, found[day], now).bookable]

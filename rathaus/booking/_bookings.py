@@ -450,6 +450,7 @@ async def _announce(
     verification: Verification | None = None,
     reason: str | None = None,
     detail: dict[str, str] | None = None,
+    itinerary: str | None = None,
 ) -> None:
     await publish(
         session,
@@ -462,6 +463,7 @@ async def _announce(
             verification=verification,
             reason=reason,
             detail=detail or {},
+            itinerary=itinerary,
         ),
     )
 

@@ -25,23 +25,42 @@ from rathaus.booking._bookings import (
 )
 from rathaus.booking._closures import cancel_for_closure, cancelled_by_closures, closure_cancellations
 from rathaus.booking._frontdesk import booking_by_code, expected_arrivals, move
+from rathaus.booking._itineraries import (
+    MAX_SEARCH_DAYS,
+    ItineraryOptions,
+    ItineraryRequest,
+    ItineraryView,
+    PartRequest,
+    book_itinerary,
+    cancel_itinerary,
+    itineraries,
+    life_event_of,
+    view_itinerary,
+)
 from rathaus.booking._lookup import bookings_by_id, next_by_phone
 from rathaus.booking._privacy import erase, personal_columns, purge_personal_data
 
 __all__ = [
+    "MAX_SEARCH_DAYS",
     "AvailabilityCache",
     "BookingContext",
     "BookingRequest",
     "BookingView",
     "DayAvailability",
+    "ItineraryOptions",
+    "ItineraryRequest",
+    "ItineraryView",
+    "PartRequest",
     "agenda",
     "availability",
     "book",
+    "book_itinerary",
     "booking_by_code",
     "bookings_by_id",
     "cancel",
     "cancel_booking",
     "cancel_for_closure",
+    "cancel_itinerary",
     "cancelled_by_closures",
     "closure_cancellations",
     "confirm",
@@ -51,6 +70,8 @@ __all__ = [
     "expire_holds",
     "facts",
     "first_free_day",
+    "itineraries",
+    "life_event_of",
     "move",
     "next_by_phone",
     "next_free_slot",
@@ -59,4 +80,5 @@ __all__ = [
     "reschedule",
     "validate_start",
     "view",
+    "view_itinerary",
 ]

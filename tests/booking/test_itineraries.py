@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from rathaus.booking.models import Booking, Itinerary, ItineraryPart, SlotClaim
 from rathaus.clock import ManualClock
 from rathaus.offices.config import read_config
+from tests.calendar.clients import icaljs, utc, vobject_events
 from tests.conftest import Harness, LiveServer
 
 pytestmark = pytest.mark.anyio
@@ -191,3 +192,44 @@ async def test_fifty_concurrent_attempts_book_only_whole_itineraries(
     assert sorted(by_itinerary.values()) == [2, 2]  # never half an itinerary
     assert {p.booking_id for p in parts} == {b.id for b in bookings}
     assert len(claims) == 2 * (1 + 2) and {c.booking_id for c in claims} == {b.id for b in bookings}
+
+
+@pytest.mark.calendar_client
+async def test_one_calendar_file_holds_every_part_and_follows_a_part_cancelled_alone(
+    harness: Harness, tmp_path: Path
+) -> None:
+    await harness.load(read_config(DEMO))
+    client = harness.client
+    created = await client.post(
+        "/api/v1/itineraries", json=body("2027-01-12T09:00:00+01:00", "2027-01-12T10:00:00+01:00", office="pankow")
+    )
+    itinerary = created.json()
+    token, code = itinerary["manage_token"], itinerary["code"]
+    uids = {f"booking-{p['code']}@testserver": p for p in itinerary["parts"]}
+
+    async def calendar() -> bytes:
+        answer = await client.get(f"/api/v1/itineraries/{code}/calendar.ics?token={token}")
+        assert answer.status_code == 200 and answer.headers["content-type"] == "text/calendar; charset=utf-8"
+        return answer.content
+
+    data = await calendar()
+    seen = icaljs(data, tmp_path)
+    assert {event["uid"] for event in seen} == set(uids)
+    for event in seen:
+        part = uids[event["uid"]]
+        assert utc(event["startUTC"]) == datetime.fromisoformat(part["start"])
+        assert utc(event["endUTC"]) == datetime.fromisoformat(part["end"])
+        assert event["status"] == "CONFIRMED"
+    parsed = vobject_events(data)
+    assert {e.uid.value for e in parsed} == set(uids)
+    for e in parsed:
+        assert e.dtstart.value == datetime.fromisoformat(uids[e.uid.value]["start"])
+    # The same UIDs as each part's own calendar object: a part moved or cancelled alone replaces its event only.
+    vehicle = itinerary["parts"][1]
+    own = await client.get(f"/api/v1/bookings/{vehicle['code']}/calendar.ics?token={token}")
+    assert [e["uid"] for e in icaljs(own.content, tmp_path)] == [f"booking-{vehicle['code']}@testserver"]
+
+    await client.post(f"/api/v1/bookings/{vehicle['code']}/cancel", headers={"Authorization": f"Bearer {token}"})
+    after = {event["uid"]: event for event in icaljs(await calendar(), tmp_path)}
+    assert after[f"booking-{vehicle['code']}@testserver"]["status"] == "CANCELLED"
+    assert after[f"booking-{itinerary['parts'][0]['code']}@testserver"]["status"] == "CONFIRMED"

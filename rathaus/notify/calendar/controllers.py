@@ -18,7 +18,7 @@ from rathaus.booking import service as booking
 from rathaus.booking.controllers import ManageToken, provide_manage_token
 from rathaus.booking.deps import BookingCtx
 from rathaus.notify.calendar import agenda, service
-from rathaus.notify.calendar.invite import booking_invitation
+from rathaus.notify.calendar.invite import CalendarPart, booking_invitation, itinerary_invitation
 from rathaus.offices.catalog import Catalog
 from rathaus.staff.deps import STAFF_ONLY, CurrentStaff
 from rathaus.web import DbSession, Now, language_of, runtime_of
@@ -121,6 +121,48 @@ class BookingCalendarController(Controller):
             body,
             media_type=CALENDAR,
             headers={"Content-Disposition": f'attachment; filename="termin-{result.booking.code}.ics"'},
+        )
+
+
+class ItineraryCalendarController(Controller):
+    path = "/api/v1/itineraries"
+    tags = ["bookings"]
+    dependencies = {"manage_token": Provide(provide_manage_token, sync_to_thread=False)}
+
+    @get("/{code:str}/calendar.ics")
+    async def calendar(
+        self,
+        code: Code,
+        manage_token: ManageToken,
+        request: Request[Any, Any, Any],
+        state: State,
+        db_session: DbSession,
+        booking_ctx: BookingCtx,
+        now: Now,
+    ) -> Response[bytes]:
+        """Every part of the itinerary as one calendar object, one event per part with the part's own UID."""
+        result = await booking.view_itinerary(db_session, ctx=booking_ctx, code=code, token=manage_token, now=now)
+        settings = runtime_of(state).settings
+        base = settings.public_base_url.rstrip("/")
+        body = itinerary_invitation(
+            parts=[
+                CalendarPart(
+                    part.booking,
+                    part.office,
+                    part.services,
+                    links.manage_url(base, code=part.booking.code, token=manage_token),
+                )
+                for part in result.parts
+            ],
+            method="PUBLISH",
+            language=result.itinerary.language if "lang" not in request.query_params else language_of(request),
+            public_base_url=base,
+            organizer=settings.smtp.mail_from,
+        )
+        return Response(
+            body,
+            media_type=CALENDAR,
+            headers={"Content-Disposition": f'attachment; filename="termine-{result.itinerary.code}.ics"'},
         )
 
 

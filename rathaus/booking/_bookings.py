@@ -14,6 +14,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from rathaus import i18n, tokens
 from rathaus.booking._availability import AvailabilityCache, appointment_length, busy_cells, check_online
+from rathaus.booking._itinerary_rules import check_moved_part
 from rathaus.booking.availability import cells
 from rathaus.booking.events import BookingChanged, BookingFacts, Verification
 from rathaus.booking.models import Booking, BookingEvent, BookingService, IdempotentRequest, SlotClaim
@@ -193,6 +194,7 @@ async def reschedule(
     start = validate_start(office, services, start, now=now)
     if start == booking.start_at:
         raise RathausError("same_time")
+    await check_moved_part(session, snapshot, booking=booking, start=start, end=start + appointment_length(services))
     await _release(session, booking)
     booking.start_at = start
     booking.end_at = start + appointment_length(services)

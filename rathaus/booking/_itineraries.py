@@ -24,17 +24,18 @@ from rathaus.booking._bookings import (
     _insert_booking,
     _normalised,
     _record,
+    _release,
     cancel_booking,
     validate_start,
 )
-from rathaus.booking.itinerary import LocalDay, Part, Proposal, StepOptions, Travel, propose, valid
+from rathaus.booking._itinerary_rules import MAX_SEARCH_DAYS, check_sequence, life_event_of, travel_of
+from rathaus.booking.itinerary import Part, Proposal, StepOptions, propose
 from rathaus.booking.models import Booking, Itinerary, ItineraryPart
 from rathaus.db import dialect_insert, operation
 from rathaus.errors import RathausError
 from rathaus.offices.catalog import Catalog, CatalogSnapshot, LifeEventRule, StepRule
 from rathaus.offices.rules import OfficeRules
 
-MAX_SEARCH_DAYS = 31
 _UNKNOWN_HASH = tokens.hash_secret("no itinerary has this token")
 
 
@@ -68,24 +69,6 @@ class ItineraryView:
     life_event: LifeEventRule
     parts: list[BookingView]  # in the order they take place
     manage_token: str | None = None
-
-
-def life_event_of(snapshot: CatalogSnapshot, slug: str) -> LifeEventRule:
-    """The life event, or the unknown_life_event error."""
-    try:
-        return snapshot.life_events[slug]
-    except KeyError:
-        raise RathausError("unknown_life_event", life_event=slug[:64]) from None
-
-
-def _travel(snapshot: CatalogSnapshot) -> tuple[Travel, LocalDay]:
-    def travel(origin: str, target: str) -> timedelta:
-        return snapshot.travel(snapshot.offices[origin], snapshot.offices[target])
-
-    def local_day(office: str, instant: datetime) -> date:
-        return snapshot.offices[office].local_day(instant)
-
-    return travel, local_day
 
 
 async def itineraries(
@@ -123,7 +106,7 @@ async def itineraries(
         )
         for step in event.steps
     ]
-    travel, local_day = _travel(snapshot)
+    travel, local_day = travel_of(snapshot)
     proposals = [
         p
         for p in propose(steps, travel=travel, local_day=local_day, max_days=event.max_days, limit=days)
@@ -153,13 +136,7 @@ def check_parts(
         end = start + sum((s.duration for s in step.services), timedelta())
         chosen.append((step, office, Part(step.key, office.slug, start, end)))
     chosen.sort(key=lambda c: c[2].start)
-    ordered = [part for _, _, part in chosen]
-    options = [StepOptions(step.key, step.after, {}) for step in event.steps]
-    travel, local_day = _travel(snapshot)
-    if not valid(ordered, options, travel=travel, local_day=local_day, max_days=MAX_SEARCH_DAYS):
-        raise RathausError("itinerary_order")
-    if not valid(ordered, options, travel=travel, local_day=local_day, max_days=event.max_days):
-        raise RathausError("itinerary_spread", days=event.max_days)
+    check_sequence(snapshot, event, [part for _, _, part in chosen])
     return chosen
 
 
@@ -233,6 +210,40 @@ async def cancel_itinerary(
         )
     itinerary.updated_at = now
     return result
+
+
+@operation
+async def reschedule_itinerary(
+    session: AsyncSession, *, ctx: BookingContext, code: str, token: str, parts: list[PartRequest], now: datetime
+) -> ItineraryView:
+    """Move every part at once (each at its office); the old slots are given up only if all new ones are secured."""
+    itinerary = await _authorised(session, code=code, token=token)
+    current = await _view(session, ctx=ctx, itinerary=itinerary, now=now)
+    snapshot = await ctx.catalog.get(session, now=now)
+    for part in current.parts:
+        _ensure_changeable(part.booking, now)
+    chosen = check_parts(snapshot, current.life_event, parts, now=now)
+    step_of = {p.booking_id: p.step for p in itinerary.parts}
+    by_step = {step_of[part.booking.id]: part for part in current.parts}
+    for step, office, _ in chosen:
+        if by_step[step.key].office.id != office.id:
+            raise RathausError("itinerary_office", office=office.slug, offices=by_step[step.key].office.slug)
+    for part in current.parts:
+        await _release(session, part.booking)
+    sealed = tokens.seal(token, ctx.secret_key)
+    for step, office, new in chosen:
+        booking = by_step[step.key].booking
+        booking.start_at, booking.end_at = new.start, new.end
+        booking.counter_id = await _claim(
+            session, booking=booking, office=office, services=list(step.services), now=now
+        )
+        booking.ical_sequence += 1
+        booking.updated_at = now
+        _record(session, booking, "booking.rescheduled", "citizen", booking.status, now)
+        await _announce(session, booking, "rescheduled", "citizen", now, manage_token=sealed, itinerary=itinerary.code)
+        ctx.invalidate_after_commit(session, office.id)
+    itinerary.updated_at = now
+    return await _view(session, ctx=ctx, itinerary=itinerary, now=now)
 
 
 async def _insert_itinerary(

@@ -71,7 +71,7 @@ class ItineraryController(Controller):
         """Book every part of an itinerary, or none (409 when a part was taken meanwhile)."""
         request = service.ItineraryRequest(
             life_event=data.life_event,
-            parts=[service.PartRequest(step=p.step, office=p.office, start=p.start) for p in data.parts],
+            parts=_parts(data.parts),
             name=data.name,
             email=data.email or None,
             phone=data.phone or None,
@@ -95,3 +95,23 @@ class ItineraryController(Controller):
         """Cancel every part still ahead; their slots become free at once."""
         result = await service.cancel_itinerary(db_session, ctx=booking_ctx, code=code, token=manage_token, now=now)
         return presenters.itinerary(result)
+
+    @post("/{code:str}/reschedule", status_code=200)
+    async def reschedule(
+        self,
+        code: Code,
+        manage_token: ManageToken,
+        data: JSONBody[schemas.ItineraryReschedule],
+        db_session: DbSession,
+        booking_ctx: BookingCtx,
+        now: Now,
+    ) -> schemas.Itinerary:
+        """Move every part at once, each at its office; on 409 every part keeps its old slot."""
+        result = await service.reschedule_itinerary(
+            db_session, ctx=booking_ctx, code=code, token=manage_token, parts=_parts(data.parts), now=now
+        )
+        return presenters.itinerary(result)
+
+
+def _parts(parts: list[schemas.PartCreate]) -> list[service.PartRequest]:
+    return [service.PartRequest(step=p.step, office=p.office, start=p.start) for p in parts]

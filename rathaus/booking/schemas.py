@@ -99,6 +99,10 @@ class ItineraryCreate(msgspec.Struct, forbid_unknown_fields=True):
     language: Annotated[str, msgspec.Meta(max_length=2)] = "de"
 
 
+class ItineraryReschedule(msgspec.Struct, forbid_unknown_fields=True):
+    parts: Annotated[list[PartCreate], msgspec.Meta(min_length=1, max_length=10)]
+
+
 class ProposedPart(msgspec.Struct):
     step: str
     office: str

@@ -26,7 +26,6 @@ from rathaus.booking._bookings import (
 from rathaus.booking._closures import cancel_for_closure, cancelled_by_closures, closure_cancellations
 from rathaus.booking._frontdesk import booking_by_code, expected_arrivals, move
 from rathaus.booking._itineraries import (
-    MAX_SEARCH_DAYS,
     ItineraryOptions,
     ItineraryRequest,
     ItineraryView,
@@ -34,9 +33,10 @@ from rathaus.booking._itineraries import (
     book_itinerary,
     cancel_itinerary,
     itineraries,
-    life_event_of,
+    reschedule_itinerary,
     view_itinerary,
 )
+from rathaus.booking._itinerary_rules import MAX_SEARCH_DAYS, life_event_of
 from rathaus.booking._lookup import bookings_by_id, next_by_phone
 from rathaus.booking._privacy import erase, personal_columns, purge_personal_data
 
@@ -78,6 +78,7 @@ __all__ = [
     "personal_columns",
     "purge_personal_data",
     "reschedule",
+    "reschedule_itinerary",
     "validate_start",
     "view",
     "view_itinerary",

@@ -233,3 +233,42 @@ async def test_one_calendar_file_holds_every_part_and_follows_a_part_cancelled_a
     after = {event["uid"]: event for event in icaljs(await calendar(), tmp_path)}
     assert after[f"booking-{vehicle['code']}@testserver"]["status"] == "CANCELLED"
     assert after[f"booking-{itinerary['parts'][0]['code']}@testserver"]["status"] == "CONFIRMED"
+
+
+async def test_parts_move_alone_within_the_rules_or_all_together(harness: Harness) -> None:
+    await harness.load(read_config(DEMO))
+    client = harness.client
+    itinerary = (
+        await client.post("/api/v1/itineraries", json=body("2027-01-12T09:00:00+01:00", "2027-01-12T10:00:00+01:00"))
+    ).json()
+    auth = {"Authorization": f"Bearer {itinerary['manage_token']}", "Accept-Language": "en"}
+    address, vehicle = (p["code"] for p in itinerary["parts"])
+
+    # Alone: the vehicle cannot move before the address is registered and the travel is done ...
+    early = await client.post(
+        f"/api/v1/bookings/{vehicle}/reschedule", json={"start": "2027-01-12T09:30:00+01:00"}, headers=auth
+    )
+    assert early.status_code == 422 and "too little time to travel" in early.json()["detail"]
+    # ... but can move later that day.
+    later = await client.post(
+        f"/api/v1/bookings/{vehicle}/reschedule", json={"start": "2027-01-12T11:00:00+01:00"}, headers=auth
+    )
+    assert later.status_code == 200 and later.json()["start"] == "2027-01-12T11:00:00+01:00"
+
+    # Together: both move to Wednesday; the old slots are free again.
+    moved = await client.post(
+        f"/api/v1/itineraries/{itinerary['code']}/reschedule",
+        json={"parts": body("2027-01-13T08:00:00+01:00", "2027-01-13T09:00:00+01:00")["parts"]},
+        headers=auth,
+    )
+    assert moved.status_code == 200, moved.text
+    assert [p["start"] for p in moved.json()["parts"]] == ["2027-01-13T08:00:00+01:00", "2027-01-13T09:00:00+01:00"]
+    assert [p["code"] for p in moved.json()["parts"]] == [address, vehicle]
+    assert all(p["ical_sequence"] == 1 + (p["code"] == vehicle) for p in moved.json()["parts"])
+    assert await counts(harness) == (2, 3, 1)
+    other_office = await client.post(
+        f"/api/v1/itineraries/{itinerary['code']}/reschedule",
+        json={"parts": body("2027-01-14T11:00:00+01:00", "2027-01-14T12:00:00+01:00", office="pankow")["parts"]},
+        headers=auth,
+    )
+    assert other_office.status_code == 422 and "only at: mitte" in other_office.json()["detail"]

@@ -37,7 +37,7 @@ from rathaus.booking._itineraries import (
     view_itinerary,
 )
 from rathaus.booking._itinerary_rules import MAX_SEARCH_DAYS, life_event_of
-from rathaus.booking._lookup import bookings_by_id, next_by_phone
+from rathaus.booking._lookup import bookings_by_id, itinerary_parts, next_by_phone
 from rathaus.booking._privacy import erase, personal_columns, purge_personal_data
 
 __all__ = [
@@ -71,6 +71,7 @@ __all__ = [
     "facts",
     "first_free_day",
     "itineraries",
+    "itinerary_parts",
     "life_event_of",
     "move",
     "next_by_phone",

@@ -10,6 +10,7 @@ import msgspec
 from litestar import Controller, HttpMethod, Request, Response, delete, get, post, route
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, PathParameter
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
@@ -66,22 +67,34 @@ class FeedController(Controller):
             return Response(b"", media_type=service.RENDERINGS[kind][0], headers=head)
         return Response(feed.body, media_type=service.RENDERINGS[kind][0], headers=feed.headers)
 
-    @route("/closures.ics", http_method=[HttpMethod.GET, HttpMethod.HEAD])
+    @route("/closures.ics", http_method=[HttpMethod.GET, HttpMethod.HEAD], media_type="text/calendar")
     async def closures(self, office: FromPath[str], request: Request[Any, Any, Any], state: State) -> Response[bytes]:
         """Public closures and extra openings of an office (?lang=en for English)."""
         return await self._answer(office, "closures", request, state)
 
-    @route("/hours.ics", http_method=[HttpMethod.GET, HttpMethod.HEAD])
+    @route("/hours.ics", http_method=[HttpMethod.GET, HttpMethod.HEAD], media_type="text/calendar")
     async def hours(self, office: FromPath[str], request: Request[Any, Any, Any], state: State) -> Response[bytes]:
         """Opening hours as weekly events, closures left out, walk-in cut-offs stated (?lang=en for English)."""
         return await self._answer(office, "hours", request, state)
 
-    @route("/hours.jsonld", http_method=[HttpMethod.GET, HttpMethod.HEAD])
+    @route(
+        "/hours.jsonld",
+        http_method=[HttpMethod.GET, HttpMethod.HEAD],
+        media_type="application/ld+json",
+        responses={
+            200: ResponseSpec(
+                data_container=dict[str, Any],
+                description="schema.org GovernmentOffice",
+                media_type="application/ld+json",
+                generate_examples=False,
+            )
+        },
+    )
     async def json_ld(self, office: FromPath[str], request: Request[Any, Any, Any], state: State) -> Response[bytes]:
         """schema.org GovernmentOffice with opening hours and dated exceptions, for search engines."""
         return await self._answer(office, "jsonld", request, state)
 
-    @route("/embed.html", http_method=[HttpMethod.GET, HttpMethod.HEAD])
+    @route("/embed.html", http_method=[HttpMethod.GET, HttpMethod.HEAD], media_type="text/html")
     async def embed(self, office: FromPath[str], request: Request[Any, Any, Any], state: State) -> Response[bytes]:
         """An HTML fragment with the hours, the coming exceptions and the JSON-LD, to embed in a city website."""
         return await self._answer(office, "embed", request, state)

@@ -348,8 +348,8 @@ async def bookable_slots(
     services: list[ServiceRule],
     days: list[date],
     now: datetime,
-) -> list[Slot]:
-    """The bookable slots of several days in order: cached days without the database, the others in one session."""
+) -> dict[date, tuple[Slot, ...]]:
+    """The bookable slots of each day: cached days without the database, the others in one session."""
     check_online(services)
     found: dict[date, DaySlots] = {}
     missing = []
@@ -366,4 +366,4 @@ async def bookable_slots(
         async with sessions() as session:
             for day in missing:
                 found[day] = await day_slots(session, cache=cache, office=office, services=services, day=day, now=now)
-    return [slot for day in days for slot in _bookable(office, services, day, found[day], now).bookable]
+    return {day: _bookable(office, services, day, found[day], now).bookable for day in days}

@@ -90,22 +90,17 @@ async def itineraries(
     first_office = event.steps[0].offices[0]
     start = max(since or first_office.local_day(now), first_office.local_day(now))
     window = [start + timedelta(days=i) for i in range(days + event.max_days - 1)]
-    steps = [
-        StepOptions(
-            step.key,
-            step.after,
-            {
-                office.slug: [
-                    (slot.start, slot.end)
-                    for slot in await bookable_slots(
-                        sessions, cache=cache, office=office, services=list(step.services), days=window, now=now
-                    )
-                ]
-                for office in step.offices
-            },
-        )
-        for step in event.steps
-    ]
+    steps = []
+    for step in event.steps:
+        slots: dict[str, list[tuple[datetime, datetime]]] = {}
+        days_of: dict[str, list[date]] = {}
+        for office in step.offices:
+            by_day = await bookable_slots(
+                sessions, cache=cache, office=office, services=list(step.services), days=window, now=now
+            )
+            slots[office.slug] = [(slot.start, slot.end) for day in window for slot in by_day[day]]
+            days_of[office.slug] = [day for day in window for _ in by_day[day]]
+        steps.append(StepOptions(step.key, step.after, slots, days_of))
     travel, local_day = travel_of(snapshot)
     proposals = [
         p

@@ -23,6 +23,8 @@ class StepOptions:
     key: str
     after: frozenset[str]
     slots: Mapping[str, Sequence[Interval]]
+    # The local day of each slot per office, where the caller knows them already (else computed).
+    days: Mapping[str, Sequence[date]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,42 +83,58 @@ def propose(
     """
     if not steps:
         return []
+    options = {
+        (step.key, office): _Options(
+            slots,
+            [start for start, _ in slots],
+            list(step.days[office]) if step.days is not None else [local_day(office, s) for s, _ in slots],
+        )
+        for step in steps
+        for office, slots in step.slots.items()
+    }
     best: dict[date, Proposal] = {}
     for order in _orders(steps):
         for offices in itertools.product(*(sorted(step.slots) for step in order)):
-            first = order[0].slots[offices[0]]
-            for day in sorted({local_day(offices[0], start) for start, _ in first}):
-                proposal = _earliest(order, offices, day, travel=travel, local_day=local_day, max_days=max_days)
+            chosen = [options[step.key, office] for step, office in zip(order, offices, strict=True)]
+            for day in sorted(set(chosen[0].days)):
+                proposal = _earliest(order, offices, chosen, day, travel=travel, max_days=max_days)
                 if proposal is not None and (day not in best or proposal.key() < best[day].key()):
                     best[day] = proposal
     return [best[day] for day in sorted(best)][:limit]
 
 
+@dataclass(frozen=True, slots=True)
+class _Options:
+    """One step's free slots at one office, with their starts and local days for bisecting."""
+
+    slots: Sequence[Interval]
+    starts: list[datetime]
+    days: list[date]
+
+
 def _earliest(
     order: Sequence[StepOptions],
     offices: Sequence[str],
+    chosen: Sequence[_Options],
     day: date,
     *,
     travel: Travel,
-    local_day: LocalDay,
     max_days: int,
 ) -> Proposal | None:
     parts: list[Part] = []
-    for step, office in zip(order, offices, strict=True):
-        slots = step.slots[office]
+    last = day  # the first part's day: `day` is one of the days the first step has a slot on
+    for step, office, options in zip(order, offices, chosen, strict=True):
         if parts:
             previous = parts[-1]
-            earliest = previous.end + travel(previous.office, office)
-            index = bisect_left(slots, earliest, key=lambda slot: slot[0])
+            index = bisect_left(options.starts, previous.end + travel(previous.office, office))
         else:
-            index = bisect_left(slots, day, key=lambda slot: local_day(office, slot[0]))
-        if index == len(slots):
+            index = bisect_left(options.days, day)
+        if index == len(options.slots):
             return None
-        start, end = slots[index]
-        if not parts and local_day(office, start) != day:
-            return None
+        start, end = options.slots[index]
         parts.append(Part(step.key, office, start, end))
-    days = _span(parts, local_day)
+        last = options.days[index]
+    days = (last - day).days + 1
     return Proposal(day, days, tuple(parts)) if days <= max_days else None
 
 

@@ -87,15 +87,13 @@ async def run(database_url: str, *, rounds: int, requests: int) -> dict[str, Any
         if first.status_code != 200:
             raise RuntimeError(f"itineraries: {first.status_code} {first.text[:300]}")
         proposals = first.json()["itineraries"]
-        for name, path in ENDPOINTS.items():  # warm-up: caches filled, answers encoded
+        for path in ENDPOINTS.values():  # warm-up: caches filled, answers encoded
             await _measure(client, path, max(requests // 10, 5))
         for i in range(rounds):
             order = list(ENDPOINTS) if i % 2 == 0 else list(reversed(ENDPOINTS))
             for name in order:
                 rows[name].append(await _measure(client, ENDPOINTS[name], requests))
-    medians = {
-        name: {key: statistics.median(r[key] for r in runs) for key in runs[0]} for name, runs in rows.items()
-    }
+    medians = {name: {key: statistics.median(r[key] for r in runs) for key in runs[0]} for name, runs in rows.items()}
     return {
         "database": database_url.split(":", 1)[0],
         "proposals": len(proposals),
@@ -128,7 +126,8 @@ def main(argv: list[str] | None = None) -> int:
                 result = asyncio.run(run(f"{base}/{name}", rounds=rounds, requests=requests))
             finally:
                 asyncio.run(_pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
+    git = ["git", "rev-parse", "--short", "HEAD"]
+    commit = subprocess.run(git, cwd=ROOT, capture_output=True, text=True, check=False).stdout
     result |= {"commit": commit.strip(), "load_average": os.getloadavg(), "python": platform.python_version()}
     print(f"{'endpoint':<14}{'latency ms':>12}{'CPU ms':>10}{'req/s':>10}")
     for name, m in result["medians"].items():

@@ -168,6 +168,7 @@ async def book_itinerary(
             start=part.start,
             token=token,
             verification_code=None,
+            meeting_url=None,
             now=now,
         )
         session.add(ItineraryPart(itinerary_id=itinerary.id, booking_id=booking.id, position=position, step=step.key))

@@ -8,6 +8,7 @@ from rathaus.booking._availability import (
     day_slots,
     first_free_day,
     next_free_slot,
+    offered_modes,
 )
 from rathaus.booking._bookings import (
     BookingContext,
@@ -76,6 +77,7 @@ __all__ = [
     "move",
     "next_by_phone",
     "next_free_slot",
+    "offered_modes",
     "personal_columns",
     "purge_personal_data",
     "reschedule",

@@ -6,6 +6,7 @@ from rathaus.booking import service
 from rathaus.booking.controllers import AvailabilityController, BookingController, ClosureController
 from rathaus.booking.deps import DEPENDENCIES, booking_context
 from rathaus.booking.itinerary_controllers import ItineraryController, LifeEventController
+from rathaus.booking.itinerary_pages import ItineraryPages
 from rathaus.booking.jobs import expire_holds, purge_personal_data
 from rathaus.booking.pages import BookingPages
 from rathaus.events import Handler
@@ -34,6 +35,7 @@ WIRING = Wiring(
         LifeEventController,
         ItineraryController,
         BookingPages,
+        ItineraryPages,
     ],
     dependencies=DEPENDENCIES,
     jobs=[(expire_holds, 60), (purge_personal_data, 3600)],

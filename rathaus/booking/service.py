@@ -5,9 +5,11 @@ from rathaus.booking._availability import (
     AvailabilityCache,
     DayAvailability,
     availability,
+    check_online,
     day_slots,
     first_free_day,
     next_free_slot,
+    uncached_day_slots,
 )
 from rathaus.booking._bookings import (
     BookingContext,
@@ -25,6 +27,7 @@ from rathaus.booking._bookings import (
 )
 from rathaus.booking._closures import cancel_for_closure, cancelled_by_closures, closure_cancellations
 from rathaus.booking._frontdesk import booking_by_code, expected_arrivals, move
+from rathaus.booking._holds import Hold, Holder, active_bookings_per_service, confirm_hold, hold, release_hold
 from rathaus.booking._lookup import bookings_by_id, next_by_phone
 from rathaus.booking._privacy import erase, personal_columns, purge_personal_data
 
@@ -34,6 +37,9 @@ __all__ = [
     "BookingRequest",
     "BookingView",
     "DayAvailability",
+    "Hold",
+    "Holder",
+    "active_bookings_per_service",
     "agenda",
     "availability",
     "book",
@@ -43,20 +49,25 @@ __all__ = [
     "cancel_booking",
     "cancel_for_closure",
     "cancelled_by_closures",
+    "check_online",
     "closure_cancellations",
     "confirm",
+    "confirm_hold",
     "day_slots",
     "erase",
     "expected_arrivals",
     "expire_holds",
     "facts",
     "first_free_day",
+    "hold",
     "move",
     "next_by_phone",
     "next_free_slot",
     "personal_columns",
     "purge_personal_data",
+    "release_hold",
     "reschedule",
+    "uncached_day_slots",
     "validate_start",
     "view",
 ]

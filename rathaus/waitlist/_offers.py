@@ -86,14 +86,19 @@ async def booking_changed(session: AsyncSession, *, ctx: WaitlistContext, event:
     offer = await session.scalar(
         select(Offer).where(Offer.booking_id == facts.id).execution_options(populate_existing=True)
     )
+    # A closure's cancellations free nothing: the office is closed then (and the catalogue this transaction
+    # reads does not know the closure before it commits).
+    closed = event.reason == "closure"
     if offer is not None:
         # The offer's own hold went away: answered, run out, or cancelled under it (a closure, the desk).
         if offer.status == "open":
             await _close(session, offer_id=offer.id, status="cancelled", now=now)
+        if closed:
+            return
         release = await session.get_one(Release, offer.release_id)
         await _distribute(session, ctx=ctx, release=release, start=offer.start_at, end=offer.end_at, now=now)
         return
-    if facts.start <= now:
+    if closed or facts.start <= now:
         return
     fresh = await _new_release(
         session, ctx=ctx, office_id=facts.office_id, start=facts.start, end=facts.end, cause=event.change, now=now

@@ -121,7 +121,10 @@ async def test_change_and_withdraw(harness: Harness) -> None:
     path = f"/api/v1/wishes/{wish['code']}"
     changed = await harness.client.patch(
         path,
-        json={"last_day": "2027-01-15", "windows": [{"weekdays": ["tue", "wed"], "start": "08:00:00", "end": "12:00:00"}]},
+        json={
+            "last_day": "2027-01-15",
+            "windows": [{"weekdays": ["tue", "wed"], "start": "08:00:00", "end": "12:00:00"}],
+        },
         headers=auth(wish),
     )
     assert changed.status_code == 200, changed.text

@@ -19,8 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rathaus import tokens
@@ -39,6 +38,7 @@ from rathaus.waitlist.models import Draw, Offer, OfferLock, Release, WaitlistPol
 # An offer shorter than this is no use to anyone: such a slot goes to open booking instead.
 MIN_OFFER = timedelta(minutes=10)
 _DAY = timedelta(days=1)
+_OPEN_OFFER = text("status = 'open'")
 
 
 def lottery_order(seed: int, wish_ids: Iterable[int]) -> list[int]:
@@ -476,7 +476,7 @@ def _fits(slot: Slot, office: OfficeRules, windows: dict[int, list[tuple[int, in
 
 
 class _Stacked(Exception):
-    """The person already has an open offer for one of these services."""
+    """The wish, or its person for one of these services, already has an open offer."""
 
 
 async def _try_offer(
@@ -503,7 +503,7 @@ async def _try_offer(
             until=until,
             now=now,
         )
-    except (RathausError, IntegrityError, _Stacked):
+    except (RathausError, _Stacked):
         return None  # the slot was taken meanwhile, or the wish or its person holds an offer already
 
 
@@ -531,7 +531,7 @@ async def _offer(
         now=now,
     )
     token = tokens.new_token()
-    offer = Offer(
+    insert = dialect_insert(session, Offer).values(
         token_hash=tokens.hash_secret(token),
         wish_id=wish.id,
         release_id=release.id,
@@ -545,8 +545,12 @@ async def _offer(
         expires_at=until,
         answered_at=None,
     )
-    session.add(offer)
-    await session.flush()
+    # The wish's one open offer: a concurrent transaction that made it first wins, this one steps back.
+    offer = await session.scalar(
+        insert.on_conflict_do_nothing(index_elements=[Offer.wish_id], index_where=_OPEN_OFFER).returning(Offer)
+    )
+    if offer is None:
+        raise _Stacked()
     keys = sorted(_lock_keys(wish, services))
     statement = dialect_insert(session, OfferLock).values([{"key": key, "offer_id": offer.id} for key in keys])
     got = (await session.execute(statement.on_conflict_do_nothing().returning(OfferLock.key))).all()

@@ -9,6 +9,7 @@ from rathaus.waitlist import service
 from rathaus.waitlist.controllers import OfferController, WaitlistPolicyController, WishController
 from rathaus.waitlist.deps import DEPENDENCIES, waitlist_context
 from rathaus.waitlist.jobs import expire_offers, expire_wishes, offer_free_slots
+from rathaus.waitlist.pages import WaitlistPages
 from rathaus.wiring import Wiring
 
 
@@ -20,7 +21,7 @@ def _on_booking_changed(runtime: Runtime) -> Handler:
 
 
 WIRING = Wiring(
-    routes=[WishController, OfferController, WaitlistPolicyController],
+    routes=[WishController, OfferController, WaitlistPolicyController, WaitlistPages],
     dependencies=DEPENDENCIES,
     jobs=[(expire_offers, 30), (offer_free_slots, 300), (expire_wishes, 3600)],
     subscriptions=[(BookingChanged, _on_booking_changed)],

@@ -149,3 +149,16 @@ async def active_bookings_per_service(
         .group_by(BookingService.service_id)
     )
     return {service_id: count for service_id, count in rows.tuples()}
+
+
+async def booking_service_ids(session: AsyncSession, *, booking_id: int) -> list[int]:
+    """The services of a booking, in their order."""
+    return list(
+        (
+            await session.scalars(
+                select(BookingService.service_id)
+                .where(BookingService.booking_id == booking_id)
+                .order_by(BookingService.position)
+            )
+        ).all()
+    )

@@ -27,7 +27,15 @@ from rathaus.booking._bookings import (
 )
 from rathaus.booking._closures import cancel_for_closure, cancelled_by_closures, closure_cancellations
 from rathaus.booking._frontdesk import booking_by_code, expected_arrivals, move
-from rathaus.booking._holds import Hold, Holder, active_bookings_per_service, confirm_hold, hold, release_hold
+from rathaus.booking._holds import (
+    Hold,
+    Holder,
+    active_bookings_per_service,
+    booking_service_ids,
+    confirm_hold,
+    hold,
+    release_hold,
+)
 from rathaus.booking._lookup import bookings_by_id, next_by_phone
 from rathaus.booking._privacy import erase, personal_columns, purge_personal_data
 
@@ -44,6 +52,7 @@ __all__ = [
     "availability",
     "book",
     "booking_by_code",
+    "booking_service_ids",
     "bookings_by_id",
     "cancel",
     "cancel_booking",

@@ -31,7 +31,15 @@ from rathaus.db import dialect_insert, operation
 from rathaus.errors import RathausError
 from rathaus.events import publish
 from rathaus.offices.rules import OfficeRules, ServiceRule
-from rathaus.waitlist._wishes import UNVERIFIED_LIFETIME, WAITING, WaitlistContext, WishView, authorised, view_of
+from rathaus.waitlist._wishes import (
+    UNVERIFIED_LIFETIME,
+    WAITING,
+    WaitlistContext,
+    WishView,
+    authorised,
+    check_booking,
+    view_of,
+)
 from rathaus.waitlist.events import OfferMade
 from rathaus.waitlist.models import Draw, Offer, OfferLock, Release, WaitlistPolicy, Wish, WishOffice
 
@@ -78,7 +86,11 @@ class _Candidates:
 
 
 async def booking_changed(session: AsyncSession, *, ctx: WaitlistContext, event: BookingChanged) -> None:
-    """A cancelled booking or a hold given back frees capacity: offer it to the waiting wishes first."""
+    """A cancelled booking or a hold given back frees capacity: offer it to the waiting wishes first. A new
+    booking of someone who waits on the list counts toward their limit."""
+    if event.change == "created":
+        await check_booking(session, ctx=ctx, event=event)
+        return
     if event.change not in ("cancelled", "expired"):
         return
     now = event.at

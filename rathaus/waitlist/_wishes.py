@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rathaus import i18n, tokens
 from rathaus.booking import service as bookings
+from rathaus.booking.events import BookingChanged
 from rathaus.booking.service import BookingContext
 from rathaus.contact import normalise_email, normalise_mobile
 from rathaus.db import dialect_insert, keep_on_error, operation
@@ -234,19 +235,50 @@ async def _check_limit(
     """Refuse a wish that would give its person more than the allowed wishes and appointments per service."""
     ids = [s.id for s in services]
     held = await bookings.active_bookings_per_service(session, email=email, phone=phone, service_ids=ids, now=now)
-    contacts = [column == value for column, value in ((Wish.email, email), (Wish.phone, phone)) if value]
-    rows = await session.execute(
-        select(WishService.service_id, func.count())
-        .join(Wish, Wish.id == WishService.wish_id)
-        .where(or_(*contacts), Wish.status.in_(WAITING), WishService.service_id.in_(ids))
-        .group_by(WishService.service_id)
-    )
-    for service_id, count in rows.tuples():
+    for service_id, count in (await _waiting_per_service(session, email=email, phone=phone, service_ids=ids)).items():
         held[service_id] = held.get(service_id, 0) + count
     limit = ctx.settings.per_person
     for s in services:
         if held.get(s.id, 0) >= limit:
             raise RathausError("wish_limit", service=s.name, limit=limit)
+
+
+async def check_booking(session: AsyncSession, *, ctx: WaitlistContext, event: BookingChanged) -> None:
+    """Refuse a new booking that takes a person who also waits on the list past the limit for a service.
+
+    Runs inside the booking's transaction (its own announcement), so a refusal undoes the booking.
+    """
+    if event.change != "created":
+        return
+    facts = event.booking
+    ids = await bookings.booking_service_ids(session, booking_id=facts.id)
+    waiting = await _waiting_per_service(session, email=facts.email, phone=facts.phone, service_ids=ids)
+    if not waiting:
+        return  # the limit guards the waiting list: people who only book are the booking rules' business
+    held = await bookings.active_bookings_per_service(
+        session, email=facts.email, phone=facts.phone, service_ids=ids, now=event.at
+    )
+    snapshot = await ctx.booking.catalog.get(session, now=event.at)
+    for service_id, count in waiting.items():
+        if count + held.get(service_id, 0) > ctx.settings.per_person:
+            service = snapshot.services_by_id[service_id]
+            raise RathausError("wish_limit", service=service.name, limit=ctx.settings.per_person)
+
+
+async def _waiting_per_service(
+    session: AsyncSession, *, email: str | None, phone: str | None, service_ids: list[int]
+) -> dict[int, int]:
+    """How many waiting wishes the person with this e-mail address or mobile number has, per service."""
+    contacts = [column == value for column, value in ((Wish.email, email), (Wish.phone, phone)) if value]
+    if not contacts or not service_ids:
+        return {}
+    rows = await session.execute(
+        select(WishService.service_id, func.count())
+        .join(Wish, Wish.id == WishService.wish_id)
+        .where(or_(*contacts), Wish.status.in_(WAITING), WishService.service_id.in_(service_ids))
+        .group_by(WishService.service_id)
+    )
+    return dict(rows.tuples().all())
 
 
 def _offices(offices: list[OfficeRules], services: list[ServiceRule]) -> list[OfficeRules]:

@@ -1,13 +1,14 @@
 """Wishes through the API: registered, confirmed, seen with their place, changed, withdrawn; limits per person."""
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from rathaus.booking.models import Booking
 from rathaus.clock import ManualClock
 from rathaus.settings import WaitlistSettings
 from rathaus.waitlist.models import Wish
 from tests.conftest import Harness, open_harness
-from tests.factories import make_config
+from tests.factories import booking_body, make_config
 from tests.waitlist.helpers import (
     DAY,
     auth,
@@ -150,3 +151,18 @@ async def test_withdrawing_a_wish_with_an_offer_passes_the_slot_on(harness: Harn
     made = await offers(harness)
     assert [o.status for o in made] == ["cancelled", "open"] and made[1].start_at == offer.start_at
     assert "2027-01-11T09:00:00+01:00" not in await free_starts(harness)
+
+
+async def test_a_booking_of_someone_waiting_counts_toward_the_limit(harness: Harness) -> None:
+    await harness.load(two_offices())
+    await register(harness, offices=["amt2"])
+    await book(harness, "2027-01-12T09:00:00+01:00", email="max@example.org")
+    third = await harness.client.post(
+        "/api/v1/bookings", json=booking_body("2027-01-13T09:00:00+01:00", email="max@example.org")
+    )
+    assert third.status_code == 409
+    assert third.json()["detail"].startswith("Sie haben schon 2 Terminwünsche oder Termine für Dienst A")
+    async with harness.session() as s:
+        assert await s.scalar(select(func.count()).select_from(Booking)) == 1  # the refused one left nothing
+    others = await harness.client.post("/api/v1/bookings", json=booking_body("2027-01-13T09:00:00+01:00"))
+    assert others.status_code == 201  # someone not waiting books as before

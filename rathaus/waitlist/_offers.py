@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rathaus import tokens
@@ -231,6 +231,22 @@ async def expire_wishes(session: AsyncSession, *, now: datetime) -> int:
         result = await session.execute(query.values(status="expired", updated_at=now).returning(Wish.id))
         ended += len(result.all())
     return ended
+
+
+async def purge_wishes(session: AsyncSession, *, retention: timedelta, now: datetime) -> int:
+    """Erase names and contacts of wishes that ended (withdrawn, run out, never confirmed) more than `retention`
+    ago; a fulfilled wish's go with its booking's. Returns how many."""
+    result = await session.execute(
+        update(Wish)
+        .where(
+            Wish.status.in_(("withdrawn", "expired")),
+            Wish.updated_at < now - retention,
+            or_(Wish.name.is_not(None), Wish.email.is_not(None), Wish.phone.is_not(None)),
+        )
+        .values(name=None, email=None, phone=None)
+        .returning(Wish.id)
+    )
+    return len(result.all())
 
 
 async def sweep(session: AsyncSession, *, ctx: WaitlistContext, now: datetime) -> int:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from rathaus.jobs import run_unit
 from rathaus.runtime import Runtime
 from rathaus.waitlist import service
@@ -23,6 +27,13 @@ async def offer_free_slots(runtime: Runtime) -> object:
 
 
 async def expire_wishes(runtime: Runtime) -> object:
-    """End wishes past their last day and wishes never confirmed."""
+    """End wishes past their last day and wishes never confirmed; erase the contacts of long-ended ones."""
     now = runtime.clock.now()
-    return await run_unit(runtime, lambda s: service.expire_wishes(s, now=now))
+    retention = timedelta(days=runtime.settings.personal_data_retention_days)
+
+    async def work(session: AsyncSession) -> int:
+        ended = await service.expire_wishes(session, now=now)
+        await service.purge_wishes(session, retention=retention, now=now)
+        return ended
+
+    return await run_unit(runtime, work)

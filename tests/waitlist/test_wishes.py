@@ -1,11 +1,14 @@
 """Wishes through the API: registered, confirmed, seen with their place, changed, withdrawn; limits per person."""
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 
 from rathaus.booking.models import Booking
 from rathaus.clock import ManualClock
 from rathaus.settings import WaitlistSettings
+from rathaus.waitlist.jobs import expire_wishes
 from rathaus.waitlist.models import Wish
 from tests.conftest import Harness, open_harness
 from tests.factories import booking_body, make_config
@@ -166,3 +169,20 @@ async def test_a_booking_of_someone_waiting_counts_toward_the_limit(harness: Har
         assert await s.scalar(select(func.count()).select_from(Booking)) == 1  # the refused one left nothing
     others = await harness.client.post("/api/v1/bookings", json=booking_body("2027-01-13T09:00:00+01:00"))
     assert others.status_code == 201  # someone not waiting books as before
+
+
+async def test_wishes_end_after_their_last_day_and_their_contacts_are_erased_later(harness: Harness) -> None:
+    await harness.load(make_config())
+    wish = await register(harness)
+    unconfirmed = await harness.client.post("/api/v1/wishes", json=wish_body(email="slow@example.org"))
+    harness.clock.advance(timedelta(days=2))
+    await expire_wishes(harness.runtime)
+    seen = await harness.client.get(f"/api/v1/wishes/{wish['code']}", headers=auth(wish))
+    assert seen.json()["status"] == "expired" and seen.json()["email"] == "max@example.org"
+    later = await harness.client.get(f"/api/v1/wishes/{unconfirmed.json()['code']}", headers=auth(unconfirmed.json()))
+    assert later.json()["status"] == "expired"
+    harness.clock.advance(timedelta(days=31))  # past RATHAUS_PERSONAL_DATA_RETENTION_DAYS
+    await expire_wishes(harness.runtime)
+    async with harness.session() as s:
+        rows = (await s.scalars(select(Wish))).all()
+    assert {(w.status, w.name, w.email, w.phone) for w in rows} == {("expired", None, None, None)}

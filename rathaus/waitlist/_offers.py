@@ -31,6 +31,7 @@ from rathaus.db import dialect_insert, operation
 from rathaus.errors import RathausError
 from rathaus.events import publish
 from rathaus.offices.rules import OfficeRules, ServiceRule
+from rathaus.waitlist._figures import FREED
 from rathaus.waitlist._wishes import (
     UNVERIFIED_LIFETIME,
     WAITING,
@@ -305,11 +306,14 @@ async def _new_release(
     cause: str,
     now: datetime,
 ) -> Release | None:
-    """Record capacity appearing at an office (with its lottery's draws), or None when no wish waits there."""
+    """Record capacity appearing at an office (with its lottery's draws). Without a wish waiting there, only
+    capacity a booking gave back is recorded (the figures count it), and None is returned."""
     ordering = await ordering_of(session, ctx=ctx, office_id=office_id)
     # A lottery draws among the wishes registered before the release; first come first served takes all.
     waiting = await _fifo(session, office_id=office_id, at=now, inclusive=ordering == "fifo")
     if not waiting:
+        if cause in FREED:
+            session.add(Release(office_id=office_id, at=now, cause=cause, start_at=start, end_at=end, ordering="fifo"))
         return None
     seed = secrets.randbits(62) if ordering == "lottery" else None
     release = Release(

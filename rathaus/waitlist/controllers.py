@@ -176,3 +176,18 @@ class WaitlistPolicyController(Controller):
         staff.require(rules.id, role="admin")
         await service.set_ordering(db_session, office_id=rules.id, ordering=data.ordering)
         return data
+
+
+class WaitlistFiguresController(Controller):
+    path = "/api/v1/offices/{office:str}/waitlist"
+    tags = ["waiting list"]
+
+    @get("/")
+    async def read(
+        self, office: FromPath[str], db_session: DbSession, catalog: CatalogDep, now: Now
+    ) -> schemas.WaitlistFigures:
+        """How the office's waiting list serves citizens: wishes waiting, offers and their answers, the median
+        time from wish to appointment, and the share of freed slots that went to wishes."""
+        snapshot = await catalog.get(db_session, now=now)
+        rules = await catalog.office(db_session, office, now=now)
+        return presenters.figures(await service.figures(db_session, office_id=rules.id), rules, snapshot)

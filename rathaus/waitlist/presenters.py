@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from rathaus.booking import presenters as booking_presenters
+from rathaus.offices.catalog import CatalogSnapshot
+from rathaus.offices.rules import OfficeRules
 from rathaus.waitlist import schemas
-from rathaus.waitlist.service import OfferView, WishView, minute_time
+from rathaus.waitlist.service import OfferView, OfficeFigures, WishView, minute_time
 
 
 def wish(result: WishView) -> schemas.Wish:
@@ -55,4 +57,26 @@ def offer(result: OfferView) -> schemas.Offer:
         end=result.offer.end_at.astimezone(tz),
         expires_at=result.offer.expires_at.astimezone(tz),
         booking=None if result.booking is None else booking_presenters.booking(result.booking),
+    )
+
+
+def figures(result: OfficeFigures, office: OfficeRules, snapshot: CatalogSnapshot) -> schemas.WaitlistFigures:
+    """An office's waiting-list figures, services by slug."""
+    return schemas.WaitlistFigures(
+        office=office.slug,
+        services=[
+            schemas.ServiceFigures(
+                service=snapshot.services_by_id[f.service_id].slug,
+                wishes_waiting=f.waiting,
+                offers_made=sum(f.offers.values()),
+                accepted=f.offers["accepted"],
+                declined=f.offers["declined"],
+                expired=f.offers["expired"],
+                median_days_to_appointment=f.median_days_to_appointment,
+            )
+            for f in result.services
+        ],
+        freed_slots=result.freed_slots,
+        freed_slots_to_wishes=result.freed_to_wishes,
+        share_to_wishes=result.share_to_wishes,
     )

@@ -80,3 +80,21 @@ class Offer(msgspec.Struct):
 
 class WaitlistPolicy(msgspec.Struct, forbid_unknown_fields=True):
     ordering: Literal["fifo", "lottery"]
+
+
+class ServiceFigures(msgspec.Struct):
+    service: str
+    wishes_waiting: int
+    offers_made: int
+    accepted: int
+    declined: int
+    expired: int
+    median_days_to_appointment: float | None
+
+
+class WaitlistFigures(msgspec.Struct):
+    office: str
+    services: list[ServiceFigures]
+    freed_slots: int
+    freed_slots_to_wishes: int
+    share_to_wishes: float | None

@@ -1,5 +1,6 @@
 """The waiting list's operations: the only code that changes wishes and offers."""
 
+from rathaus.waitlist._figures import OfficeFigures, ServiceFigures, figures
 from rathaus.waitlist._offers import (
     MIN_OFFER,
     OfferView,
@@ -34,6 +35,8 @@ from rathaus.waitlist._wishes import (
 __all__ = [
     "MIN_OFFER",
     "OfferView",
+    "OfficeFigures",
+    "ServiceFigures",
     "WaitlistContext",
     "Window",
     "WishChange",
@@ -46,6 +49,7 @@ __all__ = [
     "decline",
     "expire_offers",
     "expire_wishes",
+    "figures",
     "lottery_order",
     "minute_time",
     "offer_by_token",

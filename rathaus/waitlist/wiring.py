@@ -6,7 +6,12 @@ from rathaus.booking.events import BookingChanged
 from rathaus.events import Handler
 from rathaus.runtime import Runtime
 from rathaus.waitlist import service
-from rathaus.waitlist.controllers import OfferController, WaitlistPolicyController, WishController
+from rathaus.waitlist.controllers import (
+    OfferController,
+    WaitlistFiguresController,
+    WaitlistPolicyController,
+    WishController,
+)
 from rathaus.waitlist.deps import DEPENDENCIES, waitlist_context
 from rathaus.waitlist.jobs import expire_offers, expire_wishes, offer_free_slots
 from rathaus.waitlist.pages import WaitlistPages
@@ -21,7 +26,7 @@ def _on_booking_changed(runtime: Runtime) -> Handler:
 
 
 WIRING = Wiring(
-    routes=[WishController, OfferController, WaitlistPolicyController, WaitlistPages],
+    routes=[WishController, OfferController, WaitlistPolicyController, WaitlistFiguresController, WaitlistPages],
     dependencies=DEPENDENCIES,
     jobs=[(expire_offers, 30), (offer_free_slots, 300), (expire_wishes, 3600)],
     subscriptions=[(BookingChanged, _on_booking_changed)],

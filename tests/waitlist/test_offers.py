@@ -164,3 +164,40 @@ async def test_a_closure_over_a_held_slot_cancels_the_offer(harness: Harness) ->
     made = await offers(harness)
     assert [o.status for o in made] == ["cancelled"]  # the slot lies in the closure: nobody gets it
     assert await booking_status(harness, offer.booking_id) == "cancelled"
+
+
+async def test_the_figures_count_offers_answers_waits_and_the_share_of_freed_slots_that_went_to_wishes(
+    harness: Harness,
+) -> None:
+    await harness.load(make_config())
+    taken = await book(harness, email="holder@example.org")
+    unmatched = await book(harness, "2027-01-11T11:00:00+01:00", email="other@example.org")
+    for i in range(3):
+        await register(harness, email=f"wish{i}@example.org")
+    await cancel(harness, taken)
+    await cancel(harness, unmatched)  # no wish wants 11:00: it goes to open booking
+    harness.clock.advance(timedelta(hours=1))
+    await expire_offers(harness.runtime)
+    [_, second] = await offers(harness)
+    await harness.client.post(f"/api/v1/offers/{await offer_token(harness, second.id)}/accept")
+
+    answer = await harness.client.get("/api/v1/offices/amt/waitlist")
+
+    assert answer.status_code == 200
+    assert answer.json() == {
+        "office": "amt",
+        "services": [
+            {
+                "service": "a",
+                "wishes_waiting": 2,  # the first (its offer ran out) and the third
+                "offers_made": 2,
+                "accepted": 1,
+                "declined": 0,
+                "expired": 1,
+                "median_days_to_appointment": 0.1,  # registered at 07:00, the appointment at 09:00
+            }
+        ],
+        "freed_slots": 2,
+        "freed_slots_to_wishes": 1,
+        "share_to_wishes": 0.5,
+    }

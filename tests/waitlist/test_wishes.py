@@ -186,3 +186,13 @@ async def test_wishes_end_after_their_last_day_and_their_contacts_are_erased_lat
     async with harness.session() as s:
         rows = (await s.scalars(select(Wish))).all()
     assert {(w.status, w.name, w.email, w.phone) for w in rows} == {("expired", None, None, None)}
+
+
+async def test_registering_wishes_counts_toward_the_clients_rate_limit(sqlite_url: str, clock: ManualClock) -> None:
+    async with open_harness(sqlite_url, clock, booking_rate_limit_per_minute=2) as limited:
+        await limited.load(make_config())
+        answers = [
+            await limited.client.post("/api/v1/wishes", json=wish_body(email=f"w{i}@example.org")) for i in range(3)
+        ]
+        assert [a.status_code for a in answers] == [201, 201, 429]
+        assert int(answers[2].headers["Retry-After"]) > 0

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, or_, select, text, update
+from sqlalchemy import Select, delete, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rathaus import tokens
@@ -47,6 +47,7 @@ from rathaus.waitlist.models import Draw, Offer, OfferLock, Release, WaitlistPol
 # An offer shorter than this is no use to anyone: such a slot goes to open booking instead.
 MIN_OFFER = timedelta(minutes=10)
 _DAY = timedelta(days=1)
+_BATCH = 100
 _OPEN_OFFER = text("status = 'open'")
 
 
@@ -310,7 +311,7 @@ async def _new_release(
     capacity a booking gave back is recorded (the figures count it), and None is returned."""
     ordering = await ordering_of(session, ctx=ctx, office_id=office_id)
     # A lottery draws among the wishes registered before the release; first come first served takes all.
-    waiting = await _fifo(session, office_id=office_id, at=now, inclusive=ordering == "fifo")
+    waiting = await _waiting_ids(session, office_id=office_id, at=now, inclusive=ordering == "fifo")
     if not waiting:
         if cause in FREED:
             session.add(Release(office_id=office_id, at=now, cause=cause, start_at=start, end_at=end, ordering="fifo"))
@@ -322,7 +323,7 @@ async def _new_release(
     session.add(release)
     await session.flush()
     if seed is not None:
-        order = lottery_order(seed, (w.id for w in waiting))
+        order = lottery_order(seed, waiting)
         session.add_all(Draw(release_id=release.id, wish_id=wish_id, rank=i) for i, wish_id in enumerate(order))
         await session.flush()
     return release
@@ -330,73 +331,120 @@ async def _new_release(
 
 async def _fifo(session: AsyncSession, *, office_id: int, at: datetime, inclusive: bool) -> list[Wish]:
     """The active wishes at an office registered before `at` (or at it), oldest first."""
+    ids = _registered(office_id=office_id, at=at, inclusive=inclusive).subquery()
+    query = select(Wish).join(ids, ids.c.id == Wish.id).order_by(Wish.created_at, Wish.id)
+    return list((await session.scalars(query)).all())
+
+
+def _registered(*, office_id: int, at: datetime, inclusive: bool) -> Select[tuple[int]]:
+    """The ids of the active wishes at an office registered before `at` (or at it), oldest first."""
     registered = Wish.created_at <= at if inclusive else Wish.created_at < at
-    return list(
-        (
-            await session.scalars(
-                select(Wish)
-                .join(WishOffice, WishOffice.wish_id == Wish.id)
-                .where(WishOffice.office_id == office_id, Wish.status == "active", registered)
-                .order_by(Wish.created_at, Wish.id)
-            )
-        ).all()
+    return (
+        select(Wish.id)
+        .join(WishOffice, WishOffice.wish_id == Wish.id)
+        .where(WishOffice.office_id == office_id, Wish.status == "active", registered)
+        .order_by(Wish.created_at, Wish.id)
     )
 
 
-async def _ordered(session: AsyncSession, *, release: Release) -> list[Wish]:
+async def _waiting_ids(session: AsyncSession, *, office_id: int, at: datetime, inclusive: bool) -> list[int]:
+    return list((await session.scalars(_registered(office_id=office_id, at=at, inclusive=inclusive))).all())
+
+
+async def _ordered(session: AsyncSession, *, release: Release) -> list[int]:
+    """The ids of the release's waiting wishes, in its order."""
     if release.ordering == "fifo":
-        return await _fifo(session, office_id=release.office_id, at=release.at, inclusive=True)
-    return list(
-        (
-            await session.scalars(
-                select(Wish)
-                .join(Draw, Draw.wish_id == Wish.id)
-                .where(Draw.release_id == release.id, Wish.status == "active")
-                .order_by(Draw.rank)
-            )
-        ).all()
+        return await _waiting_ids(session, office_id=release.office_id, at=release.at, inclusive=True)
+    query = (
+        select(Wish.id)
+        .join(Draw, Draw.wish_id == Wish.id)
+        .where(Draw.release_id == release.id, Wish.status == "active")
+        .order_by(Draw.rank)
     )
+    return list((await session.scalars(query)).all())
 
 
 async def _distribute(
     session: AsyncSession, *, ctx: WaitlistContext, release: Release, start: datetime, end: datetime, now: datetime
 ) -> int:
-    """Offer slots of the release that overlap [start, end) to its wishes in order; returns offers made."""
-    wishes = await _ordered(session, release=release)
-    if not wishes:
-        return 0
+    """Offer slots of the release that overlap [start, end) to its wishes in order; returns offers made.
+
+    Wishes are read a batch at a time: capacity a booking gave back is usually taken by one of the first, and
+    reading thousands of wishes for it would cost more than the rest of the cancellation.
+    """
+    ids = await _ordered(session, release=release)
     snapshot = await ctx.booking.catalog.get(session, now=now)
     office = snapshot.office_by_id(release.office_id)
-    candidates = await _candidates(session, wish_ids=[w.id for w in wishes], now=now)
     free = _FreeSlots(session, office, now)
     made = 0
-    for wish in wishes:
-        if not _may_receive(ctx, candidates, wish.id):
-            continue
-        services = [snapshot.services_by_id[s.service_id] for s in wish.services]
-        for slot in await _matching(free, wish=wish, services=services, start=start, end=end, now=now):
-            if (office.id, slot.start) in candidates.offered[wish.id]:
-                continue  # never the same slot twice to one wish
-            until = now + offer_duration(ctx=ctx, channel=wish.channel, start=slot.start, now=now)
-            if until - now < MIN_OFFER:
+    for first in range(0, len(ids), _BATCH):
+        batch = ids[first : first + _BATCH]
+        by_id = {w.id: w for w in (await session.scalars(select(Wish).where(Wish.id.in_(batch)))).all()}
+        candidates = await _candidates(session, wish_ids=batch, now=now)
+        for wish in (by_id[i] for i in batch if i in by_id):
+            if not _may_receive(ctx, candidates, wish.id):
                 continue
-            offer = await _try_offer(
+            services = [snapshot.services_by_id[s.service_id] for s in wish.services]
+            offer = await _offer_first(
                 session,
                 ctx=ctx,
                 wish=wish,
                 release=release,
                 office=office,
                 services=services,
-                slot=slot,
-                until=until,
+                free=free,
+                candidates=candidates,
+                start=start,
+                end=end,
                 now=now,
             )
-            if offer is not None:
-                made += 1
-                candidates.open_wishes.add(wish.id)
-                free.forget(office.local_day(slot.start))
-                break
+            if offer is None:
+                continue
+            made += 1
+            candidates.open_wishes.add(wish.id)
+            free.forget(office.local_day(offer.start_at))
+            if release.cause in FREED and not await _matching(
+                free, wish=wish, services=services, start=start, end=end, now=now
+            ):
+                return made  # the freed time is taken
     return made
+
+
+async def _offer_first(
+    session: AsyncSession,
+    *,
+    ctx: WaitlistContext,
+    wish: Wish,
+    release: Release,
+    office: OfficeRules,
+    services: list[ServiceRule],
+    free: _FreeSlots,
+    candidates: _Candidates,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+) -> Offer | None:
+    """Hold the earliest fitting slot the wish was not offered before; None if there is none (or it was taken)."""
+    for slot in await _matching(free, wish=wish, services=services, start=start, end=end, now=now):
+        if (office.id, slot.start) in candidates.offered[wish.id]:
+            continue  # never the same slot twice to one wish
+        until = now + offer_duration(ctx=ctx, channel=wish.channel, start=slot.start, now=now)
+        if until - now < MIN_OFFER:
+            continue
+        offer = await _try_offer(
+            session,
+            ctx=ctx,
+            wish=wish,
+            release=release,
+            office=office,
+            services=services,
+            slot=slot,
+            until=until,
+            now=now,
+        )
+        if offer is not None:
+            return offer
+    return None
 
 
 async def _first_fit(

@@ -88,6 +88,7 @@ async def hold(
         start=start,
         token=tokens.new_token(),  # nobody learns it: the holder's confirmation issues the citizen's token
         verification_code=None,
+        meeting_url=None,  # held appointments are on site
         now=now,
     )
     booking.status = "pending"  # without hold_expires_at: the claim stays until the holder decides

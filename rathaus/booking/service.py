@@ -9,6 +9,7 @@ from rathaus.booking._availability import (
     day_slots,
     first_free_day,
     next_free_slot,
+    offered_modes,
     uncached_day_slots,
 )
 from rathaus.booking._bookings import (
@@ -72,6 +73,7 @@ __all__ = [
     "move",
     "next_by_phone",
     "next_free_slot",
+    "offered_modes",
     "personal_columns",
     "purge_personal_data",
     "release_hold",

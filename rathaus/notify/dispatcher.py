@@ -440,9 +440,7 @@ class Dispatcher:
         recipient = row.recipient or ""
         if row.channel == "sms":
             return Job(row.id, "sms", row.attempts, OutgoingSms(row.id, recipient, rendered.sms))
-        qr = (
-            qr_png(booking.code) if booking is not None and row.kind in {"confirmation", "change", "reminder"} else None
-        )
+        qr = qr_png(booking.code) if context.get("qr_cid") and booking is not None else None
         email = OutgoingEmail(
             outbox_id=row.id,
             dedupe_key=row.dedupe_key,
@@ -710,6 +708,9 @@ def message_context(
         "public_base_url": base,
         "offer_url": None,
         "offer_expires": "",
+        "mode": "on_site",
+        "meeting_url": None,
+        "call_number": None,
     }
     sealed_offer = payload.get("sealed_offer_token")
     if isinstance(sealed_offer, str):
@@ -736,7 +737,13 @@ def message_context(
         bring=[{"service": s.name.get(lang), "text": s.bring.get(lang)} for s in services if (s.bring.get(lang))],
         manage_url=manage_url if row.kind != "cancellation" else None,
         rebook_url=links.rebook_url(base, office_slug=office.slug),
-        qr_cid=f"qr.{row.id}@rathaus" if row.kind in {"confirmation", "change", "reminder"} else None,
+        # A citizen who meets by phone or video shows no code at a desk.
+        qr_cid=f"qr.{row.id}@rathaus"
+        if row.kind in {"confirmation", "change", "reminder"} and booking.mode == "on_site"
+        else None,
+        mode=booking.mode,
+        meeting_url=booking.meeting_url if row.kind != "cancellation" else None,
+        call_number=booking.call_number,
     )
     expires = payload.get("offer_expires_at")
     if isinstance(expires, str):

@@ -15,7 +15,7 @@ import hashlib
 import random
 import secrets
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -267,8 +267,8 @@ async def sweep(session: AsyncSession, *, ctx: WaitlistContext, now: datetime) -
     for office_id in office_ids:
         office = snapshot.office_by_id(office_id)
         start, end = now + office.lead, now + office.horizon
-        wishes = await _fifo(session, office_id=office_id, at=now, inclusive=True)
-        if not await _first_fit(session, ctx=ctx, office=office, wishes=wishes, start=start, end=end, now=now):
+        ids = await _waiting_ids(session, office_id=office_id, at=now, inclusive=True)
+        if not await _first_fit(session, ctx=ctx, office=office, ids=ids, start=start, end=end, now=now):
             continue  # nothing to offer here: no release recorded
         release = await _new_release(
             session, ctx=ctx, office_id=office_id, start=start, end=end, cause="sweep", now=now
@@ -329,13 +329,6 @@ async def _new_release(
     return release
 
 
-async def _fifo(session: AsyncSession, *, office_id: int, at: datetime, inclusive: bool) -> list[Wish]:
-    """The active wishes at an office registered before `at` (or at it), oldest first."""
-    ids = _registered(office_id=office_id, at=at, inclusive=inclusive).subquery()
-    query = select(Wish).join(ids, ids.c.id == Wish.id).order_by(Wish.created_at, Wish.id)
-    return list((await session.scalars(query)).all())
-
-
 def _registered(*, office_id: int, at: datetime, inclusive: bool) -> Select[tuple[int]]:
     """The ids of the active wishes at an office registered before `at` (or at it), oldest first."""
     registered = Wish.created_at <= at if inclusive else Wish.created_at < at
@@ -377,11 +370,8 @@ async def _distribute(
     office = snapshot.office_by_id(release.office_id)
     free = _FreeSlots(session, office, now)
     made = 0
-    for first in range(0, len(ids), _BATCH):
-        batch = ids[first : first + _BATCH]
-        by_id = {w.id: w for w in (await session.scalars(select(Wish).where(Wish.id.in_(batch)))).all()}
-        candidates = await _candidates(session, wish_ids=batch, now=now)
-        for wish in (by_id[i] for i in batch if i in by_id):
+    async for wishes, candidates in _batches(session, ids, now=now):
+        for wish in wishes:
             if not _may_receive(ctx, candidates, wish.id):
                 continue
             services = [snapshot.services_by_id[s.service_id] for s in wish.services]
@@ -452,25 +442,33 @@ async def _first_fit(
     *,
     ctx: WaitlistContext,
     office: OfficeRules,
-    wishes: Sequence[Wish],
+    ids: list[int],
     start: datetime,
     end: datetime,
     now: datetime,
 ) -> bool:
     """True if some wish that may receive an offer finds a free slot it was not offered before."""
-    if not wishes:
-        return False
     snapshot = await ctx.booking.catalog.get(session, now=now)
-    candidates = await _candidates(session, wish_ids=[w.id for w in wishes], now=now)
     free = _FreeSlots(session, office, now)
-    for wish in wishes:
-        if not _may_receive(ctx, candidates, wish.id):
-            continue
-        services = [snapshot.services_by_id[s.service_id] for s in wish.services]
-        for slot in await _matching(free, wish=wish, services=services, start=start, end=end, now=now):
-            if (office.id, slot.start) not in candidates.offered[wish.id]:
-                return True
+    async for wishes, candidates in _batches(session, ids, now=now):
+        for wish in wishes:
+            if not _may_receive(ctx, candidates, wish.id):
+                continue
+            services = [snapshot.services_by_id[s.service_id] for s in wish.services]
+            for slot in await _matching(free, wish=wish, services=services, start=start, end=end, now=now):
+                if (office.id, slot.start) not in candidates.offered[wish.id]:
+                    return True
     return False
+
+
+async def _batches(
+    session: AsyncSession, ids: list[int], *, now: datetime
+) -> AsyncIterator[tuple[list[Wish], _Candidates]]:
+    """The wishes with these ids, in their order, a batch at a time with what deciding on offers needs."""
+    for first in range(0, len(ids), _BATCH):
+        batch = ids[first : first + _BATCH]
+        by_id = {w.id: w for w in (await session.scalars(select(Wish).where(Wish.id.in_(batch)))).all()}
+        yield [by_id[i] for i in batch if i in by_id], await _candidates(session, wish_ids=batch, now=now)
 
 
 async def _candidates(session: AsyncSession, *, wish_ids: list[int], now: datetime) -> _Candidates:

@@ -109,3 +109,11 @@ async def test_declining_from_the_page_keeps_the_wish_waiting_and_a_late_answer_
     assert late.status_code == 409 and "abgelaufen" in late.text
     unknown = await harness.client.get("/offers/nope")
     assert unknown.status_code == 404
+
+
+async def test_the_office_choice_of_the_booking_path_leads_to_the_waiting_list(harness: Harness) -> None:
+    await harness.load(make_config())
+    choice = await harness.client.get("/book?services=a")
+    assert 'href="/wishes/new?services=a"' in choice.text and "Auf die Warteliste" in choice.text
+    form = await harness.client.get("/wishes/new?services=a")
+    assert 'value="a" checked' in form.text

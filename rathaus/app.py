@@ -151,7 +151,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
         ),
         plugins=[plugin for package in WIRINGS for plugin in package.plugins(settings)],
-        middleware=[request_metrics().middleware, speak_the_reader_language, *_booking_rate_limit(settings)],
+        middleware=[request_metrics, speak_the_reader_language, *_booking_rate_limit(settings)],
         template_config=template_config(),
         csrf_config=_csrf(settings),
         compression_config=CompressionConfig(

@@ -8,6 +8,7 @@ from rathaus.booking._availability import (
     day_slots,
     first_free_day,
     next_free_slot,
+    unchanged,
 )
 from rathaus.booking._bookings import (
     BookingContext,
@@ -57,6 +58,7 @@ __all__ = [
     "personal_columns",
     "purge_personal_data",
     "reschedule",
+    "unchanged",
     "validate_start",
     "view",
 ]

@@ -50,6 +50,20 @@ async def test_a_page_without_a_form_sets_no_cookie_and_revalidates(harness: Har
     assert "content-encoding" not in refused.headers
 
 
+@pytest.mark.parametrize("path", ["/", TIME])
+async def test_a_page_from_memory_answers_as_its_handler_did(harness: Harness, path: str) -> None:
+    """The second request is answered before the handler runs: same bytes, same headers (security ones too)."""
+    await harness.load(make_config())
+    for headers in (GZIP, {"Accept-Encoding": "identity"}):
+        rendered = await harness.client.get(path, headers=headers)
+        kept = await harness.client.get(path, headers=headers)
+        assert kept.status_code == rendered.status_code == 200
+        assert kept.content == rendered.content
+        assert sorted(kept.headers.multi_items()) == sorted(rendered.headers.multi_items())
+        assert kept.headers["content-type"] == "text/html; charset=utf-8"
+    assert int(kept.headers["content-length"]) == len(kept.content)  # the plain one
+
+
 async def test_a_booking_leaves_the_time_page_at_once(harness: Harness) -> None:
     await harness.load(make_config())
     before = await harness.client.get(TIME)

@@ -39,10 +39,27 @@ _MAX_ENTRIES = 2_000
 
 @dataclass(frozen=True, slots=True)
 class RenderedPage:
+    """An answer's bytes (gzipped too, if it is worth compressing) with its tag and the headers that describe it."""
+
     body: bytes
-    gzipped: bytes
+    gzipped: bytes | None
     etag: str
     status_code: int = 200
+    media_type: str = MediaType.HTML.value
+    vary: str = VARY
+    cache_control: str = _REVALIDATE
+
+    @property
+    def content_type(self) -> bytes:
+        """The Content-Type header as Litestar writes it for the media type."""
+        return (
+            f"{self.media_type}; charset=utf-8" if self.media_type.startswith("text/") else self.media_type
+        ).encode()
+
+
+def _etag(body: bytes) -> str:
+    # Weak: the plain and the gzip bytes are one page, so one tag names both.
+    return f'W/"{hashlib.blake2b(body, digest_size=12).hexdigest()}"'
 
 
 # Whether a page may still be served at a time: what it was made from is what the caches hold now.
@@ -58,9 +75,14 @@ class _Entry:
 def rendered(html: str, status_code: int = 200) -> RenderedPage:
     """A page's bytes, compressed once, with a weak ETag of its content."""
     body = html.encode()
-    # Weak: the plain and the gzip bytes are one page, so one tag names both.
-    etag = f'W/"{hashlib.blake2b(body, digest_size=12).hexdigest()}"'
-    return RenderedPage(body, gzip.compress(body, compresslevel=6, mtime=0), etag, status_code)
+    return RenderedPage(body, gzip.compress(body, compresslevel=6, mtime=0), _etag(body), status_code)
+
+
+def encoded_json(body: bytes, *, cache_control: str, vary: str) -> RenderedPage:
+    """A JSON answer of the API, kept like a page (uncompressed, as the API answers on its hot paths)."""
+    return RenderedPage(
+        body, None, _etag(body), media_type=MediaType.JSON.value, vary=vary, cache_control=cache_control
+    )
 
 
 def render(
@@ -116,11 +138,15 @@ def _negotiated(page: RenderedPage, scope: Scope, private: bool) -> tuple[int, d
             if_none_match = value.decode("latin-1")
         elif name == b"accept-encoding":
             accept_encoding = value.decode("latin-1")
-    out = {"etag": page.etag, "vary": VARY, "cache-control": f"private, {_REVALIDATE}" if private else _REVALIDATE}
+    out = {
+        "etag": page.etag,
+        "vary": page.vary,
+        "cache-control": f"private, {_REVALIDATE}" if private else page.cache_control,
+    }
     if page.status_code == 200 and page.etag in if_none_match:
         return 304, out, b""
-    if _accepts_gzip(accept_encoding):
-        out["content-encoding"] = "gzip"
+    if page.gzipped is not None and _accepts_gzip(accept_encoding):
+        out["Content-Encoding"] = "gzip"
         return page.status_code, out, page.gzipped
     return page.status_code, out, page.body
 
@@ -129,10 +155,7 @@ def respond(request: Request[Any, Any, Any], page: RenderedPage, *, private: boo
     """The page for this request: 304 if the reader has it, else gzip when the reader accepts it. A `private`
     page (one that carries a booking's token) is kept by the reader's browser only, never by a shared cache."""
     status, headers, body = _negotiated(page, request.scope, private)
-    return Response(body, status_code=status, headers=headers, media_type=MediaType.HTML)
-
-
-_HTML = b"text/html; charset=utf-8"
+    return Response(body, status_code=status, headers=headers, media_type=page.media_type)
 
 
 def from_page_cache(app: ASGIApp) -> ASGIApp:
@@ -148,9 +171,9 @@ def from_page_cache(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send)
             return
         status, headers, body = _negotiated(page, scope, private=False)
-        raw = [(name.encode(), value.encode("latin-1")) for name, value in headers.items()]
+        raw = [(name.lower().encode(), value.encode("latin-1")) for name, value in headers.items()]
         if status != 304:
-            raw += [(b"content-type", _HTML), (b"content-length", str(len(body)).encode())]
+            raw += [(b"content-type", page.content_type), (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": status, "headers": raw})
         await send({"type": "http.response.body", "body": body, "more_body": False})
 

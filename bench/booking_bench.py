@@ -169,9 +169,16 @@ PASSED_SETTINGS = ("RATHAUS_AVAILABILITY_CACHE_SECONDS", "RATHAUS_DB_POOL_SIZE")
 
 
 def start_server(
-    name: str, database_url: str, tmp: Path, *, slot_cache: bool, extra: dict[str, str] | None = None
+    name: str,
+    database_url: str,
+    tmp: Path,
+    *,
+    slot_cache: bool,
+    extra: dict[str, str] | None = None,
+    app: str = "bench.server:create_bench_app",
 ) -> Server:
-    """The bench app under uvicorn (1 process) in a subprocess on a free loopback port."""
+    """The bench app (or another ASGI `app`, e.g. a bare hello-world) under uvicorn (1 process) in a subprocess on
+    a free loopback port."""
     port = _free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("RATHAUS_", "BENCH_")) or k in PASSED_SETTINGS},
@@ -188,7 +195,7 @@ def start_server(
         **(extra or {}),
     }
     log = tmp / f"{name}.log"
-    command = [sys.executable, "-m", "uvicorn", "bench.server:create_bench_app", "--factory"]
+    command = [sys.executable, "-m", "uvicorn", app, *(["--factory"] if app.endswith("create_bench_app") else [])]
     command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"]
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)

@@ -18,7 +18,7 @@ import hashlib
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from litestar import MediaType, Request, Response
 from litestar.enums import ScopeType
@@ -51,10 +51,13 @@ class RenderedPage:
 
     @property
     def content_type(self) -> bytes:
-        """The Content-Type header as Litestar writes it for the media type."""
-        return (
-            f"{self.media_type}; charset=utf-8" if self.media_type.startswith("text/") else self.media_type
-        ).encode()
+        """The Content-Type header of the answer."""
+        return content_type_of(self.media_type)
+
+
+def content_type_of(media_type: str) -> bytes:
+    """The Content-Type header as Litestar writes it for a media type."""
+    return (f"{media_type}; charset=utf-8" if media_type.startswith("text/") else media_type).encode()
 
 
 def _etag(body: bytes) -> str:
@@ -62,13 +65,14 @@ def _etag(body: bytes) -> str:
     return f'W/"{hashlib.blake2b(body, digest_size=12).hexdigest()}"'
 
 
+V = TypeVar("V")
 # Whether a page may still be served at a time: what it was made from is what the caches hold now.
 Still = Callable[[datetime], bool]
 
 
 @dataclass(frozen=True, slots=True)
-class _Entry:
-    page: RenderedPage
+class _Entry(Generic[V]):
+    value: V
     still: Still
 
 
@@ -94,27 +98,31 @@ def render(
     return rendered(html, status_code)
 
 
-class PageCache:
-    """Rendered pages by key, each served while its check says that what it was made from is still current."""
+class Kept(Generic[V]):
+    """Answers by key, each served while its check says that what it was made from is still current."""
 
     def __init__(self, max_entries: int = _MAX_ENTRIES) -> None:
-        self._entries: dict[Hashable, _Entry] = {}
+        self._entries: dict[Hashable, _Entry[V]] = {}
         self._max_entries = max_entries
 
-    def get(self, key: Hashable, now: datetime) -> RenderedPage | None:
-        """The page stored under `key` if it may still be served at `now`."""
+    def get(self, key: Hashable, now: datetime) -> V | None:
+        """The answer stored under `key` if it may still be served at `now`."""
         entry = self._entries.get(key)
         if entry is None or not entry.still(now):
             return None
-        return entry.page
+        return entry.value
 
-    def put(self, key: Hashable, page: RenderedPage, still: Still) -> RenderedPage:
-        """Keep `page` under `key` for as long as `still` says so."""
+    def put(self, key: Hashable, value: V, still: Still) -> V:
+        """Keep `value` under `key` for as long as `still` says so."""
         if len(self._entries) >= self._max_entries and key not in self._entries:
             # Keys include free text (searches): a full cache starts again rather than grow without bound.
             self._entries.clear()
-        self._entries[key] = _Entry(page, still)
-        return page
+        self._entries[key] = _Entry(value, still)
+        return value
+
+
+class PageCache(Kept[RenderedPage]):
+    """Rendered pages (and encoded API answers) of this instance."""
 
 
 def page_key(scope: Scope) -> tuple[Hashable, ...]:
@@ -122,7 +130,8 @@ def page_key(scope: Scope) -> tuple[Hashable, ...]:
     return (scope["path"], scope["query_string"], i18n.current_language())
 
 
-def _accepts_gzip(header: str) -> bool:
+def accepts_gzip(header: str) -> bool:
+    """Whether an Accept-Encoding header takes gzip."""
     for part in header.lower().split(","):
         coding, _, params = part.partition(";")
         if coding.strip() in {"gzip", "*"}:
@@ -145,8 +154,8 @@ def _negotiated(page: RenderedPage, scope: Scope, private: bool) -> tuple[int, d
     }
     if page.status_code == 200 and page.etag in if_none_match:
         return 304, out, b""
-    if page.gzipped is not None and _accepts_gzip(accept_encoding):
-        out["Content-Encoding"] = "gzip"
+    if page.gzipped is not None and accepts_gzip(accept_encoding):
+        out["content-encoding"] = "gzip"
         return page.status_code, out, page.gzipped
     return page.status_code, out, page.body
 
@@ -156,6 +165,15 @@ def respond(request: Request[Any, Any, Any], page: RenderedPage, *, private: boo
     page (one that carries a booking's token) is kept by the reader's browser only, never by a shared cache."""
     status, headers, body = _negotiated(page, request.scope, private)
     return Response(body, status_code=status, headers=headers, media_type=page.media_type)
+
+
+async def send_raw(send: Send, status: int, headers: dict[str, str], body: bytes, content_type: bytes) -> None:
+    """An answer sent as Litestar's Response would send it (a 304 carries no body, type or length)."""
+    raw = [(name.lower().encode(), value.encode("latin-1")) for name, value in headers.items()]
+    if status != 304:
+        raw += [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 def from_page_cache(app: ASGIApp) -> ASGIApp:
@@ -171,10 +189,6 @@ def from_page_cache(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send)
             return
         status, headers, body = _negotiated(page, scope, private=False)
-        raw = [(name.lower().encode(), value.encode("latin-1")) for name, value in headers.items()]
-        if status != 304:
-            raw += [(b"content-type", page.content_type), (b"content-length", str(len(body)).encode())]
-        await send({"type": "http.response.start", "status": status, "headers": raw})
-        await send({"type": "http.response.body", "body": body, "more_body": False})
+        await send_raw(send, status, headers, body, page.content_type)
 
     return middleware

@@ -26,6 +26,7 @@ from bench import loadgen
 from bench.booking_bench import (
     Job,
     Server,
+    ServerCpu,
     machine,
     median_of,
     paired,
@@ -69,29 +70,6 @@ def bare_hello(tmp: Path) -> Iterator[Server]:
         yield server
     finally:
         stop_server(server)
-
-
-class ServerCpu:
-    """The server process's CPU time per request of each run: on a machine shared with other work, req/s swing
-    with the neighbours, while the CPU a request costs the server does not."""
-
-    def __init__(self, pid: int) -> None:
-        self._stat = Path(f"/proc/{pid}/stat")
-        self._started: tuple[str, float] = ("", 0.0)
-        self.per_request_us: dict[str, list[float]] = {}
-
-    def _seconds(self) -> float:
-        fields = self._stat.read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
-
-    def start(self, label: str, target: loadgen.Target) -> loadgen.Target:
-        self._started = (label, self._seconds())
-        return target
-
-    def stop(self, run: loadgen.Run) -> None:
-        label, began = self._started
-        if run.requests:
-            self.per_request_us.setdefault(label, []).append((self._seconds() - began) / run.requests * 1e6)
 
 
 def main(argv: list[str] | None = None) -> int:

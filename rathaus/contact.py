@@ -23,6 +23,17 @@ def normalise_mobile(raw: str, *, region: str = "DE") -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def normalise_number(raw: str, *, region: str = "DE") -> str:
+    """Any valid phone number (a landline too: it is called, not texted) in E.164 form, or invalid_call_number."""
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        raise RathausError("invalid_call_number") from None
+    if not phonenumbers.is_valid_number(number):
+        raise RathausError("invalid_call_number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
 def normalise_email(raw: str) -> str:
     """The e-mail address in normalised form (no DNS look-up), or the invalid_email error."""
     try:

@@ -28,6 +28,9 @@ ERRORS: dict[str, tuple[int, str]] = {
     "no_contact": (422, N_("Give an e-mail address or a mobile number so that we can reach you")),
     "contact_required": (422, N_("Confirming the booking needs your {channel}")),
     "invalid_phone": (422, N_("The phone number is not a valid mobile number: {reason}")),
+    "mode_not_offered": (422, N_("This appointment cannot be held {mode} at this office")),
+    "call_number_required": (422, N_("Give the phone number on which we should call you")),
+    "invalid_call_number": (422, N_("The phone number to call is not a valid phone number")),
     "invalid_email": (422, N_("The e-mail address is invalid: {reason}")),
     # A text the schema lets through (no control characters) may still show nothing: only spaces, or
     # zero-width and other invisible characters.

@@ -133,6 +133,9 @@ class Settings:
     locale_dirs: str = ""
     # Sites (origins, comma-separated) that may show the opening-hours snippet in a frame; empty: any site.
     embed_origins: str = ""
+    # The city's own video meetings (Jitsi, BigBlueButton, …): an http(s) URL with {room}, e.g.
+    # https://meet.stadt.example/{room}; each video appointment gets a random room. Empty: no video appointments.
+    video_url_template: str = ""
     # "auto": the provider when it is configured, else the file channel (refused in production, where the
     # file channel would keep citizens' messages on disk instead of sending them).
     email_channel: Literal["auto", "smtp", "file"] = "auto"
@@ -298,6 +301,8 @@ def _problems(settings: Settings) -> list[str]:
         parts = urlsplit(origin)
         if parts.scheme not in {"http", "https"} or not parts.netloc or parts.path or any(c in origin for c in " ;'"):
             problems.append(f"RATHAUS_EMBED_ORIGINS: {origin!r} is not an origin like https://www.stadt.example")
+    if settings.video_url_template:
+        problems += _video_problems(settings.video_url_template)
     return problems + _email_problems(settings) + _sms_problems(settings)
 
 
@@ -316,6 +321,14 @@ def _out_of_range(variable: Variable, settings: Settings) -> str | None:
     if above is not None and value <= above:
         return f"{variable.env}={value} must be more than {above}"
     return None
+
+
+def _video_problems(template: str) -> list[str]:
+    env = "RATHAUS_VIDEO_URL_TEMPLATE"
+    rest = template.replace("{room}", "", 1)
+    if "{room}" not in template or "{" in rest or "}" in rest:
+        return [f"{env}={template!r} must hold {{room}} exactly once and no other braces"]
+    return _url_problems(env, template.replace("{room}", "room"))
 
 
 def _url_problems(env: str, url: str) -> list[str]:

@@ -29,6 +29,11 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+def new_room_name() -> str:
+    """A video meeting's room name with 160 random bits (letters, digits, - and _: valid in Jitsi and BBB)."""
+    return secrets.token_urlsafe(20)
+
+
 def hash_secret(value: str) -> str:
     """The stored form of a token or verification code."""
     return hashlib.sha256(value.encode()).hexdigest()

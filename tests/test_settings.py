@@ -340,8 +340,24 @@ def test_a_complete_production_configuration_parses(tmp_path: Path) -> None:
         "RATHAUS_STAFF_SESSION_HOURS": "10",
         "RATHAUS_STAFF_SESSION_IDLE_MINUTES": "30",
         "RATHAUS_EMBED_ORIGINS": "https://www.stadt.example",
+        "RATHAUS_VIDEO_URL_TEMPLATE": "https://meet.stadt.example/{room}",
     }
     assert set(environ) == set(variables())
     settings = Settings.from_env(environ)
     for name, raw in environ.items():
         assert variables()[name].value(settings) != variables()[name].value(Settings()), f"{name}={raw} was not read"
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "https://meet.stadt.example/room",
+        "https://meet.stadt.example/{room}/{room}",
+        "meet.stadt.example/{room}",
+        "https://meet.stadt.example/{room}?x={other}",
+    ],
+)
+def test_a_video_url_template_needs_one_room_in_an_http_url(template: str) -> None:
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env({"RATHAUS_VIDEO_URL_TEMPLATE": template})
+    assert "RATHAUS_VIDEO_URL_TEMPLATE" in str(refused.value)

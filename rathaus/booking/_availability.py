@@ -12,13 +12,14 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from rathaus import i18n
 from rathaus.booking.availability import DaySlots, Slot, free_slots
 from rathaus.booking.models import SlotClaim
 from rathaus.db import after_commit
 from rathaus.errors import RathausError
 from rathaus.freshness import Age, SingleFlight, age_of
 from rathaus.offices.catalog import Catalog, CatalogSnapshot, office_of, resolve_services
-from rathaus.offices.rules import OfficeRules, ServiceRule
+from rathaus.offices.rules import MODE_PHRASES, MODES, OfficeRules, ServiceRule
 
 _MAX_ENTRIES = 20_000
 log = logging.getLogger("rathaus.booking.availability")
@@ -31,7 +32,7 @@ class _Entry:
     slots: DaySlots
 
 
-Key = tuple[int, date, tuple[int, ...]]
+Key = tuple[int, date, tuple[int, ...], str]  # office, day, services, mode
 Compute = Callable[[AsyncSession], Awaitable[DaySlots]]
 
 
@@ -136,6 +137,22 @@ def check_online(services: list[ServiceRule]) -> None:
             raise RathausError("not_bookable_online", service=s.name)
 
 
+def check_mode(office: OfficeRules, services: list[ServiceRule], mode: str, *, video: bool) -> None:
+    """Refuse a mode the services or the office's counters do not offer; video needs a meeting provider."""
+    if mode not in MODES:
+        raise RathausError("invalid_input", reason="mode")
+    if mode in offered_modes(office, services, video=video):
+        return
+    if not office.modes_for(services):
+        raise RathausError("no_counter_for_services")
+    raise RathausError("mode_not_offered", mode=i18n.Text(MODE_PHRASES[mode]))
+
+
+def offered_modes(office: OfficeRules, services: list[ServiceRule], *, video: bool) -> list[str]:
+    """The modes the citizen may choose for these services here (video only when meetings are configured)."""
+    return [mode for mode in office.modes_for(services) if video or mode != "video"]
+
+
 async def busy_cells(
     session: AsyncSession, *, counters: list[int], start: datetime, end: datetime, now: datetime
 ) -> dict[int, set[datetime]]:
@@ -171,9 +188,10 @@ async def day_slots(
     services: list[ServiceRule],
     day: date,
     now: datetime,
+    mode: str = "on_site",
 ) -> DaySlots:
-    """All free slots of a local day for these services, before the booking window is applied."""
-    key = (office.id, day, tuple(s.id for s in services))
+    """All free slots of a local day for these services and mode, before the booking window is applied."""
+    key = (office.id, day, tuple(s.id for s in services), mode)
     compute = _computer(cache, key, office, services, day, now)
     slots = cache.peek(key, compute, now=now)
     return slots if slots is not None else await cache.compute(key, compute, session)
@@ -189,9 +207,9 @@ async def _compute(
     day: date,
     now: datetime,
 ) -> DaySlots:
-    ids = key[2]
+    ids, mode = key[2], key[3]
     generation = cache.generation_of(office.id)
-    counters = [c.id for c in office.able_counters(ids, online=True)]
+    counters = [c.id for c in office.able_counters(ids, online=True, mode=mode)]
     intervals = office.open_intervals(day)
     found: list[Slot] = []
     if counters and intervals:
@@ -216,13 +234,12 @@ async def _compute(
 
 
 def _chosen(
-    snapshot: CatalogSnapshot, office_slug: str, service_slugs: list[str]
+    snapshot: CatalogSnapshot, office_slug: str, service_slugs: list[str], mode: str, video: bool
 ) -> tuple[OfficeRules, list[ServiceRule]]:
     office = office_of(snapshot, office_slug)
     services = resolve_services(snapshot, service_slugs)
     check_online(services)
-    if not office.able_counters((s.id for s in services), online=True):
-        raise RathausError("no_counter_for_services")
+    check_mode(office, services, mode, video=video)
     return office, services
 
 
@@ -236,6 +253,7 @@ class DayAvailability:
     slots: DaySlots
     low: int
     high: int
+    mode: str = "on_site"
 
     @property
     def bookable(self) -> tuple[Slot, ...]:
@@ -252,25 +270,29 @@ async def availability(
     service_slugs: list[str],
     day: date,
     now: datetime,
+    mode: str = "on_site",
+    video: bool = False,
 ) -> DayAvailability:
-    """Bookable slots of one office and day for the chosen services, inside the booking window.
+    """Bookable slots of one office and day for the chosen services and mode, inside the booking window
+    (`video`: whether video meetings are configured).
 
     The hot path: when rules and slots are cached it answers without opening a database session.
     """
     snapshot = catalog.peek(now=now)
     if snapshot is not None:
-        office, services = _chosen(snapshot, office_slug, service_slugs)
-        key = (office.id, day, tuple(s.id for s in services))
+        office, services = _chosen(snapshot, office_slug, service_slugs, mode, video)
+        key = (office.id, day, tuple(s.id for s in services), mode)
         slots = cache.peek(key, _computer(cache, key, office, services, day, now), now=now)
         if slots is not None:
-            return _bookable(office, services, day, slots, now)
+            return _bookable(office, services, day, slots, now, mode)
     async with sessions() as session:
         snapshot = await catalog.get(session, now=now)
-        office, services = _chosen(snapshot, office_slug, service_slugs)
+        office, services = _chosen(snapshot, office_slug, service_slugs, mode, video)
         if not _in_window(office, day, now):
-            return _bookable(office, services, day, DaySlots.of([]), now)  # nothing bookable that day; no work
-        slots = await day_slots(session, cache=cache, office=office, services=services, day=day, now=now)
-        return _bookable(office, services, day, slots, now)
+            # Nothing bookable that day; no work.
+            return _bookable(office, services, day, DaySlots.of([]), now, mode)
+        slots = await day_slots(session, cache=cache, office=office, services=services, day=day, now=now, mode=mode)
+        return _bookable(office, services, day, slots, now, mode)
 
 
 def unchanged(found: DayAvailability, *, catalog: Catalog, cache: AvailabilityCache, now: datetime) -> bool:
@@ -280,10 +302,10 @@ def unchanged(found: DayAvailability, *, catalog: Catalog, cache: AvailabilityCa
     office, services, day = found.office, found.services, found.day
     if snapshot is None or snapshot.offices.get(office.slug) is not office:
         return False
-    key = (office.id, day, tuple(s.id for s in services))
+    key = (office.id, day, tuple(s.id for s in services), found.mode)
     if cache.peek(key, _computer(cache, key, office, services, day, now), now=now) is not found.slots:
         return False
-    again = _bookable(office, services, day, found.slots, now)
+    again = _bookable(office, services, day, found.slots, now, found.mode)
     return again.slots is found.slots and again.low == found.low and again.high == found.high
 
 
@@ -292,12 +314,12 @@ def _in_window(office: OfficeRules, day: date, now: datetime) -> bool:
 
 
 def _bookable(
-    office: OfficeRules, services: list[ServiceRule], day: date, slots: DaySlots, now: datetime
+    office: OfficeRules, services: list[ServiceRule], day: date, slots: DaySlots, now: datetime, mode: str
 ) -> DayAvailability:
     if not _in_window(office, day, now):
         slots = DaySlots.of([])  # its own object: encoded answers are kept per DaySlots
     low, high = slots.window(now + office.lead, now + office.horizon)
-    return DayAvailability(office, services, day, slots, low, high)
+    return DayAvailability(office, services, day, slots, low, high, mode)
 
 
 async def first_free_day(
@@ -310,6 +332,8 @@ async def first_free_day(
     now: datetime,
     since: date | None = None,
     days: int | None = None,
+    mode: str = "on_site",
+    video: bool = False,
 ) -> DayAvailability | None:
     """The first day from `since` (at the earliest the first bookable day) with a free slot, or None.
 
@@ -330,6 +354,8 @@ async def first_free_day(
             service_slugs=service_slugs,
             day=day,
             now=now,
+            mode=mode,
+            video=video,
         )
         if found.bookable:
             return found

@@ -13,11 +13,17 @@ from sqlalchemy.orm import lazyload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from rathaus import i18n, tokens
-from rathaus.booking._availability import AvailabilityCache, appointment_length, busy_cells, check_online
+from rathaus.booking._availability import (
+    AvailabilityCache,
+    appointment_length,
+    busy_cells,
+    check_mode,
+    check_online,
+)
 from rathaus.booking.availability import cells
 from rathaus.booking.events import BookingChanged, BookingFacts, Verification
 from rathaus.booking.models import Booking, BookingEvent, BookingService, IdempotentRequest, SlotClaim
-from rathaus.contact import normalise_email, normalise_mobile
+from rathaus.contact import normalise_email, normalise_mobile, normalise_number
 from rathaus.db import dialect_insert, keep_on_error, operation
 from rathaus.errors import RathausError
 from rathaus.events import publish
@@ -39,6 +45,13 @@ class BookingContext:
     catalog: Catalog
     cache: AvailabilityCache
     secret_key: str
+    # RATHAUS_VIDEO_URL_TEMPLATE: empty, no video appointments are offered.
+    video_url_template: str = ""
+
+    @property
+    def video(self) -> bool:
+        """Whether video appointments can be given their meeting links."""
+        return bool(self.video_url_template)
 
     def invalidate_after_commit(self, session: AsyncSession, office_id: int) -> None:
         """Drop cached availability of the office once the change commits."""
@@ -54,6 +67,8 @@ class BookingRequest:
     email: str | None = None
     phone: str | None = None
     language: str = "de"
+    mode: str = "on_site"
+    call_number: str | None = None  # the number to call, for a phone appointment
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,8 +100,7 @@ async def book(
     office = await ctx.catalog.office(session, request.office, now=now)
     services = resolve_services(snapshot, request.services)
     check_online(services)
-    if not office.able_counters((s.id for s in services), online=True):
-        raise RathausError("no_counter_for_services")
+    check_mode(office, services, request.mode, video=ctx.video)
     channel = office.verification
     if channel != "off" and getattr(request, "email" if channel == "email" else "phone") is None:
         needed = N_("e-mail address") if channel == "email" else N_("mobile number")
@@ -112,6 +126,7 @@ async def book(
         start=start,
         token=token,
         verification_code=verification_code,
+        meeting_url=_meeting_url(ctx) if request.mode == "video" else None,
         now=now,
     )
     booking.counter_id = await _claim(session, booking=booking, office=office, services=services, now=now)
@@ -290,7 +305,7 @@ async def _claim(
     for the writer lock (SQLite) and then finds the cell taken.
     """
     needed = cells(booking.start_at, appointment_length(services) + office.buffer, office.slot)
-    able = [c.id for c in office.able_counters((s.id for s in services), online=True)]
+    able = [c.id for c in office.able_counters((s.id for s in services), online=True, mode=booking.mode)]
     if not able:
         raise RathausError("no_counter_for_services")
     busy = await busy_cells(session, counters=able, start=needed[0], end=needed[-1] + office.slot, now=now)
@@ -335,12 +350,13 @@ async def _insert_booking(
     start: datetime,
     token: str,
     verification_code: str | None,
+    meeting_url: str | None,
     now: datetime,
 ) -> Booking:
     pending = verification_code is not None
     values = {
         "office_id": office.id,
-        "counter_id": office.able_counters((s.id for s in services), online=True)[0].id,
+        "counter_id": office.able_counters((s.id for s in services), online=True, mode=request.mode)[0].id,
         "start_at": start,
         "end_at": start + appointment_length(services),
         "status": "pending" if pending else "confirmed",
@@ -348,6 +364,9 @@ async def _insert_booking(
         "name": request.name,
         "email": request.email,
         "phone": request.phone,
+        "mode": request.mode,
+        "call_number": request.call_number,
+        "meeting_url": meeting_url,
         "token_hash": tokens.hash_secret(token),
         "verification_code_hash": tokens.hash_secret(verification_code) if verification_code else None,
         "verification_attempts": 0,
@@ -506,6 +525,11 @@ def _normalised(request: BookingRequest) -> BookingRequest:
     phone = normalise_mobile(request.phone) if request.phone else None
     if email is None and phone is None:
         raise RathausError("no_contact")
+    call_number = None
+    if request.mode == "phone":
+        if not request.call_number or not request.call_number.strip():
+            raise RathausError("call_number_required")
+        call_number = normalise_number(request.call_number)
     return BookingRequest(
         office=request.office,
         services=list(request.services),
@@ -514,7 +538,14 @@ def _normalised(request: BookingRequest) -> BookingRequest:
         email=email,
         phone=phone,
         language=request.language,
+        mode=request.mode,
+        call_number=call_number,
     )
+
+
+def _meeting_url(ctx: BookingContext) -> str:
+    """A new meeting of the city's video provider, in a room of its own."""
+    return ctx.video_url_template.replace("{room}", tokens.new_room_name())
 
 
 def _request_hash(request: BookingRequest) -> str:
@@ -527,6 +558,8 @@ def _request_hash(request: BookingRequest) -> str:
             request.email,
             request.phone,
             request.language,
+            request.mode,
+            request.call_number,
         ],
         separators=(",", ":"),
     )

@@ -55,8 +55,9 @@ class AvailabilityController(Controller):
         state: State,
         services: Annotated[str, QueryParameter(name="services", min_length=1, max_length=700)],
         day: Annotated[date, QueryParameter(name="date")],
+        mode: Annotated[schemas.Mode, QueryParameter(name="mode")] = "on_site",
     ) -> Response[bytes]:
-        """Free slots of one day for the chosen services (comma-separated slugs)."""
+        """Free slots of one day for the chosen services (comma-separated slugs), on site, by phone or video."""
         runtime = runtime_of(state)
         result = await service.availability(
             runtime.read_session_maker,
@@ -66,6 +67,8 @@ class AvailabilityController(Controller):
             service_slugs=[s.strip() for s in services.split(",") if s.strip()],
             day=day,
             now=now,
+            mode=mode,
+            video=bool(runtime.settings.video_url_template),
         )
         return Response(presenters.availability_json(result), media_type=MediaType.JSON)
 
@@ -95,6 +98,8 @@ class BookingController(Controller):
             email=data.email or None,
             phone=data.phone or None,
             language=data.language,
+            mode=data.mode,
+            call_number=data.call_number,
         )
         result = await service.book(
             db_session, ctx=booking_ctx, request=request, idempotency_key=idempotency_key, now=now

@@ -17,7 +17,10 @@ BookingCtx = NamedDependency[BookingContext]
 def booking_context(runtime: Runtime) -> BookingContext:
     """The booking domain's context of this instance."""
     return BookingContext(
-        catalog=runtime.get(Catalog), cache=runtime.get(AvailabilityCache), secret_key=runtime.settings.secret_key
+        catalog=runtime.get(Catalog),
+        cache=runtime.get(AvailabilityCache),
+        secret_key=runtime.settings.secret_key,
+        video_url_template=runtime.settings.video_url_template,
     )
 
 

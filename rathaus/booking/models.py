@@ -19,6 +19,7 @@ class Booking(Base):
             name="status",
         ),
         CheckConstraint("start_at < end_at", name="order"),
+        CheckConstraint("mode IN ('on_site', 'phone', 'video')", name="mode"),
         Index("ix_booking_office_start", "office_id", "start_at"),
     )
 
@@ -33,6 +34,11 @@ class Booking(Base):
     name: Mapped[str | None] = mapped_column(String(200), info=personal())
     email: Mapped[str | None] = mapped_column(String(320), info=personal())
     phone: Mapped[str | None] = mapped_column(String(20), info=personal())
+    # How the appointment takes place; a phone appointment's number to call (any valid number, landlines too)
+    # and a video appointment's own meeting link (its room name is a secret of the citizen and the office).
+    mode: Mapped[str] = mapped_column(String(8), default="on_site", server_default="on_site")
+    call_number: Mapped[str | None] = mapped_column(String(20), info=personal())
+    meeting_url: Mapped[str | None] = mapped_column(String(500), info=personal())
     token_hash: Mapped[str] = mapped_column(String(64))
     verification_code_hash: Mapped[str | None] = mapped_column(String(64))
     verification_attempts: Mapped[int] = mapped_column(SmallInteger, default=0)

@@ -21,12 +21,13 @@ from litestar.response import Redirect, Template
 
 from rathaus import i18n
 from rathaus.booking import links, page_views, service
+from rathaus.booking._availability import check_mode, check_online
 from rathaus.booking._bookings import ACTIVE
 from rathaus.booking.deps import BookingCtx, booking_context
 from rathaus.booking.service import BookingContext, BookingRequest, BookingView
 from rathaus.errors import RathausError
 from rathaus.offices.catalog import CatalogSnapshot, office_of, resolve_services
-from rathaus.offices.rules import OfficeRules, ServiceRule
+from rathaus.offices.rules import MODE_NAMES, OfficeRules, ServiceRule
 from rathaus.page_cache import SKIP_COMPRESSION, PageCache, from_page_cache, page_key, render, respond
 from rathaus.web import DbSession, Now, PageController, language_of, runtime_of
 
@@ -36,7 +37,13 @@ _Short = Annotated[str, msgspec.Meta(max_length=200)]
 
 _TIME = "booking/time.html.j2"
 # Which contact field a refused booking's message belongs next to.
-_FIELD_OF = {"invalid_email": ["email"], "invalid_phone": ["phone"], "no_contact": ["email", "phone"]}
+_FIELD_OF = {
+    "invalid_email": ["email"],
+    "invalid_phone": ["phone"],
+    "no_contact": ["email", "phone"],
+    "call_number_required": ["call_number"],
+    "invalid_call_number": ["call_number"],
+}
 
 
 class ContactForm(msgspec.Struct):
@@ -48,6 +55,8 @@ class ContactForm(msgspec.Struct):
     phone: Annotated[str, msgspec.Meta(max_length=40)] = ""
     language: Annotated[str, msgspec.Meta(max_length=16)] = ""
     idempotency_key: Annotated[str, msgspec.Meta(max_length=64)] = ""
+    mode: Annotated[str, msgspec.Meta(max_length=16)] = "on_site"
+    call_number: Annotated[str, msgspec.Meta(max_length=40)] = ""
 
 
 class ManageForm(msgspec.Struct):
@@ -62,8 +71,16 @@ def _slugs(request: Request[Any, Any, Any]) -> list[str]:
 
 
 def _path_query(office: str, services: list[ServiceRule] | list[str], **more: str) -> str:
+    """The path's query; the mode only when it is not on site (the default)."""
     slugs = [s if isinstance(s, str) else s.slug for s in services]
+    if more.get("mode") == "on_site":
+        more = {**more, "mode": ""}
     return urlencode({"office": office, "services": ",".join(slugs), **{k: v for k, v in more.items() if v}})
+
+
+def _mode(request: Request[Any, Any, Any]) -> str:
+    """The chosen appointment mode (?mode=), on site when none is chosen."""
+    return request.query_params.get("mode") or "on_site"
 
 
 def _parse_start(value: str) -> datetime:
@@ -77,7 +94,13 @@ def _parse_start(value: str) -> datetime:
 
 
 async def _day_slots(
-    state: State, ctx: BookingContext, office: OfficeRules, services: list[ServiceRule], day: date, now: datetime
+    state: State,
+    ctx: BookingContext,
+    office: OfficeRules,
+    services: list[ServiceRule],
+    day: date,
+    now: datetime,
+    mode: str = "on_site",
 ) -> service.DayAvailability:
     return await service.availability(
         runtime_of(state).read_session_maker,
@@ -87,6 +110,8 @@ async def _day_slots(
         service_slugs=[s.slug for s in services],
         day=day,
         now=now,
+        mode=mode,
+        video=ctx.video,
     )
 
 
@@ -95,7 +120,13 @@ def _window(office: OfficeRules, now: datetime) -> tuple[date, date]:
 
 
 async def _first_free(
-    state: State, ctx: BookingContext, office: OfficeRules, services: list[ServiceRule], now: datetime, since: date
+    state: State,
+    ctx: BookingContext,
+    office: OfficeRules,
+    services: list[ServiceRule],
+    now: datetime,
+    since: date,
+    mode: str = "on_site",
 ) -> service.DayAvailability | None:
     """The first day from `since` with a free slot, up to the office's horizon."""
     return await service.first_free_day(
@@ -106,13 +137,23 @@ async def _first_free(
         service_slugs=[s.slug for s in services],
         now=now,
         since=since,
+        mode=mode,
+        video=ctx.video,
     )
 
 
 def _able(office: OfficeRules, services: list[ServiceRule]) -> bool:
-    return all(s.bookable_online for s in services) and bool(
-        office.able_counters((s.id for s in services), online=True)
-    )
+    return all(s.bookable_online for s in services) and bool(office.modes_for(services))
+
+
+def _mode_choices(
+    ctx: BookingContext, office: OfficeRules, services: list[ServiceRule], language: str
+) -> list[dict[str, str]]:
+    """The modes the citizen may choose between, with their names in the reader's language."""
+    return [
+        {"value": mode, "name": _mode_name(mode, language)}
+        for mode in service.offered_modes(office, services, video=ctx.video)
+    ]
 
 
 def _slot_options(found: service.DayAvailability, language: str) -> list[dict[str, str]]:
@@ -125,6 +166,10 @@ def _slot_options(found: service.DayAvailability, language: str) -> list[dict[st
         }
         for slot in found.bookable
     ]
+
+
+def _mode_name(mode: str, language: str) -> str:
+    return i18n.translate(language, MODE_NAMES.get(mode, MODE_NAMES["on_site"]))
 
 
 def _not_found() -> Template:
@@ -157,8 +202,9 @@ class BookingPages(PageController):
             return self._services_page(snapshot, chosen_office, {"services": error.message(language_of(request))})
         choices = []
         for candidate in snapshot.offices.values():
-            if _able(candidate, services):
-                found = await _first_free(state, booking_ctx, candidate, services, now, date.min)
+            offered = service.offered_modes(candidate, services, video=booking_ctx.video)
+            if _able(candidate, services) and offered:
+                found = await _first_free(state, booking_ctx, candidate, services, now, date.min, offered[0])
                 first = found.bookable[0] if found else None
                 choices.append(
                     {
@@ -196,10 +242,10 @@ class BookingPages(PageController):
         token: Annotated[str, QueryParameter(max_length=200)] = "",
     ) -> Template:
         """A month with the days that have free slots; without ?month= the first month that has one."""
-        chosen = self._chosen(request, await booking_ctx.catalog.current(now=now), office)
+        chosen = self._chosen(request, await booking_ctx.catalog.current(now=now), office, booking_ctx)
         if isinstance(chosen, Template):
             return chosen
-        rules, services = chosen
+        rules, services, mode = chosen
         language = language_of(request)
         earliest, latest = _window(rules, now)
         try:
@@ -207,16 +253,16 @@ class BookingPages(PageController):
         except ValueError:
             first = None
         if first is None:
-            found = await _first_free(state, booking_ctx, rules, services, now, earliest)
+            found = await _first_free(state, booking_ctx, rules, services, now, earliest, mode)
             first = (found.day if found else earliest).replace(day=1)
         first = min(max(first, earliest.replace(day=1)), latest.replace(day=1))
         free = set()
         day = max(first, earliest)
         while day.month == first.month and day <= latest:
-            if (await _day_slots(state, booking_ctx, rules, services, day, now)).bookable:
+            if (await _day_slots(state, booking_ctx, rules, services, day, now, mode)).bookable:
                 free.add(day)
             day += timedelta(days=1)
-        query = _path_query(rules.slug, services, code=code, token=token)
+        query = _path_query(rules.slug, services, code=code, token=token, mode=mode)
         view = page_views.month_view(
             first,
             free=free,
@@ -233,24 +279,29 @@ class BookingPages(PageController):
                 "services": services,
                 "month": view,
                 "change": code,
+                "token": token,
                 "start_url": _start(services),
+                "mode": mode,
+                # A booking being moved keeps its mode; a new one may choose.
+                "modes": [] if code else _mode_choices(booking_ctx, rules, services, language),
             },
         )
 
     def _chosen(
-        self, request: Request[Any, Any, Any], snapshot: CatalogSnapshot, office: str
-    ) -> tuple[OfficeRules, list[ServiceRule]] | Template:
-        """The office and services of the path, or the start page with the reason."""
+        self, request: Request[Any, Any, Any], snapshot: CatalogSnapshot, office: str, ctx: BookingContext
+    ) -> tuple[OfficeRules, list[ServiceRule], str] | Template:
+        """The office, services and mode of the path, or the start page with the reason."""
+        mode = _mode(request)
         try:
             rules = office_of(snapshot, office)
             services = resolve_services(snapshot, _slugs(request))
-            if not _able(rules, services):
-                raise RathausError("no_counter_for_services")
+            check_online(services)
+            check_mode(rules, services, mode, video=ctx.video)
         except RathausError as error:
             return self._services_page(
                 snapshot, snapshot.offices.get(office), {"services": error.message(language_of(request))}
             )
-        return rules, services
+        return rules, services, mode
 
     @get(
         "/book/time",
@@ -275,11 +326,11 @@ class BookingPages(PageController):
         runtime = runtime_of(state)
         booking_ctx, now = booking_context(runtime), runtime.clock.now()
         snapshot = await booking_ctx.catalog.current(now=now)
-        chosen = self._chosen(request, snapshot, office)
+        chosen = self._chosen(request, snapshot, office, booking_ctx)
         if isinstance(chosen, Template):
             return chosen
-        rules, services = chosen
-        found = await _day_slots(state, booking_ctx, rules, services, day, now)
+        rules, services, mode = chosen
+        found = await _day_slots(state, booking_ctx, rules, services, day, now, mode)
         if code:
             # Moving a booking: the page carries its token, so it is its holder's alone and kept nowhere.
             own = render(request, _TIME, self._time_context(request, found, code=code, token=token))
@@ -310,7 +361,7 @@ class BookingPages(PageController):
         errors: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         language = language_of(request)
-        query = _path_query(found.office.slug, found.services, code=code, token=token)
+        query = _path_query(found.office.slug, found.services, code=code, token=token, mode=found.mode)
         return {
             "office": found.office,
             "services": found.services,
@@ -320,6 +371,7 @@ class BookingPages(PageController):
             "month_url": f"/book/day?{query}&{urlencode({'month': found.day.strftime('%Y-%m')})}",
             "code": code,
             "token": token,
+            "mode": found.mode,
             "errors": errors or {},
         }
 
@@ -336,13 +388,14 @@ class BookingPages(PageController):
         *,
         code: str = "",
         token: str = "",
+        mode: str = "on_site",
     ) -> Template:
         """The chosen time went to someone else: the time page with the next free times (that day's, or the
         next day's that has any) and why."""
         day = office.local_day(start)
-        found = await _day_slots(state, ctx, office, services, day, now)
+        found = await _day_slots(state, ctx, office, services, day, now, mode)
         if not found.bookable:
-            found = await _first_free(state, ctx, office, services, now, day) or found
+            found = await _first_free(state, ctx, office, services, now, day, mode) or found
         context = self._time_context(request, found, code=code, token=token, errors={"slots": message})
         return Template(_TIME, context=context, status_code=409)
 
@@ -356,21 +409,22 @@ class BookingPages(PageController):
         start: Annotated[str, QueryParameter(max_length=40)] = "",
     ) -> Template | Redirect:
         """Who is coming and how to reach them; the chosen slot travels in hidden fields."""
-        chosen = self._chosen(request, await booking_ctx.catalog.current(now=now), office)
+        chosen = self._chosen(request, await booking_ctx.catalog.current(now=now), office, booking_ctx)
         if isinstance(chosen, Template):
             return chosen
-        rules, services = chosen
+        rules, services, mode = chosen
         try:
             when = service.validate_start(rules, services, _parse_start(start), now=now)
         except RathausError:
             # No time chosen (or a stale one): back to the month.
-            return Redirect(f"/book/day?{_path_query(rules.slug, services)}", status_code=303)
+            return Redirect(f"/book/day?{_path_query(rules.slug, services, mode=mode)}", status_code=303)
         form = ContactForm(
             office=rules.slug,
             services=",".join(s.slug for s in services),
             start=when.astimezone(rules.tz).isoformat(),
             language=language_of(request),
             idempotency_key=secrets.token_urlsafe(16),
+            mode=mode,
         )
         return self._contact_page(request, rules, services, form, {})
 
@@ -394,7 +448,8 @@ class BookingPages(PageController):
                 "when": page_views.appointment(start, end, office.tz, language_of(request)),
                 "languages": [(x, i18n.language_name(x)) for x in i18n.languages()],
                 "errors": errors,
-                "month_url": f"/book/day?{_path_query(office.slug, services)}",
+                "month_url": f"/book/day?{_path_query(office.slug, services, mode=form.mode)}",
+                "mode_name": _mode_name(form.mode, language_of(request)),
             },
             status_code=status_code,
         )
@@ -422,6 +477,8 @@ class BookingPages(PageController):
             email=data.email.strip() or None,
             phone=data.phone.strip() or None,
             language=data.language,
+            mode=data.mode,
+            call_number=data.call_number.strip() or None,
         )
         try:
             result = await service.book(
@@ -434,7 +491,9 @@ class BookingPages(PageController):
         except RathausError as error:
             message = error.message(language_of(request))
             if error.code == "slot_taken":
-                return await self._taken(request, state, booking_ctx, rules, services, start, now, message)
+                return await self._taken(
+                    request, state, booking_ctx, rules, services, start, now, message, mode=data.mode
+                )
             if error.code == "contact_required":
                 fields = ["email" if rules.verification == "email" else "phone"]
             elif error.code == "name_required":
@@ -527,7 +586,8 @@ class BookingPages(PageController):
                 "rebook_url": links.rebook_url("", office_slug=office.slug),
                 "own_url": links.manage_url("", code=booking.code, token=token),
                 "reschedule_url": "/book/day?"
-                + _path_query(office.slug, result.services, code=booking.code, token=token),
+                + _path_query(office.slug, result.services, code=booking.code, token=token, mode=booking.mode),
+                "mode_name": _mode_name(booking.mode, language),
                 "changeable": changeable,
                 "hold_until": hold_until,
                 "address": str(office.extra.get("address") or ""),
@@ -635,7 +695,7 @@ class BookingPages(PageController):
         except RathausError:
             return _not_found()
         booking, office, services = result.booking, result.office, result.services
-        query = _path_query(office.slug, services, code=code, token=token)
+        query = _path_query(office.slug, services, code=code, token=token, mode=booking.mode)
         try:
             when = service.validate_start(office, services, _parse_start(start), now=now)
         except RathausError:
@@ -704,6 +764,7 @@ class BookingPages(PageController):
                 message,
                 code=code,
                 token=data.token,
+                mode=result.booking.mode,
             )
 
     @post("/bookings/{code:str}/erase", media_type=MediaType.HTML)

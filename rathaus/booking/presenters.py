@@ -23,6 +23,7 @@ def availability_json(result: DayAvailability) -> bytes:
             duration_minutes=sum(_minutes(s.duration) for s in result.services),
             # The availability service keeps slots in the office's zone already.
             slots=[schemas.Slot(s.start, s.end) for s in result.bookable],
+            mode=result.mode,
         )
         encoded = result.slots.encoded.setdefault(key, msgspec.json.encode(answer))
     return encoded
@@ -56,6 +57,9 @@ def booking(result: BookingView, *, with_history: bool = False) -> schemas.Booki
         cancel_reason=b.cancel_reason,
         manage_token=result.manage_token,
         history=history,
+        mode=b.mode,
+        call_number=b.call_number,
+        meeting_url=b.meeting_url,
     )
 
 

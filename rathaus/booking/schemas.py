@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
 from rathaus.offices.schemas import Closure
 
 Text = Annotated[str, msgspec.Meta(max_length=200)]
+# How the appointment takes place: at the office, a call to the citizen, or a video meeting.
+Mode = Literal["on_site", "phone", "video"]
 Slug = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 
 
@@ -21,6 +23,9 @@ class BookingCreate(msgspec.Struct, forbid_unknown_fields=True):
     email: Annotated[str, msgspec.Meta(max_length=320)] | None = None
     phone: Annotated[str, msgspec.Meta(max_length=40)] | None = None
     language: Annotated[str, msgspec.Meta(max_length=2)] = "de"
+    mode: Mode = "on_site"
+    # For a phone appointment: the number to call (required then; a landline is fine).
+    call_number: Annotated[str, msgspec.Meta(max_length=40)] | None = None
 
 
 class BookingReschedule(msgspec.Struct, forbid_unknown_fields=True):
@@ -56,6 +61,9 @@ class Booking(msgspec.Struct):
     cancel_reason: str | None = None
     manage_token: str | None = None
     history: list[BookingHistoryItem] | None = None
+    mode: str = "on_site"
+    call_number: str | None = None
+    meeting_url: str | None = None  # a video appointment's own meeting
 
 
 class Slot(msgspec.Struct):
@@ -69,6 +77,7 @@ class Availability(msgspec.Struct):
     services: list[str]
     duration_minutes: int
     slots: list[Slot]
+    mode: str = "on_site"
 
 
 class ClosureCreate(msgspec.Struct, forbid_unknown_fields=True):

@@ -8,6 +8,7 @@ from rathaus.booking._availability import (
     day_slots,
     first_free_day,
     next_free_slot,
+    offered_modes,
     unchanged,
 )
 from rathaus.booking._bookings import (
@@ -55,6 +56,7 @@ __all__ = [
     "move",
     "next_by_phone",
     "next_free_slot",
+    "offered_modes",
     "personal_columns",
     "purge_personal_data",
     "reschedule",

@@ -9,7 +9,7 @@ from typing import Any
 from rathaus import i18n
 from rathaus.booking.models import Booking
 from rathaus.i18n import N_
-from rathaus.offices.rules import OfficeRules, ServiceRule
+from rathaus.offices.rules import MODE_NAMES, OfficeRules, ServiceRule
 from rathaus.queue import schemas
 from rathaus.queue.office_pages import when
 
@@ -67,6 +67,10 @@ def agenda(
                 "bring": [(s.name.get(language), s.bring.get(language)) for s in chosen if s.bring.get(language)],
                 "late": late,
                 "can_check_in": booking.status == "confirmed",
+                "mode": booking.mode,
+                "mode_label": _t(MODE_NAMES.get(booking.mode, booking.mode)),
+                "call_number": booking.call_number,
+                "meeting_url": booking.meeting_url,
             }
         )
     return rows

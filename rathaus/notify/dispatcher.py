@@ -439,9 +439,7 @@ class Dispatcher:
         recipient = row.recipient or ""
         if row.channel == "sms":
             return Job(row.id, "sms", row.attempts, OutgoingSms(row.id, recipient, rendered.sms))
-        qr = (
-            qr_png(booking.code) if booking is not None and row.kind in {"confirmation", "change", "reminder"} else None
-        )
+        qr = qr_png(booking.code) if context.get("qr_cid") and booking is not None else None
         email = OutgoingEmail(
             outbox_id=row.id,
             dedupe_key=row.dedupe_key,
@@ -707,6 +705,9 @@ def message_context(
         "ahead": payload.get("ahead"),
         "qr_cid": None,
         "public_base_url": base,
+        "mode": "on_site",
+        "meeting_url": None,
+        "call_number": None,
     }
     if booking is None or snapshot is None:
         return context, None
@@ -729,7 +730,13 @@ def message_context(
         bring=[{"service": s.name.get(lang), "text": s.bring.get(lang)} for s in services if (s.bring.get(lang))],
         manage_url=manage_url if row.kind != "cancellation" else None,
         rebook_url=links.rebook_url(base, office_slug=office.slug),
-        qr_cid=f"qr.{row.id}@rathaus" if row.kind in {"confirmation", "change", "reminder"} else None,
+        # A citizen who meets by phone or video shows no code at a desk.
+        qr_cid=f"qr.{row.id}@rathaus"
+        if row.kind in {"confirmation", "change", "reminder"} and booking.mode == "on_site"
+        else None,
+        mode=booking.mode,
+        meeting_url=booking.meeting_url if row.kind != "cancellation" else None,
+        call_number=booking.call_number,
     )
     ics = None
     if row.channel == "email" and row.kind in {"confirmation", "change", "cancellation"}:

@@ -39,6 +39,7 @@ from rathaus.offices.config import (
     validate_config,
 )
 from rathaus.offices.models import Bundle, Closure, Counter, Office, Service
+from rathaus.offices.rules import in_mode_order
 
 
 async def office_config(session: AsyncSession, *, office_id: int, every_service: bool = False) -> Config:
@@ -98,6 +99,7 @@ def _service(s: Service) -> ServiceConfig:
         walk_ins=s.walk_ins_allowed,
         walk_in_cutoff_minutes=s.walk_in_cutoff_minutes,
         keywords={language: list(words) for language, words in sorted(s.keywords.items())},
+        modes=in_mode_order(s.modes or ["on_site"]),
     )
 
 
@@ -118,7 +120,12 @@ def _office(
         slug=office.slug,
         name=office.name.as_dict(),
         counters=[
-            CounterConfig(name=c.name, services=[slugs[s.id] for s in c.services], walk_in_only=c.walk_in_only)
+            CounterConfig(
+                name=c.name,
+                services=[slugs[s.id] for s in c.services],
+                walk_in_only=c.walk_in_only,
+                modes=in_mode_order(c.modes or ["on_site"]),
+            )
             for c in counters
         ],
         hours={day: hours[day] for day in WEEKDAYS if day in hours},

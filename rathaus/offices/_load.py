@@ -27,7 +27,7 @@ from rathaus.offices.models import (
     Service,
     SpecialHours,
 )
-from rathaus.offices.rules import wall_to_utc
+from rathaus.offices.rules import in_mode_order, wall_to_utc
 
 LOADED_SOURCES = ("config", "holidays")
 
@@ -75,6 +75,7 @@ async def _load_services(
             "walk_ins_allowed": sc.walk_ins,
             "walk_in_cutoff_minutes": sc.walk_in_cutoff_minutes,
             "keywords": {language: list(words) for language, words in sorted(sc.keywords.items())},
+            "modes": in_mode_order(sc.modes),
         }
         if service is None:
             service = Service(slug=sc.slug, updated_at=now, **values)
@@ -178,13 +179,21 @@ def _load_counters(office: Office, oc: OfficeConfig, services: dict[str, Service
         counter = by_name.pop(cc.name, None)
         wanted = [services[slug] for slug in cc.services]
         if counter is None:
-            office.counters.append(Counter(name=cc.name, walk_in_only=cc.walk_in_only, active=True, services=wanted))
+            office.counters.append(
+                Counter(
+                    name=cc.name,
+                    walk_in_only=cc.walk_in_only,
+                    active=True,
+                    services=wanted,
+                    modes=in_mode_order(cc.modes),
+                )
+            )
             changed = True
             continue
         if {s.id for s in counter.services} != {s.id for s in wanted}:
             counter.services = wanted
             changed = True
-        changed |= _assign(counter, {"walk_in_only": cc.walk_in_only, "active": True})
+        changed |= _assign(counter, {"walk_in_only": cc.walk_in_only, "active": True, "modes": in_mode_order(cc.modes)})
     for gone in by_name.values():
         # Past bookings refer to the counter, so it is retired rather than deleted.
         changed |= _assign(gone, {"active": False})

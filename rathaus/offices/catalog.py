@@ -24,7 +24,7 @@ from rathaus.errors import RathausError
 from rathaus.freshness import Age, SingleFlight, age_of
 from rathaus.localized import Localized
 from rathaus.offices.models import Bundle, CatalogVersion, Closure, Counter, Office, Service
-from rathaus.offices.rules import ClosureRule, CounterRule, Facilities, OfficeRules, ServiceRule, Window
+from rathaus.offices.rules import ON_SITE, ClosureRule, CounterRule, Facilities, OfficeRules, ServiceRule, Window
 
 log = logging.getLogger("rathaus.offices.catalog")
 
@@ -261,6 +261,7 @@ def service_rule(s: Service) -> ServiceRule:
         walk_ins_allowed=s.walk_ins_allowed,
         walk_in_cutoff=_minutes(s.walk_in_cutoff_minutes),
         keywords={language: tuple(words) for language, words in (s.keywords or {}).items()},
+        modes=_modes(s.modes),
     )
 
 
@@ -288,7 +289,7 @@ def office_rules(o: Office, closures: list[ClosureRule]) -> OfficeRules:
         special=dict(special),
         closures=tuple(closures),
         counters=tuple(
-            CounterRule(c.id, c.name, c.walk_in_only, frozenset(s.id for s in c.services))
+            CounterRule(c.id, c.name, c.walk_in_only, frozenset(s.id for s in c.services), _modes(c.modes))
             for c in o.counters
             if c.active
         ),
@@ -304,6 +305,10 @@ def office_rules(o: Office, closures: list[ClosureRule]) -> OfficeRules:
             "longitude": o.longitude,
         },
     )
+
+
+def _modes(stored: list[str] | None) -> frozenset[str]:
+    return frozenset(stored) if stored else ON_SITE
 
 
 def _minutes(value: int | None) -> timedelta | None:

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import msgspec
 
 from rathaus.localized import DEFAULT_LANGUAGE
+from rathaus.offices.rules import Mode
 
 Short = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Slug = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
@@ -31,6 +32,9 @@ LongText = dict[Language, Annotated[str, msgspec.Meta(max_length=5000)]]
 Keywords = dict[Language, Annotated[list[Short], msgspec.Meta(max_length=50)]]
 
 
+Modes = Annotated[list[Mode], msgspec.Meta(min_length=1, max_length=3)]
+
+
 class ServiceConfig(msgspec.Struct, forbid_unknown_fields=True):
     slug: Slug
     name: Text
@@ -41,6 +45,8 @@ class ServiceConfig(msgspec.Struct, forbid_unknown_fields=True):
     walk_ins: bool = True
     walk_in_cutoff_minutes: Minutes | None = None
     keywords: Keywords = msgspec.field(default_factory=dict)
+    # How the service can be given: on_site, phone, video (a counter taking the mode must serve it too).
+    modes: Modes = msgspec.field(default_factory=lambda: ["on_site"])
 
 
 class BundleConfig(msgspec.Struct, forbid_unknown_fields=True):
@@ -54,6 +60,8 @@ class CounterConfig(msgspec.Struct, forbid_unknown_fields=True):
     name: Short
     services: list[Slug]
     walk_in_only: bool = False
+    # The appointment modes this counter or caseworker takes.
+    modes: Modes = msgspec.field(default_factory=lambda: ["on_site"])
 
 
 class SpecialHoursConfig(msgspec.Struct, forbid_unknown_fields=True):
@@ -191,6 +199,8 @@ def check(config: Config) -> list[str]:
     problems += _duplicates("bundles", [b.slug for b in config.bundles])
     problems += _duplicates("offices", [o.slug for o in config.offices])
     problems += _untranslated(config)
+    for i, service in enumerate(config.services):
+        problems += _duplicates(f"services[{i}].modes", list(service.modes))
     for i, bundle in enumerate(config.bundles):
         problems += _unknown(f"bundles[{i}].services", bundle.services, service_slugs)
     for i, office in enumerate(config.offices):
@@ -211,6 +221,7 @@ def _check_office(at: str, office: OfficeConfig, service_slugs: set[str]) -> lis
         problems.append(f"{at}.counters: an office needs at least one counter")
     for j, counter in enumerate(office.counters):
         problems += _unknown(f"{at}.counters[{j}].services", counter.services, service_slugs)
+        problems += _duplicates(f"{at}.counters[{j}].modes", list(counter.modes))
     for day, spans in office.hours.items():
         if day not in WEEKDAYS:
             problems.append(f"{at}.hours.{day}: not a weekday (use {', '.join(WEEKDAYS)})")

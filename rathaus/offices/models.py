@@ -27,6 +27,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from rathaus.db import Base, personal
 from rathaus.localized import Localized, LocalizedText
 
+ON_SITE_ONLY = text("'[\"on_site\"]'")
+
 counter_service = Table(
     "counter_service",
     Base.metadata,
@@ -100,6 +102,8 @@ class Service(Base):
     walk_in_cutoff_minutes: Mapped[int | None] = mapped_column(SmallInteger)
     # Search words per language ({"de": ["ummelden"], …}): what citizens type that the name does not say.
     keywords: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict, server_default=text("'{}'"))
+    # How the service can be given (on_site, phone, video); a counter that serves it must also take the mode.
+    modes: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["on_site"], server_default=ON_SITE_ONLY)
     updated_at: Mapped[datetime]
 
 
@@ -133,6 +137,8 @@ class Counter(Base):
     name: Mapped[str] = mapped_column(String(100))
     walk_in_only: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The appointment modes this counter (or caseworker) takes: its capacity per mode.
+    modes: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["on_site"], server_default=ON_SITE_ONLY)
 
     office: Mapped[Office] = relationship(back_populates="counters")
     services: Mapped[list[Service]] = relationship(secondary=counter_service, order_by="Service.id")

@@ -5,11 +5,31 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
+from rathaus.i18n import N_
 from rathaus.localized import Localized
 
 Interval = tuple[datetime, datetime]
+
+# How an appointment takes place: at the office, by a call to the citizen, or in a video meeting.
+Mode = Literal["on_site", "phone", "video"]
+MODES: tuple[Mode, ...] = ("on_site", "phone", "video")
+ON_SITE = frozenset({"on_site"})
+# How each mode reads in a sentence ("… held {mode}"), and as a choice.
+MODE_PHRASES: Mapping[str, str] = {"on_site": N_("on site"), "phone": N_("by phone"), "video": N_("by video")}
+MODE_NAMES: Mapping[str, str] = {
+    "on_site": N_("At the office"),
+    "phone": N_("By phone (we call you)"),
+    "video": N_("By video meeting"),
+}
+
+
+def in_mode_order(modes: Iterable[str]) -> list[Mode]:
+    """The known modes among `modes`, each once, in the order of MODES (as stored and written)."""
+    given = set(modes)
+    return [mode for mode in MODES if mode in given]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +46,7 @@ class ServiceRule:
     # Search words per language code, beside the names (see offices/search.py); not part of a rule's identity,
     # so rules stay hashable.
     keywords: Mapping[str, Sequence[str]] = field(default_factory=dict, compare=False)
+    modes: frozenset[str] = ON_SITE
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +66,7 @@ class CounterRule:
     name: str
     walk_in_only: bool
     services: frozenset[int]
+    modes: frozenset[str] = ON_SITE
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,14 +142,26 @@ class OfficeRules:
             return self.walk_in_cutoff
         return service.duration
 
-    def able_counters(self, service_ids: Iterable[int], *, online: bool) -> list[CounterRule]:
-        """Counters that serve all the services; for online bookings walk-in-only counters are left out.
+    def able_counters(self, service_ids: Iterable[int], *, online: bool, mode: str = "on_site") -> list[CounterRule]:
+        """Counters that serve all the services in `mode`; for online bookings walk-in-only counters are left out.
 
-        Counters serving fewer services come first, so the versatile ones stay free longest.
+        Counters serving fewer services (then taking fewer modes) come first, so the versatile ones stay free
+        longest.
         """
         wanted = frozenset(service_ids)
-        able = [c for c in self.counters if wanted <= c.services and not (online and c.walk_in_only)]
-        return sorted(able, key=lambda c: (len(c.services), c.id))
+        able = [
+            c for c in self.counters if wanted <= c.services and mode in c.modes and not (online and c.walk_in_only)
+        ]
+        return sorted(able, key=lambda c: (len(c.services), len(c.modes), c.id))
+
+    def modes_for(self, services: Sequence[ServiceRule]) -> list[str]:
+        """The modes in which all of `services` can be booked here: every service allows it, a counter takes it."""
+        ids = [s.id for s in services]
+        return [
+            mode
+            for mode in MODES
+            if all(mode in s.modes for s in services) and self.able_counters(ids, online=True, mode=mode)
+        ]
 
 
 def wall_to_utc(day: date, wall: time, tz: ZoneInfo) -> datetime:

@@ -15,6 +15,8 @@ for (const vevent of root.getAllSubcomponents('vevent')) {
     organizer: vevent.getFirstPropertyValue('organizer'),
     attendees: vevent.getAllProperties('attendee').map(p => p.getFirstValue()),
     rrule: vevent.getFirstPropertyValue('rrule')?.toString() ?? null,
+    conference: vevent.getFirstPropertyValue('conference'), url: vevent.getFirstPropertyValue('url'),
+    location: vevent.getFirstPropertyValue('location'), description: vevent.getFirstPropertyValue('description'),
   };
   if (from && event.isRecurring()) {
     const iterator = event.iterator();

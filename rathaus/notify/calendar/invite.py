@@ -6,7 +6,7 @@ from datetime import timedelta
 from email.utils import parseaddr
 from urllib.parse import urlsplit
 
-from icalendar import Alarm, Calendar, Event, vCalAddress, vText
+from icalendar import Alarm, Calendar, Event, vCalAddress, vText, vUri
 
 from rathaus import i18n
 from rathaus.booking.models import Booking
@@ -23,6 +23,9 @@ _TEXT = {
     "manage": N_("View, move or cancel the appointment"),
     "alarm": N_("Appointment in one hour: {office}"),
     "cancelled": N_("CANCELLED"),
+    "video": N_("Video meeting"),
+    "video_location": N_("Video meeting: {url}"),
+    "phone": N_("{office} calls you on {number}"),
 }
 
 
@@ -81,14 +84,13 @@ def booking_invitation(
     summary = text["summary"].format(office=office_name, services=names)
     event.add("summary", f"{text['cancelled']}: {summary}" if cancelled else summary)
     event.add("status", "CANCELLED" if cancelled else ("TENTATIVE" if booking.status == "pending" else "CONFIRMED"))
-    address = str(office.extra.get("address", ""))
-    if address:
-        event.add("location", vText(f"{office_name}, {address}"))
-    latitude, longitude = office.extra.get("latitude"), office.extra.get("longitude")
-    if isinstance(latitude, float) and isinstance(longitude, float):
-        event.add("geo", (latitude, longitude))
-    event.add("description", _description(booking, services, manage_url, language, text))
-    if manage_url:
+    how = _how(booking, office_name, text)
+    _add_place(event, office, office_name, how)
+    event.add("description", _description(booking, services, manage_url, language, text, how))
+    meeting = booking.meeting_url if booking.mode == "video" and not cancelled else None
+    if meeting:
+        _add_conference(event, meeting, text["video"])
+    elif manage_url:
         event.add("url", manage_url)
     sender = vCalAddress(f"mailto:{organizer_address(organizer, public_base_url)}")
     sender.params["cn"] = vText(office_name)
@@ -115,10 +117,46 @@ def booking_invitation(
     return data
 
 
+def _how(booking: Booking, office_name: str, text: dict[str, str]) -> str | None:
+    """How a phone or video appointment takes place, in a line; None for one at the office."""
+    if booking.mode == "video" and booking.meeting_url:
+        return text["video_location"].format(url=booking.meeting_url)
+    if booking.mode == "phone" and booking.call_number:
+        return text["phone"].format(office=office_name, number=booking.call_number)
+    return None
+
+
+def _add_conference(event: Event, meeting: str, label: str) -> None:
+    """RFC 7986 5.11 CONFERENCE; clients without it find the link in URL, LOCATION and DESCRIPTION."""
+    conference = vUri(meeting)
+    conference.params.update({"VALUE": "URI", "LABEL": label})
+    conference.params["FEATURE"] = ["AUDIO", "VIDEO"]  # a list: written unquoted, as RFC 7986 shows it
+    event.add("conference", conference)
+    event.add("url", meeting)
+
+
+def _add_place(event: Event, office: OfficeRules, office_name: str, how: str | None) -> None:
+    """Where the appointment is: the video meeting or the call to the citizen, else the office's address."""
+    if how is not None:
+        event.add("location", vText(how))
+        return
+    address = str(office.extra.get("address", ""))
+    if address:
+        event.add("location", vText(f"{office_name}, {address}"))
+    latitude, longitude = office.extra.get("latitude"), office.extra.get("longitude")
+    if isinstance(latitude, float) and isinstance(longitude, float):
+        event.add("geo", (latitude, longitude))
+
+
 def _description(
-    booking: Booking, services: list[ServiceRule], manage_url: str | None, language: str, text: dict[str, str]
+    booking: Booking,
+    services: list[ServiceRule],
+    manage_url: str | None,
+    language: str,
+    text: dict[str, str],
+    how: str | None,
 ) -> str:
-    lines = []
+    lines = [] if how is None else [how]
     for s in services:
         name, bring = s.name.get(language), s.bring.get(language)
         lines.append(f"{name}: {text['bring']}: {bring}" if bring else name)

@@ -11,6 +11,7 @@ from rathaus.booking._availability import (
     next_free_slot,
     offered_modes,
     uncached_day_slots,
+    unchanged,
 )
 from rathaus.booking._bookings import (
     BookingContext,
@@ -79,6 +80,7 @@ __all__ = [
     "release_hold",
     "reschedule",
     "uncached_day_slots",
+    "unchanged",
     "validate_start",
     "view",
 ]

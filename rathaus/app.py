@@ -77,7 +77,7 @@ async def _dispose(app: Litestar) -> None:
 _GC_THRESHOLDS = (50_000, 50, 100)
 
 
-_THROTTLED = frozenset({"/api/v1/bookings", "/book/contact", "/accessibility"})
+_THROTTLED = frozenset({"/api/v1/bookings", "/book/contact", "/accessibility", "/api/v1/wishes", "/wishes"})
 
 
 def _throttled(settings: Settings, method: str, path: str) -> bool:
@@ -87,7 +87,8 @@ def _throttled(settings: Settings, method: str, path: str) -> bool:
 
 def _booking_rate_limit(settings: Settings) -> list[Middleware]:
     """Refuse (429) more than the configured bookings per minute from one client: bots must not hoard slots,
-    nor flood the barrier reports (they share the count: one form a minute more or less changes nothing).
+    nor flood the waiting list or the barrier reports (they share the count: one form a minute more or less
+    changes nothing).
 
     Counted per instance in memory; behind a proxy uvicorn's --proxy-headers (FORWARDED_ALLOW_IPS) must be set
     so that the client's address, not the proxy's, is counted. Only the counted requests enter Litestar's rate

@@ -97,6 +97,24 @@ ERRORS: dict[str, tuple[int, str]] = {
     "unknown_message": (404, N_("Message not found")),
     "not_retryable": (409, N_("Only failed or undeliverable messages can be sent again (status: {status})")),
     "invalid_config": (422, N_("The configuration was not applied: {problems}")),
+    "unknown_wish": (404, N_("Wish not found")),
+    "wish_limit": (
+        409,
+        N_("You already have {limit} wishes or appointments for {service}. Withdraw or cancel one first."),
+    ),
+    "too_many_wish_attempts": (429, N_("Too many wrong codes. The wish has been removed; please register it again.")),
+    "wish_closed": (409, N_("This wish no longer waits (status: {status})")),
+    "no_offices": (422, N_("Choose at least one office")),
+    "duplicate_office": (422, N_("An office is chosen twice")),
+    "wish_not_offered": (422, N_("{office} does not offer these services together")),
+    "wish_channel": (422, N_("Give the e-mail address or mobile number of the way you want to hear from us")),
+    "wish_days_order": (422, N_("The last day must not be before the first day")),
+    "wish_days_range": (422, N_("The last day must lie between today and {latest}")),
+    "wish_window": (422, N_("A time window needs at least one weekday and must end after it begins")),
+    "unknown_offer": (404, N_("Offer not found")),
+    "offer_expired": (409, N_("Sorry, this offer has run out and the appointment went to the next person waiting.")),
+    "offer_answered": (409, N_("This offer has already been answered ({status})")),
+    "invalid_ordering": (422, N_("The order must be fifo or lottery")),
 }
 
 # Why a field was refused (the {reason} of "invalid_input"), from the validator's messages.

@@ -17,6 +17,17 @@ from rathaus.offices.models import (
 )
 from rathaus.queue.models import Ticket, TicketEvent, TicketSequence, TicketService
 from rathaus.staff.models import SignInAttempt, StaffSession, StaffToken, StaffUser
+from rathaus.waitlist.models import (
+    Draw,
+    Offer,
+    OfferLock,
+    Release,
+    WaitlistPolicy,
+    Wish,
+    WishOffice,
+    WishService,
+    WishWindow,
+)
 
 __all__ = [
     "AgendaFeed",
@@ -29,12 +40,16 @@ __all__ = [
     "CatalogVersion",
     "Closure",
     "Counter",
+    "Draw",
     "IdempotentRequest",
     "NotifyEvent",
     "NotifyPolicy",
+    "Offer",
+    "OfferLock",
     "Office",
     "OpeningHours",
     "OutboxMessage",
+    "Release",
     "Service",
     "SignInAttempt",
     "SlotClaim",
@@ -47,4 +62,9 @@ __all__ = [
     "TicketEvent",
     "TicketSequence",
     "TicketService",
+    "WaitlistPolicy",
+    "Wish",
+    "WishOffice",
+    "WishService",
+    "WishWindow",
 ]

@@ -207,9 +207,24 @@ async def _compute(
     day: date,
     now: datetime,
 ) -> DaySlots:
-    ids, mode = key[2], key[3]
+    mode = key[3]
     generation = cache.generation_of(office.id)
-    counters = [c.id for c in office.able_counters(ids, online=True, mode=mode)]
+    slots = await uncached_day_slots(session, office=office, services=services, day=day, now=now, mode=mode)
+    cache.put(key, generation, slots, as_of=now, office=office)
+    return slots
+
+
+async def uncached_day_slots(
+    session: AsyncSession,
+    *,
+    office: OfficeRules,
+    services: list[ServiceRule],
+    day: date,
+    now: datetime,
+    mode: str = "on_site",
+) -> DaySlots:
+    """All free slots of a local day, from the claims as `session` sees them (its own uncommitted ones too)."""
+    counters = [c.id for c in office.able_counters((s.id for s in services), online=True, mode=mode)]
     intervals = office.open_intervals(day)
     found: list[Slot] = []
     if counters and intervals:
@@ -228,9 +243,7 @@ async def _compute(
             busy=busy,
         )
     # Kept in the office's zone (the same instants), so that answering needs no conversion.
-    slots = DaySlots.of([Slot(s.start.astimezone(office.tz), s.end.astimezone(office.tz), s.counters) for s in found])
-    cache.put(key, generation, slots, as_of=now, office=office)
-    return slots
+    return DaySlots.of([Slot(s.start.astimezone(office.tz), s.end.astimezone(office.tz), s.counters) for s in found])
 
 
 def _chosen(

@@ -50,6 +50,7 @@ from rathaus.notify.models import NotifyEvent, OutboxMessage
 from rathaus.notify.render import qr_png, render, when
 from rathaus.offices.catalog import Catalog, CatalogSnapshot
 from rathaus.tokens import unseal
+from rathaus.waitlist import links as waitlist_links
 
 if TYPE_CHECKING:
     from rathaus.runtime import Runtime
@@ -426,7 +427,7 @@ class Dispatcher:
                 return "withdrawn", f"booking is {booking.status}"
             if booking.start_at <= now:
                 return "expired", "appointment has begun"
-        if row.kind == "verification" and booking.status != "pending":
+        if row.kind in {"verification", "offer"} and booking.status != "pending":
             return "withdrawn", f"booking is {booking.status}"
         if row.kind in {"confirmation", "change"} and booking.status not in ACTIVE_BOOKING and booking.start_at <= now:
             return "expired", "appointment has passed"
@@ -705,10 +706,16 @@ def message_context(
         "ahead": payload.get("ahead"),
         "qr_cid": None,
         "public_base_url": base,
+        "offer_url": None,
+        "offer_expires": "",
         "mode": "on_site",
         "meeting_url": None,
         "call_number": None,
     }
+    sealed_offer = payload.get("sealed_offer_token")
+    if isinstance(sealed_offer, str):
+        offer_token = unseal(sealed_offer, settings.secret_key)
+        context["offer_url"] = None if offer_token is None else waitlist_links.offer_url(base, token=offer_token)
     if booking is None or snapshot is None:
         return context, None
     office = snapshot.office_by_id(booking.office_id)
@@ -738,6 +745,9 @@ def message_context(
         meeting_url=booking.meeting_url if row.kind != "cancellation" else None,
         call_number=booking.call_number,
     )
+    expires = payload.get("offer_expires_at")
+    if isinstance(expires, str):
+        context["offer_expires"] = when(datetime.fromisoformat(expires), office.tz, lang)
     ics = None
     if row.channel == "email" and row.kind in {"confirmation", "change", "cancellation"}:
         method = "CANCEL" if row.kind == "cancellation" else "REQUEST"

@@ -9,11 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rathaus.booking.events import BookingChanged, BookingMoved
 from rathaus.events import DomainEvent, Handler
-from rathaus.notify import service
+from rathaus.notify import ratings, service
 from rathaus.offices.catalog import Catalog
 from rathaus.offices.rules import OfficeRules
 from rathaus.queue import service as queue
-from rathaus.queue.events import QueueAdvanced, TicketCalled, WaitingTicket
+from rathaus.queue.events import QueueAdvanced, TicketCalled, TicketFinished, WaitingTicket
 from rathaus.runtime import Runtime
 
 # The message a booking change sends; a change not named here sends none.
@@ -134,4 +134,6 @@ SUBSCRIPTIONS: list[tuple[type[DomainEvent], Callable[[Runtime], Handler]]] = [
     (BookingMoved, _always(booking_moved)),
     (TicketCalled, ticket_called),
     (QueueAdvanced, queue_advanced),
+    (BookingMoved, ratings.booking_completed),
+    (TicketFinished, ratings.walk_in_completed),
 ]

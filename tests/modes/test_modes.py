@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -16,9 +17,11 @@ from rathaus.clock import ManualClock
 from rathaus.jobs import run_unit
 from rathaus.offices import service
 from rathaus.offices.config import Config, parse_config
+from tests.calendar.clients import icaljs
 from tests.conftest import Harness, open_harness
 from tests.factories import booking_body
 from tests.modes.helpers import START, VIDEO_TEMPLATE, modes_config
+from tests.staff_helpers import staff_token
 
 pytestmark = pytest.mark.anyio
 
@@ -145,3 +148,17 @@ def replace_counters(config: Config, **changes: Any) -> Config:
     office = config.offices[0]
     counters = [msgspec.structs.replace(c, **changes) if c.name == "Sachbearbeitung" else c for c in office.counters]
     return msgspec.structs.replace(config, offices=[msgspec.structs.replace(office, counters=counters)])
+
+
+async def test_the_staff_agenda_feed_shows_the_mode_and_the_meeting(h: Harness, tmp_path: Path) -> None:
+    video = (await book(h, "video")).json()
+    phone = (await book(h, "phone", call_number="030 1234567")).json()
+    auth = {"Authorization": f"Bearer {await staff_token(h, 'desk1', role='desk')}"}
+    made = await h.client.post("/api/v1/offices/amt/agenda-feeds", headers=auth)
+    assert made.status_code == 201, made.text
+    feed = await h.client.get(made.json()["url"].removeprefix("http://testserver"))
+    events = {e["uid"].split("@")[0]: e for e in icaljs(feed.content, tmp_path)}
+    shown = events[f"agenda-{video['code']}"]
+    assert shown["summary"].endswith("(Video)") and shown["conference"] == video["meeting_url"]
+    called = events[f"agenda-{phone['code']}"]
+    assert called["summary"].endswith("(Telefon)") and called["description"] is None  # names and numbers hidden

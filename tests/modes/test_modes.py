@@ -17,6 +17,7 @@ from rathaus.clock import ManualClock
 from rathaus.jobs import run_unit
 from rathaus.offices import service
 from rathaus.offices.config import Config, parse_config
+from tests.admin.helpers import csrf, sign_in_admin
 from tests.calendar.clients import icaljs
 from tests.conftest import Harness, open_harness
 from tests.factories import booking_body
@@ -162,3 +163,33 @@ async def test_the_staff_agenda_feed_shows_the_mode_and_the_meeting(h: Harness, 
     assert shown["summary"].endswith("(Video)") and shown["conference"] == video["meeting_url"]
     called = events[f"agenda-{phone['code']}"]
     assert called["summary"].endswith("(Telefon)") and called["description"] is None  # names and numbers hidden
+
+
+async def test_an_admin_sets_the_modes_of_a_service_and_a_counter_on_the_admin_pages(h: Harness) -> None:
+    await sign_in_admin(h)
+    page = await h.client.get("/staff/amt/admin/counters")
+    assert 'id="counter-3-mode-phone" name="modes" value="phone" checked' in page.text
+    token = csrf(page)
+    counter = {"name": "Sachbearbeitung", "services": ["b"], "modes": ["video"], "_csrf_token": token}
+    saved = await h.client.post("/staff/amt/admin/counters/Sachbearbeitung", data=counter, follow_redirects=False)
+    assert saved.status_code == 303
+    phone = await h.client.get(
+        "/api/v1/offices/amt/availability", params={"services": "b", "date": "2027-01-12", "mode": "phone"}
+    )
+    assert phone.status_code == 422  # nobody takes calls any more
+    service = {"name_de": "Ausweis", "name_en": "ID card", "duration_minutes": "15", "_csrf_token": token}
+    saved = await h.client.post(
+        "/staff/amt/admin/services/a", data={**service, "bookable_online": "on", "modes": ["on_site", "video"]}
+    )
+    assert saved.status_code in {200, 303}
+    counters = {"name": "Videoplatz", "services": ["a", "b"], "modes": ["video"], "_csrf_token": token}
+    await h.client.post("/staff/amt/admin/counters/Videoplatz", data=counters, follow_redirects=False)
+    assert await free_at_nine_for(h, "a", "video")
+
+
+async def free_at_nine_for(h: Harness, service_slug: str, mode: str) -> bool:
+    answer = await h.client.get(
+        "/api/v1/offices/amt/availability", params={"services": service_slug, "date": "2027-01-12", "mode": mode}
+    )
+    assert answer.status_code == 200, answer.text
+    return START in [s["start"] for s in answer.json()["slots"]]

@@ -32,6 +32,7 @@ def context(lang: str, **extra: object) -> dict[str, object]:
         "ahead": 3,
         "qr_cid": "qr.1@rathaus",
         "public_base_url": "https://termine.example.org",
+        "rating_url": "https://termine.example.org/rate/" + "x" * 43,  # a token of 256 bits
     }
     values.update(extra)
     return values

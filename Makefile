@@ -18,7 +18,7 @@ run: $(VENV)/.installed node_modules/.installed
 	$(VENV)/bin/rathaus serve
 
 test: $(VENV)/.installed node_modules/.installed
-	$(VENV)/bin/pytest -n auto
+	$(VENV)/bin/pytest -n auto --durations=25
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check rathaus tests bench

@@ -95,8 +95,8 @@ def serve(host: str, port: int, workers: int, demo: bool | None) -> None:
         log_level="info",
         access_log=False,
         # On SIGTERM uvicorn stops accepting at once, then waits this long for running requests (a request cut off
-        # while committing still gets its answer: rathaus.web). Boards and ticket pages hold event streams open
-        # until then; they reconnect to another instance by themselves.
+        # while committing still gets its answer: rathaus.web). Event streams of boards and ticket pages end at
+        # the signal (rathaus.queue.jobs) and reconnect to another instance by themselves.
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
 

@@ -267,3 +267,19 @@ def test_a_booking_cut_off_by_the_end_of_the_grace_while_committing_still_gets_i
             assert asyncio.run(stored()) == 1
     finally:
         asyncio.run(admin("DROP TRIGGER IF EXISTS slow_commit ON booking; DROP FUNCTION IF EXISTS slow_commit();"))
+
+
+def test_sigterm_ends_open_event_streams_with_a_reconnect_hint_instead_of_waiting_out_the_grace(
+    tmp_path: Path,
+) -> None:
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'rathaus.db'}"
+    # A grace far longer than the test waits: the server may stop only because the streams ended.
+    with _serving(database_url, tmp_path, shutdown_grace_seconds="60") as (server, base):
+        with httpx.stream("GET", f"{base}/api/v1/offices/mitte/board/events", timeout=60) as stream:
+            lines = stream.iter_lines()
+            assert next(line for line in lines if line.startswith("event:")) == "event: update"
+            server.send_signal(signal.SIGTERM)
+            rest = list(lines)  # the server ends the stream: the iteration stops
+        assert "retry: 2000" in rest
+        assert _exit_code(server, tmp_path / "serve.log") == -signal.SIGTERM
+        assert "timeout graceful shutdown exceeded" not in (tmp_path / "serve.log").read_text()

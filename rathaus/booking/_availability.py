@@ -295,6 +295,20 @@ async def availability(
         return _bookable(office, services, day, slots, now, mode)
 
 
+def unchanged(found: DayAvailability, *, catalog: Catalog, cache: AvailabilityCache, now: datetime) -> bool:
+    """Whether `availability` would answer `found` again at `now`: the same office rules and cached slots, and a
+    booking window that lets the same slots through. Looks only into memory (what is not there counts as changed)."""
+    snapshot = catalog.peek(now=now)
+    office, services, day = found.office, found.services, found.day
+    if snapshot is None or snapshot.offices.get(office.slug) is not office:
+        return False
+    key = (office.id, day, tuple(s.id for s in services), found.mode)
+    if cache.peek(key, _computer(cache, key, office, services, day, now), now=now) is not found.slots:
+        return False
+    again = _bookable(office, services, day, found.slots, now, found.mode)
+    return again.slots is found.slots and again.low == found.low and again.high == found.high
+
+
 def _in_window(office: OfficeRules, day: date, now: datetime) -> bool:
     return office.local_day(now) <= day <= office.local_day(now + office.horizon)
 

@@ -9,6 +9,7 @@ from rathaus.booking._availability import (
     first_free_day,
     next_free_slot,
     offered_modes,
+    unchanged,
 )
 from rathaus.booking._bookings import (
     BookingContext,
@@ -59,6 +60,7 @@ __all__ = [
     "personal_columns",
     "purge_personal_data",
     "reschedule",
+    "unchanged",
     "validate_start",
     "view",
 ]

@@ -26,6 +26,9 @@ from rathaus.runtime import Runtime
 
 log = logging.getLogger("rathaus.queue.live")
 HEARTBEAT_SECONDS = 15.0
+# When the server stops, open streams end with this reconnection delay (ms) for the browser's EventSource: it comes
+# back through the load balancer to another instance, or to this one restarted, instead of holding the shutdown.
+RECONNECT_MILLISECONDS = 2000
 # After a change is heard, wait this long before reading: a counter completing and calling the next person,
 # or several counters at once, then cost one read, and the read does not delay the call that follows.
 SETTLE_SECONDS = 0.02
@@ -86,11 +89,19 @@ class QueueHub:
         self._runtime: Runtime | None = None
         self._channels: ChannelsPlugin | None = None
         self._feeds: dict[int, _OfficeFeed] = {}
+        self._stopping = False
         self.durations = DurationsCache()
 
     def bind(self, runtime: Runtime, channels: ChannelsPlugin) -> None:
         self._runtime = runtime
         self._channels = channels
+
+    async def stop_streams(self) -> None:
+        """The server is stopping: every open stream ends now, telling its browser when to reconnect."""
+        self._stopping = True
+        for feed in self._feeds.values():
+            async with feed.done:
+                feed.done.notify_all()
 
     def changed_after_commit(self, session: AsyncSession, office_id: int) -> None:
         """Tell every instance, once the transaction has committed, that the office's queue changed."""
@@ -129,7 +140,11 @@ class QueueHub:
             seen = feed.completed
             yield ServerSentEventMessage(data=last.decode(), event="update")
             while True:
-                if not await _newer_than(feed, seen):
+                newer = await self._newer_than(feed, seen)
+                if self._stopping:
+                    yield ServerSentEventMessage(retry=RECONNECT_MILLISECONDS, comment="server stopping")
+                    return
+                if not newer:
                     if feed.listener is None or feed.listener.done():
                         return  # this instance no longer hears changes: the browser reconnects and starts anew
                     yield ServerSentEventMessage(comment="keep-alive")
@@ -192,6 +207,18 @@ class QueueHub:
             )
         return LiveSnapshot(state, catalog.services_by_id)
 
+    async def _newer_than(self, feed: _OfficeFeed, seen: int) -> bool:
+        """Wait until a read newer than `seen` completes (True), or the heartbeat interval passes or the server
+        stops (False)."""
+        async with feed.done:
+            try:
+                await asyncio.wait_for(
+                    feed.done.wait_for(lambda: feed.completed > seen or self._stopping), HEARTBEAT_SECONDS
+                )
+            except TimeoutError:
+                return False
+        return feed.completed > seen
+
     def _require(self) -> Runtime:
         if self._runtime is None:
             raise RuntimeError("the queue hub is not bound to the app yet")
@@ -201,13 +228,3 @@ class QueueHub:
         if self._channels is None:
             raise RuntimeError("the queue hub is not bound to the app yet")
         return self._channels
-
-
-async def _newer_than(feed: _OfficeFeed, seen: int) -> bool:
-    """Wait until a read newer than `seen` completes (True), or the heartbeat interval passes (False)."""
-    async with feed.done:
-        try:
-            await asyncio.wait_for(feed.done.wait_for(lambda: feed.completed > seen), HEARTBEAT_SECONDS)
-        except TimeoutError:
-            return False
-    return True

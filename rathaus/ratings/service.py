@@ -107,6 +107,26 @@ async def public_score(session: AsyncSession, *, office_id: int, today: date) ->
     return Score(int(count), None if average is None else round(float(average), 1))
 
 
+class ScoreCache:
+    """Each office's public score, read from the database at most once per `ttl` (the figure moves slowly; the
+    office page is read often)."""
+
+    def __init__(self, ttl: timedelta = timedelta(minutes=5)) -> None:
+        self.ttl = ttl
+        self._scores: dict[tuple[int, date], tuple[datetime, Score]] = {}
+
+    async def get(self, session: AsyncSession, *, office_id: int, today: date, now: datetime) -> Score:
+        """The office's score as of at most `ttl` ago."""
+        kept = self._scores.get((office_id, today))
+        if kept is not None and now - kept[0] < self.ttl:
+            return kept[1]
+        score = await public_score(session, office_id=office_id, today=today)
+        if len(self._scores) > 10_000:
+            self._scores.clear()
+        self._scores[(office_id, today)] = (now, score)
+        return score
+
+
 @dataclass(frozen=True, slots=True)
 class Given:
     day: date

@@ -31,6 +31,11 @@ ERRORS: dict[str, tuple[int, str]] = {
     "mode_not_offered": (422, N_("This appointment cannot be held {mode} at this office")),
     "call_number_required": (422, N_("Give the phone number on which we should call you")),
     "invalid_call_number": (422, N_("The phone number to call is not a valid phone number")),
+    "unknown_rating": (404, N_("This rating link is unknown. Please check that it is complete.")),
+    "already_rated": (409, N_("This visit has already been rated. Thank you!")),
+    "rating_expired": (410, N_("This rating link has expired.")),
+    "invalid_stars": (422, N_("Please choose from one to five stars")),
+    "comment_too_long": (422, N_("The comment can have at most {maximum} characters")),
     "invalid_email": (422, N_("The e-mail address is invalid: {reason}")),
     # A text the schema lets through (no control characters) may still show nothing: only spaces, or
     # zero-width and other invisible characters.

@@ -16,6 +16,7 @@ from rathaus.offices.models import (
     SpecialHours,
 )
 from rathaus.queue.models import Ticket, TicketEvent, TicketSequence, TicketService
+from rathaus.ratings.models import Rating
 from rathaus.staff.models import SignInAttempt, StaffSession, StaffToken, StaffUser
 from rathaus.waitlist.models import (
     Draw,
@@ -49,6 +50,7 @@ __all__ = [
     "Office",
     "OpeningHours",
     "OutboxMessage",
+    "Rating",
     "Release",
     "Service",
     "SignInAttempt",

@@ -418,7 +418,7 @@ class Dispatcher:
             return "dead", "no recipient (personal data purged)"
         if row.channel == "sms" and row.recipient in blocked:
             return "dead", "recipient opted out (STOP)"
-        if row.booking_id is None or row.kind in {"turn_near", "called", "test"}:
+        if row.booking_id is None or row.kind in {"turn_near", "called", "test", "rating"}:
             return None
         if booking is None or booking.purged_at is not None:
             return "withdrawn", "booking no longer exists"
@@ -711,6 +711,7 @@ def message_context(
         "mode": "on_site",
         "meeting_url": None,
         "call_number": None,
+        "rating_url": _rating_url(payload, base, settings.secret_key),
     }
     sealed_offer = payload.get("sealed_offer_token")
     if isinstance(sealed_offer, str):
@@ -765,6 +766,12 @@ def message_context(
             method,
         )
     return context, ics
+
+
+def _rating_url(payload: dict[str, Any], base: str, secret_key: str) -> str | None:
+    sealed = payload.get("sealed_rating_token")
+    token = unseal(sealed, secret_key) if isinstance(sealed, str) else None
+    return None if token is None else f"{base}/rate/{token}"
 
 
 def calendar_attachment(**kwargs: Any) -> bytes:

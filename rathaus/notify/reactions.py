@@ -9,11 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rathaus.booking.events import BookingChanged, BookingMoved
 from rathaus.events import DomainEvent, Handler
-from rathaus.notify import service
+from rathaus.notify import ratings, service
 from rathaus.offices.catalog import Catalog
 from rathaus.offices.rules import OfficeRules
 from rathaus.queue import service as queue
-from rathaus.queue.events import QueueAdvanced, TicketCalled, WaitingTicket
+from rathaus.queue.events import QueueAdvanced, TicketCalled, TicketFinished, WaitingTicket
 from rathaus.runtime import Runtime
 from rathaus.waitlist.events import OfferMade, WishRegistered
 
@@ -178,4 +178,6 @@ SUBSCRIPTIONS: list[tuple[type[DomainEvent], Callable[[Runtime], Handler]]] = [
     (QueueAdvanced, queue_advanced),
     (WishRegistered, _always(wish_registered)),
     (OfferMade, offer_made),
+    (BookingMoved, ratings.booking_completed),
+    (TicketFinished, ratings.walk_in_completed),
 ]

@@ -32,6 +32,7 @@ KINDS = (
     "test",
     "wish_verification",
     "offer",
+    "rating",
 )
 # Kinds that make no sense once the booking is no longer active.
 WITHDRAWN_WITH_BOOKING = ("reminder", "verification")

@@ -34,6 +34,7 @@ def context(lang: str, **extra: object) -> dict[str, object]:
         "public_base_url": "https://termine.example.org",
         "offer_url": "https://termine.example.org/offers/" + "t" * 43,
         "offer_expires": when(datetime(2027, 3, 28, 8, 15, tzinfo=UTC), BERLIN, lang),
+        "rating_url": "https://termine.example.org/rate/" + "x" * 43,  # a token of 256 bits
     }
     values.update(extra)
     return values

@@ -169,9 +169,16 @@ PASSED_SETTINGS = ("RATHAUS_AVAILABILITY_CACHE_SECONDS", "RATHAUS_DB_POOL_SIZE")
 
 
 def start_server(
-    name: str, database_url: str, tmp: Path, *, slot_cache: bool, extra: dict[str, str] | None = None
+    name: str,
+    database_url: str,
+    tmp: Path,
+    *,
+    slot_cache: bool,
+    extra: dict[str, str] | None = None,
+    app: str = "bench.server:create_bench_app",
 ) -> Server:
-    """The bench app under uvicorn (1 process) in a subprocess on a free loopback port."""
+    """The bench app (or another ASGI `app`, e.g. a bare hello-world) under uvicorn (1 process) in a subprocess on
+    a free loopback port."""
     port = _free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("RATHAUS_", "BENCH_")) or k in PASSED_SETTINGS},
@@ -188,7 +195,7 @@ def start_server(
         **(extra or {}),
     }
     log = tmp / f"{name}.log"
-    command = [sys.executable, "-m", "uvicorn", "bench.server:create_bench_app", "--factory"]
+    command = [sys.executable, "-m", "uvicorn", app, *(["--factory"] if app.endswith("create_bench_app") else [])]
     command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"]
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -295,6 +302,29 @@ class Job:
     connections: int
     threads: int
     after: Callable[[loadgen.Run], None] = lambda run: None
+
+
+class ServerCpu:
+    """The server process's CPU time per request of each run: on a machine shared with other work, req/s swing
+    with the neighbours, while the CPU a request costs the server does not."""
+
+    def __init__(self, pid: int) -> None:
+        self._stat = Path(f"/proc/{pid}/stat")
+        self._started: tuple[str, float] = ("", 0.0)
+        self.per_request_us: dict[str, list[float]] = {}
+
+    def _seconds(self) -> float:
+        fields = self._stat.read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+    def start(self, label: str, target: loadgen.Target) -> loadgen.Target:
+        self._started = (label, self._seconds())
+        return target
+
+    def stop(self, run: loadgen.Run) -> None:
+        label, began = self._started
+        if run.requests:
+            self.per_request_us.setdefault(label, []).append((self._seconds() - began) / run.requests * 1e6)
 
 
 def run_rounds(

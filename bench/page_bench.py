@@ -1,9 +1,11 @@
-"""Citizens' pages benchmark (issue 10): the home page and a day's time choice vs the app's /health.
+"""Citizens' pages benchmark (issues 10, 15): the home page, a day's time choice, the office list of the API and
+an office's page vs the app's /health and a bare Litestar hello-world.
 
     .venv/bin/python -m bench.page_bench [--quick] [--loadgen wrk|python] [--output FILE]
 
-A fresh SQLite database with the demo Bürgeramt; the real app under uvicorn in a subprocess; wrk in interleaved
-rounds (medians, ratios). Goals: each page >= 0.5x the app's /health req/s in the same run.
+A fresh SQLite database with the demo Bürgeramt; the real app under uvicorn in a subprocess, and beside it a bare
+Litestar app with only /health (bench/hello.py) under the same uvicorn options; wrk in interleaved rounds (medians,
+ratios). Goals: each page and the office list >= 0.5x the app's /health req/s in the same run.
 """
 
 from __future__ import annotations
@@ -13,13 +15,28 @@ import json
 import os
 import statistics
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
 
 from bench import loadgen
-from bench.booking_bench import Job, median_of, paired, run_rounds, servers_running, single_office_run
+from bench.booking_bench import (
+    Job,
+    Server,
+    ServerCpu,
+    machine,
+    median_of,
+    paired,
+    run_rounds,
+    servers_running,
+    single_office_run,
+    start_server,
+    stop_server,
+    wait_ready,
+)
 from bench.feed_bench import DEMO, prepare
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,57 +57,62 @@ def time_page(base: str) -> tuple[str, int]:
     raise RuntimeError("no free slot in the next two weeks")
 
 
-class ServerCpu:
-    """The server process's CPU time per request of each run: on a machine shared with other work, req/s swing
-    with the neighbours, while the CPU a request costs the server does not."""
+# What is measured against the app's /health (and the bare hello-world).
+PAGES = ("home", "time", "offices", "office")
 
-    def __init__(self, pid: int) -> None:
-        self._stat = Path(f"/proc/{pid}/stat")
-        self._started: tuple[str, float] = ("", 0.0)
-        self.per_request_us: dict[str, list[float]] = {}
 
-    def _seconds(self) -> float:
-        fields = self._stat.read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
-
-    def start(self, label: str, target: loadgen.Target) -> loadgen.Target:
-        self._started = (label, self._seconds())
-        return target
-
-    def stop(self, run: loadgen.Run) -> None:
-        label, began = self._started
-        if run.requests:
-            self.per_request_us.setdefault(label, []).append((self._seconds() - began) / run.requests * 1e6)
+@contextmanager
+def bare_hello(tmp: Path) -> Iterator[Server]:
+    """The bare Litestar hello-world under uvicorn, as the app runs."""
+    server = start_server("hello", "", tmp, slot_cache=True, app="bench.hello:app")
+    try:
+        wait_ready(server)
+        yield server
+    finally:
+        stop_server(server)
 
 
 def main(argv: list[str] | None = None) -> int:
     args, plan = single_office_run(argv, __doc__.splitlines()[0])
+    started = machine()
     with tempfile.TemporaryDirectory() as directory:
         tmp = Path(directory)
         url = f"sqlite+aiosqlite:///{tmp / 'pages.db'}"
         asyncio.run(prepare(url, DEMO))
-        with servers_running([("pages", url, True)], tmp) as servers:
+        with servers_running([("pages", url, True)], tmp) as servers, bare_hello(tmp) as hello:
             base = servers["pages"].url
             time_path, slots = time_page(base)
-            for path in ("/", time_path):
+            paths = {
+                "health": "/health",
+                "home": "/",
+                "time": time_path,
+                "offices": "/api/v1/offices",
+                "office": "/offices/mitte",
+            }
+            for path in paths.values():
                 assert httpx.get(base + path, timeout=10).status_code == 200, path
-            cpu = ServerCpu(servers["pages"].process.pid)
+            cpu = {"pages": ServerCpu(servers["pages"].process.pid), "hello": ServerCpu(hello.process.pid)}
+            targets = [("hello", hello.url, "/health", cpu["hello"])]
+            targets += [(label, base, path, cpu["pages"]) for label, path in paths.items()]
             jobs = [
                 Job(
                     label,
-                    lambda label=label, path=path: cpu.start(label, loadgen.Target(base, "get", path, headers=BROWSER)),
+                    lambda label=label, url=url, path=path, meter=meter: meter.start(
+                        label, loadgen.Target(url, "get", path, headers=BROWSER)
+                    ),
                     plan.connections,
                     plan.threads,
-                    after=cpu.stop,
+                    after=meter.stop,
                 )
-                for label, path in (("health", "/health"), ("home", "/"), ("time", time_path))
+                for label, url, path, meter in targets
             ]
             runs: dict[str, list[loadgen.Run]] = {}
             run_rounds(jobs, plan, runs, engine=args.loadgen)
     medians = {label: median_of(r) for label, r in runs.items()}
     ratios = {
-        f"{page}/health req/s (goal >= 0.5)": round(medians[page]["rps"] / medians["health"]["rps"], 3)
-        for page in ("home", "time")
+        f"{page}/{base} req/s": round(medians[page]["rps"] / medians[base]["rps"], 3)
+        for base in ("health", "hello")
+        for page in (*PAGES, *(("health",) if base == "hello" else ()))
     }
     print(f"\ntime page of a day with {slots} slots; medians over {plan.rounds} round(s):")
     for label, numbers in medians.items():
@@ -98,20 +120,28 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {label:<8} {rps:>9.1f} req/s  p50 {p50:>7.2f} ms  p99 {p99:>7.2f} ms")
     for name, value in ratios.items():
         print(f"  {name:<34} {value}")
-    for page in ("home", "time"):
-        print(f"  per-round {page}/health: {paired(runs, page, 'health', 'rps')}")
+    per_round = {f"{page}/health": paired(runs, page, "health", "rps") for page in PAGES}
+    per_round["health/hello"] = paired(runs, "health", "hello", "rps")
+    for name, values in per_round.items():
+        print(f"  per-round {name}: {values}")
     # The measured rounds only (the warm-up runs come first).
-    cpu_us = {label: statistics.median(values[-plan.rounds :]) for label, values in cpu.per_request_us.items()}
-    cpu_ratios = {
-        f"health/{page} server CPU per request": round(cpu_us["health"] / cpu_us[page], 3) for page in ("home", "time")
+    cpu_us = {
+        label: statistics.median(values[-plan.rounds :])
+        for meter in cpu.values()
+        for label, values in meter.per_request_us.items()
     }
+    cpu_ratios = {f"health/{page} server CPU per request": round(cpu_us["health"] / cpu_us[page], 3) for page in PAGES}
+    cpu_ratios["hello/health server CPU per request"] = round(cpu_us["hello"] / cpu_us["health"], 3)
     print("  server CPU per request (µs, median): " + ", ".join(f"{k} {v:.0f}" for k, v in cpu_us.items()))
     for name, value in cpu_ratios.items():
         print(f"  {name:<34} {value}")
     result = {
+        **started,
         "slots": slots,
         "medians": medians,
         "ratios": ratios,
+        "per_round": per_round,
+        "load_average_at_end": os.getloadavg(),
         "cpu_us_per_request": cpu_us,
         "cpu_ratios": cpu_ratios,
     }

@@ -31,6 +31,11 @@ ERRORS: dict[str, tuple[int, str]] = {
     "mode_not_offered": (422, N_("This appointment cannot be held {mode} at this office")),
     "call_number_required": (422, N_("Give the phone number on which we should call you")),
     "invalid_call_number": (422, N_("The phone number to call is not a valid phone number")),
+    "unknown_rating": (404, N_("This rating link is unknown. Please check that it is complete.")),
+    "already_rated": (409, N_("This visit has already been rated. Thank you!")),
+    "rating_expired": (410, N_("This rating link has expired.")),
+    "invalid_stars": (422, N_("Please choose from one to five stars")),
+    "comment_too_long": (422, N_("The comment can have at most {maximum} characters")),
     "invalid_email": (422, N_("The e-mail address is invalid: {reason}")),
     # A text the schema lets through (no control characters) may still show nothing: only spaces, or
     # zero-width and other invisible characters.
@@ -108,6 +113,24 @@ ERRORS: dict[str, tuple[int, str]] = {
     ),
     "itinerary_spread": (422, N_("The appointments must lie within {days} days")),
     "itinerary_verification": (422, N_("{office} confirms appointments with a code: please book it on its own")),
+    "unknown_wish": (404, N_("Wish not found")),
+    "wish_limit": (
+        409,
+        N_("You already have {limit} wishes or appointments for {service}. Withdraw or cancel one first."),
+    ),
+    "too_many_wish_attempts": (429, N_("Too many wrong codes. The wish has been removed; please register it again.")),
+    "wish_closed": (409, N_("This wish no longer waits (status: {status})")),
+    "no_offices": (422, N_("Choose at least one office")),
+    "duplicate_office": (422, N_("An office is chosen twice")),
+    "wish_not_offered": (422, N_("{office} does not offer these services together")),
+    "wish_channel": (422, N_("Give the e-mail address or mobile number of the way you want to hear from us")),
+    "wish_days_order": (422, N_("The last day must not be before the first day")),
+    "wish_days_range": (422, N_("The last day must lie between today and {latest}")),
+    "wish_window": (422, N_("A time window needs at least one weekday and must end after it begins")),
+    "unknown_offer": (404, N_("Offer not found")),
+    "offer_expired": (409, N_("Sorry, this offer has run out and the appointment went to the next person waiting.")),
+    "offer_answered": (409, N_("This offer has already been answered ({status})")),
+    "invalid_ordering": (422, N_("The order must be fifo or lottery")),
 }
 
 # Why a field was refused (the {reason} of "invalid_input"), from the validator's messages.

@@ -1,9 +1,10 @@
 """Operations: Prometheus metrics and a readiness check.
 
-Request rates and latencies come from Litestar's Prometheus middleware, labelled with the route template (never
-the raw path, which can carry booking codes and feed tokens). Bookings, tickets and outbox rows by status, and how
-far the dispatcher lags behind, are counted in the database at each scrape, so every instance reports the same
-numbers. Labels are statuses, channels and office slugs only: no personal data.
+Request rates and latencies are counted by a small ASGI middleware, labelled with the route template (never the
+raw path, which can carry booking codes and feed tokens), under the names Litestar's Prometheus middleware uses;
+it runs on every request, so it resolves its labels once per route, method and status. Bookings, tickets and
+outbox rows by status, and how far the dispatcher lags behind, are counted in the database at each scrape, so
+every instance reports the same numbers. Labels are statuses, channels and office slugs only: no personal data.
 """
 
 from __future__ import annotations
@@ -12,13 +13,23 @@ import hmac
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from time import perf_counter
 from typing import Any
 
 from litestar import Request, Response, get
 from litestar.datastructures import State
-from litestar.plugins.prometheus import PrometheusConfig
+from litestar.enums import ScopeType
 from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select, text
@@ -39,13 +50,73 @@ TICKET_STATUSES = ("waiting", "called", "completed", "no_show", "closed")
 CHANNELS = ("email", "sms")
 # Not yet handed to a provider: what the dispatcher still has to do.
 _UNSENT = ("pending", "claimed")
-# Operations endpoints: not counted as traffic, no CSRF cookie, no compression, no rate limit.
-PATHS = r"^/(metrics|ready)$"
+# Operations endpoints: not counted as traffic.
+_OPERATIONS = frozenset({"/metrics", "/ready"})
+_LABELS = ("method", "path", "status_code", "app_name")
+_APP = "rathaus"
+_REQUESTS = Counter("rathaus_http_requests", "Total requests", _LABELS)
+_ERRORS = Counter("rathaus_http_requests_error", "Total errors in requests", _LABELS)
+_DURATION = Histogram("rathaus_http_request_duration_seconds", "Request duration, in seconds", _LABELS)
+_IN_PROGRESS = Gauge(
+    "rathaus_http_requests_in_progress", "Total requests currently in progress", _LABELS, multiprocess_mode="livesum"
+)
+# Resolving a labelled child takes a lock and a dict lookup in prometheus_client: done once per combination.
+_Done = tuple[Counter, Histogram, Counter | None]
+_done: dict[tuple[str, str, int], _Done] = {}
+_running: dict[tuple[str, str], Gauge] = {}
 
 
-def request_metrics() -> PrometheusConfig:
-    """Requests per route template, method and status, with their durations."""
-    return PrometheusConfig(app_name="rathaus", prefix="rathaus_http", group_path=True, exclude=[PATHS])
+def _finished(method: str, template: str, status: int) -> _Done:
+    key = (method, template, status)
+    found = _done.get(key)
+    if found is None:
+        labels = (method, template, str(status), _APP)
+        errors = _ERRORS.labels(*labels) if status >= 500 else None
+        found = _done[key] = (_REQUESTS.labels(*labels), _DURATION.labels(*labels), errors)
+    return found
+
+
+def _in_progress(method: str, template: str) -> Gauge:
+    gauge = _running.get((method, template))
+    if gauge is None:
+        # Litestar's middleware counted requests in progress with the status they start with.
+        gauge = _running[(method, template)] = _IN_PROGRESS.labels(method, template, "200", _APP)
+    return gauge
+
+
+def request_metrics(app: ASGIApp) -> ASGIApp:
+    """Middleware: requests per route template, method and status, with their durations (up to the last part of
+    the body sent) and how many are in progress."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        template = scope["path_template"]
+        if template in _OPERATIONS:
+            await app(scope, receive, send)
+            return
+        method = scope["method"] if scope["type"] == ScopeType.HTTP else "websocket"
+        started = perf_counter()
+        span = [200, 0.0]  # status, duration
+
+        async def observed(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                span[0] = message["status"]
+            elif message["type"] == "http.response.body":
+                span[1] = perf_counter() - started
+            await send(message)
+
+        running = _in_progress(method, template)
+        running.inc()
+        try:
+            await app(scope, receive, observed)
+        finally:
+            running.dec()
+            requests, duration, errors = _finished(method, template, int(span[0]))
+            requests.inc()
+            duration.observe(span[1])
+            if errors is not None:
+                errors.inc()
+
+    return middleware
 
 
 class _Families(Collector):

@@ -16,7 +16,19 @@ from rathaus.offices.models import (
     SpecialHours,
 )
 from rathaus.queue.models import Ticket, TicketEvent, TicketSequence, TicketService
+from rathaus.ratings.models import Rating
 from rathaus.staff.models import SignInAttempt, StaffSession, StaffToken, StaffUser
+from rathaus.waitlist.models import (
+    Draw,
+    Offer,
+    OfferLock,
+    Release,
+    WaitlistPolicy,
+    Wish,
+    WishOffice,
+    WishService,
+    WishWindow,
+)
 
 __all__ = [
     "AgendaFeed",
@@ -29,12 +41,17 @@ __all__ = [
     "CatalogVersion",
     "Closure",
     "Counter",
+    "Draw",
     "IdempotentRequest",
     "NotifyEvent",
     "NotifyPolicy",
+    "Offer",
+    "OfferLock",
     "Office",
     "OpeningHours",
     "OutboxMessage",
+    "Rating",
+    "Release",
     "Service",
     "SignInAttempt",
     "SlotClaim",
@@ -47,4 +64,9 @@ __all__ = [
     "TicketEvent",
     "TicketSequence",
     "TicketService",
+    "WaitlistPolicy",
+    "Wish",
+    "WishOffice",
+    "WishService",
+    "WishWindow",
 ]

@@ -8,9 +8,23 @@ from rathaus.notify.calendar.wiring import WIRING as CALENDAR
 from rathaus.notify.wiring import WIRING as NOTIFY
 from rathaus.offices.wiring import WIRING as OFFICES
 from rathaus.queue.wiring import WIRING as QUEUE
+from rathaus.ratings.wiring import WIRING as RATINGS
 from rathaus.staff.wiring import WIRING as STAFF
+from rathaus.waitlist.wiring import WIRING as WAITLIST
 from rathaus.wiring import Wiring
 
-WIRINGS: tuple[Wiring, ...] = (STAFF, OFFICES, BOOKING, QUEUE, DESK, NOTIFY, CALENDAR, ADMIN, FIGURES)
+WIRINGS: tuple[Wiring, ...] = (
+    STAFF,
+    OFFICES,
+    BOOKING,
+    RATINGS,
+    QUEUE,
+    WAITLIST,
+    DESK,
+    NOTIFY,
+    CALENDAR,
+    ADMIN,
+    FIGURES,
+)
 
 __all__ = ["WIRINGS"]

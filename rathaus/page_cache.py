@@ -6,20 +6,27 @@ here, a request that finds its page renders nothing, compresses nothing and open
 
 An entry is valid while the objects it was made from are the very objects the caches hand out now: those caches
 replace them on every change and on every refresh, so a cached page is never older than what they would show.
+Each entry carries that check, which looks only into memory; the routes of cached pages run `from_page_cache` as
+their middleware, which answers a page that is still valid before Litestar parses the request's parameters (a
+page is only kept after its handler answered that very path and query, having checked them).
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Generic, TypeVar
 
 from litestar import MediaType, Request, Response
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from rathaus import i18n
 from rathaus.templating import environment
+from rathaus.web import runtime_of
 
 # Handlers that answer through `respond` compress by themselves; the app's compression leaves them alone.
 SKIP_COMPRESSION = "compressed_by_handler"
@@ -32,24 +39,54 @@ _MAX_ENTRIES = 2_000
 
 @dataclass(frozen=True, slots=True)
 class RenderedPage:
+    """An answer's bytes (gzipped too, if it is worth compressing) with its tag and the headers that describe it."""
+
     body: bytes
-    gzipped: bytes
+    gzipped: bytes | None
     etag: str
     status_code: int = 200
+    media_type: str = MediaType.HTML.value
+    vary: str = VARY
+    cache_control: str = _REVALIDATE
+
+    @property
+    def content_type(self) -> bytes:
+        """The Content-Type header of the answer."""
+        return content_type_of(self.media_type)
+
+
+def content_type_of(media_type: str) -> bytes:
+    """The Content-Type header as Litestar writes it for a media type."""
+    return (f"{media_type}; charset=utf-8" if media_type.startswith("text/") else media_type).encode()
+
+
+def _etag(body: bytes) -> str:
+    # Weak: the plain and the gzip bytes are one page, so one tag names both.
+    return f'W/"{hashlib.blake2b(body, digest_size=12).hexdigest()}"'
+
+
+V = TypeVar("V")
+# Whether a page may still be served at a time: what it was made from is what the caches hold now.
+Still = Callable[[datetime], bool]
 
 
 @dataclass(frozen=True, slots=True)
-class _Entry:
-    sources: tuple[object, ...]
-    page: RenderedPage
+class _Entry(Generic[V]):
+    value: V
+    still: Still
 
 
 def rendered(html: str, status_code: int = 200) -> RenderedPage:
     """A page's bytes, compressed once, with a weak ETag of its content."""
     body = html.encode()
-    # Weak: the plain and the gzip bytes are one page, so one tag names both.
-    etag = f'W/"{hashlib.blake2b(body, digest_size=12).hexdigest()}"'
-    return RenderedPage(body, gzip.compress(body, compresslevel=6, mtime=0), etag, status_code)
+    return RenderedPage(body, gzip.compress(body, compresslevel=6, mtime=0), _etag(body), status_code)
+
+
+def encoded_json(body: bytes, *, cache_control: str, vary: str) -> RenderedPage:
+    """A JSON answer of the API, kept like a page (uncompressed, as the API answers on its hot paths)."""
+    return RenderedPage(
+        body, None, _etag(body), media_type=MediaType.JSON.value, vary=vary, cache_control=cache_control
+    )
 
 
 def render(
@@ -61,38 +98,40 @@ def render(
     return rendered(html, status_code)
 
 
-class PageCache:
-    """Rendered pages by key, each valid while its sources are the same objects (compared by identity)."""
+class Kept(Generic[V]):
+    """Answers by key, each served while its check says that what it was made from is still current."""
 
     def __init__(self, max_entries: int = _MAX_ENTRIES) -> None:
-        self._entries: dict[Hashable, _Entry] = {}
+        self._entries: dict[Hashable, _Entry[V]] = {}
         self._max_entries = max_entries
 
-    def get(self, key: Hashable, sources: tuple[object, ...]) -> RenderedPage | None:
-        """The page stored under `key` if it was made from exactly `sources`."""
+    def get(self, key: Hashable, now: datetime) -> V | None:
+        """The answer stored under `key` if it may still be served at `now`."""
         entry = self._entries.get(key)
-        if entry is None or len(entry.sources) != len(sources):
+        if entry is None or not entry.still(now):
             return None
-        if any(kept is not current for kept, current in zip(entry.sources, sources, strict=True)):
-            return None
-        return entry.page
+        return entry.value
 
-    def put(self, key: Hashable, sources: tuple[object, ...], page: RenderedPage) -> RenderedPage:
-        """Keep `page` under `key` for as long as `sources` stay current."""
+    def put(self, key: Hashable, value: V, still: Still) -> V:
+        """Keep `value` under `key` for as long as `still` says so."""
         if len(self._entries) >= self._max_entries and key not in self._entries:
             # Keys include free text (searches): a full cache starts again rather than grow without bound.
             self._entries.clear()
-        self._entries[key] = _Entry(sources, page)
-        return page
+        self._entries[key] = _Entry(value, still)
+        return value
 
 
-def page_key(request: Request[Any, Any, Any], *parts: Hashable) -> tuple[Hashable, ...]:
+class PageCache(Kept[RenderedPage]):
+    """Rendered pages (and encoded API answers) of this instance."""
+
+
+def page_key(scope: Scope) -> tuple[Hashable, ...]:
     """What a page's bytes depend on besides its sources: path, query (the language links carry it) and language."""
-    scope = request.scope
-    return (scope["path"], scope["query_string"], i18n.current_language(), *parts)
+    return (scope["path"], scope["query_string"], i18n.current_language())
 
 
-def _accepts_gzip(header: str) -> bool:
+def accepts_gzip(header: str) -> bool:
+    """Whether an Accept-Encoding header takes gzip."""
     for part in header.lower().split(","):
         coding, _, params = part.partition(";")
         if coding.strip() in {"gzip", "*"}:
@@ -100,15 +139,56 @@ def _accepts_gzip(header: str) -> bool:
     return False
 
 
+def _negotiated(page: RenderedPage, scope: Scope, private: bool) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers and body of `page` for this request: 304 if the reader has it, else gzip if accepted."""
+    if_none_match = accept_encoding = ""
+    for name, value in scope["headers"]:
+        if name == b"if-none-match":
+            if_none_match = value.decode("latin-1")
+        elif name == b"accept-encoding":
+            accept_encoding = value.decode("latin-1")
+    out = {
+        "etag": page.etag,
+        "vary": page.vary,
+        "cache-control": f"private, {_REVALIDATE}" if private else page.cache_control,
+    }
+    if page.status_code == 200 and page.etag in if_none_match:
+        return 304, out, b""
+    if page.gzipped is not None and accepts_gzip(accept_encoding):
+        out["content-encoding"] = "gzip"
+        return page.status_code, out, page.gzipped
+    return page.status_code, out, page.body
+
+
 def respond(request: Request[Any, Any, Any], page: RenderedPage, *, private: bool = False) -> Response[bytes]:
     """The page for this request: 304 if the reader has it, else gzip when the reader accepts it. A `private`
     page (one that carries a booking's token) is kept by the reader's browser only, never by a shared cache."""
-    out = {"ETag": page.etag, "Vary": VARY, "Cache-Control": f"private, {_REVALIDATE}" if private else _REVALIDATE}
-    request_headers = request.headers
-    if page.status_code == 200 and page.etag in request_headers.get("if-none-match", ""):
-        return Response(b"", status_code=304, headers=out, media_type=MediaType.HTML)
-    body = page.body
-    if _accepts_gzip(request_headers.get("accept-encoding", "")):
-        body = page.gzipped
-        out["Content-Encoding"] = "gzip"
-    return Response(body, status_code=page.status_code, headers=out, media_type=MediaType.HTML)
+    status, headers, body = _negotiated(page, request.scope, private)
+    return Response(body, status_code=status, headers=headers, media_type=page.media_type)
+
+
+async def send_raw(send: Send, status: int, headers: dict[str, str], body: bytes, content_type: bytes) -> None:
+    """An answer sent as Litestar's Response would send it (a 304 carries no body, type or length)."""
+    raw = [(name.lower().encode(), value.encode("latin-1")) for name, value in headers.items()]
+    if status != 304:
+        raw += [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+def from_page_cache(app: ASGIApp) -> ASGIApp:
+    """Middleware of a cached page's route: a page that may still be served is answered from memory, as its
+    handler would (`respond`), without parsing the request for the handler; anything else goes to the handler."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        page = None
+        if scope["type"] == ScopeType.HTTP and scope["method"] == "GET":
+            runtime = runtime_of(scope["app"].state)
+            page = runtime.get(PageCache).get(page_key(scope), runtime.clock.now())
+        if page is None:
+            await app(scope, receive, send)
+            return
+        status, headers, body = _negotiated(page, scope, private=False)
+        await send_raw(send, status, headers, body, page.content_type)
+
+    return middleware

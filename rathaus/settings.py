@@ -100,7 +100,24 @@ class NotifySettings:
     idle_seconds: float = _setting(15.0, above=0)
 
 
-_GROUPS = {"smtp": SmtpSettings, "twilio": TwilioSettings, "notify": NotifySettings}
+@dataclass(frozen=True, slots=True)
+class WaitlistSettings:
+    """The waiting list: who may wish for how much, how long an offer holds a slot, how often we write."""
+
+    # Active wishes plus appointments ahead one person (the same e-mail address or mobile number) may hold per
+    # service, across all offices.
+    per_person: int = _setting(2, low=1)
+    # How long an offer holds its slot, by the channel it was sent on (shorter when the slot is nearer).
+    offer_email_hours: float = _setting(24.0, above=0)
+    offer_sms_hours: float = _setting(2.0, above=0)
+    # Offers one wish may receive within 24 hours, and in all.
+    messages_per_day: int = _setting(2, low=1)
+    messages_total: int = _setting(10, low=1)
+    # How a release's wishes are ordered unless an office chose otherwise.
+    order: Literal["fifo", "lottery"] = "fifo"
+
+
+_GROUPS = {"smtp": SmtpSettings, "twilio": TwilioSettings, "notify": NotifySettings, "waitlist": WaitlistSettings}
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +160,7 @@ class Settings:
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     twilio: TwilioSettings = field(default_factory=TwilioSettings)
     notify: NotifySettings = field(default_factory=NotifySettings)
+    waitlist: WaitlistSettings = field(default_factory=WaitlistSettings)
 
     @property
     def is_production(self) -> bool:

@@ -340,6 +340,12 @@ def test_a_complete_production_configuration_parses(tmp_path: Path) -> None:
         "RATHAUS_STAFF_SESSION_HOURS": "10",
         "RATHAUS_STAFF_SESSION_IDLE_MINUTES": "30",
         "RATHAUS_EMBED_ORIGINS": "https://www.stadt.example",
+        "RATHAUS_WAITLIST_PER_PERSON": "1",
+        "RATHAUS_WAITLIST_OFFER_EMAIL_HOURS": "48",
+        "RATHAUS_WAITLIST_OFFER_SMS_HOURS": "3",
+        "RATHAUS_WAITLIST_MESSAGES_PER_DAY": "3",
+        "RATHAUS_WAITLIST_MESSAGES_TOTAL": "5",
+        "RATHAUS_WAITLIST_ORDER": "lottery",
         "RATHAUS_VIDEO_URL_TEMPLATE": "https://meet.stadt.example/{room}",
     }
     assert set(environ) == set(variables())

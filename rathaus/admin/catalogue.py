@@ -19,6 +19,7 @@ from rathaus.localized import Localized
 from rathaus.offices import service as offices
 from rathaus.offices.config import BundleConfig, Config, ConfigError, CounterConfig
 from rathaus.offices.deps import CatalogDep
+from rathaus.offices.rules import Mode, in_mode_order
 from rathaus.web import DbSession, Now
 
 Change = Callable[[Config], Config]
@@ -43,6 +44,11 @@ def _number(form: FormMultiDict, name: str) -> Any:
             return raw
 
 
+def _modes(form: FormMultiDict) -> list[Mode]:
+    """The modes ticked (on site if none is: something must be possible)."""
+    return in_mode_order(str(v) for v in form.getall("modes", [])) or ["on_site"]
+
+
 def _service_change(slug: str, form: FormMultiDict) -> Change:
     def change(config: Config) -> Config:
         services = [
@@ -55,6 +61,7 @@ def _service_change(slug: str, form: FormMultiDict) -> Change:
                 walk_in_cutoff_minutes=_number(form, "walk_in_cutoff_minutes"),
                 bookable_online=form.get("bookable_online") == "on",
                 walk_ins=form.get("walk_ins") == "on",
+                modes=_modes(form),
             )
             if s.slug == slug
             else s
@@ -70,6 +77,7 @@ def _counter_change(name: str, form: FormMultiDict) -> Change:
         name=str(form.get("name", "")).strip(),
         services=[str(v) for v in form.getall("services", [])],
         walk_in_only=form.get("walk_in_only") == "on",
+        modes=_modes(form),
     )
 
     def change(config: Config) -> Config:

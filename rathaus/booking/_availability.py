@@ -207,9 +207,24 @@ async def _compute(
     day: date,
     now: datetime,
 ) -> DaySlots:
-    ids, mode = key[2], key[3]
+    mode = key[3]
     generation = cache.generation_of(office.id)
-    counters = [c.id for c in office.able_counters(ids, online=True, mode=mode)]
+    slots = await uncached_day_slots(session, office=office, services=services, day=day, now=now, mode=mode)
+    cache.put(key, generation, slots, as_of=now, office=office)
+    return slots
+
+
+async def uncached_day_slots(
+    session: AsyncSession,
+    *,
+    office: OfficeRules,
+    services: list[ServiceRule],
+    day: date,
+    now: datetime,
+    mode: str = "on_site",
+) -> DaySlots:
+    """All free slots of a local day, from the claims as `session` sees them (its own uncommitted ones too)."""
+    counters = [c.id for c in office.able_counters((s.id for s in services), online=True, mode=mode)]
     intervals = office.open_intervals(day)
     found: list[Slot] = []
     if counters and intervals:
@@ -228,9 +243,7 @@ async def _compute(
             busy=busy,
         )
     # Kept in the office's zone (the same instants), so that answering needs no conversion.
-    slots = DaySlots.of([Slot(s.start.astimezone(office.tz), s.end.astimezone(office.tz), s.counters) for s in found])
-    cache.put(key, generation, slots, as_of=now, office=office)
-    return slots
+    return DaySlots.of([Slot(s.start.astimezone(office.tz), s.end.astimezone(office.tz), s.counters) for s in found])
 
 
 def _chosen(
@@ -293,6 +306,20 @@ async def availability(
             return _bookable(office, services, day, DaySlots.of([]), now, mode)
         slots = await day_slots(session, cache=cache, office=office, services=services, day=day, now=now, mode=mode)
         return _bookable(office, services, day, slots, now, mode)
+
+
+def unchanged(found: DayAvailability, *, catalog: Catalog, cache: AvailabilityCache, now: datetime) -> bool:
+    """Whether `availability` would answer `found` again at `now`: the same office rules and cached slots, and a
+    booking window that lets the same slots through. Looks only into memory (what is not there counts as changed)."""
+    snapshot = catalog.peek(now=now)
+    office, services, day = found.office, found.services, found.day
+    if snapshot is None or snapshot.offices.get(office.slug) is not office:
+        return False
+    key = (office.id, day, tuple(s.id for s in services), found.mode)
+    if cache.peek(key, _computer(cache, key, office, services, day, now), now=now) is not found.slots:
+        return False
+    again = _bookable(office, services, day, found.slots, now, found.mode)
+    return again.slots is found.slots and again.low == found.low and again.high == found.high
 
 
 def _in_window(office: OfficeRules, day: date, now: datetime) -> bool:

@@ -28,7 +28,7 @@ from rathaus.booking.service import BookingContext, BookingRequest, BookingView
 from rathaus.errors import RathausError
 from rathaus.offices.catalog import CatalogSnapshot, office_of, resolve_services
 from rathaus.offices.rules import MODE_NAMES, OfficeRules, ServiceRule
-from rathaus.page_cache import SKIP_COMPRESSION, PageCache, page_key, render, respond
+from rathaus.page_cache import SKIP_COMPRESSION, PageCache, from_page_cache, page_key, render, respond
 from rathaus.web import DbSession, Now, PageController, language_of, runtime_of
 
 Code = Annotated[str, PathParameter(max_length=32)]
@@ -308,7 +308,13 @@ class BookingPages(PageController):
             )
         return rules, services, mode
 
-    @get("/book/time", media_type=MediaType.HTML, exclude_from_csrf=True, opt={SKIP_COMPRESSION: True})
+    @get(
+        "/book/time",
+        media_type=MediaType.HTML,
+        exclude_from_csrf=True,
+        opt={SKIP_COMPRESSION: True},
+        middleware=[from_page_cache],
+    )
     async def time(
         self,
         request: Request[Any, Any, Any],
@@ -334,12 +340,20 @@ class BookingPages(PageController):
             # Moving a booking: the page carries its token, so it is its holder's alone and kept nowhere.
             own = render(request, _TIME, self._time_context(request, found, code=code, token=token))
             return respond(request, own, private=True)
-        pages = runtime.get(PageCache)
-        # The booking window moves with the clock: the slots it lets through are part of the key.
-        key, sources = page_key(request, found.low, found.high), (snapshot, found.slots)
-        page = pages.get(key, sources)
+        pages, key = runtime.get(PageCache), page_key(request.scope)
+        page = pages.get(key, now)
         if page is None:
-            page = pages.put(key, sources, render(request, _TIME, self._time_context(request, found)))
+            page = render(request, _TIME, self._time_context(request, found))
+            catalog, cache = booking_ctx.catalog, booking_ctx.cache
+            # Valid while the catalogue and the day's slots are the very ones cached, and the booking window, which
+            # moves with the clock, lets the same slots through.
+            pages.put(
+                key,
+                page,
+                lambda at: (
+                    catalog.peek(now=at) is snapshot and service.unchanged(found, catalog=catalog, cache=cache, now=at)
+                ),
+            )
         return respond(request, page)
 
     def _time_context(

@@ -45,9 +45,10 @@ async def provide_report(
 
 
 async def provide_figures(
-    report: ReportScope, db_session: DbSession, booking_ctx: BookingCtx, state: State, now: Now
+    report: ReportScope, staff: CurrentStaff, db_session: DbSession, booking_ctx: BookingCtx, state: State, now: Now
 ) -> schemas.Figures:
-    """The figures of the office and period, with the catalogue's current services."""
+    """The figures of the office and period, with the catalogue's current services; the citizens' comments
+    for the office's admins."""
     snapshot = await booking_ctx.catalog.get(db_session, now=now)
     return await service.figures(
         db_session,
@@ -57,6 +58,7 @@ async def provide_figures(
         booking_ctx=booking_ctx,
         read_sessions=runtime_of(state).read_session_maker,
         now=now,
+        with_comments=staff.may(report.office.id, role="admin"),
     )
 
 

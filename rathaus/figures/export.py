@@ -53,6 +53,12 @@ def rows(f: schemas.Figures) -> Iterator[Row]:
         yield "messages", m.channel, "sent", m.sent
         yield "messages", m.channel, "failed", m.failed
         yield "messages", m.channel, "other", m.other
+    if f.ratings is not None:
+        yield "ratings", "", "count", f.ratings.ratings
+        yield "ratings", "", "average", f.ratings.average
+        for score in [*f.ratings.by_day, *f.ratings.by_service]:
+            yield "ratings", score.key, "count", score.ratings
+            yield "ratings", score.key, "average", score.average
 
 
 def _share(section: str, value: schemas.Share) -> Iterator[Row]:

@@ -70,6 +70,28 @@ class ChannelMessages(msgspec.Struct):
     other: int  # pending, withdrawn, expired
 
 
+class RatingScore(msgspec.Struct):
+    key: str  # a day (YYYY-MM-DD) or a service's slug
+    ratings: int
+    average: float | None
+
+
+class RatingComment(msgspec.Struct):
+    day: date
+    stars: int
+    comment: str
+
+
+class Ratings(msgspec.Struct):
+    """What citizens said after their visits in the period (comments for the office's admins only)."""
+
+    ratings: int
+    average: float | None
+    by_day: list[RatingScore]
+    by_service: list[RatingScore]
+    comments: list[RatingComment] | None
+
+
 class Figures(msgspec.Struct):
     office: str
     period: str
@@ -89,6 +111,7 @@ class Figures(msgspec.Struct):
     next_free: list[NextFree]
     cancellations: Cancellations
     messages: list[ChannelMessages]
+    ratings: Ratings | None = None
 
 
 class AuditEntry(msgspec.Struct):

@@ -38,6 +38,7 @@ from rathaus.figures.periods import Period
 from rathaus.notify.models import OutboxMessage
 from rathaus.offices.rules import OfficeRules, ServiceRule
 from rathaus.queue.models import Ticket, TicketService
+from rathaus.ratings import service as ratings
 
 HOLDS = ("pending", "expired")  # bookings that never became appointments
 DUE = ("checked_in", "serving", "completed", "no_show")
@@ -82,8 +83,9 @@ async def figures(
     booking_ctx: bookings.BookingContext,
     read_sessions: async_sessionmaker[AsyncSession],
     now: datetime,
+    with_comments: bool = False,
 ) -> schemas.Figures:
-    """Every figure of the office for the period."""
+    """Every figure of the office for the period (the citizens' comments only `with_comments`)."""
     by_status = await _bookings_by_status(session, office, period)
     tickets = await _tickets(session, office, period)
     within, lead_days = await _lead_times(session, office, period)
@@ -106,6 +108,40 @@ async def figures(
         next_free=await _next_free(office, services, booking_ctx, read_sessions, now),
         cancellations=await _cancellations(session, office, period),
         messages=await _messages(session, office, period),
+        ratings=await _ratings(session, office, services, period, with_comments=with_comments),
+    )
+
+
+async def _ratings(
+    session: AsyncSession,
+    office: OfficeRules,
+    services: Mapping[int, ServiceRule],
+    period: Period,
+    *,
+    with_comments: bool,
+) -> schemas.Ratings:
+    given = await ratings.given(session, office_id=office.id, first=period.first, last=period.last)
+    overall = ratings.scores_by(given, "all")
+    total = overall.get("all", ratings.Score(0, None))
+    by_day = ratings.scores_by(given, "day")
+    by_service = ratings.scores_by(given, "service")
+    return schemas.Ratings(
+        ratings=total.count,
+        average=total.average,
+        by_day=sorted(
+            (schemas.RatingScore(str(day), s.count, s.average) for day, s in by_day.items()), key=lambda r: r.key
+        ),
+        by_service=sorted(
+            (
+                schemas.RatingScore(services[sid].slug, s.count, s.average)
+                for sid, s in by_service.items()
+                if isinstance(sid, int) and sid in services
+            ),
+            key=lambda r: r.key,
+        ),
+        comments=[schemas.RatingComment(r.day, r.stars, r.comment) for r in given if r.comment]
+        if with_comments
+        else None,
     )
 
 

@@ -222,6 +222,18 @@ def details(f: schemas.Figures, language: str) -> dict[str, Any]:
             [getattr(n, name), t.gettext("none within the booking horizon") if n.days is None else fmt.number(n.days)]
             for n in f.next_free
         ],
+        **_ratings(f.ratings, fmt),
+    }
+
+
+def _ratings(r: schemas.Ratings | None, fmt: _Format) -> dict[str, Any]:
+    """What citizens said: count and average stars per day and per service, and (for admins) the comments."""
+    if r is None:
+        return {"rating_days": [], "rating_services": [], "comments": None}
+    return {
+        "rating_days": [[s.key, fmt.number(s.ratings), fmt.number(s.average)] for s in r.by_day],
+        "rating_services": [[s.key, fmt.number(s.ratings), fmt.number(s.average)] for s in r.by_service],
+        "comments": None if r.comments is None else [[str(c.day), fmt.number(c.stars), c.comment] for c in r.comments],
     }
 
 

@@ -50,6 +50,7 @@ from rathaus.notify.models import NotifyEvent, OutboxMessage
 from rathaus.notify.render import qr_png, render, when
 from rathaus.offices.catalog import Catalog, CatalogSnapshot
 from rathaus.tokens import unseal
+from rathaus.waitlist import links as waitlist_links
 
 if TYPE_CHECKING:
     from rathaus.runtime import Runtime
@@ -421,7 +422,7 @@ class Dispatcher:
             return "dead", "no recipient (personal data purged)"
         if row.channel == "sms" and row.recipient in blocked:
             return "dead", "recipient opted out (STOP)"
-        if row.booking_id is None or row.kind in {"turn_near", "called", "test"}:
+        if row.booking_id is None or row.kind in {"turn_near", "called", "test", "rating"}:
             return None
         if booking is None or booking.purged_at is not None:
             return "withdrawn", "booking no longer exists"
@@ -430,7 +431,7 @@ class Dispatcher:
                 return "withdrawn", f"booking is {booking.status}"
             if booking.start_at <= now:
                 return "expired", "appointment has begun"
-        if row.kind == "verification" and booking.status != "pending":
+        if row.kind in {"verification", "offer"} and booking.status != "pending":
             return "withdrawn", f"booking is {booking.status}"
         if row.kind in {"confirmation", "change"} and booking.status not in ACTIVE_BOOKING and booking.start_at <= now:
             return "expired", "appointment has passed"
@@ -734,10 +735,17 @@ def _booking_context(
         "ahead": payload.get("ahead"),
         "qr_cid": None,
         "public_base_url": base,
+        "offer_url": None,
+        "offer_expires": "",
         "mode": "on_site",
         "meeting_url": None,
         "call_number": None,
+        "rating_url": _rating_url(payload, base, settings.secret_key),
     }
+    sealed_offer = payload.get("sealed_offer_token")
+    if isinstance(sealed_offer, str):
+        offer_token = unseal(sealed_offer, settings.secret_key)
+        context["offer_url"] = None if offer_token is None else waitlist_links.offer_url(base, token=offer_token)
     if booking is None or snapshot is None:
         return context, None
     office = snapshot.office_by_id(booking.office_id)
@@ -767,6 +775,9 @@ def _booking_context(
         meeting_url=booking.meeting_url if row.kind != "cancellation" else None,
         call_number=booking.call_number,
     )
+    expires = payload.get("offer_expires_at")
+    if isinstance(expires, str):
+        context["offer_expires"] = when(datetime.fromisoformat(expires), office.tz, lang)
     ics = None
     if row.channel == "email" and row.kind in {"confirmation", "change", "cancellation"}:
         method = "CANCEL" if row.kind == "cancellation" else "REQUEST"
@@ -784,6 +795,12 @@ def _booking_context(
             method,
         )
     return context, ics
+
+
+def _rating_url(payload: dict[str, Any], base: str, secret_key: str) -> str | None:
+    sealed = payload.get("sealed_rating_token")
+    token = unseal(sealed, secret_key) if isinstance(sealed, str) else None
+    return None if token is None else f"{base}/rate/{token}"
 
 
 def calendar_attachment(**kwargs: Any) -> bytes:

@@ -9,12 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rathaus.booking.events import BookingChanged, BookingMoved
 from rathaus.events import DomainEvent, Handler
-from rathaus.notify import service
+from rathaus.notify import ratings, service
 from rathaus.offices.catalog import Catalog
 from rathaus.offices.rules import OfficeRules
 from rathaus.queue import service as queue
-from rathaus.queue.events import QueueAdvanced, TicketCalled, WaitingTicket
+from rathaus.queue.events import QueueAdvanced, TicketCalled, TicketFinished, WaitingTicket
 from rathaus.runtime import Runtime
+from rathaus.waitlist.events import OfferMade, WishRegistered
 
 # The message a booking change sends; a change not named here sends none.
 _MESSAGE_OF_CHANGE = {
@@ -126,6 +127,47 @@ def queue_advanced(runtime: Runtime) -> Handler:
     return handle
 
 
+async def wish_registered(session: AsyncSession, event: WishRegistered) -> None:
+    """The code that confirms a wish's contact, on the channel the citizen chose."""
+    service.enqueue(
+        session,
+        kind="wish_verification",
+        channel=event.channel,
+        recipient=event.recipient,
+        language=event.language,
+        due_at=event.at,
+        dedupe_key=f"wish_verification:{event.wish_id}",
+        now=event.at,
+        payload={"code": event.verification_code},
+    )
+
+
+def offer_made(runtime: Runtime) -> Handler:
+    """The offer of a held slot, with the link that accepts or declines it."""
+
+    async def handle(session: AsyncSession, event: OfferMade) -> None:
+        office = (await runtime.get(Catalog).get(session, now=event.at)).office_by_id(event.office_id)
+        service.enqueue(
+            session,
+            kind="offer",
+            channel=event.channel,
+            recipient=event.recipient,
+            language=event.language,
+            due_at=event.at,
+            dedupe_key=f"offer:{event.offer_id}",
+            now=event.at,
+            booking_id=event.booking_id,
+            office_id=event.office_id,
+            payload={
+                "sealed_offer_token": event.sealed_token,
+                "offer_expires_at": event.expires_at.isoformat(),
+                "office_name": office.name.get(event.language),
+            },
+        )
+
+    return handle
+
+
 def _always(handler: Handler) -> Callable[[Runtime], Handler]:
     """A handler that needs nothing of the instance."""
     return lambda _runtime: handler
@@ -136,4 +178,8 @@ SUBSCRIPTIONS: list[tuple[type[DomainEvent], Callable[[Runtime], Handler]]] = [
     (BookingMoved, _always(booking_moved)),
     (TicketCalled, ticket_called),
     (QueueAdvanced, queue_advanced),
+    (WishRegistered, _always(wish_registered)),
+    (OfferMade, offer_made),
+    (BookingMoved, ratings.booking_completed),
+    (TicketFinished, ratings.walk_in_completed),
 ]

@@ -21,7 +21,19 @@ from rathaus.notify.models import NotifyEvent, NotifyPolicy, OutboxMessage, SmsO
 from rathaus.notify.wakeup import wake_dispatchers
 from rathaus.offices import service as offices
 
-KINDS = ("verification", "confirmation", "reminder", "change", "cancellation", "turn_near", "called", "test")
+KINDS = (
+    "verification",
+    "confirmation",
+    "reminder",
+    "change",
+    "cancellation",
+    "turn_near",
+    "called",
+    "test",
+    "wish_verification",
+    "offer",
+    "rating",
+)
 # Kinds that make no sense once the booking is no longer active.
 WITHDRAWN_WITH_BOOKING = ("reminder", "verification")
 

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-from litestar import Controller, Request, get
+import msgspec
+from litestar import Controller, Request, Response, get
+from litestar.datastructures import ResponseHeader, State
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath
 
 from rathaus.errors import RathausError
 from rathaus.offices import presenters, schemas
 from rathaus.offices import service as offices
+from rathaus.offices.catalog import Catalog, office_of
 from rathaus.offices.deps import CatalogDep
+from rathaus.page_cache import PageCache, encoded_json, from_page_cache, page_key, respond
 from rathaus.staff.deps import STAFF_ONLY, CurrentStaff
-from rathaus.web import DbSession, Now, language_of
+from rathaus.web import DbSession, Now, language_of, runtime_of
 from rathaus.web_headers import PUBLIC_REVALIDATE, VARY_LANGUAGE
+
+_DESCRIBED_CACHE = replace(PUBLIC_REVALIDATE, documentation_only=True)
+_DESCRIBED_VARY = [ResponseHeader(name=h.name, value=h.value, documentation_only=True) for h in VARY_LANGUAGE]
 
 
 class CatalogController(Controller):
@@ -39,28 +48,51 @@ class CatalogController(Controller):
         snapshot = await catalog.get(db_session, now=now)
         return [presenters.bundle(b, language_of(request)) for b in snapshot.bundles.values()]
 
-    @get("/offices")
-    async def list_offices(
-        self, request: Request[Any, Any, Any], db_session: DbSession, now: Now, catalog: CatalogDep
-    ) -> list[schemas.Office]:
+    @get(
+        "/offices",
+        middleware=[from_page_cache],
+        # The kept answer carries these itself (a 304 from memory too); here they are for the API's description.
+        cache_control=_DESCRIBED_CACHE,
+        response_headers=_DESCRIBED_VARY,
+        responses={200: ResponseSpec(data_container=list[schemas.Office], description="Offices")},
+    )
+    async def list_offices(self, request: Request[Any, Any, Any], state: State) -> Response[bytes]:
         """Offices with hours, cut-offs and upcoming closures."""
-        snapshot = await catalog.get(db_session, now=now)
-        lang = language_of(request)
-        return [presenters.office(o, snapshot, language=lang, now=now) for o in snapshot.offices.values()]
+        return await _offices_answer(request, state, None)
 
-    @get("/offices/{office:str}")
-    async def get_office(
-        self,
-        office: FromPath[str],
-        request: Request[Any, Any, Any],
-        db_session: DbSession,
-        now: Now,
-        catalog: CatalogDep,
-    ) -> schemas.Office:
+    @get(
+        "/offices/{office:str}",
+        middleware=[from_page_cache],
+        # The kept answer carries these itself (a 304 from memory too); here they are for the API's description.
+        cache_control=_DESCRIBED_CACHE,
+        response_headers=_DESCRIBED_VARY,
+        responses={200: ResponseSpec(data_container=schemas.Office, description="The office")},
+    )
+    async def get_office(self, office: FromPath[str], request: Request[Any, Any, Any], state: State) -> Response[bytes]:
         """One office with hours, cut-offs and upcoming closures."""
-        rules = await catalog.office(db_session, office, now=now)
-        snapshot = await catalog.get(db_session, now=now)
-        return presenters.office(rules, snapshot, language=language_of(request), now=now)
+        return await _offices_answer(request, state, office)
+
+
+async def _offices_answer(request: Request[Any, Any, Any], state: State, slug: str | None) -> Response[bytes]:
+    """Every office (`slug` None) or one, encoded once per language while the catalogue and the day stay the same:
+    every citizen page shows offices, so this answer is read as often as the pages."""
+    runtime = runtime_of(state)
+    catalog, now = runtime.get(Catalog), runtime.clock.now()
+    pages, key = runtime.get(PageCache), page_key(request.scope)
+    page = pages.get(key, now)
+    if page is None:
+        snapshot = await catalog.current(now=now)
+        chosen = list(snapshot.offices.values()) if slug is None else [office_of(snapshot, slug)]
+        language = language_of(request)
+        views = [presenters.office(o, snapshot, language=language, now=now) for o in chosen]
+        body = msgspec.json.encode(views if slug is None else views[0])
+        until = min(presenters.office_valid_until(o, now) for o in chosen) if chosen else None
+        page = pages.put(
+            key,
+            encoded_json(body, cache_control=PUBLIC_REVALIDATE.to_header(), vary=VARY_LANGUAGE[0].value or ""),
+            lambda at: catalog.peek(now=at) is snapshot and (until is None or at < until),
+        )
+    return respond(request, page)
 
 
 class BarrierReportController(Controller):

@@ -21,7 +21,7 @@ from rathaus.offices._barriers import PAGE_LIMIT, TEXT_LIMIT
 from rathaus.offices.catalog import Catalog, CatalogSnapshot
 from rathaus.offices.deps import CatalogDep
 from rathaus.offices.search import search
-from rathaus.page_cache import SKIP_COMPRESSION, PageCache, page_key, render, respond
+from rathaus.page_cache import SKIP_COMPRESSION, PageCache, from_page_cache, page_key, render, respond
 from rathaus.web import DbSession, Now, PageController, runtime_of
 
 _NO_TEXT = N_("Please describe the problem.")
@@ -57,7 +57,13 @@ def offered_at(snapshot: CatalogSnapshot, office_slug: str) -> list[str]:
 
 
 class CataloguePages(PageController):
-    @get("/", media_type=MediaType.HTML, exclude_from_csrf=True, opt={SKIP_COMPRESSION: True})
+    @get(
+        "/",
+        media_type=MediaType.HTML,
+        exclude_from_csrf=True,
+        opt={SKIP_COMPRESSION: True},
+        middleware=[from_page_cache],
+    )
     async def home(
         self,
         request: Request[Any, Any, Any],
@@ -72,12 +78,13 @@ class CataloguePages(PageController):
         It takes no dependencies: resolving two of them costs a request a task group, more than the page's answer.
         """
         runtime = runtime_of(state)
-        snapshot = await runtime.get(Catalog).current(now=runtime.clock.now())
-        pages = runtime.get(PageCache)
-        key = page_key(request)
-        page = pages.get(key, (snapshot,))
+        catalog, now = runtime.get(Catalog), runtime.clock.now()
+        pages, key = runtime.get(PageCache), page_key(request.scope)
+        page = pages.get(key, now)
         if page is None:
-            page = pages.put(key, (snapshot,), render(request, "offices/home.html.j2", _home(snapshot, q, office)))
+            snapshot = await catalog.current(now=now)
+            page = render(request, "offices/home.html.j2", _home(snapshot, q, office))
+            pages.put(key, page, lambda at: catalog.peek(now=at) is snapshot)
         return respond(request, page)
 
     @get("/life-events/{slug:str}", media_type=MediaType.HTML)

@@ -131,6 +131,13 @@ def office(
     )
 
 
+def office_valid_until(rules: OfficeRules, now: datetime) -> datetime:
+    """When `office(rules, …, now=now)` next answers differently with the same rules: at the office's next local
+    midnight (the days shown move on) or when one of its closures ends (it is no longer upcoming)."""
+    midnight = day_bounds(rules.local_day(now), rules.tz)[1]
+    return min([midnight, *(c.end for c in rules.closures if c.end > now)])
+
+
 def _day(rules: OfficeRules, day: date, cutoff: timedelta, language: str) -> schemas.Day:
     windows = []
     for w in rules.windows_on(day):

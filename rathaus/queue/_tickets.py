@@ -21,7 +21,7 @@ from rathaus.localized import Localized, joined
 from rathaus.offices.catalog import resolve_services
 from rathaus.offices.rules import CounterRule, Interval, OfficeRules, ServiceRule
 from rathaus.queue._state import DurationsCache, QueueState, TicketRow, item_of, load_state, ticket_rows
-from rathaus.queue.events import QueueAdvanced, TicketCalled, WaitingTicket
+from rathaus.queue.events import QueueAdvanced, TicketCalled, TicketFinished, WaitingTicket
 from rathaus.queue.models import Ticket, TicketSequence, TicketService, label_of, transition
 from rathaus.queue.ordering import CounterState, next_for
 from rathaus.tokens import normalise_code
@@ -239,6 +239,21 @@ async def finish(
     _record(session, ticket, outcome, actor, "called", now, counter_id=ticket.counter_id)
     if ticket.booking_id is not None:
         await bookings.move(session, booking_id=ticket.booking_id, status=outcome, actor=actor, now=now)
+    await publish(
+        session,
+        TicketFinished(
+            actor=actor,
+            at=now,
+            office_id=office.id,
+            office_day=ticket.day.isoformat(),
+            ticket_id=ticket.id,
+            outcome=outcome,
+            phone=ticket.phone,
+            language=ticket.language,
+            booking_id=ticket.booking_id,
+            service_ids=tuple(item.service_id for item in ticket.items),
+        ),
+    )
     return ticket
 
 

@@ -40,3 +40,17 @@ class QueueAdvanced(DomainEvent):
     office_id: int
     office_day: str
     waiting: tuple[WaitingTicket, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TicketFinished(DomainEvent):
+    """A counter finished a ticket: `outcome` completed or no_show (a booked citizen's booking moves too)."""
+
+    office_id: int
+    office_day: str
+    ticket_id: int
+    outcome: str
+    phone: str | None
+    language: str
+    booking_id: int | None
+    service_ids: tuple[int, ...]

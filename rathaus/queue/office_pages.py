@@ -12,8 +12,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from babel.dates import format_date, format_datetime, get_day_names
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 from litestar import MediaType, get
+from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Template
@@ -26,7 +27,8 @@ from rathaus.offices.rules import OfficeRules, ServiceRule
 from rathaus.offices.schema_org import json_ld
 from rathaus.queue.deps import Hub, QueueCtx
 from rathaus.queue.service import QueueContext
-from rathaus.web import DbSession, Now, PageController
+from rathaus.ratings import service as ratings
+from rathaus.web import DbSession, Now, PageController, runtime_of
 
 
 def book_url(services: list[str], office: str | None = None) -> str:
@@ -107,7 +109,7 @@ class OfficePages(PageController):
 
     @get("/offices/{slug:str}", media_type=MediaType.HTML)
     async def office(
-        self, slug: FromPath[str], db_session: DbSession, queue_ctx: QueueCtx, hub: Hub, now: Now
+        self, slug: FromPath[str], db_session: DbSession, queue_ctx: QueueCtx, hub: Hub, state: State, now: Now
     ) -> Template:
         """An office: where it is, how to reach it, when it is open, until when walk-ins are taken today and
         how long they wait now, what the building offers, and its calendar feeds."""
@@ -122,9 +124,15 @@ class OfficePages(PageController):
         page_url = f"{base}/offices/{slug}"
         day_names = get_day_names("wide", locale=i18n.babel_locale(language))
         feeds = {kind: f"{base}/feeds/{slug}/{kind}.ics" for kind in ("closures", "hours")}
+        scores = runtime_of(state).get(ratings.ScoreCache)
+        score = await scores.get(db_session, office_id=rules.id, today=rules.local_day(now), now=now)
         return Template(
             "offices/office.html.j2",
             context={
+                "score": score,
+                "score_average": None
+                if score.average is None
+                else format_decimal(score.average, "0.0", locale=i18n.babel_locale(language)),
                 "office": rules,
                 "view": view,
                 "weekly": [(day_names[d], rules.weekly.get(d, ())) for d in range(7)],

@@ -6,11 +6,12 @@ from pathlib import Path
 from bench import page_bench
 
 
-def test_quick_run_measures_home_and_time_pages(tmp_path: Path) -> None:
+def test_quick_run_measures_the_pages_the_office_list_and_both_baselines(tmp_path: Path) -> None:
     output = tmp_path / "pages.json"
     assert page_bench.main(["--quick", "--loadgen", "python", "--output", str(output)]) == 0
     result = json.loads(output.read_text())
-    assert set(result["medians"]) == {"health", "home", "time"}
+    assert set(result["medians"]) == {"hello", "health", "home", "time", "offices", "office"}
+    assert result["git_commit"] and set(result["cpu_us_per_request"]) == set(result["medians"])
     for label, numbers in result["medians"].items():
         assert numbers["requests"] > 0 and numbers["errors"] == 0, label
     assert result["slots"] > 0

@@ -142,3 +142,23 @@ async def test_conditional_requests_and_a_new_closure(harness: Harness) -> None:
 async def test_unknown_office_feed_is_404(harness: Harness) -> None:
     await harness.load(make_config())
     assert (await harness.client.get("/feeds/nowhere/hours.ics")).status_code == 404
+
+
+@pytest.mark.parametrize("kind", ["closures.ics", "hours.ics", "hours.jsonld", "embed.html"])
+async def test_a_feed_from_memory_answers_as_its_handler_did(harness: Harness, kind: str) -> None:
+    """A repeated poll is answered before the handler runs: the same bytes and headers (compressed or not, the
+    embed's own frame policy too), and the same 304s."""
+    await harness.load(make_config())
+    path = f"/feeds/amt/{kind}"
+    for query, encoding in (("?lang=de", "gzip"), ("?lang=en", "identity")):
+        rendered = await harness.client.get(path + query, headers={"Accept-Encoding": encoding})
+        kept = await harness.client.get(path + query, headers={"Accept-Encoding": encoding})
+        assert kept.status_code == rendered.status_code == 200
+        assert kept.content == rendered.content
+        assert sorted(kept.headers.multi_items()) == sorted(rendered.headers.multi_items())
+        for condition in (
+            {"If-None-Match": kept.headers["etag"]},
+            {"If-Modified-Since": kept.headers["last-modified"]},
+        ):
+            same = await harness.client.get(path + query, headers=condition)
+            assert same.status_code == 304 and same.content == b"" and same.headers["etag"] == kept.headers["etag"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -16,9 +17,12 @@ from rathaus.clock import ManualClock
 from rathaus.jobs import run_unit
 from rathaus.offices import service
 from rathaus.offices.config import Config, parse_config
+from tests.admin.helpers import csrf, sign_in_admin
+from tests.calendar.clients import icaljs
 from tests.conftest import Harness, open_harness
 from tests.factories import booking_body
 from tests.modes.helpers import START, VIDEO_TEMPLATE, modes_config
+from tests.staff_helpers import staff_token
 
 pytestmark = pytest.mark.anyio
 
@@ -145,3 +149,47 @@ def replace_counters(config: Config, **changes: Any) -> Config:
     office = config.offices[0]
     counters = [msgspec.structs.replace(c, **changes) if c.name == "Sachbearbeitung" else c for c in office.counters]
     return msgspec.structs.replace(config, offices=[msgspec.structs.replace(office, counters=counters)])
+
+
+async def test_the_staff_agenda_feed_shows_the_mode_and_the_meeting(h: Harness, tmp_path: Path) -> None:
+    video = (await book(h, "video")).json()
+    phone = (await book(h, "phone", call_number="030 1234567")).json()
+    auth = {"Authorization": f"Bearer {await staff_token(h, 'desk1', role='desk')}"}
+    made = await h.client.post("/api/v1/offices/amt/agenda-feeds", headers=auth)
+    assert made.status_code == 201, made.text
+    feed = await h.client.get(made.json()["url"].removeprefix("http://testserver"))
+    events = {e["uid"].split("@")[0]: e for e in icaljs(feed.content, tmp_path)}
+    shown = events[f"agenda-{video['code']}"]
+    assert shown["summary"].endswith("(Video)") and shown["conference"] == video["meeting_url"]
+    called = events[f"agenda-{phone['code']}"]
+    assert called["summary"].endswith("(Telefon)") and called["description"] is None  # names and numbers hidden
+
+
+async def test_an_admin_sets_the_modes_of_a_service_and_a_counter_on_the_admin_pages(h: Harness) -> None:
+    await sign_in_admin(h)
+    page = await h.client.get("/staff/amt/admin/counters")
+    assert 'id="counter-3-mode-phone" name="modes" value="phone" checked' in page.text
+    token = csrf(page)
+    counter = {"name": "Sachbearbeitung", "services": ["b"], "modes": ["video"], "_csrf_token": token}
+    saved = await h.client.post("/staff/amt/admin/counters/Sachbearbeitung", data=counter, follow_redirects=False)
+    assert saved.status_code == 303
+    phone = await h.client.get(
+        "/api/v1/offices/amt/availability", params={"services": "b", "date": "2027-01-12", "mode": "phone"}
+    )
+    assert phone.status_code == 422  # nobody takes calls any more
+    service = {"name_de": "Ausweis", "name_en": "ID card", "duration_minutes": "15", "_csrf_token": token}
+    saved = await h.client.post(
+        "/staff/amt/admin/services/a", data={**service, "bookable_online": "on", "modes": ["on_site", "video"]}
+    )
+    assert saved.status_code in {200, 303}
+    counters = {"name": "Videoplatz", "services": ["a", "b"], "modes": ["video"], "_csrf_token": token}
+    await h.client.post("/staff/amt/admin/counters/Videoplatz", data=counters, follow_redirects=False)
+    assert await free_at_nine_for(h, "a", "video")
+
+
+async def free_at_nine_for(h: Harness, service_slug: str, mode: str) -> bool:
+    answer = await h.client.get(
+        "/api/v1/offices/amt/availability", params={"services": service_slug, "date": "2027-01-12", "mode": mode}
+    )
+    assert answer.status_code == 200, answer.text
+    return START in [s["start"] for s in answer.json()["slots"]]

@@ -32,6 +32,9 @@ def context(lang: str, **extra: object) -> dict[str, object]:
         "ahead": 3,
         "qr_cid": "qr.1@rathaus",
         "public_base_url": "https://termine.example.org",
+        "offer_url": "https://termine.example.org/offers/" + "t" * 43,
+        "offer_expires": when(datetime(2027, 3, 28, 8, 15, tzinfo=UTC), BERLIN, lang),
+        "rating_url": "https://termine.example.org/rate/" + "x" * 43,  # a token of 256 bits
     }
     values.update(extra)
     return values
@@ -45,7 +48,8 @@ def test_every_kind_renders_with_a_short_gsm7_sms(kind: str, lang: str) -> None:
     assert f'<html lang="{lang}">' in rendered.html
     alphabet, units = sms_units(rendered.sms)
     assert alphabet == "gsm7", rendered.sms
-    limit = 160 if kind != "cancellation" else 200  # a closure SMS carries the rebooking link
+    # A closure SMS carries the rebooking link, an offer its link with the offer's token (two segments).
+    limit = {"cancellation": 200, "offer": 300}.get(kind, 160)
     assert units <= limit, (units, rendered.sms)
 
 

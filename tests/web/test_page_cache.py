@@ -4,7 +4,8 @@ they show, revalidated with ETags, compressed once, and without a CSRF cookie wh
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -48,6 +49,20 @@ async def test_a_page_without_a_form_sets_no_cookie_and_revalidates(harness: Har
     assert plain.headers["etag"] == etag
     refused = await harness.client.get(path, headers={"Accept-Encoding": "gzip;q=0"})
     assert "content-encoding" not in refused.headers
+
+
+@pytest.mark.parametrize("path", ["/", TIME, "/api/v1/offices", "/api/v1/offices/amt"])
+async def test_a_page_from_memory_answers_as_its_handler_did(harness: Harness, path: str) -> None:
+    """The second request is answered before the handler runs: same bytes, same headers (security ones too)."""
+    await harness.load(make_config())
+    for headers in (GZIP, {"Accept-Encoding": "identity"}):
+        rendered = await harness.client.get(path, headers=headers)
+        kept = await harness.client.get(path, headers=headers)
+        assert kept.status_code == rendered.status_code == 200
+        assert kept.content == rendered.content
+        assert sorted(kept.headers.multi_items()) == sorted(rendered.headers.multi_items())
+        assert kept.headers["content-type"] == ("application/json" if "/api/" in path else "text/html; charset=utf-8")
+    assert int(kept.headers["content-length"]) == len(kept.content)  # the plain one
 
 
 async def test_a_booking_leaves_the_time_page_at_once(harness: Harness) -> None:
@@ -121,3 +136,38 @@ async def test_a_closure_elsewhere_reaches_the_time_page(
         )
         assert made.status_code == 201, made.text
         await gone_once_the_setting_is_over(client, two.url, clock)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/offices", "/api/v1/offices/amt"])
+async def test_the_office_answer_moves_on_with_the_clock(harness: Harness, clock: ManualClock, path: str) -> None:
+    """Kept once per language, the offices' answer still drops a closure once it ended and starts the next days
+    at the office's midnight, by the injected clock; a catalogue change shows at once."""
+    await harness.load(make_config())
+    clock.set(datetime(2027, 1, 11, 6, 0, tzinfo=UTC))  # 07:00 in Berlin
+    token = await staff_token(harness, "leitung")
+    closure = {"start": "2027-01-11T08:30:00+01:00", "end": "2027-01-11T10:30:00+01:00", "reason": "Stromausfall"}
+    made = await harness.client.post(
+        "/api/v1/offices/amt/closures", json={**closure, "public": True}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert made.status_code == 201, made.text
+
+    def amt(answer: httpx.Response) -> dict[str, Any]:
+        found = answer.json()
+        return found if path.endswith("amt") else next(o for o in found if o["slug"] == "amt")
+
+    first = await harness.client.get(path)
+    assert first.headers["cache-control"] == "no-cache, public" and first.headers["vary"] == "Accept-Language, Cookie"
+    assert [c["reason"] for c in amt(first)["upcoming_closures"]] == ["Stromausfall"]
+    assert amt(first)["next_days"][0]["date"] == "2027-01-11"
+    again = await harness.client.get(path, headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304
+    english = await harness.client.get(path, headers={"Accept-Language": "en"})
+    assert english.headers["etag"] != first.headers["etag"]
+
+    clock.set(datetime(2027, 1, 11, 9, 30, 1, tzinfo=UTC))  # 10:30:01 in Berlin: the closure is over
+    ended = await harness.client.get(path, headers={"If-None-Match": first.headers["etag"]})
+    assert ended.status_code == 200 and amt(ended)["upcoming_closures"] == []
+    assert amt(ended)["next_days"][0]["date"] == "2027-01-11"
+
+    clock.set(datetime(2027, 1, 11, 23, 0, 1, tzinfo=UTC))  # just past midnight in Berlin
+    assert amt(await harness.client.get(path))["next_days"][0]["date"] == "2027-01-12"

@@ -3,7 +3,7 @@
 New tables only, so neither database rebuilds one.
 
 Revision ID: 20261203_itinerary
-Revises: 20261203_modes
+Revises: 20261203_waitlist
 Create Date: 2026-12-03 11:00:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import rathaus.db
 
 revision: str = "20261203_itinerary"
-down_revision: str | Sequence[str] | None = "20261203_modes"
+down_revision: str | Sequence[str] | None = "20261203_waitlist"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

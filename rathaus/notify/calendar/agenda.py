@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rathaus.booking import service as booking
 from rathaus.booking.service import BookingContext
 from rathaus.errors import RathausError
-from rathaus.notify.calendar.invite import PRODID, host_of
+from rathaus.notify.calendar.invite import PRODID, add_conference, host_of
 from rathaus.notify.calendar.models import AgendaFeed
 from rathaus.notify.calendar.vtimezone import unambiguous, vtimezone
 from rathaus.staff.service import Staff
@@ -43,6 +43,10 @@ async def revoke_feed(session: AsyncSession, *, staff: Staff, office_id: int, fe
     feed.revoked_at = feed.revoked_at or now
 
 
+# How a remote appointment shows in the staff's calendar (German, as the rest of the feed).
+_MODE_SUFFIX = {"phone": " (Telefon)", "video": " (Video)"}
+
+
 async def agenda_calendar(
     session: AsyncSession, *, ctx: BookingContext, token: str, public_base_url: str, now: datetime
 ) -> bytes:
@@ -70,7 +74,7 @@ async def agenda_calendar(
     calendar.add_component(vtimezone(office.tz, first=(now - PAST).date(), last=(now + ahead).date()))
     for b in await booking.agenda(session, office_id=office.id, since=now - PAST, until=now + ahead):
         services = ", ".join(snapshot.services_by_id[item.service_id].name.get("de") for item in b.items)
-        title = f"{b.code}: {services}"
+        title = f"{b.code}: {services}{_MODE_SUFFIX.get(b.mode, '')}"
         if office.agenda_shows_names and b.name:
             title = f"{title} ({b.name})"
         event = Event()
@@ -83,6 +87,10 @@ async def agenda_calendar(
         event.add("location", counters.get(b.counter_id, ""))
         event.add("status", _STATUS.get(b.status, "CONFIRMED"))
         event.add("categories", [b.status])
+        if b.mode == "video" and b.meeting_url:
+            add_conference(event, b.meeting_url, "Videotermin")
+        if b.mode == "phone" and b.call_number and office.agenda_shows_names:
+            event.add("description", f"Anruf: {b.call_number}")
         calendar.add_component(event)
     data: bytes = calendar.to_ical()
     return data

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Annotated, Any
 
@@ -10,9 +9,11 @@ import msgspec
 from litestar import Controller, HttpMethod, Request, Response, delete, get, post, route
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.enums import ScopeType
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, PathParameter
-from litestar.status_codes import HTTP_304_NOT_MODIFIED
+from litestar.status_codes import HTTP_200_OK, HTTP_304_NOT_MODIFIED
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from rathaus.booking import links
 from rathaus.booking import service as booking
@@ -21,6 +22,7 @@ from rathaus.booking.deps import BookingCtx
 from rathaus.notify.calendar import agenda, service
 from rathaus.notify.calendar.invite import CalendarPart, booking_invitation, itinerary_invitation
 from rathaus.offices.catalog import Catalog
+from rathaus.page_cache import SKIP_COMPRESSION, accepts_gzip, content_type_of, page_key, send_raw
 from rathaus.staff.deps import STAFF_ONLY, CurrentStaff
 from rathaus.web import DbSession, Now, language_of, runtime_of
 
@@ -28,44 +30,86 @@ CALENDAR = "text/calendar"
 Code = Annotated[str, PathParameter(max_length=32)]
 
 
-def _not_modified(request: Request[Any, Any, Any], etag: str, last_modified: datetime) -> bool:
-    if_none_match = request.headers.get("if-none-match")
+def _not_modified(if_none_match: str | None, if_modified_since: str | None, feed: service.RenderedFeed) -> bool:
     if if_none_match is not None:
         tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
-        return "*" in tags or etag in tags
-    if_modified_since = request.headers.get("if-modified-since")
+        return "*" in tags or feed.etag in tags
     if if_modified_since:
         try:
-            return parsedate_to_datetime(if_modified_since) >= last_modified
+            return parsedate_to_datetime(if_modified_since) >= feed.last_modified
         except (TypeError, ValueError):
             return False
     return False
 
 
+def _conditional(feed: service.RenderedFeed, scope: Scope) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers and body of a GET of `feed`: 304 if the reader has it, else gzip if the reader takes it."""
+    if_none_match = if_modified_since = None
+    accept_encoding = ""
+    for name, value in scope["headers"]:
+        if name == b"if-none-match":
+            if_none_match = value.decode("latin-1")
+        elif name == b"if-modified-since":
+            if_modified_since = value.decode("latin-1")
+        elif name == b"accept-encoding":
+            accept_encoding = value.decode("latin-1")
+    if _not_modified(if_none_match, if_modified_since, feed):
+        return HTTP_304_NOT_MODIFIED, feed.headers, b""
+    if feed.gzipped is not None and accepts_gzip(accept_encoding):
+        return HTTP_200_OK, {**feed.headers, "Content-Encoding": "gzip"}, feed.gzipped
+    return HTTP_200_OK, feed.headers, feed.body
+
+
+def _from_memory(app: ASGIApp) -> ASGIApp:
+    """Middleware of the feeds' routes: a feed rendered for this path, query and language that may still be served
+    is answered from memory as the handler would answer it (calendar clients poll; most polls are 304s)."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        kept = None
+        if scope["type"] == ScopeType.HTTP and scope["method"] == HttpMethod.GET:
+            runtime = runtime_of(scope["app"].state)
+            kept = runtime.get(service.FeedCache).answers.get(page_key(scope), runtime.clock.now())
+        if kept is None:
+            await app(scope, receive, send)
+            return
+        feed, media_type = kept
+        status, headers, body = _conditional(feed, scope)
+        await send_raw(send, status, headers, body, content_type_of(media_type))
+
+    return middleware
+
+
 class FeedController(Controller):
     path = "/feeds/{office:str}"
     tags = ["calendars"]
+    middleware = [_from_memory]
+    opt = {SKIP_COMPRESSION: True}  # compressed once per rendered feed
 
     async def _answer(self, office: str, kind: str, request: Request[Any, Any, Any], state: State) -> Response[bytes]:
         app = runtime_of(state)
         now = app.clock.now()  # read here rather than injected: one dependency less on the polling hot path
-        feed = await service.feed(
+        cache = app.get(service.FeedCache)
+        feed, still = await service.checked_feed(
             app.read_session_maker,
             catalog=app.get(Catalog),
-            cache=app.get(service.FeedCache),
+            cache=cache,
             office_slug=office,
             kind=kind,
             language=language_of(request),
             public_base_url=app.settings.public_base_url,
             now=now,
         )
-        if _not_modified(request, feed.etag, feed.last_modified):
-            return Response(b"", status_code=HTTP_304_NOT_MODIFIED, headers=feed.headers)
+        media_type = service.RENDERINGS[kind][0]
+        if request.method == HttpMethod.GET:
+            cache.answers.put(page_key(request.scope), (feed, media_type), still)
+        status, headers, body = _conditional(feed, request.scope)
+        if status == HTTP_304_NOT_MODIFIED:
+            return Response(b"", status_code=status, headers=headers)
         if request.method == HttpMethod.HEAD:
             # What a GET would send, without it: clients and caches check the length before they download.
             head = {**feed.headers, "Content-Length": str(len(feed.body))}
-            return Response(b"", media_type=service.RENDERINGS[kind][0], headers=head)
-        return Response(feed.body, media_type=service.RENDERINGS[kind][0], headers=feed.headers)
+            return Response(b"", media_type=media_type, headers=head)
+        return Response(body, media_type=media_type, headers=headers)
 
     @route("/closures.ics", http_method=[HttpMethod.GET, HttpMethod.HEAD], media_type="text/calendar")
     async def closures(self, office: FromPath[str], request: Request[Any, Any, Any], state: State) -> Response[bytes]:

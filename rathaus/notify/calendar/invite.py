@@ -155,7 +155,7 @@ def _event(part: CalendarPart, *, cancelled: bool, language: str, text: dict[str
     event.add("description", _description(booking, services, manage_url, language, text, how))
     meeting = booking.meeting_url if booking.mode == "video" and not cancelled else None
     if meeting:
-        _add_conference(event, meeting, text["video"])
+        add_conference(event, meeting, text["video"])
     elif manage_url:
         event.add("url", manage_url)
     return event
@@ -170,7 +170,7 @@ def _how(booking: Booking, office_name: str, text: dict[str, str]) -> str | None
     return None
 
 
-def _add_conference(event: Event, meeting: str, label: str) -> None:
+def add_conference(event: Event, meeting: str, label: str) -> None:
     """RFC 7986 5.11 CONFERENCE; clients without it find the link in URL, LOCATION and DESCRIPTION."""
     conference = vUri(meeting)
     conference.params.update({"VALUE": "URI", "LABEL": label})

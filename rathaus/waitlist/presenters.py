@@ -1,0 +1,82 @@
+"""Turning wishes and offers into API shapes, in the office's time zone."""
+
+from __future__ import annotations
+
+from rathaus.booking import presenters as booking_presenters
+from rathaus.offices.catalog import CatalogSnapshot
+from rathaus.offices.rules import OfficeRules
+from rathaus.waitlist import schemas
+from rathaus.waitlist.service import OfferView, OfficeFigures, WishView, minute_time
+
+
+def wish(result: WishView) -> schemas.Wish:
+    """A wish for its holder (personal data included: only the token holder sees it)."""
+    w = result.wish
+    offer = None
+    if result.offer is not None:
+        office = next((o for o in result.offices if o.id == result.offer.office_id), result.offices[0])
+        offer = schemas.OfferSummary(
+            office=office.slug,
+            start=result.offer.start_at.astimezone(office.tz),
+            end=result.offer.end_at.astimezone(office.tz),
+            expires_at=result.offer.expires_at.astimezone(office.tz),
+        )
+    windows: dict[tuple[int, int], list[schemas.Weekday]] = {}
+    for row in sorted(w.windows, key=lambda r: r.weekday):
+        windows.setdefault((row.from_minute, row.to_minute), []).append(schemas.WEEKDAYS[row.weekday])
+    return schemas.Wish(
+        code=w.code,
+        status=w.status,
+        services=[s.slug for s in result.services],
+        offices=[o.slug for o in result.offices],
+        first_day=w.first_day,
+        last_day=w.last_day,
+        windows=[
+            schemas.WishWindow(days, minute_time(low), minute_time(high))
+            for (low, high), days in sorted(windows.items())
+        ],
+        channel=w.channel,
+        language=w.language,
+        name=w.name,
+        email=w.email,
+        phone=w.phone,
+        place=result.place,
+        offer=offer,
+        manage_token=result.manage_token,
+    )
+
+
+def offer(result: OfferView) -> schemas.Offer:
+    """An offer for the holder of its link."""
+    tz = result.office.tz
+    return schemas.Offer(
+        status=result.offer.status,
+        office=result.office.slug,
+        services=[s.slug for s in result.services],
+        start=result.offer.start_at.astimezone(tz),
+        end=result.offer.end_at.astimezone(tz),
+        expires_at=result.offer.expires_at.astimezone(tz),
+        booking=None if result.booking is None else booking_presenters.booking(result.booking),
+    )
+
+
+def figures(result: OfficeFigures, office: OfficeRules, snapshot: CatalogSnapshot) -> schemas.WaitlistFigures:
+    """An office's waiting-list figures, services by slug."""
+    return schemas.WaitlistFigures(
+        office=office.slug,
+        services=[
+            schemas.ServiceFigures(
+                service=snapshot.services_by_id[f.service_id].slug,
+                wishes_waiting=f.waiting,
+                offers_made=sum(f.offers.values()),
+                accepted=f.offers["accepted"],
+                declined=f.offers["declined"],
+                expired=f.offers["expired"],
+                median_days_to_appointment=f.median_days_to_appointment,
+            )
+            for f in result.services
+        ],
+        freed_slots=result.freed_slots,
+        freed_slots_to_wishes=result.freed_to_wishes,
+        share_to_wishes=result.share_to_wishes,
+    )

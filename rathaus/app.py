@@ -77,7 +77,9 @@ async def _dispose(app: Litestar) -> None:
 _GC_THRESHOLDS = (50_000, 50, 100)
 
 
-_THROTTLED = frozenset({"/api/v1/bookings", "/book/contact", "/accessibility", "/api/v1/wishes", "/wishes"})
+_THROTTLED = frozenset(
+    {"/api/v1/bookings", "/api/v1/itineraries", "/book/contact", "/accessibility", "/api/v1/wishes", "/wishes"}
+)
 
 
 def _throttled(settings: Settings, method: str, path: str) -> bool:

@@ -102,6 +102,17 @@ ERRORS: dict[str, tuple[int, str]] = {
     "unknown_message": (404, N_("Message not found")),
     "not_retryable": (409, N_("Only failed or undeliverable messages can be sent again (status: {status})")),
     "invalid_config": (422, N_("The configuration was not applied: {problems}")),
+    "unknown_life_event": (404, N_("There is no life event called {life_event}")),
+    "unknown_itinerary": (404, N_("Itinerary not found")),
+    "itinerary_days": (422, N_("Search at most {most} days ahead")),
+    "itinerary_steps": (422, N_("Choose exactly one appointment for each step: {steps}")),
+    "itinerary_office": (422, N_("This step cannot be done at {office} (only at: {offices})")),
+    "itinerary_order": (
+        422,
+        N_("The appointments are in the wrong order or leave too little time to travel between the offices"),
+    ),
+    "itinerary_spread": (422, N_("The appointments must lie within {days} days")),
+    "itinerary_verification": (422, N_("{office} confirms appointments with a code: please book it on its own")),
     "unknown_wish": (404, N_("Wish not found")),
     "wish_limit": (
         409,

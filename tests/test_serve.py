@@ -47,7 +47,9 @@ def test_serve_starts_on_an_empty_sqlite_database_with_demo_data(tmp_path: Path)
             assert time.monotonic() < deadline, "rathaus serve did not answer within 60 s"
             time.sleep(0.1)  # polling a real process that starts up; no domain time involved
         offices = httpx.get(f"{base}/api/v1/offices").json()
-        assert [o["slug"] for o in offices] == ["mitte"]
+        # The whole demo city: two Bürgerämter, the vehicle registration office and the registry office.
+        assert sorted(o["slug"] for o in offices) == ["kfz", "mitte", "pankow", "standesamt"]
+        assert len(httpx.get(f"{base}/api/v1/life-events").json()) == 3
         services = {s["slug"] for s in httpx.get(f"{base}/api/v1/services").json()}
         assert {"anmeldung", "personalausweis", "reisepass"} <= services
         schema = httpx.get(f"{base}/schema/openapi.json").json()

@@ -391,3 +391,35 @@ async def next_free_slot(
         sessions, catalog=catalog, cache=cache, office=office, service_slugs=service_slugs, now=now, days=days
     )
     return found.bookable[0] if found else None
+
+
+async def bookable_slots(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    cache: AvailabilityCache,
+    office: OfficeRules,
+    services: list[ServiceRule],
+    days: list[date],
+    now: datetime,
+    mode: str = "on_site",
+) -> dict[date, tuple[Slot, ...]]:
+    """The bookable slots of each day: cached days without the database, the others in one session."""
+    check_online(services)
+    found: dict[date, DaySlots] = {}
+    missing = []
+    for day in days:
+        key = (office.id, day, tuple(s.id for s in services), mode)
+        slots = cache.peek(key, _computer(cache, key, office, services, day, now), now=now)
+        if not _in_window(office, day, now):
+            found[day] = DaySlots.of([])
+        elif slots is None:
+            missing.append(day)
+        else:
+            found[day] = slots
+    if missing:
+        async with sessions() as session:
+            for day in missing:
+                found[day] = await day_slots(
+                    session, cache=cache, office=office, services=services, day=day, now=now, mode=mode
+                )
+    return {day: _bookable(office, services, day, found[day], now, mode).bookable for day in days}

@@ -20,6 +20,7 @@ from rathaus.booking._availability import (
     check_mode,
     check_online,
 )
+from rathaus.booking._itinerary_rules import check_moved_part
 from rathaus.booking.availability import cells
 from rathaus.booking.events import BookingChanged, BookingFacts, Verification
 from rathaus.booking.models import Booking, BookingEvent, BookingService, IdempotentRequest, SlotClaim
@@ -208,6 +209,7 @@ async def reschedule(
     start = validate_start(office, services, start, now=now)
     if start == booking.start_at:
         raise RathausError("same_time")
+    await check_moved_part(session, snapshot, booking=booking, start=start, end=start + appointment_length(services))
     await _release(session, booking)
     booking.start_at = start
     booking.end_at = start + appointment_length(services)
@@ -469,6 +471,7 @@ async def _announce(
     verification: Verification | None = None,
     reason: str | None = None,
     detail: dict[str, str] | None = None,
+    itinerary: str | None = None,
 ) -> None:
     await publish(
         session,
@@ -481,6 +484,7 @@ async def _announce(
             verification=verification,
             reason=reason,
             detail=detail or {},
+            itinerary=itinerary,
         ),
     )
 

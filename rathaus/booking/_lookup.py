@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rathaus.booking.models import Booking
+from rathaus.booking.models import Booking, Itinerary, ItineraryPart
 
 
 async def bookings_by_id(session: AsyncSession, ids: Iterable[int]) -> dict[int, Booking]:
@@ -29,3 +29,21 @@ async def next_by_phone(session: AsyncSession, *, phone: str, now: datetime) -> 
         .with_for_update()
     )
     return booking
+
+
+async def itinerary_parts(session: AsyncSession, codes: Iterable[str]) -> dict[str, list[Booking]]:
+    """The bookings of each itinerary (by its code), in the order they take place."""
+    wanted = set(codes)
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        select(Itinerary.code, Booking)
+        .join(ItineraryPart, ItineraryPart.itinerary_id == Itinerary.id)
+        .join(Booking, Booking.id == ItineraryPart.booking_id)
+        .where(Itinerary.code.in_(wanted))
+        .order_by(Booking.start_at)
+    )
+    parts: dict[str, list[Booking]] = {code: [] for code in wanted}
+    for code, booking in rows.tuples():
+        parts[code].append(booking)
+    return parts

@@ -48,6 +48,9 @@ class BookingChanged(DomainEvent):
     verification: Verification | None = None
     reason: str | None = None  # why it was cancelled: citizen, office, closure
     detail: Mapping[str, str] = field(default_factory=dict)  # e.g. the closure's reason in each language
+    # The code of the itinerary this booking is a part of, when it was booked as one (its confirmation covers
+    # every part).
+    itinerary: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -93,6 +93,39 @@ class SlotClaim(Base):
     expires_at: Mapped[datetime | None]
 
 
+class Itinerary(Base):
+    """Appointments of one life event at one or more offices, booked together and managed with one token.
+
+    Each part is an ordinary booking (its counter claims, check-in, reminders); its token hash is the
+    itinerary's, so the one manage link opens the whole and every part.
+    """
+
+    __tablename__ = "itinerary"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    life_event: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(2), default="de")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    parts: Mapped[list[ItineraryPart]] = relationship(
+        order_by="ItineraryPart.position", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class ItineraryPart(Base):
+    """One booking of an itinerary: which step of the life event it serves."""
+
+    __tablename__ = "itinerary_part"
+
+    itinerary_id: Mapped[int] = mapped_column(ForeignKey("itinerary.id", ondelete="CASCADE"), primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("booking.id", ondelete="CASCADE"), unique=True)
+    position: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    step: Mapped[str] = mapped_column(String(64))
+
+
 class IdempotentRequest(Base):
     """The first answer to a booking request carrying an Idempotency-Key."""
 

@@ -225,7 +225,12 @@ class BookingPages(PageController):
         ]
         return Template(
             "booking/services.html.j2",
-            context={"services": offered, "office": office, "errors": errors},
+            context={
+                "services": offered,
+                "office": office,
+                "errors": errors,
+                "life_events": [] if office else list(snapshot.life_events.values()),
+            },
             status_code=422 if errors else 200,
         )
 

@@ -8,7 +8,7 @@ import msgspec
 
 from rathaus.booking import schemas
 from rathaus.booking.models import Booking
-from rathaus.booking.service import BookingView, DayAvailability
+from rathaus.booking.service import BookingView, DayAvailability, ItineraryOptions, ItineraryView
 
 
 def availability_json(result: DayAvailability) -> bytes:
@@ -65,3 +65,41 @@ def booking(result: BookingView, *, with_history: bool = False) -> schemas.Booki
 
 def _minutes(delta: timedelta) -> int:
     return int(delta.total_seconds() // 60)
+
+
+def itineraries(result: ItineraryOptions) -> schemas.Itineraries:
+    """Proposed itineraries, each part in its office's time zone."""
+    steps = {step.key: step for step in result.life_event.steps}
+    return schemas.Itineraries(
+        life_event=result.life_event.slug,
+        itineraries=[
+            schemas.ProposedItinerary(
+                day=p.day,
+                days=p.days,
+                parts=[
+                    schemas.ProposedPart(
+                        step=part.step,
+                        office=part.office,
+                        services=[s.slug for s in steps[part.step].services],
+                        start=part.start.astimezone(result.offices[part.office].tz),
+                        end=part.end.astimezone(result.offices[part.office].tz),
+                    )
+                    for part in p.parts
+                ],
+            )
+            for p in result.proposals
+        ],
+    )
+
+
+def itinerary(result: ItineraryView) -> schemas.Itinerary:
+    """A booked itinerary for the holder of its manage token."""
+    active = [p for p in result.parts if p.booking.status != "cancelled"]
+    status = "cancelled" if not active else ("confirmed" if len(active) == len(result.parts) else "partly_cancelled")
+    return schemas.Itinerary(
+        code=result.itinerary.code,
+        life_event=result.life_event.slug,
+        status=status,
+        parts=[booking(part) for part in result.parts],
+        manage_token=result.manage_token,
+    )

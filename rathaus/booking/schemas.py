@@ -91,3 +91,49 @@ class ClosureCreate(msgspec.Struct, forbid_unknown_fields=True):
 class ClosureCreated(msgspec.Struct):
     closure: Closure
     cancelled_bookings: list[str]
+
+
+class PartCreate(msgspec.Struct, forbid_unknown_fields=True):
+    step: Slug
+    office: Slug
+    start: Annotated[datetime, msgspec.Meta(tz=True)]
+
+
+class ItineraryCreate(msgspec.Struct, forbid_unknown_fields=True):
+    life_event: Slug
+    parts: Annotated[list[PartCreate], msgspec.Meta(min_length=1, max_length=10)]
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    email: Annotated[str, msgspec.Meta(max_length=320)] | None = None
+    phone: Annotated[str, msgspec.Meta(max_length=40)] | None = None
+    language: Annotated[str, msgspec.Meta(max_length=2)] = "de"
+
+
+class ItineraryReschedule(msgspec.Struct, forbid_unknown_fields=True):
+    parts: Annotated[list[PartCreate], msgspec.Meta(min_length=1, max_length=10)]
+
+
+class ProposedPart(msgspec.Struct):
+    step: str
+    office: str
+    services: list[str]
+    start: datetime
+    end: datetime
+
+
+class ProposedItinerary(msgspec.Struct):
+    day: date
+    days: int
+    parts: list[ProposedPart]
+
+
+class Itineraries(msgspec.Struct):
+    life_event: str
+    itineraries: list[ProposedItinerary]
+
+
+class Itinerary(msgspec.Struct):
+    code: str
+    life_event: str
+    status: str  # confirmed (every part active), partly_cancelled or cancelled
+    parts: list[Booking]
+    manage_token: str | None = None

@@ -38,10 +38,23 @@ from rathaus.booking._holds import (
     hold,
     release_hold,
 )
-from rathaus.booking._lookup import bookings_by_id, next_by_phone
+from rathaus.booking._itineraries import (
+    ItineraryOptions,
+    ItineraryRequest,
+    ItineraryView,
+    PartRequest,
+    book_itinerary,
+    cancel_itinerary,
+    itineraries,
+    reschedule_itinerary,
+    view_itinerary,
+)
+from rathaus.booking._itinerary_rules import MAX_SEARCH_DAYS, life_event_of
+from rathaus.booking._lookup import bookings_by_id, itinerary_parts, next_by_phone
 from rathaus.booking._privacy import erase, personal_columns, purge_personal_data
 
 __all__ = [
+    "MAX_SEARCH_DAYS",
     "AvailabilityCache",
     "BookingContext",
     "BookingRequest",
@@ -49,16 +62,22 @@ __all__ = [
     "DayAvailability",
     "Hold",
     "Holder",
+    "ItineraryOptions",
+    "ItineraryRequest",
+    "ItineraryView",
+    "PartRequest",
     "active_bookings_per_service",
     "agenda",
     "availability",
     "book",
+    "book_itinerary",
     "booking_by_code",
     "booking_service_ids",
     "bookings_by_id",
     "cancel",
     "cancel_booking",
     "cancel_for_closure",
+    "cancel_itinerary",
     "cancelled_by_closures",
     "check_online",
     "closure_cancellations",
@@ -71,6 +90,9 @@ __all__ = [
     "facts",
     "first_free_day",
     "hold",
+    "itineraries",
+    "itinerary_parts",
+    "life_event_of",
     "move",
     "next_by_phone",
     "next_free_slot",
@@ -79,8 +101,10 @@ __all__ = [
     "purge_personal_data",
     "release_hold",
     "reschedule",
+    "reschedule_itinerary",
     "uncached_day_slots",
     "unchanged",
     "validate_start",
     "view",
+    "view_itinerary",
 ]

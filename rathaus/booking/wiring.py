@@ -5,6 +5,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rathaus.booking import service
 from rathaus.booking.controllers import AvailabilityController, BookingController, ClosureController
 from rathaus.booking.deps import DEPENDENCIES, booking_context
+from rathaus.booking.itinerary_controllers import ItineraryController, LifeEventController
+from rathaus.booking.itinerary_pages import ItineraryPages
 from rathaus.booking.jobs import expire_holds, purge_personal_data
 from rathaus.booking.pages import BookingPages
 from rathaus.events import Handler
@@ -26,7 +28,15 @@ def _on_closure(runtime: Runtime) -> Handler:
 
 
 WIRING = Wiring(
-    routes=[AvailabilityController, BookingController, ClosureController, BookingPages],
+    routes=[
+        AvailabilityController,
+        BookingController,
+        ClosureController,
+        LifeEventController,
+        ItineraryController,
+        BookingPages,
+        ItineraryPages,
+    ],
     dependencies=DEPENDENCIES,
     jobs=[(expire_holds, 60), (purge_personal_data, 3600)],
     subscriptions=[(ClosureDeclared, _on_closure)],

@@ -32,7 +32,7 @@ import random
 import secrets
 import socket
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -44,7 +44,7 @@ from rathaus import i18n
 from rathaus.booking import links
 from rathaus.booking import service as booking_service
 from rathaus.booking.models import Booking
-from rathaus.notify import service
+from rathaus.notify import service, together
 from rathaus.notify.channels import Channels, OutgoingEmail, OutgoingSms, SendFailure, Sent, channels_from_settings
 from rathaus.notify.models import NotifyEvent, OutboxMessage
 from rathaus.notify.render import qr_png, render, when
@@ -398,13 +398,17 @@ class Dispatcher:
                 session, phones=[r.recipient for r in rows if r.channel == "sms" and r.recipient]
             )
             snapshot = await self.runtime.get(Catalog).get(session, now=now) if bookings or rows else None
+            parts = await booking_service.itinerary_parts(session, filter(None, map(together.itinerary_of, rows)))
         for row in rows:
-            reason = self._skip_reason(row, bookings.get(row.booking_id) if row.booking_id else None, blocked, now)
-            if reason is not None:
-                skipped.append(Outcome(row.id, reason[0], reason[1], attempts=row.attempts))
+            booking = bookings.get(row.booking_id) if row.booking_id else None
+            reason = self._skip_reason(row, booking, blocked, now)
+            group = together.group_of(row, booking, parts, snapshot)
+            if reason is not None or group is None:
+                status, detail = reason or ("withdrawn", together.MERGED)
+                skipped.append(Outcome(row.id, status, detail, attempts=row.attempts))
                 continue
             try:
-                jobs.append(self._job(row, bookings.get(row.booking_id) if row.booking_id else None, snapshot, now))
+                jobs.append(self._job(row, booking, snapshot, now, group))
             except Exception as error:  # a message that cannot be rendered will never be: record, do not loop
                 log.error("message %s cannot be rendered: %s", row.id, type(error).__name__)
                 skipped.append(Outcome(row.id, "dead", f"render failed: {type(error).__name__}", attempts=row.attempts))
@@ -433,9 +437,16 @@ class Dispatcher:
             return "expired", "appointment has passed"
         return None
 
-    def _job(self, row: OutboxMessage, booking: Booking | None, snapshot: CatalogSnapshot | None, now: datetime) -> Job:
+    def _job(
+        self,
+        row: OutboxMessage,
+        booking: Booking | None,
+        snapshot: CatalogSnapshot | None,
+        now: datetime,
+        group: list[Booking],
+    ) -> Job:
         settings = self.runtime.settings
-        context, ics = message_context(row, booking, snapshot, settings=settings)
+        context, ics = message_context(row, booking, snapshot, settings=settings, group=group)
         rendered = render(row.kind, row.language, context)
         recipient = row.recipient or ""
         if row.channel == "sms":
@@ -683,9 +694,27 @@ async def fall_back(
 
 
 def message_context(
+    row: OutboxMessage,
+    booking: Booking | None,
+    snapshot: CatalogSnapshot | None,
+    *,
+    settings: Settings,
+    group: Sequence[Booking] = (),
+) -> tuple[dict[str, Any], tuple[bytes, str] | None]:
+    """What the templates of `row.kind` need, and the calendar attachment (bytes, method) for e-mails.
+
+    `group` holds the bookings the message speaks for, when it covers several parts of an itinerary.
+    """
+    context, ics = _booking_context(row, booking, snapshot, settings=settings)
+    if len(group) > 1 and snapshot is not None:
+        context, ics = together.context(row, group, snapshot, context, ics, settings=settings)
+    return context, ics
+
+
+def _booking_context(
     row: OutboxMessage, booking: Booking | None, snapshot: CatalogSnapshot | None, *, settings: Settings
 ) -> tuple[dict[str, Any], tuple[bytes, str] | None]:
-    """What the templates of `row.kind` need, and the calendar attachment (bytes, method) for e-mails."""
+    """What the templates need about one booking, and its calendar attachment (bytes, method) for e-mails."""
     lang = i18n.choose(row.language)
     payload = row.payload or {}
     base = settings.public_base_url.rstrip("/")

@@ -34,6 +34,8 @@ async def booking_changed(session: AsyncSession, event: BookingChanged) -> None:
     payload: dict[str, object] = {}
     if event.manage_token is not None:
         payload["sealed_manage_token"] = event.manage_token
+    if event.itinerary is not None:
+        payload["itinerary"] = event.itinerary  # its parts' confirmations and reminders go out together
     channels: tuple[str, ...] = ("email", "sms")
     if event.verification is not None:
         kind = "verification"

@@ -48,6 +48,7 @@ class OutboxRow(msgspec.Struct):
 
 class NotifyPolicy(msgspec.Struct, forbid_unknown_fields=True):
     reminder_offsets_minutes: Annotated[list[Annotated[int, msgspec.Meta(ge=1, le=43200)]], msgspec.Meta(max_length=5)]
-    quiet_start: Annotated[str, msgspec.Meta(pattern=r"^\d{2}:\d{2}$")] = "21:00"
-    quiet_end: Annotated[str, msgspec.Meta(pattern=r"^\d{2}:\d{2}$")] = "08:00"
+    # A time of day (HH:MM); the pattern admits only real ones, so a valid request is never refused later.
+    quiet_start: Annotated[str, msgspec.Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] = "21:00"
+    quiet_end: Annotated[str, msgspec.Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] = "08:00"
     turn_near_ahead: Annotated[int, msgspec.Meta(ge=0, le=100)] = 3

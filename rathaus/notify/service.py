@@ -113,7 +113,8 @@ async def booking_changed(
         )
     if event in {"confirmation", "change"} and booking.status == "confirmed":
         sealed = (payload or {}).get("sealed_manage_token")
-        await plan_reminders(session, booking=booking, now=now, sealed_manage_token=sealed)
+        itinerary = (payload or {}).get("itinerary")
+        await plan_reminders(session, booking=booking, now=now, sealed_manage_token=sealed, itinerary=itinerary)
 
 
 class _Contactable(Protocol):
@@ -136,11 +137,21 @@ async def office_policy(session: AsyncSession, *, office_id: int) -> tuple[polic
 
 
 async def plan_reminders(
-    session: AsyncSession, *, booking: BookingFacts, now: datetime, sealed_manage_token: str | None = None
+    session: AsyncSession,
+    *,
+    booking: BookingFacts,
+    now: datetime,
+    sealed_manage_token: str | None = None,
+    itinerary: str | None = None,
 ) -> int:
-    """Write the booking's reminders at the office's offsets (SMS moved out of quiet hours); returns how many."""
+    """Write the booking's reminders at the office's offsets (SMS moved out of quiet hours); returns how many.
+
+    A part of an `itinerary` (its code) is reminded of together with the itinerary's other parts that day.
+    """
     policy, tz = await office_policy(session, office_id=booking.office_id)
-    payload = {"sealed_manage_token": sealed_manage_token} if sealed_manage_token else {}
+    payload: dict[str, Any] = {"sealed_manage_token": sealed_manage_token} if sealed_manage_token else {}
+    if itinerary:
+        payload["itinerary"] = itinerary
     count = 0
     for channel, recipient in contacts(booking):
         for offset, due in policies.reminder_times(start=booking.start, now=now, policy=policy, tz=tz, channel=channel):

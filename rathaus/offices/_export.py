@@ -38,13 +38,14 @@ from rathaus.offices.config import (
     SpecialHoursConfig,
     validate_config,
 )
-from rathaus.offices.models import Bundle, Closure, Counter, Office, Service
+from rathaus.offices.models import Bundle, Closure, Counter, Office, Service, TravelTime
 from rathaus.offices.rules import in_mode_order
 
 
 async def office_config(session: AsyncSession, *, office_id: int, every_service: bool = False) -> Config:
-    """What a configuration file declares for this office: the office, the services its counters offer and the
-    life events made of those services (closures declared by staff are not configuration and stay out).
+    """What a configuration file declares for this office: the office with its travel times to other offices, the
+    services its counters offer and the bundles made of those services (closures declared by staff are not
+    configuration and stay out, nor do the city's life events across offices, which no single office owns).
 
     `every_service` adds the services no counter of this office offers (and their life events), as an edit that
     gives a counter a new service needs them.
@@ -71,6 +72,15 @@ async def office_config(session: AsyncSession, *, office_id: int, every_service:
             select(Closure).where(Closure.office_id == office_id, Closure.source == "config").order_by(Closure.start_at)
         )
     ).all()
+    travel = {
+        slug: minutes
+        for slug, minutes in await session.execute(
+            select(Office.slug, TravelTime.minutes)
+            .join(TravelTime, TravelTime.to_office_id == Office.id)
+            .where(TravelTime.from_office_id == office_id)
+            .order_by(Office.slug)
+        )
+    }
     tz = ZoneInfo(office.timezone)
     return Config(
         services=[_service(s) for s in services],
@@ -84,7 +94,7 @@ async def office_config(session: AsyncSession, *, office_id: int, every_service:
             for b in bundles
             if b.items and all(i.service_id in slugs for i in b.items)
         ],
-        offices=[_office(office, counters, slugs, list(closures), tz)],
+        offices=[msgspec.structs.replace(_office(office, counters, slugs, list(closures), tz), travel_minutes=travel)],
     )
 
 

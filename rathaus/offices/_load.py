@@ -16,16 +16,18 @@ from rathaus.db import operation
 from rathaus.localized import Localized
 from rathaus.offices._closures import add_closure
 from rathaus.offices.catalog import Catalog
-from rathaus.offices.config import WEEKDAYS, ClosureConfig, Config, OfficeConfig, parse_span
+from rathaus.offices.config import WEEKDAYS, ClosureConfig, Config, ConfigError, OfficeConfig, parse_span
 from rathaus.offices.models import (
     Bundle,
     BundleService,
     Closure,
     Counter,
+    LifeEvent,
     Office,
     OpeningHours,
     Service,
     SpecialHours,
+    TravelTime,
 )
 from rathaus.offices.rules import in_mode_order, wall_to_utc
 
@@ -55,6 +57,10 @@ async def load_config(session: AsyncSession, *, catalog: Catalog, config: Config
     await _load_bundles(session, config, services, report)
     for office_config in config.offices:
         await _load_office(session, catalog, office_config, services, now, report)
+    await session.flush()
+    offices = {o.slug: o for o in (await session.scalars(select(Office))).all()}
+    await _load_travel(session, config, offices, report)
+    await _load_life_events(session, config, offices, report)
     await session.flush()
     await catalog.changed(session, now=now)
     return report
@@ -170,6 +176,65 @@ async def _load_office(
         report.updated.append(f"office {oc.slug}")
     await session.flush()
     await _load_closures(session, catalog, office, oc, now, report)
+
+
+async def _load_travel(session: AsyncSession, config: Config, offices: dict[str, Office], report: LoadReport) -> None:
+    """Replace the travel times of each office the file declares by what it declares."""
+    unknown = [
+        f"offices[{i}].travel_minutes.{slug}: unknown office {slug!r}"
+        for i, oc in enumerate(config.offices)
+        for slug in oc.travel_minutes
+        if slug not in offices
+    ]
+    if unknown:
+        raise ConfigError(unknown)
+    for oc in config.offices:
+        origin = offices[oc.slug]
+        rows = (await session.scalars(select(TravelTime).where(TravelTime.from_office_id == origin.id))).all()
+        current = {row.to_office_id: row.minutes for row in rows}
+        wanted = {offices[slug].id: minutes for slug, minutes in oc.travel_minutes.items()}
+        if current == wanted:
+            continue
+        for row in rows:
+            await session.delete(row)
+        await session.flush()
+        session.add_all(TravelTime(from_office_id=origin.id, to_office_id=t, minutes=m) for t, m in wanted.items())
+        report.updated.append(f"travel times from {oc.slug}")
+
+
+async def _load_life_events(
+    session: AsyncSession, config: Config, offices: dict[str, Office], report: LoadReport
+) -> None:
+    unknown = [
+        f"life_events[{i}].steps[{j}].offices: unknown office {slug!r}"
+        for i, event in enumerate(config.life_events)
+        for j, step in enumerate(event.steps)
+        for slug in step.offices
+        if slug not in offices
+    ]
+    if unknown:
+        raise ConfigError(unknown)
+    existing = {e.slug: e for e in (await session.scalars(select(LifeEvent))).all()}
+    for ec in config.life_events:
+        values = {
+            "name": Localized(ec.name),
+            "description": Localized(ec.description),
+            "max_days": ec.max_days,
+            "steps": [
+                {"key": s.key, "services": list(s.services), "offices": list(s.offices), "after": list(s.after)}
+                for s in ec.steps
+            ],
+            "checklist": [
+                {"text": dict(sorted(c.text.items())), "description": dict(sorted(c.description.items())), "url": c.url}
+                for c in ec.checklist
+            ],
+        }
+        event = existing.get(ec.slug)
+        if event is None:
+            session.add(LifeEvent(slug=ec.slug, **values))
+            report.created.append(f"life event {ec.slug}")
+        elif _assign(event, values):
+            report.updated.append(f"life event {ec.slug}")
 
 
 def _load_counters(office: Office, oc: OfficeConfig, services: dict[str, Service]) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -23,7 +23,16 @@ from rathaus.db import after_commit, dialect_insert
 from rathaus.errors import RathausError
 from rathaus.freshness import Age, SingleFlight, age_of
 from rathaus.localized import Localized
-from rathaus.offices.models import Bundle, CatalogVersion, Closure, Counter, Office, Service
+from rathaus.offices.models import (
+    Bundle,
+    CatalogVersion,
+    Closure,
+    Counter,
+    LifeEvent,
+    Office,
+    Service,
+    TravelTime,
+)
 from rathaus.offices.rules import ON_SITE, ClosureRule, CounterRule, Facilities, OfficeRules, ServiceRule, Window
 
 log = logging.getLogger("rathaus.offices.catalog")
@@ -41,6 +50,33 @@ class BundleRule:
 
 
 @dataclass(frozen=True, slots=True)
+class StepRule:
+    """One appointment of a life event: these services together, at one of these offices."""
+
+    key: str
+    services: tuple[ServiceRule, ...]
+    offices: tuple[OfficeRules, ...]
+    after: frozenset[str]  # keys of the steps that must come first
+
+
+@dataclass(frozen=True, slots=True)
+class ChecklistItem:
+    text: Localized
+    description: Localized
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class LifeEventRule:
+    slug: str
+    name: Localized
+    description: Localized
+    max_days: int
+    steps: tuple[StepRule, ...]
+    checklist: tuple[ChecklistItem, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class CatalogSnapshot:
     offices: dict[str, OfficeRules]
     services: dict[str, ServiceRule]
@@ -49,10 +85,21 @@ class CatalogSnapshot:
     version: int
     changed_at: datetime | None  # when the catalog last changed (None before the first change)
     checked_at: datetime  # when `version` was last found to be the database's
+    life_events: dict[str, LifeEventRule] = field(default_factory=dict)
+    # Travel time from one office to another by their ids, as declared (see `travel`).
+    travel_times: dict[tuple[int, int], timedelta] = field(default_factory=dict)
 
     def office_by_id(self, office_id: int) -> OfficeRules:
         """The office with this id."""
         return next(o for o in self.offices.values() if o.id == office_id)
+
+    def travel(self, origin: OfficeRules, target: OfficeRules) -> timedelta:
+        """How long it takes from one office to the next: as declared for this direction, else for the other,
+        else nothing; within one office the time its counters keep free after an appointment."""
+        if origin.id == target.id:
+            return origin.buffer
+        declared = self.travel_times.get((origin.id, target.id), self.travel_times.get((target.id, origin.id)))
+        return declared if declared is not None else timedelta()
 
 
 class Catalog:
@@ -232,15 +279,63 @@ async def load_snapshot(session: AsyncSession, *, now: datetime) -> CatalogSnaps
         )
         for b in (await session.scalars(select(Bundle).options(selectinload(Bundle.items)).order_by(Bundle.slug)))
     }
+    by_slug = {s.slug: s for s in services.values()}
+    life_events = {
+        e.slug: rule
+        for e in await session.scalars(select(LifeEvent).order_by(LifeEvent.slug))
+        if (rule := life_event_rule(e, by_slug, rules)) is not None
+    }
+    travel = {
+        (t.from_office_id, t.to_office_id): timedelta(minutes=t.minutes)
+        for t in await session.scalars(select(TravelTime))
+    }
     return CatalogSnapshot(
         offices=rules,
-        services={s.slug: s for s in services.values()},
+        services=by_slug,
         services_by_id=services,
         bundles=bundles,
         version=version,
         changed_at=changed_at,
         checked_at=now,
+        life_events=life_events,
+        travel_times=travel,
     )
+
+
+def life_event_rule(
+    e: LifeEvent, services: dict[str, ServiceRule], offices: dict[str, OfficeRules]
+) -> LifeEventRule | None:
+    """The immutable rule for one life event, or None while a step names a service or office that is gone."""
+    steps = []
+    for raw in e.steps:
+        service_slugs = [str(slug) for slug in _strings(raw.get("services"))]
+        office_slugs = [str(slug) for slug in _strings(raw.get("offices"))]
+        if not all(slug in services for slug in service_slugs) or not all(slug in offices for slug in office_slugs):
+            log.warning("life event %s names a service or office that is gone; hidden", e.slug)
+            return None
+        steps.append(
+            StepRule(
+                key=str(raw.get("key")),
+                services=tuple(services[slug] for slug in service_slugs),
+                offices=tuple(offices[slug] for slug in office_slugs),
+                after=frozenset(_strings(raw.get("after"))),
+            )
+        )
+    checklist = tuple(
+        ChecklistItem(
+            Localized(_texts(item.get("text"))), Localized(_texts(item.get("description"))), str(item.get("url", ""))
+        )
+        for item in e.checklist
+    )
+    return LifeEventRule(e.slug, e.name, e.description, e.max_days, tuple(steps), checklist)
+
+
+def _strings(value: object) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def _texts(value: object) -> dict[str, str]:
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
 
 
 def closure_rule(c: Closure) -> ClosureRule:

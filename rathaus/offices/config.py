@@ -56,6 +56,37 @@ class BundleConfig(msgspec.Struct, forbid_unknown_fields=True):
     description: LongText = msgspec.field(default_factory=dict)
 
 
+class StepConfig(msgspec.Struct, forbid_unknown_fields=True):
+    """One appointment of a life event: services served together, at one of the offices named."""
+
+    key: Slug
+    services: list[Slug]
+    offices: list[Slug]
+    # Steps that must be done before this one (declared earlier in the list), e.g. registering the new address
+    # before re-registering the car.
+    after: list[Slug] = msgspec.field(default_factory=list)
+
+
+class ChecklistConfig(msgspec.Struct, forbid_unknown_fields=True):
+    """Something outside the city's offices that the life event needs (forwarding mail, the bank, a school)."""
+
+    text: Text
+    url: Annotated[str, msgspec.Meta(pattern=r"^https?://\S+$", max_length=500)]
+    description: LongText = msgspec.field(default_factory=dict)
+
+
+class LifeEventConfig(msgspec.Struct, forbid_unknown_fields=True):
+    """A life event ("Lebenslage") whose appointments may lie at different offices."""
+
+    slug: Slug
+    name: Text
+    steps: list[StepConfig]
+    description: LongText = msgspec.field(default_factory=dict)
+    # Where one day is not possible, the appointments may spread over at most this many days.
+    max_days: Annotated[int, msgspec.Meta(ge=1, le=14)] = 1
+    checklist: list[ChecklistConfig] = msgspec.field(default_factory=list)
+
+
 class CounterConfig(msgspec.Struct, forbid_unknown_fields=True):
     name: Short
     services: list[Slug]
@@ -120,12 +151,16 @@ class OfficeConfig(msgspec.Struct, forbid_unknown_fields=True):
     closures: list[ClosureConfig] = msgspec.field(default_factory=list)
     holidays: HolidaysConfig | None = None
     facilities: FacilitiesConfig = msgspec.field(default_factory=FacilitiesConfig)
+    # Minutes it takes to get from this office to another (by public transport); the other direction takes as
+    # long unless that office declares otherwise.
+    travel_minutes: dict[Slug, Annotated[int, msgspec.Meta(ge=0, le=1440)]] = msgspec.field(default_factory=dict)
 
 
 class Config(msgspec.Struct, forbid_unknown_fields=True):
     services: list[ServiceConfig] = msgspec.field(default_factory=list)
     bundles: list[BundleConfig] = msgspec.field(default_factory=list)
     offices: list[OfficeConfig] = msgspec.field(default_factory=list)
+    life_events: list[LifeEventConfig] = msgspec.field(default_factory=list)
 
 
 class ConfigError(ValueError):
@@ -205,6 +240,42 @@ def check(config: Config) -> list[str]:
         problems += _unknown(f"bundles[{i}].services", bundle.services, service_slugs)
     for i, office in enumerate(config.offices):
         problems += _check_office(f"offices[{i}]", office, service_slugs)
+    problems += _duplicates("life_events", [e.slug for e in config.life_events])
+    offices = {o.slug: o for o in config.offices}
+    for i, event in enumerate(config.life_events):
+        problems += _check_life_event(f"life_events[{i}]", event, service_slugs, offices)
+    return problems
+
+
+def _check_life_event(
+    at: str, event: LifeEventConfig, service_slugs: set[str], offices: dict[str, OfficeConfig]
+) -> list[str]:
+    """Steps name known services, offices able to serve them together, and only earlier steps as `after`.
+
+    Offices the file does not declare are checked when it is loaded (they may exist in the database).
+    """
+    problems = _duplicates(f"{at}.steps", [s.key for s in event.steps])
+    if not event.steps:
+        problems.append(f"{at}.steps: list at least one step")
+    earlier: set[str] = set()
+    for j, step in enumerate(event.steps):
+        where = f"{at}.steps[{j}]"
+        problems += _unknown(f"{where}.services", step.services, service_slugs)
+        problems += _duplicates(f"{where}.offices", step.offices)
+        if not step.offices:
+            problems.append(f"{where}.offices: list at least one office")
+        for k, slug in enumerate(step.offices):
+            office = offices.get(slug)
+            if office is not None and not any(
+                set(step.services) <= set(c.services) and not c.walk_in_only for c in office.counters
+            ):
+                problems.append(f"{where}.offices[{k}]: no counter of {slug!r} serves {', '.join(step.services)}")
+        problems += [
+            f"{where}.after[{k}]: {key!r} is not a step declared before this one"
+            for k, key in enumerate(step.after)
+            if key not in earlier
+        ]
+        earlier.add(step.key)
     return problems
 
 
@@ -230,6 +301,8 @@ def _check_office(at: str, office: OfficeConfig, service_slugs: set[str]) -> lis
         problems += _check_spans(f"{at}.special_hours[{j}].hours", special.hours, office.slot_minutes)
     for j, closure in enumerate(office.closures):
         problems += _check_closure(f"{at}.closures[{j}]", closure)
+    if office.slug in office.travel_minutes:
+        problems.append(f"{at}.travel_minutes.{office.slug}: travel from an office to itself")
     if office.holidays is not None:
         import holidays
 
@@ -273,6 +346,9 @@ def _untranslated(config: Config) -> list[str]:
     """Names and reasons without the German text every reader falls back to."""
     texts: list[tuple[str, dict[str, str]]] = [(f"services[{i}].name", s.name) for i, s in enumerate(config.services)]
     texts += [(f"bundles[{i}].name", b.name) for i, b in enumerate(config.bundles)]
+    for i, event in enumerate(config.life_events):
+        texts.append((f"life_events[{i}].name", event.name))
+        texts += [(f"life_events[{i}].checklist[{j}].text", c.text) for j, c in enumerate(event.checklist)]
     for i, office in enumerate(config.offices):
         texts.append((f"offices[{i}].name", office.name))
         texts += [(f"offices[{i}].closures[{j}].reason", c.reason) for j, c in enumerate(office.closures)]

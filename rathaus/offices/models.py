@@ -128,6 +128,40 @@ class BundleService(Base):
     service: Mapped[Service] = relationship()
 
 
+class LifeEvent(Base):
+    """A life event whose appointments may lie at different offices, with steps outside the offices as a checklist.
+
+    `steps` holds `{"key", "services": [slug], "offices": [slug], "after": [key]}` in order and `checklist`
+    `{"text": {lang: text}, "description": {lang: text}, "url"}`; both are checked when the configuration is
+    loaded, and a step naming a service or office that is gone hides the life event until it is fixed.
+    """
+
+    __tablename__ = "life_event"
+    __table_args__ = (CheckConstraint("max_days BETWEEN 1 AND 14", name="max_days"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[Localized] = mapped_column(LocalizedText, server_default=text("'{}'"))
+    description: Mapped[Localized] = mapped_column(LocalizedText, default=Localized, server_default=text("'{}'"))
+    max_days: Mapped[int] = mapped_column(SmallInteger, default=1)
+    steps: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
+    checklist: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
+
+
+class TravelTime(Base):
+    """Minutes from one office to another, as the first office declared it."""
+
+    __tablename__ = "travel_time"
+    __table_args__ = (
+        CheckConstraint("minutes >= 0", name="minutes"),
+        CheckConstraint("from_office_id <> to_office_id", name="distinct"),
+    )
+
+    from_office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"), primary_key=True)
+    to_office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"), primary_key=True)
+    minutes: Mapped[int] = mapped_column(SmallInteger)
+
+
 class Counter(Base):
     __tablename__ = "counter"
     __table_args__ = (UniqueConstraint("office_id", "name"),)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from rathaus.offices import schemas
-from rathaus.offices.catalog import BundleRule, CatalogSnapshot
+from rathaus.offices.catalog import BundleRule, CatalogSnapshot, LifeEventRule
 from rathaus.offices.config import WEEKDAYS
 from rathaus.offices.rules import ClosureRule, OfficeRules, ServiceRule, day_bounds, wall_to_utc
 
@@ -36,6 +36,30 @@ def bundle(rule: BundleRule, language: str) -> schemas.Bundle:
         description=rule.description.get(language),
         services=[s.slug for s in rule.services],
         duration_minutes=sum(_minutes(s.duration) for s in rule.services),
+    )
+
+
+def life_event(rule: LifeEventRule, language: str) -> schemas.LifeEvent:
+    """A life event across offices with its steps and checklist."""
+    return schemas.LifeEvent(
+        slug=rule.slug,
+        name=rule.name.get(language),
+        description=rule.description.get(language),
+        max_days=rule.max_days,
+        steps=[
+            schemas.Step(
+                key=step.key,
+                services=[s.slug for s in step.services],
+                offices=[o.slug for o in step.offices],
+                after=sorted(step.after),
+                duration_minutes=sum(_minutes(s.duration) for s in step.services),
+            )
+            for step in rule.steps
+        ],
+        checklist=[
+            schemas.ChecklistItem(item.text.get(language), item.description.get(language), item.url)
+            for item in rule.checklist
+        ],
     )
 
 

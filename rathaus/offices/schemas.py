@@ -28,6 +28,29 @@ class Bundle(msgspec.Struct):
     duration_minutes: int
 
 
+class Step(msgspec.Struct):
+    key: str
+    services: list[str]
+    offices: list[str]  # any one of them
+    after: list[str]  # keys of the steps that come first
+    duration_minutes: int
+
+
+class ChecklistItem(msgspec.Struct):
+    text: str
+    description: str
+    url: str
+
+
+class LifeEvent(msgspec.Struct):
+    slug: str
+    name: str
+    description: str
+    max_days: int
+    steps: list[Step]
+    checklist: list[ChecklistItem]
+
+
 class Window(msgspec.Struct):
     opens: str
     closes: str

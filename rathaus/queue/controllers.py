@@ -262,7 +262,7 @@ class PublicQueueController(Controller):
         snapshot = await hub.snapshot(office_id)
         return Response(snapshot.board, media_type=MediaType.JSON)
 
-    @get("/api/v1/offices/{office:str}/board/events")
+    @get("/api/v1/offices/{office:str}/board/events", media_type="text/event-stream")
     async def board_events(self, office: FromPath[str], state: State, hub: Hub) -> ServerSentEvent:
         """The display's content as server-sent events: at once, then after every call and every new ticket."""
         office_id = await _office_id(state, office)

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from rathaus.booking.models import Booking
 from rathaus.cli import DEMO
 from rathaus.offices.config import ConfigError, read_config
-from rathaus.offices.models import Closure, Counter, Office, OpeningHours, Service
+from rathaus.offices.models import Closure, Counter, LifeEvent, Office, OpeningHours, Service, TravelTime
 from tests.conftest import Harness
 from tests.factories import booking_body, make_config
 
@@ -24,7 +24,7 @@ async def counts(harness: Harness) -> dict[str, int]:
     async with harness.session() as s:
         return {
             model.__name__: await s.scalar(select(func.count()).select_from(model)) or 0
-            for model in (Office, Service, Counter, OpeningHours, Closure)
+            for model in (Office, Service, Counter, OpeningHours, Closure, TravelTime, LifeEvent)
         }
 
 
@@ -34,7 +34,10 @@ async def test_demo_loads_idempotently_with_the_holidays_of_berlin(harness: Harn
     first = await counts(harness)
     await harness.load(config)
     assert await counts(harness) == first
-    assert first["Service"] >= 6 and first["Counter"] == 4
+    # The demo city: two Bürgerämter, a vehicle registration office and a registry office, with the travel
+    # times between each pair in both directions and life events across them.
+    assert first["Office"] == 4 and first["Service"] >= 6 and first["Counter"] == 11
+    assert first["TravelTime"] == 12 and first["LifeEvent"] == 3
     async with harness.session() as s:
         holidays = (
             await s.scalars(select(Closure).where(Closure.source == "holidays").order_by(Closure.start_at))

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from rathaus.notify.calendar.export import export_feeds
+from rathaus.offices.config import read_config
 from tests.conftest import Harness
 from tests.factories import make_config
 
@@ -59,7 +60,8 @@ def test_export_command(tmp_path: Path, sqlite_url: str) -> None:
         [RATHAUS, "feeds", "export", str(tmp_path / "public")], env=env, capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
-    assert f"{len(FILES)} feed file(s)" in result.stdout
+    offices = len(read_config(demo).offices)
+    assert f"{offices * len(FILES)} feed file(s)" in result.stdout
     assert (tmp_path / "public" / "mitte" / "closures.ics").read_text().startswith("BEGIN:VCALENDAR")
 
 

@@ -10,6 +10,7 @@ from litestar import Controller, HttpMethod, Request, Response, delete, get, pos
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.enums import ScopeType
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, PathParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_304_NOT_MODIFIED
 from litestar.types import ASGIApp, Receive, Scope, Send
@@ -19,7 +20,7 @@ from rathaus.booking import service as booking
 from rathaus.booking.controllers import ManageToken, provide_manage_token
 from rathaus.booking.deps import BookingCtx
 from rathaus.notify.calendar import agenda, service
-from rathaus.notify.calendar.invite import booking_invitation
+from rathaus.notify.calendar.invite import CalendarPart, booking_invitation, itinerary_invitation
 from rathaus.offices.catalog import Catalog
 from rathaus.page_cache import SKIP_COMPRESSION, accepts_gzip, content_type_of, page_key, send_raw
 from rathaus.staff.deps import STAFF_ONLY, CurrentStaff
@@ -110,22 +111,34 @@ class FeedController(Controller):
             return Response(b"", media_type=media_type, headers=head)
         return Response(body, media_type=media_type, headers=headers)
 
-    @route("/closures.ics", http_method=[HttpMethod.GET, HttpMethod.HEAD])
+    @route("/closures.ics", http_method=[HttpMethod.GET, HttpMethod.HEAD], media_type="text/calendar")
     async def closures(self, office: FromPath[str], request: Request[Any, Any, Any], state: State) -> Response[bytes]:
         """Public closures and extra openings of an office (?lang=en for English)."""
         return await self._answer(office, "closures", request, state)
 
-    @route("/hours.ics", http_method=[HttpMethod.GET, HttpMethod.HEAD])
+    @route("/hours.ics", http_method=[HttpMethod.GET, HttpMethod.HEAD], media_type="text/calendar")
     async def hours(self, office: FromPath[str], request: Request[Any, Any, Any], state: State) -> Response[bytes]:
         """Opening hours as weekly events, closures left out, walk-in cut-offs stated (?lang=en for English)."""
         return await self._answer(office, "hours", request, state)
 
-    @route("/hours.jsonld", http_method=[HttpMethod.GET, HttpMethod.HEAD])
+    @route(
+        "/hours.jsonld",
+        http_method=[HttpMethod.GET, HttpMethod.HEAD],
+        media_type="application/ld+json",
+        responses={
+            200: ResponseSpec(
+                data_container=dict[str, Any],
+                description="schema.org GovernmentOffice",
+                media_type="application/ld+json",
+                generate_examples=False,
+            )
+        },
+    )
     async def json_ld(self, office: FromPath[str], request: Request[Any, Any, Any], state: State) -> Response[bytes]:
         """schema.org GovernmentOffice with opening hours and dated exceptions, for search engines."""
         return await self._answer(office, "jsonld", request, state)
 
-    @route("/embed.html", http_method=[HttpMethod.GET, HttpMethod.HEAD])
+    @route("/embed.html", http_method=[HttpMethod.GET, HttpMethod.HEAD], media_type="text/html")
     async def embed(self, office: FromPath[str], request: Request[Any, Any, Any], state: State) -> Response[bytes]:
         """An HTML fragment with the hours, the coming exceptions and the JSON-LD, to embed in a city website."""
         return await self._answer(office, "embed", request, state)
@@ -165,6 +178,48 @@ class BookingCalendarController(Controller):
             body,
             media_type=CALENDAR,
             headers={"Content-Disposition": f'attachment; filename="termin-{result.booking.code}.ics"'},
+        )
+
+
+class ItineraryCalendarController(Controller):
+    path = "/api/v1/itineraries"
+    tags = ["bookings"]
+    dependencies = {"manage_token": Provide(provide_manage_token, sync_to_thread=False)}
+
+    @get("/{code:str}/calendar.ics")
+    async def calendar(
+        self,
+        code: Code,
+        manage_token: ManageToken,
+        request: Request[Any, Any, Any],
+        state: State,
+        db_session: DbSession,
+        booking_ctx: BookingCtx,
+        now: Now,
+    ) -> Response[bytes]:
+        """Every part of the itinerary as one calendar object, one event per part with the part's own UID."""
+        result = await booking.view_itinerary(db_session, ctx=booking_ctx, code=code, token=manage_token, now=now)
+        settings = runtime_of(state).settings
+        base = settings.public_base_url.rstrip("/")
+        body = itinerary_invitation(
+            parts=[
+                CalendarPart(
+                    part.booking,
+                    part.office,
+                    part.services,
+                    links.manage_url(base, code=part.booking.code, token=manage_token),
+                )
+                for part in result.parts
+            ],
+            method="PUBLISH",
+            language=result.itinerary.language if "lang" not in request.query_params else language_of(request),
+            public_base_url=base,
+            organizer=settings.smtp.mail_from,
+        )
+        return Response(
+            body,
+            media_type=CALENDAR,
+            headers={"Content-Disposition": f'attachment; filename="termine-{result.itinerary.code}.ics"'},
         )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import parseaddr
 from urllib.parse import urlsplit
@@ -57,23 +59,87 @@ def booking_invitation(
     `organizer` is the mail sender (RATHAUS_MAIL_FROM). A CANCEL names the same ATTENDEE as the REQUEST it
     cancels (RFC 5546 3.2.5), so that clients match it to the event they hold.
     """
+    return itinerary_invitation(
+        parts=[CalendarPart(booking, office, services, manage_url)],
+        method=method,
+        language=language,
+        public_base_url=public_base_url,
+        organizer=organizer,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarPart:
+    """One booking in a calendar object, with the address where its holder manages it."""
+
+    booking: Booking
+    office: OfficeRules
+    services: list[ServiceRule]
+    manage_url: str | None
+
+
+def itinerary_invitation(
+    *,
+    parts: Sequence[CalendarPart],
+    method: str,
+    language: str,
+    public_base_url: str,
+    organizer: str | None = None,
+) -> bytes:
+    """Bookings (the parts of an itinerary, or one booking) as one calendar object, one event per booking.
+
+    Each event keeps its booking's UID, so that a part cancelled or moved alone later replaces just that event.
+    A cancelled part is written as cancelled; the method becomes CANCEL only when every part is.
+    """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}")
     t = i18n.translations(language)
     text = {key: t.gettext(msgid) for key, msgid in _TEXT.items()}
     host = host_of(public_base_url)
-    office_name = office.name.get(language)
-    cancelled = method == "CANCEL" or booking.status in {"cancelled", "expired"}
-
+    ended = [method == "CANCEL" or p.booking.status in {"cancelled", "expired"} for p in parts]
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    method = "CANCEL" if cancelled and method != "PUBLISH" else method
+    method = "CANCEL" if all(ended) and method != "PUBLISH" else method
     calendar.add("method", method)
-    start, end = booking.start_at.astimezone(office.tz), booking.end_at.astimezone(office.tz)
-    calendar.add_component(vtimezone(office.tz, first=start.date(), last=end.date() + timedelta(days=1)))
+    for tz in {p.office.tz.key: p.office.tz for p in parts}.values():
+        mine = [p.booking for p in parts if p.office.tz.key == tz.key]
+        first, last = min(b.start_at for b in mine).astimezone(tz), max(b.end_at for b in mine).astimezone(tz)
+        calendar.add_component(vtimezone(tz, first=first.date(), last=last.date() + timedelta(days=1)))
+    sender_address = organizer_address(organizer, public_base_url)
+    for part, cancelled in zip(parts, ended, strict=True):
+        booking, office = part.booking, part.office
+        event = _event(part, cancelled=cancelled, language=language, text=text, host=host)
+        sender = vCalAddress(f"mailto:{sender_address}")
+        sender.params["cn"] = vText(office.name.get(language))
+        event.add("organizer", sender)
+        if method in {"REQUEST", "CANCEL"} and booking.email:
+            attendee = vCalAddress(f"mailto:{booking.email}")
+            attendee.params.update(
+                {
+                    "cn": vText(booking.name or booking.email),
+                    "role": "REQ-PARTICIPANT",
+                    "partstat": "NEEDS-ACTION",
+                    "rsvp": "FALSE",
+                }
+            )
+            event.add("attendee", attendee)
+        if not cancelled:
+            alarm = Alarm()
+            alarm.add("action", "DISPLAY")
+            alarm.add("trigger", timedelta(hours=-1))
+            alarm.add("description", text["alarm"].format(office=office.name.get(language)))
+            event.add_component(alarm)
+        calendar.add_component(event)
+    data: bytes = calendar.to_ical()
+    return data
 
+
+def _event(part: CalendarPart, *, cancelled: bool, language: str, text: dict[str, str], host: str) -> Event:
+    booking, office, services, manage_url = part.booking, part.office, part.services, part.manage_url
+    office_name = office.name.get(language)
+    start, end = booking.start_at.astimezone(office.tz), booking.end_at.astimezone(office.tz)
     event = Event()
     event.add("uid", f"booking-{booking.code}@{host}")
     event.add("sequence", booking.ical_sequence)
@@ -92,29 +158,7 @@ def booking_invitation(
         add_conference(event, meeting, text["video"])
     elif manage_url:
         event.add("url", manage_url)
-    sender = vCalAddress(f"mailto:{organizer_address(organizer, public_base_url)}")
-    sender.params["cn"] = vText(office_name)
-    event.add("organizer", sender)
-    if method in {"REQUEST", "CANCEL"} and booking.email:
-        attendee = vCalAddress(f"mailto:{booking.email}")
-        attendee.params.update(
-            {
-                "cn": vText(booking.name or booking.email),
-                "role": "REQ-PARTICIPANT",
-                "partstat": "NEEDS-ACTION",
-                "rsvp": "FALSE",
-            }
-        )
-        event.add("attendee", attendee)
-    if not cancelled:
-        alarm = Alarm()
-        alarm.add("action", "DISPLAY")
-        alarm.add("trigger", timedelta(hours=-1))
-        alarm.add("description", text["alarm"].format(office=office_name))
-        event.add_component(alarm)
-    calendar.add_component(event)
-    data: bytes = calendar.to_ical()
-    return data
+    return event
 
 
 def _how(booking: Booking, office_name: str, text: dict[str, str]) -> str | None:

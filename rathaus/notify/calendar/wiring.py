@@ -5,6 +5,7 @@ from rathaus.notify.calendar.controllers import (
     AgendaFeedController,
     BookingCalendarController,
     FeedController,
+    ItineraryCalendarController,
     agenda_feed,
 )
 from rathaus.notify.calendar.jobs import export_feed_files
@@ -12,7 +13,7 @@ from rathaus.notify.calendar.service import FeedCache
 from rathaus.wiring import Wiring
 
 WIRING = Wiring(
-    routes=[FeedController, BookingCalendarController, AgendaFeedController, agenda_feed],
+    routes=[FeedController, BookingCalendarController, ItineraryCalendarController, AgendaFeedController, agenda_feed],
     components=[(FeedCache, lambda _runtime: FeedCache())],
     jobs=[(export_feed_files, 300)],
     commands=[feeds],

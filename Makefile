@@ -14,8 +14,9 @@ node_modules/.installed: package.json package-lock.json
 	else echo "npm not found: pages go without the KERN UX styles; calendar-client and accessibility tests will be skipped"; fi
 
 .PHONY: run test lint messages
+# The demo's video appointments meet in public Jitsi rooms unless RATHAUS_VIDEO_URL_TEMPLATE says otherwise.
 run: $(VENV)/.installed node_modules/.installed
-	$(VENV)/bin/rathaus serve
+	RATHAUS_VIDEO_URL_TEMPLATE="$${RATHAUS_VIDEO_URL_TEMPLATE-https://meet.jit.si/rathaus-demo-{room}}" $(VENV)/bin/rathaus serve
 
 test: $(VENV)/.installed node_modules/.installed
 	$(VENV)/bin/pytest -n auto --durations=25

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, patch, post, put
@@ -29,9 +30,14 @@ def provide_wish_token(request: Request[Any, Any, Any]) -> str:
     return value
 
 
-def windows(data: list[schemas.WishWindow]) -> list[service.Window]:
+def windows(data: list[schemas.WishWindowRequest]) -> list[service.Window]:
     """API windows as the service's."""
-    return [service.Window(tuple(schemas.WEEKDAYS.index(d) for d in w.weekdays), w.start, w.end) for w in data]
+    return [
+        service.Window(
+            tuple(schemas.WEEKDAYS.index(d) for d in w.weekdays), time.fromisoformat(w.start), time.fromisoformat(w.end)
+        )
+        for w in data
+    ]
 
 
 class WishController(Controller):

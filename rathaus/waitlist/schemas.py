@@ -14,8 +14,18 @@ Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-class WishWindow(msgspec.Struct, forbid_unknown_fields=True):
+# A time of day (HH:MM or HH:MM:SS); the pattern admits only real ones, so a valid request is never refused later.
+TimeOfDay = Annotated[str, msgspec.Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$", examples=["09:00"])]
+
+
+class WishWindowRequest(msgspec.Struct, forbid_unknown_fields=True):
     weekdays: Annotated[list[Weekday], msgspec.Meta(min_length=1, max_length=7)]
+    start: TimeOfDay
+    end: TimeOfDay
+
+
+class WishWindow(msgspec.Struct):
+    weekdays: list[Weekday]
     start: time
     end: time
 
@@ -30,13 +40,13 @@ class WishCreate(msgspec.Struct, forbid_unknown_fields=True):
     email: Annotated[str, msgspec.Meta(max_length=320)] | None = None
     phone: Annotated[str, msgspec.Meta(max_length=40)] | None = None
     language: Annotated[str, msgspec.Meta(max_length=2)] = "de"
-    windows: Annotated[list[WishWindow], msgspec.Meta(max_length=21)] = []
+    windows: Annotated[list[WishWindowRequest], msgspec.Meta(max_length=21)] = []
 
 
 class WishUpdate(msgspec.Struct, forbid_unknown_fields=True):
     first_day: date | None = None
     last_day: date | None = None
-    windows: Annotated[list[WishWindow], msgspec.Meta(max_length=21)] | None = None
+    windows: Annotated[list[WishWindowRequest], msgspec.Meta(max_length=21)] | None = None
 
 
 class WishConfirm(msgspec.Struct, forbid_unknown_fields=True):

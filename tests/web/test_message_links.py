@@ -1,7 +1,8 @@
 """Every link in every message the app sends opens a page that answers 200.
 
 Each message kind is rendered in each offered language through the dispatcher for real bookings, so manage links
-carry real tokens; the links are taken from the plain text, the HTML, the SMS and the calendar attachment.
+carry real tokens (rating links real invitations); the links are taken from the plain text, the HTML, the SMS and
+the calendar attachment. The offer of a freed slot comes from a real wish when the citizen cancels.
 """
 
 from __future__ import annotations
@@ -25,14 +26,18 @@ from rathaus.notify.channels import Channels, OutgoingEmail, OutgoingSms, Sent
 from rathaus.notify.dispatcher import Dispatcher
 from rathaus.notify.models import OutboxMessage
 from rathaus.notify.service import KINDS, enqueue
-from tests.conftest import Harness, open_harness
+from rathaus.ratings import service as ratings
+from rathaus.tokens import seal
+from tests.conftest import TEST_SECRET, Harness, open_harness
 from tests.factories import booking_body, make_config
+from tests.waitlist.helpers import register
 
 pytestmark = pytest.mark.anyio
 
 # Not the test client's origin: the links must be built from the configured public address.
 PUBLIC = "https://termine.example.org"
 PHONE = "+4915112345678"
+WEDNESDAY_MORNING = {"weekdays": ["wed"], "start": "09:00", "end": "12:00"}
 URL = re.compile(r"""https?://[^\s"'<>)]+""")
 
 
@@ -97,6 +102,15 @@ def variants(kind: str) -> list[dict[str, Any]]:
     return [{}]
 
 
+async def rating_invitation(session: AsyncSession, visit: str, office_id: int, now: datetime) -> dict[str, Any]:
+    """The payload of a real invitation to rate a visit (its token is in the database)."""
+    token = await ratings.invite(
+        session, visit=visit, office_id=office_id, service_ids=[], mode="on_site", day=now.date(), now=now
+    )
+    assert token is not None
+    return {"sealed_rating_token": seal(token, TEST_SECRET)}
+
+
 async def dispatch(h: Harness) -> Capture:
     capture = Capture()
     dispatcher = Dispatcher(h.runtime, Channels(capture, capture), worker_id="links")
@@ -133,12 +147,15 @@ async def test_every_link_in_every_message_opens_a_page(public_harness: Harness)
     async def write_all(session: AsyncSession) -> None:
         number = 0
         for language in languages:
-            for kind in KINDS:
+            for kind in set(KINDS) - {"offer"}:  # an offer needs a held slot: made below by a real cancellation
                 booking = pending if kind == "verification" else None if kind == "test" else confirmed
                 token = tokens[booking.id] if booking is not None else None
-                for payload in variants(kind):
+                for variant in variants(kind):
                     for channel, recipient in (("email", "erika@example.org"), ("sms", PHONE)):
                         number += 1
+                        payload = variant
+                        if kind == "rating":
+                            payload = await rating_invitation(session, f"links:{number}", confirmed.office_id, now)
                         enqueue(
                             session,
                             kind=kind,
@@ -161,14 +178,18 @@ async def test_every_link_in_every_message_opens_a_page(public_harness: Harness)
     paths = {urlsplit(link).path for link in links}
     # Manage links of both bookings (with their real tokens) and the rebooking link of the closure variants.
     assert {f"/bookings/{pending.code}", f"/bookings/{confirmed.code}", "/"} <= paths, paths
+    assert any(path.startswith("/rate/") for path in paths), paths
     await assert_all_open(h, links)
 
-    # A booking the citizen cancelled through the API, with the message that this sends.
+    # A booking the citizen cancelled through the API, with the message that this sends, and the offer of its
+    # slot to the citizen waiting for one.
+    await register(h, first_day="2027-01-13", last_day="2027-01-13", windows=[WEDNESDAY_MORNING])
     code = confirmed.code
     token = next(link for link in links if f"/bookings/{code}?" in link).split("token=")[1]
     cancelled = await h.client.post(f"/api/v1/bookings/{code}/cancel", headers={"Authorization": f"Bearer {token}"})
     assert cancelled.status_code in {200, 201}, cancelled.text
     after = await dispatch(h)
     assert after.emails and after.sms
+    assert any("/offers/" in link for link in after.links())
     # Its manage link from the earlier messages still opens, and so does the office's rebooking link.
     await assert_all_open(h, after.links() | {f"{PUBLIC}/?office=amt", f"{PUBLIC}/bookings/{code}?token={token}"})

@@ -7,6 +7,7 @@ current wait, and the catalogue below both may not import them.
 from __future__ import annotations
 
 import json
+from collections.abc import Hashable
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -21,16 +22,25 @@ from litestar.response import Template
 
 from rathaus import i18n
 from rathaus.booking import service as bookings
-from rathaus.freshness import Age, age_of
+from rathaus.freshness import Age, SingleFlight, age_of
 from rathaus.offices import presenters
 from rathaus.offices.catalog import Catalog, CatalogSnapshot
 from rathaus.offices.rules import OfficeRules, ServiceRule
-from rathaus.offices.schema_org import json_ld
-from rathaus.page_cache import SKIP_COMPRESSION, PageCache, from_page_cache, page_key, render, respond
+from rathaus.offices.schema_org import JsonLdCache
+from rathaus.page_cache import (
+    SKIP_COMPRESSION,
+    PageCache,
+    RenderedPage,
+    from_page_cache,
+    page_key,
+    render,
+    respond,
+)
 from rathaus.queue.deps import QueueCtx
 from rathaus.queue.live import LiveSnapshot, QueueHub
 from rathaus.queue.service import QueueContext
 from rathaus.ratings import service as ratings
+from rathaus.runtime import Runtime
 from rathaus.web import DbSession, Now, PageController, runtime_of
 
 
@@ -126,38 +136,56 @@ class OfficePages(PageController):
         Its dependencies are taken from the runtime: resolving them costs more than an answer from memory."""
         runtime = runtime_of(state)
         now = runtime.clock.now()
-        pages, key = runtime.get(PageCache), page_key(request.scope)
-        page = pages.get(key, now)
-        if page is not None:
-            return respond(request, page)
-        catalog, hub, scores = runtime.get(Catalog), runtime.get(QueueHub), runtime.get(ratings.ScoreCache)
-        bound = runtime.settings.availability_cache_seconds
-        async with runtime.read_session_maker() as session:
-            snapshot = await catalog.get(session, now=now)
-            rules = snapshot.offices.get(slug)
-            if rules is None:
-                raise NotFoundException()
-            today = rules.local_day(now)
-            score = await scores.get(session, office_id=rules.id, today=today, now=now)
-        live = hub.peek(rules.id)
-        if live is None or age_of(live.as_of, now=now, ttl=bound) is Age.STALE:
-            live = await hub.snapshot(rules.id)
-        base = runtime.settings.public_base_url.rstrip("/")
-        context = _office_context(rules, snapshot, score, live, base, now)
-        page = render(request, "offices/office.html.j2", context)
-        until = presenters.office_valid_until(rules, now)
-        pages.put(
-            key,
-            page,
-            lambda at: (
-                at < until
-                and catalog.peek(now=at) is snapshot
-                and hub.peek(rules.id) is live
-                and age_of(live.as_of, now=at, ttl=bound) is not Age.STALE
-                and scores.peek(office_id=rules.id, today=today, now=at) is score
-            ),
-        )
+        key = page_key(request.scope)
+        page = runtime.get(PageCache).get(key, now)
+        if page is None:
+            renders = runtime.get(OfficePageRenders)
+            page = await renders.run(key, lambda: _office_page(request, runtime, slug, key, now))
         return respond(request, page)
+
+
+class OfficePageRenders(SingleFlight[Hashable, RenderedPage]):
+    """One rendering of an office page per path, query and language at a time: the readers that arrive while it
+    renders (all of them, once a page is no longer valid) take its page instead of rendering it again."""
+
+
+async def _office_page(
+    request: Request[Any, Any, Any], runtime: Runtime, slug: str, key: Hashable, now: datetime
+) -> RenderedPage:
+    """The office page rendered and kept while what it shows stays the same."""
+    catalog, hub, scores = runtime.get(Catalog), runtime.get(QueueHub), runtime.get(ratings.ScoreCache)
+    bound = runtime.settings.availability_cache_seconds
+    async with runtime.read_session_maker() as session:
+        snapshot = await catalog.get(session, now=now)
+        rules = snapshot.offices.get(slug)
+        if rules is None:
+            raise NotFoundException()
+        today = rules.local_day(now)
+        score = await scores.get(session, office_id=rules.id, today=today, now=now)
+    live = hub.peek(rules.id)
+    if live is None or age_of(live.as_of, now=now, ttl=bound) is Age.STALE:
+        live = await hub.snapshot(rules.id)
+    base = runtime.settings.public_base_url.rstrip("/")
+    document = runtime.get(JsonLdCache).get(
+        rules, today=today, language=i18n.current_language(), url=f"{base}/offices/{slug}"
+    )
+    page = render(
+        request,
+        "offices/office.html.j2",
+        _office_context(rules, snapshot, score, live, base, now) | {"json_ld": json_ld_text(document)},
+    )
+    until = presenters.office_valid_until(rules, now)
+    return runtime.get(PageCache).put(
+        key,
+        page,
+        lambda at: (
+            at < until
+            and catalog.peek(now=at) is snapshot
+            and hub.peek(rules.id) is live
+            and age_of(live.as_of, now=at, ttl=bound) is not Age.STALE
+            and scores.peek(office_id=rules.id, today=today, now=at) is score
+        ),
+    )
 
 
 def _office_context(
@@ -168,7 +196,7 @@ def _office_context(
     base: str,
     now: datetime,
 ) -> dict[str, Any]:
-    """What the office page shows, in the reader's language."""
+    """What the office page shows, in the reader's language (but its schema.org document)."""
     language = i18n.current_language()
     locale = i18n.babel_locale(language)
     view = presenters.office(rules, snapshot, language=language, now=now)
@@ -196,9 +224,6 @@ def _office_context(
             for s in sorted(snapshot.services.values(), key=lambda s: s.name.get(language).casefold())
             if any(s.id in c.services for c in rules.counters)
         ],
-        "json_ld": json_ld_text(
-            json_ld(rules, today=rules.local_day(now), language=language, url=f"{base}/offices/{slug}")
-        ),
         "closures": [
             (
                 format_date(c.start.date(), "full", locale=locale),

@@ -106,6 +106,17 @@ async def test_a_catalogue_change_shows_at_once(harness: Harness) -> None:
     assert "Bürgeramt Neu" in home.text and "Testamt" not in home.text
 
 
+async def test_a_catalogue_change_reaches_the_office_page_and_its_schema_org_document(harness: Harness) -> None:
+    await harness.load(make_config())
+    assert '"name": "Testamt"' in (await harness.client.get("/offices/amt")).text
+    english = (await harness.client.get("/offices/amt", headers={"Accept-Language": "en"})).text
+    await harness.load(make_config(name={"de": "Bürgeramt Neu", "en": "New office"}))
+    page = (await harness.client.get("/offices/amt")).text
+    assert '"name": "Bürgeramt Neu"' in page and "Testamt" not in page
+    assert '"name": "New office"' in (await harness.client.get("/offices/amt", headers={"Accept-Language": "en"})).text
+    assert '"name": "New office"' not in english
+
+
 async def test_another_instance_shows_a_booking_within_the_cache_setting(
     harness: Harness, db_url: str, clock: ManualClock, live_server_factory: Callable[..., LiveServer]
 ) -> None:

@@ -111,6 +111,9 @@ class QueueHub:
         after_commit(session, lambda: self.changed(office_id))
 
     def changed(self, office_id: int) -> None:
+        feed = self._feeds.get(office_id)
+        if feed is not None:
+            feed.requested += 1  # heard here at once: `peek` no longer offers the read before it
         if self._channels is not None:
             self._channels.publish({"office": office_id}, channels=[channel_of(office_id)])
 
@@ -131,9 +134,10 @@ class QueueHub:
         return feed.snapshot
 
     def peek(self, office_id: int) -> LiveSnapshot | None:
-        """The office's last read on this instance, whatever its age, without reading (None if there is none)."""
+        """The office's last read on this instance, whatever its age, without reading: None if there is none or a
+        change was heard since it began (this instance's own changes always are)."""
         feed = self._feeds.get(office_id)
-        return None if feed is None else feed.snapshot
+        return None if feed is None or feed.completed < feed.requested else feed.snapshot
 
     async def stream(self, office_id: int, render: Render) -> AsyncGenerator[ServerSentEventMessage, None]:
         """Server-sent events: the current view at once, then a new one after every change, and heartbeats."""

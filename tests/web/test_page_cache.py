@@ -194,8 +194,9 @@ def _wait_shown(html: str) -> str:
 async def test_the_office_page_shows_a_new_wait_within_the_cache_setting(
     harness: Harness, db_url: str, clock: ManualClock, live_server_factory: Callable[..., LiveServer]
 ) -> None:
-    """No stream is open, so the instance hears no change: its page (and its last read of the waiting room) is
-    kept, but never longer than the setting; the first answer after it shows the queue as it is."""
+    """Walk-ins made on another instance: no stream is open, so this one hears no change; its page (and its last
+    read of the waiting room) is kept, but never longer than the setting; the first answer after it shows the
+    queue as it is. Its own changes show at once."""
     clock.set(OPENING)
     await harness.load(queue_config())
     desk = {"Authorization": f"Bearer {await staff_token(harness, 'desk', role='desk')}"}
@@ -203,8 +204,8 @@ async def test_the_office_page_shows_a_new_wait_within_the_cache_setting(
     async with httpx.AsyncClient(timeout=10) as client:
         before = await client.get(server.url + "/offices/amt")
         for _ in range(2):
-            made = await client.post(
-                server.url + "/api/v1/offices/amt/queue/walk-ins", json={"services": ["a"]}, headers=desk
+            made = await harness.client.post(
+                "/api/v1/offices/amt/queue/walk-ins", json={"services": ["a"]}, headers=desk
             )
             assert made.status_code == 201, made.text
         clock.advance(timedelta(seconds=TTL / 2))
@@ -216,9 +217,10 @@ async def test_the_office_page_shows_a_new_wait_within_the_cache_setting(
         assert board["open_now"] and board["walk_in_wait_minutes"] > 0
         assert _wait_shown(after) != _wait_shown(before.text)
         assert f"etwa {board['walk_in_wait_minutes']} Minuten" in _wait_shown(after)
-        # A newer read of the waiting room (the board's, here) replaces the page at once, the clock standing still.
+        # A change made on this instance replaces the page at once, the clock standing still.
         for _ in range(2):
             await client.post(server.url + "/api/v1/offices/amt/queue/walk-ins", json={"services": ["a"]}, headers=desk)
+        mine = _wait_shown((await client.get(server.url + "/offices/amt")).text)
         newer = (await client.get(server.url + "/api/v1/offices/amt/board")).json()["walk_in_wait_minutes"]
         assert newer > board["walk_in_wait_minutes"]
-        assert f"etwa {newer} Minuten" in _wait_shown((await client.get(server.url + "/offices/amt")).text)
+        assert f"etwa {newer} Minuten" in mine

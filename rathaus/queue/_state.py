@@ -305,6 +305,6 @@ def staffed_counters(
         for t in called
         if t.counter_id is not None and t.called_at is not None
     }
-    on_site = [c for c in office.counters if ON_SITE <= c.modes]
+    on_site = [c for c in office.counters if c.modes >= ON_SITE]
     counters = [c for c in on_site if c.id in recent or c.id in busy_until] or on_site
     return [CounterState(c.id, c.services, c.walk_in_only, max(now, busy_until.get(c.id, now))) for c in counters]

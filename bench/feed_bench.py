@@ -45,7 +45,7 @@ FEED = "/feeds/mitte/hours.ics"
 
 
 def year_of_exceptions(first: date) -> str:
-    """TOML appended to the demo office: 100 closures and 50 extra openings over a year."""
+    """TOML for the end of the demo office's table: 100 closures and 50 extra openings over a year."""
     parts = []
     for i in range(100):
         day = first + timedelta(days=3 * i + 1)
@@ -80,9 +80,11 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as directory:
         tmp = Path(directory)
         config = tmp / "year.toml"
-        config.write_text(
-            DEMO.read_text(encoding="utf-8") + year_of_exceptions(date.today() + timedelta(days=7)), encoding="utf-8"
-        )
+        demo = DEMO.read_text(encoding="utf-8")
+        # The exceptions belong to the measured office, the file's first: they go where its table ends.
+        end_of_first = demo.index("\n[[offices]]", demo.index("[[offices]]") + 1)
+        exceptions = year_of_exceptions(date.today() + timedelta(days=7))
+        config.write_text(demo[:end_of_first] + exceptions + demo[end_of_first:], encoding="utf-8")
         url = f"sqlite+aiosqlite:///{tmp / 'feeds.db'}"
         asyncio.run(prepare(url, config))
         with servers_running([("feeds", url, True)], tmp) as servers:

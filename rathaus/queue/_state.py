@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rathaus.booking import service as bookings
-from rathaus.offices.rules import OfficeRules, ServiceRule, day_bounds
+from rathaus.offices.rules import ON_SITE, OfficeRules, ServiceRule, day_bounds
 from rathaus.queue.models import Ticket, TicketService, label_of
 from rathaus.queue.ordering import CounterState, QueueItem, order_key, simulate
 
@@ -298,11 +298,13 @@ def staffed_counters(
     office: OfficeRules, called: list[TicketRow], recent: set[int], durations: Durations, now: datetime
 ) -> list[CounterState]:
     """Counters taken to be working (calling now or lately; if none is, all), each free when its current
-    ticket should be done."""
+    ticket should be done. Only counters that see people at the office: a caseworker who only phones or meets
+    by video never calls anyone from the waiting room."""
     busy_until = {
         t.counter_id: t.called_at + durations.of(t.service_ids)
         for t in called
         if t.counter_id is not None and t.called_at is not None
     }
-    counters = [c for c in office.counters if c.id in recent or c.id in busy_until] or list(office.counters)
+    on_site = [c for c in office.counters if c.modes >= ON_SITE]
+    counters = [c for c in on_site if c.id in recent or c.id in busy_until] or on_site
     return [CounterState(c.id, c.services, c.walk_in_only, max(now, busy_until.get(c.id, now))) for c in counters]

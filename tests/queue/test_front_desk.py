@@ -35,6 +35,19 @@ async def test_walk_ins_get_consecutive_numbers_positions_and_estimates(harness:
     assert listing["walk_in_wait_minutes"] == 60
 
 
+async def test_a_caseworker_who_only_phones_or_meets_by_video_shortens_no_wait_in_the_office(
+    harness: Harness,
+) -> None:
+    remote = {"name": "Videoberatung", "services": ["a", "b"], "modes": ["phone", "video"]}
+    desk = await Desk.open(harness, queue_config(counters=[{"name": "Schalter 1", "services": ["a", "b"]}, remote]))
+
+    tickets = [(await desk.walk_in("a")).json(), (await desk.walk_in("a")).json()]
+
+    # One counter sees people: the second waits for the first, and a newcomer for both.
+    assert [t["estimated_wait_minutes"] for t in tickets] == [0, 15]
+    assert (await desk.queue())["walk_in_wait_minutes"] == 30
+
+
 async def test_check_in_on_time_late_repeated_and_refused(harness: Harness) -> None:
     desk = await Desk.open(harness)
     on_time = await desk.book("2027-01-11T08:15:00+01:00")

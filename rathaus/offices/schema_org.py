@@ -99,3 +99,24 @@ def json_ld(office: OfficeRules, *, today: date, language: str, url: str) -> dic
     if isinstance(extra.get("latitude"), float) and isinstance(extra.get("longitude"), float):
         document["geo"] = {"@type": "GeoCoordinates", "latitude": extra["latitude"], "longitude": extra["longitude"]}
     return document
+
+
+class JsonLdCache:
+    """Documents per office, local day, language and URL, each kept while the office's rules are the very object
+    it was made from (the catalogue replaces them on every change): making one walks every day to the horizon."""
+
+    def __init__(self, max_entries: int = 2_000) -> None:
+        self._entries: dict[tuple[int, date, str, str], tuple[OfficeRules, dict[str, Any]]] = {}
+        self._max_entries = max_entries
+
+    def get(self, office: OfficeRules, *, today: date, language: str, url: str) -> dict[str, Any]:
+        """`json_ld(office, …)`, made once per office rules, day, language and URL (not to be changed)."""
+        key = (office.id, today, language, url)
+        kept = self._entries.get(key)
+        if kept is not None and kept[0] is office:
+            return kept[1]
+        if len(self._entries) >= self._max_entries and key not in self._entries:
+            self._entries.clear()
+        document = json_ld(office, today=today, language=language, url=url)
+        self._entries[key] = (office, document)
+        return document

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from datetime import datetime
 
 import msgspec
 from litestar.channels import ChannelsPlugin
@@ -39,9 +40,11 @@ def channel_of(office_id: int) -> str:
 
 
 class LiveSnapshot:
-    """One read of an office's waiting room; each view is encoded once, when a stream first needs it."""
+    """One read of an office's waiting room (begun at `as_of`); each view is encoded once, when a stream first
+    needs it."""
 
-    def __init__(self, state: QueueState, services: Mapping[int, ServiceRule]) -> None:
+    def __init__(self, state: QueueState, services: Mapping[int, ServiceRule], as_of: datetime) -> None:
+        self.as_of = as_of
         self.board = msgspec.json.encode(presenters.board(state))
         self._state = state
         self._services = services
@@ -108,6 +111,9 @@ class QueueHub:
         after_commit(session, lambda: self.changed(office_id))
 
     def changed(self, office_id: int) -> None:
+        feed = self._feeds.get(office_id)
+        if feed is not None:
+            feed.requested += 1  # heard here at once: `peek` no longer offers the read before it
         if self._channels is not None:
             self._channels.publish({"office": office_id}, channels=[channel_of(office_id)])
 
@@ -126,6 +132,12 @@ class QueueHub:
             async with feed.done:
                 await feed.done.wait_for(lambda task=reader: feed.completed >= wanted or task.done())  # type: ignore[misc]
         return feed.snapshot
+
+    def peek(self, office_id: int) -> LiveSnapshot | None:
+        """The office's last read on this instance, whatever its age, without reading: None if there is none or a
+        change was heard since it began (this instance's own changes always are)."""
+        feed = self._feeds.get(office_id)
+        return None if feed is None or feed.completed < feed.requested else feed.snapshot
 
     async def stream(self, office_id: int, render: Render) -> AsyncGenerator[ServerSentEventMessage, None]:
         """Server-sent events: the current view at once, then a new one after every change, and heartbeats."""
@@ -205,7 +217,7 @@ class QueueHub:
             state = await load_state(
                 session, office=office, services=catalog.services_by_id, durations_cache=self.durations, now=now
             )
-        return LiveSnapshot(state, catalog.services_by_id)
+        return LiveSnapshot(state, catalog.services_by_id, now)
 
     async def _newer_than(self, feed: _OfficeFeed, seen: int) -> bool:
         """Wait until a read newer than `seen` completes (True), or the heartbeat interval passes or the server

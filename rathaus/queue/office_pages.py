@@ -7,13 +7,14 @@ current wait, and the catalogue below both may not import them.
 from __future__ import annotations
 
 import json
+from collections.abc import Hashable
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from babel.dates import format_date, format_datetime, get_day_names
 from babel.numbers import format_currency, format_decimal
-from litestar import MediaType, get
+from litestar import MediaType, Request, Response, get
 from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
@@ -21,13 +22,25 @@ from litestar.response import Template
 
 from rathaus import i18n
 from rathaus.booking import service as bookings
+from rathaus.freshness import Age, SingleFlight, age_of
 from rathaus.offices import presenters
-from rathaus.offices.catalog import CatalogSnapshot
+from rathaus.offices.catalog import Catalog, CatalogSnapshot
 from rathaus.offices.rules import OfficeRules, ServiceRule
-from rathaus.offices.schema_org import json_ld
-from rathaus.queue.deps import Hub, QueueCtx
+from rathaus.offices.schema_org import JsonLdCache
+from rathaus.page_cache import (
+    SKIP_COMPRESSION,
+    PageCache,
+    RenderedPage,
+    from_page_cache,
+    page_key,
+    render,
+    respond,
+)
+from rathaus.queue.deps import QueueCtx
+from rathaus.queue.live import LiveSnapshot, QueueHub
 from rathaus.queue.service import QueueContext
 from rathaus.ratings import service as ratings
+from rathaus.runtime import Runtime
 from rathaus.web import DbSession, Now, PageController, runtime_of
 
 
@@ -107,62 +120,119 @@ class OfficePages(PageController):
             },
         )
 
-    @get("/offices/{slug:str}", media_type=MediaType.HTML)
-    async def office(
-        self, slug: FromPath[str], db_session: DbSession, queue_ctx: QueueCtx, hub: Hub, state: State, now: Now
-    ) -> Template:
+    @get(
+        "/offices/{slug:str}",
+        media_type=MediaType.HTML,
+        exclude_from_csrf=True,
+        opt={SKIP_COMPRESSION: True},
+        middleware=[from_page_cache],
+    )
+    async def office(self, request: Request[Any, Any, Any], slug: FromPath[str], state: State) -> Response[bytes]:
         """An office: where it is, how to reach it, when it is open, until when walk-ins are taken today and
-        how long they wait now, what the building offers, and its calendar feeds."""
-        snapshot = await queue_ctx.booking.catalog.get(db_session, now=now)
+        how long they wait now, what the building offers, and its calendar feeds.
+
+        Rendered once per language while the catalogue, the office's day, its score and the waiting room's last
+        read stay the same, the read at most RATHAUS_AVAILABILITY_CACHE_SECONDS old (the page has no form).
+        Its dependencies are taken from the runtime: resolving them costs more than an answer from memory."""
+        runtime = runtime_of(state)
+        now = runtime.clock.now()
+        key = page_key(request.scope)
+        page = runtime.get(PageCache).get(key, now)
+        if page is None:
+            renders = runtime.get(OfficePageRenders)
+            page = await renders.run(key, lambda: _office_page(request, runtime, slug, key, now))
+        return respond(request, page)
+
+
+class OfficePageRenders(SingleFlight[Hashable, RenderedPage]):
+    """One rendering of an office page per path, query and language at a time: the readers that arrive while it
+    renders (all of them, once a page is no longer valid) take its page instead of rendering it again."""
+
+
+async def _office_page(
+    request: Request[Any, Any, Any], runtime: Runtime, slug: str, key: Hashable, now: datetime
+) -> RenderedPage:
+    """The office page rendered and kept while what it shows stays the same."""
+    catalog, hub, scores = runtime.get(Catalog), runtime.get(QueueHub), runtime.get(ratings.ScoreCache)
+    bound = runtime.settings.availability_cache_seconds
+    async with runtime.read_session_maker() as session:
+        snapshot = await catalog.get(session, now=now)
         rules = snapshot.offices.get(slug)
         if rules is None:
             raise NotFoundException()
-        language = i18n.current_language()
-        view = presenters.office(rules, snapshot, language=language, now=now)
-        board = json.loads((await hub.snapshot(rules.id)).board)
-        base = queue_ctx.public_base_url
-        page_url = f"{base}/offices/{slug}"
-        day_names = get_day_names("wide", locale=i18n.babel_locale(language))
-        feeds = {kind: f"{base}/feeds/{slug}/{kind}.ics" for kind in ("closures", "hours")}
-        scores = runtime_of(state).get(ratings.ScoreCache)
-        score = await scores.get(db_session, office_id=rules.id, today=rules.local_day(now), now=now)
-        return Template(
-            "offices/office.html.j2",
-            context={
-                "score": score,
-                "score_average": None
-                if score.average is None
-                else format_decimal(score.average, "0.0", locale=i18n.babel_locale(language)),
-                "office": rules,
-                "view": view,
-                "weekly": [(day_names[d], rules.weekly.get(d, ())) for d in range(7)],
-                "days": [
-                    (format_date(day.date, "full", locale=i18n.babel_locale(language)), day) for day in view.next_days
-                ],
-                "today": view.next_days[0],
-                "open_now": board["open_now"],
-                "wait": board["walk_in_wait_minutes"],
-                "events": f"/api/v1/offices/{slug}/board/events",
-                "map_url": _map_url(rules),
-                "tel": _tel(view.phone) if view.phone else None,
-                "feeds": feeds,
-                "webcal": {kind: "webcal" + url[url.index(":") :] for kind, url in feeds.items()},
-                "services": [
-                    s
-                    for s in sorted(snapshot.services.values(), key=lambda s: s.name.get(language).casefold())
-                    if any(s.id in c.services for c in rules.counters)
-                ],
-                "json_ld": json_ld_text(json_ld(rules, today=rules.local_day(now), language=language, url=page_url)),
-                "closures": [
-                    (
-                        format_date(c.start.date(), "full", locale=i18n.babel_locale(language)),
-                        format_date((c.end - timedelta(seconds=1)).date(), "full", locale=i18n.babel_locale(language)),
-                        c,
-                    )
-                    for c in view.upcoming_closures
-                ],
-            },
-        )
+        today = rules.local_day(now)
+        score = await scores.get(session, office_id=rules.id, today=today, now=now)
+    live = hub.peek(rules.id)
+    if live is None or age_of(live.as_of, now=now, ttl=bound) is Age.STALE:
+        live = await hub.snapshot(rules.id)
+    base = runtime.settings.public_base_url.rstrip("/")
+    document = runtime.get(JsonLdCache).get(
+        rules, today=today, language=i18n.current_language(), url=f"{base}/offices/{slug}"
+    )
+    page = render(
+        request,
+        "offices/office.html.j2",
+        _office_context(rules, snapshot, score, live, base, now) | {"json_ld": json_ld_text(document)},
+    )
+    until = presenters.office_valid_until(rules, now)
+    return runtime.get(PageCache).put(
+        key,
+        page,
+        lambda at: (
+            at < until
+            and catalog.peek(now=at) is snapshot
+            and hub.peek(rules.id) is live
+            and age_of(live.as_of, now=at, ttl=bound) is not Age.STALE
+            and scores.peek(office_id=rules.id, today=today, now=at) is score
+        ),
+    )
+
+
+def _office_context(
+    rules: OfficeRules,
+    snapshot: CatalogSnapshot,
+    score: ratings.Score,
+    live: LiveSnapshot,
+    base: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """What the office page shows, in the reader's language (but its schema.org document)."""
+    language = i18n.current_language()
+    locale = i18n.babel_locale(language)
+    view = presenters.office(rules, snapshot, language=language, now=now)
+    board = json.loads(live.board)
+    slug = rules.slug
+    day_names = get_day_names("wide", locale=locale)
+    feeds = {kind: f"{base}/feeds/{slug}/{kind}.ics" for kind in ("closures", "hours")}
+    return {
+        "score": score,
+        "score_average": None if score.average is None else format_decimal(score.average, "0.0", locale=locale),
+        "office": rules,
+        "view": view,
+        "weekly": [(day_names[d], rules.weekly.get(d, ())) for d in range(7)],
+        "days": [(format_date(day.date, "full", locale=locale), day) for day in view.next_days],
+        "today": view.next_days[0],
+        "open_now": board["open_now"],
+        "wait": board["walk_in_wait_minutes"],
+        "events": f"/api/v1/offices/{slug}/board/events",
+        "map_url": _map_url(rules),
+        "tel": _tel(view.phone) if view.phone else None,
+        "feeds": feeds,
+        "webcal": {kind: "webcal" + url[url.index(":") :] for kind, url in feeds.items()},
+        "services": [
+            s
+            for s in sorted(snapshot.services.values(), key=lambda s: s.name.get(language).casefold())
+            if any(s.id in c.services for c in rules.counters)
+        ],
+        "closures": [
+            (
+                format_date(c.start.date(), "full", locale=locale),
+                format_date((c.end - timedelta(seconds=1)).date(), "full", locale=locale),
+                c,
+            )
+            for c in view.upcoming_closures
+        ],
+    }
 
 
 def json_ld_text(document: dict[str, Any]) -> str:

@@ -14,7 +14,7 @@ from rathaus.queue.deps import DEPENDENCIES
 from rathaus.queue.display_pages import DisplayLauncher
 from rathaus.queue.jobs import close_days, live_lifespan
 from rathaus.queue.live import QueueHub
-from rathaus.queue.office_pages import OfficePages
+from rathaus.queue.office_pages import OfficePageRenders, OfficePages
 from rathaus.settings import Settings
 from rathaus.wiring import Wiring
 
@@ -36,5 +36,5 @@ WIRING = Wiring(
     plugins=_channels,
     lifespans=[live_lifespan],
     jobs=[(close_days, 300)],
-    components=[(QueueHub, lambda _runtime: QueueHub())],
+    components=[(QueueHub, lambda _runtime: QueueHub()), (OfficePageRenders, lambda _runtime: OfficePageRenders())],
 )

@@ -117,14 +117,19 @@ class ScoreCache:
 
     async def get(self, session: AsyncSession, *, office_id: int, today: date, now: datetime) -> Score:
         """The office's score as of at most `ttl` ago."""
-        kept = self._scores.get((office_id, today))
-        if kept is not None and now - kept[0] < self.ttl:
-            return kept[1]
+        kept = self.peek(office_id=office_id, today=today, now=now)
+        if kept is not None:
+            return kept
         score = await public_score(session, office_id=office_id, today=today)
         if len(self._scores) > 10_000:
             self._scores.clear()
         self._scores[(office_id, today)] = (now, score)
         return score
+
+    def peek(self, *, office_id: int, today: date, now: datetime) -> Score | None:
+        """The kept score if it is at most `ttl` old, without reading (None otherwise)."""
+        kept = self._scores.get((office_id, today))
+        return kept[1] if kept is not None and now - kept[0] < self.ttl else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ import pytest
 from rathaus.clock import ManualClock
 from tests.conftest import Harness, LiveServer
 from tests.factories import booking_body, make_config
+from tests.queue.helpers import OPENING, queue_config
 from tests.staff_helpers import staff_token
 
 pytestmark = pytest.mark.anyio
@@ -31,7 +32,7 @@ async def gone_once_the_setting_is_over(client: httpx.AsyncClient, base: str, cl
     assert f'value="{NINE}"' not in (await client.get(base + TIME)).text
 
 
-@pytest.mark.parametrize("path", ["/", TIME, "/?office=amt"])
+@pytest.mark.parametrize("path", ["/", TIME, "/?office=amt", "/offices/amt"])
 async def test_a_page_without_a_form_sets_no_cookie_and_revalidates(harness: Harness, path: str) -> None:
     await harness.load(make_config())
     first = await harness.client.get(path, headers=GZIP)
@@ -51,7 +52,7 @@ async def test_a_page_without_a_form_sets_no_cookie_and_revalidates(harness: Har
     assert "content-encoding" not in refused.headers
 
 
-@pytest.mark.parametrize("path", ["/", TIME, "/api/v1/offices", "/api/v1/offices/amt"])
+@pytest.mark.parametrize("path", ["/", TIME, "/api/v1/offices", "/api/v1/offices/amt", "/offices/amt"])
 async def test_a_page_from_memory_answers_as_its_handler_did(harness: Harness, path: str) -> None:
     """The second request is answered before the handler runs: same bytes, same headers (security ones too)."""
     await harness.load(make_config())
@@ -103,6 +104,17 @@ async def test_a_catalogue_change_shows_at_once(harness: Harness) -> None:
     await harness.load(make_config(name={"de": "Bürgeramt Neu", "en": "New office"}))
     home = await harness.client.get("/")
     assert "Bürgeramt Neu" in home.text and "Testamt" not in home.text
+
+
+async def test_a_catalogue_change_reaches_the_office_page_and_its_schema_org_document(harness: Harness) -> None:
+    await harness.load(make_config())
+    assert '"name": "Testamt"' in (await harness.client.get("/offices/amt")).text
+    english = (await harness.client.get("/offices/amt", headers={"Accept-Language": "en"})).text
+    await harness.load(make_config(name={"de": "Bürgeramt Neu", "en": "New office"}))
+    page = (await harness.client.get("/offices/amt")).text
+    assert '"name": "Bürgeramt Neu"' in page and "Testamt" not in page
+    assert '"name": "New office"' in (await harness.client.get("/offices/amt", headers={"Accept-Language": "en"})).text
+    assert '"name": "New office"' not in english
 
 
 async def test_another_instance_shows_a_booking_within_the_cache_setting(
@@ -171,3 +183,44 @@ async def test_the_office_answer_moves_on_with_the_clock(harness: Harness, clock
 
     clock.set(datetime(2027, 1, 11, 23, 0, 1, tzinfo=UTC))  # just past midnight in Berlin
     assert amt(await harness.client.get(path))["next_days"][0]["date"] == "2027-01-12"
+
+
+def _wait_shown(html: str) -> str:
+    """The office page's line about the walk-in wait."""
+    start = html.index('id="walk-in-wait"')
+    return html[html.index(">", start) + 1 : html.index("</p>", start)].strip()
+
+
+async def test_the_office_page_shows_a_new_wait_within_the_cache_setting(
+    harness: Harness, db_url: str, clock: ManualClock, live_server_factory: Callable[..., LiveServer]
+) -> None:
+    """Walk-ins made on another instance: no stream is open, so this one hears no change; its page (and its last
+    read of the waiting room) is kept, but never longer than the setting; the first answer after it shows the
+    queue as it is. Its own changes show at once."""
+    clock.set(OPENING)
+    await harness.load(queue_config())
+    desk = {"Authorization": f"Bearer {await staff_token(harness, 'desk', role='desk')}"}
+    server = live_server_factory(db_url, clock, availability_cache_seconds=TTL)
+    async with httpx.AsyncClient(timeout=10) as client:
+        before = await client.get(server.url + "/offices/amt")
+        for _ in range(2):
+            made = await harness.client.post(
+                "/api/v1/offices/amt/queue/walk-ins", json={"services": ["a"]}, headers=desk
+            )
+            assert made.status_code == 201, made.text
+        clock.advance(timedelta(seconds=TTL / 2))
+        young = await client.get(server.url + "/offices/amt")
+        assert young.content == before.content  # the page went on with the instance's latest read …
+        clock.advance(timedelta(seconds=TTL / 2, milliseconds=1))
+        after = (await client.get(server.url + "/offices/amt")).text  # … until it was older than the setting
+        board = (await client.get(server.url + "/api/v1/offices/amt/board")).json()
+        assert board["open_now"] and board["walk_in_wait_minutes"] > 0
+        assert _wait_shown(after) != _wait_shown(before.text)
+        assert f"etwa {board['walk_in_wait_minutes']} Minuten" in _wait_shown(after)
+        # A change made on this instance replaces the page at once, the clock standing still.
+        for _ in range(2):
+            await client.post(server.url + "/api/v1/offices/amt/queue/walk-ins", json={"services": ["a"]}, headers=desk)
+        mine = _wait_shown((await client.get(server.url + "/offices/amt")).text)
+        newer = (await client.get(server.url + "/api/v1/offices/amt/board")).json()["walk_in_wait_minutes"]
+        assert newer > board["walk_in_wait_minutes"]
+        assert f"etwa {newer} Minuten" in mine

@@ -118,6 +118,7 @@ class ItineraryPages(PageController):
                     found.life_event,
                     [service.PartRequest(x.step, x.office, x.start) for x in p.parts],
                     language,
+                    p.day,
                 ),
             }
             for p in found.proposals

@@ -51,6 +51,8 @@ async def test_catalogue_pages_pass_axe_at_both_widths_in_both_languages(
                 for name, path in PAGES.items():
                     await page.goto(f"{server.url}{path}")
                     assert await page.locator("html").get_attribute("lang") == language
+                    # Reflow (WCAG 1.4.10): the page fits the screen's width, nothing scrolls sideways.
+                    assert await page.evaluate("document.documentElement.scrollWidth") <= width, (path, size)
                     await page.screenshot(path=str(SCREENSHOTS / f"{name}-{language}-{size}.png"), full_page=True)
                     violations = await axe_violations(page)
                     if violations:

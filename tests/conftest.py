@@ -36,7 +36,7 @@ from rathaus.offices._load import load_config
 from rathaus.offices.catalog import Catalog
 from rathaus.offices.config import Config
 from rathaus.runtime import Runtime
-from rathaus.settings import Settings
+from rathaus.settings import Settings, WaitlistSettings
 from rathaus.web import runtime_of
 
 PG_ADMIN_URL = os.environ.get("RATHAUS_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -152,6 +152,8 @@ def test_settings(database_url: str, **overrides: object) -> Settings:
         "public_base_url": "http://testserver",
         "availability_cache_seconds": 3600.0,
         "booking_rate_limit_per_minute": 0,
+        # A cancelled slot opens at once unless a test is about the cool-down (tests/waitlist/test_cooldown.py).
+        "waitlist": WaitlistSettings(cooldown_minutes=0),
     }
     values.update(overrides)
     return Settings(**values).validated()  # type: ignore[arg-type]

@@ -323,7 +323,7 @@ def unchanged(found: DayAvailability, *, catalog: Catalog, cache: AvailabilityCa
 
 
 def _in_window(office: OfficeRules, day: date, now: datetime) -> bool:
-    return office.local_day(now) <= day <= office.local_day(now + office.horizon)
+    return office.local_day(now) <= day <= office.local_day(office.booking_window(now)[1])
 
 
 def _bookable(
@@ -331,7 +331,7 @@ def _bookable(
 ) -> DayAvailability:
     if not _in_window(office, day, now):
         slots = DaySlots.of([])  # its own object: encoded answers are kept per DaySlots
-    low, high = slots.window(now + office.lead, now + office.horizon)
+    low, high = slots.window(*office.booking_window(now))
     return DayAvailability(office, services, day, slots, low, high, mode)
 
 
@@ -355,7 +355,7 @@ async def first_free_day(
     """
     earliest = office.local_day(now + office.lead)
     day = max(since or earliest, earliest)
-    last = office.local_day(now + office.horizon)
+    last = office.local_day(office.booking_window(now)[1])
     if days is not None:
         last = min(last, day + timedelta(days=days))
     while day <= last:

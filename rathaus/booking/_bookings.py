@@ -276,7 +276,9 @@ def validate_start(office: OfficeRules, services: list[ServiceRule], start: date
         raise RathausError("start_in_past")
     if start < now + office.lead:
         raise RathausError("inside_lead_time", minutes=int(office.lead.total_seconds() // 60))
-    if start > now + office.horizon:
+    if start > office.booking_window(now)[1]:
+        if office.releases is not None:
+            raise RathausError("not_released")
         raise RathausError("past_horizon", days=office.horizon.days)
     end = start + appointment_length(services)
     interval = next(

@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 from rathaus.db import operation
 from rathaus.localized import Localized
 from rathaus.offices._closures import add_closure
+from rathaus.offices._releases import open_first_release
 from rathaus.offices.catalog import Catalog
 from rathaus.offices.config import (
     WEEKDAYS,
@@ -186,6 +187,7 @@ async def _load_office(
         office.updated_at = now
         report.updated.append(f"office {oc.slug}")
     await session.flush()
+    await open_first_release(session, office=office, now=now)
     await _load_closures(session, catalog, office, oc, now, report)
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rathaus.db import dialect_insert
-from rathaus.offices.catalog import Catalog
-from rathaus.offices.models import OfficeRelease
+from rathaus.offices.catalog import Catalog, release_schedule
+from rathaus.offices.models import Office, OfficeRelease
 from rathaus.offices.rules import OfficeRules
 
 
@@ -17,7 +18,7 @@ async def due_releases(session: AsyncSession, *, office: OfficeRules, now: datet
     """The office's release instants up to `now` not made yet, earliest first.
 
     After a pause (a restart, a deployment) every instant since the last release made is due, so none is skipped;
-    an office that made none yet starts with the latest instant (the days before it are opened by it).
+    an office that made none yet starts with the latest instant (see `open_first_release`).
     """
     if office.releases is None:
         return []
@@ -43,3 +44,17 @@ async def record_release(
         return None
     await catalog.changed(session, now=now)
     return day
+
+
+async def open_first_release(session: AsyncSession, *, office: Office, now: datetime) -> None:
+    """When an office starts releasing on a schedule, record its latest release instant as made: the days it
+    opens were open to booking before (up to the horizon), so there is nothing to offer first. Without it the
+    office would take no bookings at all until the release job's first run."""
+    schedule = release_schedule(office)
+    made = select(OfficeRelease.at).where(OfficeRelease.office_id == office.id).limit(1)
+    if schedule is None or await session.scalar(made) is not None:
+        return
+    tz = ZoneInfo(office.timezone)
+    latest = schedule.last(tz, now=now)
+    if latest is not None:
+        session.add(OfficeRelease(office_id=office.id, at=latest, day=schedule.day_of(latest, tz), made_at=now))

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from babel.numbers import format_decimal, format_percent
+
+from rathaus import i18n
 from rathaus.booking import presenters as booking_presenters
 from rathaus.offices.catalog import CatalogSnapshot
 from rathaus.offices.rules import OfficeRules
@@ -79,4 +84,52 @@ def figures(result: OfficeFigures, office: OfficeRules, snapshot: CatalogSnapsho
         freed_slots=result.freed_slots,
         freed_slots_to_wishes=result.freed_to_wishes,
         share_to_wishes=result.share_to_wishes,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class FiguresTable:
+    """The figures as a table in one language (for the office page and the staff's figures), with the share of
+    freed slots that went to wishes in words (empty while no slot was freed)."""
+
+    headers: list[str]
+    rows: list[list[str]]
+    share: str
+
+
+def figures_table(result: OfficeFigures, snapshot: CatalogSnapshot, language: str) -> FiguresTable:
+    """An office's waiting-list figures per service, formatted for reading."""
+    t, locale = i18n.translations(language), i18n.babel_locale(language)
+
+    def number(value: float | None) -> str:
+        return "\u2013" if value is None else format_decimal(value, format="#,##0.#", locale=locale)
+
+    share = ""
+    if result.share_to_wishes is not None:
+        share = t.gettext("Of {freed} freed appointments, {share} went to people on the waiting list.").format(
+            freed=number(result.freed_slots), share=format_percent(result.share_to_wishes, locale=locale)
+        )
+    return FiguresTable(
+        [
+            t.gettext("Service"),
+            t.gettext("Wishes waiting"),
+            t.gettext("Offers made"),
+            t.gettext("Accepted"),
+            t.gettext("Declined"),
+            t.gettext("Expired"),
+            t.gettext("Median days from wish to appointment"),
+        ],
+        [
+            [
+                snapshot.services_by_id[f.service_id].name.get(language),
+                number(f.waiting),
+                number(sum(f.offers.values())),
+                number(f.offers["accepted"]),
+                number(f.offers["declined"]),
+                number(f.offers["expired"]),
+                number(f.median_days_to_appointment),
+            ]
+            for f in result.services
+        ],
+        share,
     )

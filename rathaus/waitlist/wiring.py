@@ -1,5 +1,7 @@
 """The waiting list's routes, dependencies, jobs and its reaction to freed capacity."""
 
+from datetime import timedelta
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rathaus.booking.events import BookingChanged
@@ -36,4 +38,10 @@ WIRING = Wiring(
         (expire_wishes, 3600),
     ],
     subscriptions=[(BookingChanged, _on_booking_changed)],
+    components=[
+        (
+            service.FiguresCache,
+            lambda runtime: service.FiguresCache(timedelta(seconds=runtime.settings.availability_cache_seconds)),
+        )
+    ],
 )

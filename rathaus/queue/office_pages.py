@@ -252,7 +252,8 @@ def _waitlist_context(
     """The office's release schedule in words, and how its waiting list serves citizens."""
     language = i18n.current_language()
     locale = i18n.babel_locale(language)
-    found: dict[str, Any] = {"figures": waitlist_presenters.figures_table(figures, snapshot, language)}
+    shown = waitlist_presenters.figures(figures, rules, snapshot.services_by_id)
+    found: dict[str, Any] = {"figures": waitlist_presenters.figures_table(shown, language)}
     schedule = presenters.releases(rules, now=now)
     if schedule is not None:
         day_names = get_day_names("wide", locale=locale)

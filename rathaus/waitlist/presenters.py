@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from babel.numbers import format_decimal, format_percent
 
 from rathaus import i18n
 from rathaus.booking import presenters as booking_presenters
-from rathaus.offices.catalog import CatalogSnapshot
-from rathaus.offices.rules import OfficeRules
+from rathaus.offices.rules import OfficeRules, ServiceRule
 from rathaus.waitlist import schemas
 from rathaus.waitlist.service import OfferView, OfficeFigures, WishView, minute_time
 
@@ -65,13 +65,15 @@ def offer(result: OfferView) -> schemas.Offer:
     )
 
 
-def figures(result: OfficeFigures, office: OfficeRules, snapshot: CatalogSnapshot) -> schemas.WaitlistFigures:
-    """An office's waiting-list figures, services by slug."""
+def figures(result: OfficeFigures, office: OfficeRules, services: Mapping[int, ServiceRule]) -> schemas.WaitlistFigures:
+    """An office's waiting-list figures, services by slug and name."""
     return schemas.WaitlistFigures(
         office=office.slug,
         services=[
             schemas.ServiceFigures(
-                service=snapshot.services_by_id[f.service_id].slug,
+                service=services[f.service_id].slug,
+                name_de=services[f.service_id].name.get("de"),
+                name_en=services[f.service_id].name.get("en"),
                 wishes_waiting=f.waiting,
                 offers_made=sum(f.offers.values()),
                 accepted=f.offers["accepted"],
@@ -97,7 +99,7 @@ class FiguresTable:
     share: str
 
 
-def figures_table(result: OfficeFigures, snapshot: CatalogSnapshot, language: str) -> FiguresTable:
+def figures_table(result: schemas.WaitlistFigures, language: str) -> FiguresTable:
     """An office's waiting-list figures per service, formatted for reading."""
     t, locale = i18n.translations(language), i18n.babel_locale(language)
 
@@ -106,7 +108,7 @@ def figures_table(result: OfficeFigures, snapshot: CatalogSnapshot, language: st
 
     share = ""
     if result.share_to_wishes is not None:
-        share = t.gettext("Of {freed} freed appointments, {share} went to people on the waiting list.").format(
+        share = t.gettext("{share} of the freed appointments ({freed}) went to people on the waiting list.").format(
             freed=number(result.freed_slots), share=format_percent(result.share_to_wishes, locale=locale)
         )
     return FiguresTable(
@@ -121,12 +123,12 @@ def figures_table(result: OfficeFigures, snapshot: CatalogSnapshot, language: st
         ],
         [
             [
-                snapshot.services_by_id[f.service_id].name.get(language),
-                number(f.waiting),
-                number(sum(f.offers.values())),
-                number(f.offers["accepted"]),
-                number(f.offers["declined"]),
-                number(f.offers["expired"]),
+                f.name_de if language == "de" else f.name_en,
+                number(f.wishes_waiting),
+                number(f.offers_made),
+                number(f.accepted),
+                number(f.declined),
+                number(f.expired),
                 number(f.median_days_to_appointment),
             ]
             for f in result.services

@@ -68,12 +68,15 @@ async def end_cooldowns(session: AsyncSession, *, ctx: WaitlistContext, now: dat
         Wish.status == "active",
         Wish.updated_at > Cooldown.created_at,
     )
+    # Another instance giving back the same slots skips the rows this one holds (PostgreSQL) or waits for this
+    # transaction (SQLite); either way it no longer finds them, since giving one back deletes its row.
     due = (
         await session.scalars(
             select(Cooldown.booking_id)
             .where((Cooldown.until <= now) | newer)
             .order_by(Cooldown.until, Cooldown.booking_id)
             .limit(limit)
+            .with_for_update(skip_locked=True, of=Cooldown)
         )
     ).all()
     given = 0

@@ -1,5 +1,6 @@
 """The cool-down: a freed slot no wish takes stays out of open booking for a while, then opens."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -98,3 +99,16 @@ async def test_a_slot_soon_after_the_cancellation_is_held_back_only_until_it_wou
 
     [held] = await cooling(harness)
     assert held.until == harness.clock.now() + timedelta(minutes=15)  # the slot leaves the window then
+
+
+async def test_two_instances_open_a_cooled_slot_once(harness: Harness) -> None:
+    await harness.load(make_config())
+    taken = await book(harness)
+    await cancel(harness, taken)
+    harness.clock.advance(timedelta(minutes=30))
+
+    given = await asyncio.gather(reopen_cooled_slots(harness.runtime), reopen_cooled_slots(harness.runtime))
+
+    assert sorted(given) == [0, 1]  # type: ignore[type-var]
+    assert NINE in await free_starts(harness)
+    assert await cooling(harness) == []

@@ -253,7 +253,7 @@ def _waitlist_context(
     language = i18n.current_language()
     locale = i18n.babel_locale(language)
     shown = waitlist_presenters.figures(figures, rules, snapshot.services_by_id)
-    found: dict[str, Any] = {"figures": waitlist_presenters.figures_table(shown, language)}
+    found: dict[str, Any] = {"figures": waitlist_presenters.figures_table(shown, language), "releases": None}
     schedule = presenters.releases(rules, now=now)
     if schedule is not None:
         day_names = get_day_names("wide", locale=locale)

@@ -27,7 +27,7 @@ async def test_the_release_schedule_is_edited_on_the_hours_page(harness: Harness
             "_csrf_token": csrf(page),
         },
     )
-    assert bad.status_code == 422 and "whole number" in bad.text
+    assert bad.status_code == 422 and "als ganze Zahl" in bad.text
     wrong_day = await harness.client.post(
         f"{ADMIN}/releases",
         data={"release_at": "08:00", "release_days": "14", "release_weekdays": ["mo"], "_csrf_token": csrf(page)},

@@ -50,7 +50,7 @@ async def test_a_released_day_stays_hidden_until_its_wishes_got_their_offers(har
     harness.clock.set(AT_EIGHT + timedelta(seconds=30))  # the clock is past 08:00, the release not made yet
     assert await free_starts(harness, RELEASED) == []
     refused = await harness.client.post("/api/v1/bookings", json=booking_body(f"{RELEASED}T10:00:00+01:00"))
-    assert refused.status_code == 422 and "not released yet" in refused.json()["detail"]
+    assert refused.status_code == 422 and "noch nicht freigegeben" in refused.json()["detail"]
 
     assert await publish_releases(harness.runtime) == 1
     [offer] = await offers(harness)

@@ -158,7 +158,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def report(
-    runs: dict[str, list[loadgen.Run]], meters: dict[str, TreeCpu], worker_counts: list[int], kinds: list[str], plan: Plan
+    runs: dict[str, list[loadgen.Run]],
+    meters: dict[str, TreeCpu],
+    worker_counts: list[int],
+    kinds: list[str],
+    plan: Plan,
 ) -> dict[str, Any]:
     """Medians, ratios against both hello-worlds, Granian ÷ uvicorn (median and per round), CPU per request."""
     medians = {label: median_of(r) for label, r in runs.items()}
@@ -192,7 +196,8 @@ def report(
         )
     print("granian ÷ uvicorn (req/s, per round; p99; CPU per request):")
     for name, value in granian_vs_uvicorn.items():
-        print(f"  {name:<24} {value['rps']:>6} {value['rps_per_round']}  p99 {value['p99']}  CPU {value['cpu_per_request']}")
+        rps, rounds, p99, cpu = value["rps"], value["rps_per_round"], value["p99"], value["cpu_per_request"]
+        print(f"  {name:<24} {rps:>6} {rounds}  p99 {p99}  CPU {cpu}")
     print("against the hello-worlds (req/s):")
     for name, ratio in vs_hello.items():
         print(f"  {name:<60} {ratio}")

@@ -18,6 +18,7 @@ from rathaus.waitlist._offers import (
     sweep,
     withdraw,
 )
+from rathaus.waitlist._replies import SmsAnswer, answer_by_sms
 from rathaus.waitlist._wishes import (
     WaitlistContext,
     Window,
@@ -37,12 +38,14 @@ __all__ = [
     "OfferView",
     "OfficeFigures",
     "ServiceFigures",
+    "SmsAnswer",
     "WaitlistContext",
     "Window",
     "WishChange",
     "WishRequest",
     "WishView",
     "accept",
+    "answer_by_sms",
     "booking_changed",
     "change",
     "confirm",

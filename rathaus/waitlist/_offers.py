@@ -574,6 +574,10 @@ class _Stacked(Exception):
     """The wish, or its person for one of these services, already has an open offer."""
 
 
+class Unreachable(Exception):
+    """The offer's message could reach its citizen too late to answer it (raised by the reaction that sends it)."""
+
+
 async def _try_offer(
     session: AsyncSession,
     *,
@@ -598,8 +602,10 @@ async def _try_offer(
             until=until,
             now=now,
         )
-    except (RathausError, _Stacked):
-        return None  # the slot was taken meanwhile, or the wish or its person holds an offer already
+    except (RathausError, _Stacked, Unreachable):
+        # The slot was taken meanwhile, the wish or its person holds an offer already, or its message could only
+        # go out too late (the SMS quiet hours): the next wish gets the slot.
+        return None
 
 
 @operation
@@ -668,6 +674,19 @@ async def _offer(
         ),
     )
     return offer
+
+
+async def postpone(session: AsyncSession, *, ctx: WaitlistContext, offer_id: int, sent_at: datetime) -> datetime:
+    """An offer whose message can only go out at `sent_at` (an SMS held back by the quiet hours) holds its slot
+    from then on, as long as it would have from its making; raises Unreachable if that leaves too little time."""
+    offer = await session.get_one(Offer, offer_id)
+    until = sent_at + offer_duration(ctx=ctx, channel=offer.channel, start=offer.start_at, now=sent_at)
+    if until - sent_at < MIN_OFFER:
+        raise Unreachable()
+    if until > offer.expires_at:
+        offer.expires_at = until
+        await session.flush()
+    return offer.expires_at
 
 
 def _lock_keys(wish: Wish, services: list[ServiceRule]) -> set[str]:

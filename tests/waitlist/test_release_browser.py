@@ -34,8 +34,8 @@ async def test_release_schedule_and_figures_pass_axe_at_both_widths_in_both_lang
         await page.goto(f"{server.url}/staff/sign-in")
         await page.fill("#username", "leitung")
         await page.fill("#password", PASSWORD)
-        await page.locator("main form button[type=submit]").click()
-        await page.wait_for_url(f"{server.url}/staff/**")
+        async with page.expect_navigation():
+            await page.locator("main form button[type=submit]").click()
 
     async with chromium_browser(chromium) as browser:
         found = await check_pages(browser, server.url, PAGES, first=sign_in)

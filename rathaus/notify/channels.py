@@ -244,13 +244,15 @@ class SmtpChannel:
         )
 
     async def close(self) -> None:
-        """Say goodbye (QUIT) on every idle connection; a server that does not answer is left at once."""
+        """Say goodbye (QUIT) on every idle connection at once; a server that does not answer soon is left."""
         idle, self._idle = self._idle, []
-        for client in idle:
-            with contextlib.suppress(aiosmtplib.SMTPException, OSError, TimeoutError):
-                if client.is_connected:
-                    await client.quit(timeout=min(self.timeout, 2.0))
-            client.close()
+        await asyncio.gather(*(self._quit(client) for client in idle))
+
+    async def _quit(self, client: aiosmtplib.SMTP) -> None:
+        with contextlib.suppress(aiosmtplib.SMTPException, OSError, TimeoutError):
+            if client.is_connected:
+                await client.quit(timeout=min(self.timeout, 2.0))
+        client.close()
 
 
 # --- SMS -----------------------------------------------------------------------------------------------

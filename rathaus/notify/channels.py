@@ -213,6 +213,9 @@ class SmtpChannel:
                 if error.code != 421:  # 421: the server ends this connection (too many messages on it, …)
                     client.close()
                     raise
+            except BaseException:
+                client.close()
+                raise
             client.close()
         client = self._client()
         try:

@@ -127,6 +127,11 @@ class Confirmations:
             self._running = asyncio.create_task(self._run())
         return await answer
 
+    def cancel(self) -> None:
+        """Stop confirming (the sends that asked were cancelled with their pass)."""
+        if self._running is not None:
+            self._running.cancel()
+
     async def _run(self) -> None:
         batch: list[tuple[Job, asyncio.Future[bool]]] = []
         try:
@@ -555,6 +560,7 @@ class Dispatcher:
         finally:
             for task in tasks:
                 task.cancel()
+            confirmations.cancel()
 
     def _measure(self, seconds: float) -> None:
         self._pace = seconds if self._pace is None else (1 - PACE_WEIGHT) * self._pace + PACE_WEIGHT * seconds

@@ -16,7 +16,7 @@ from rathaus.waitlist.jobs import offer_free_slots
 from rathaus.web import runtime_of
 from tests.conftest import Harness, open_harness
 from tests.factories import make_config
-from tests.waitlist.helpers import cancel, offer_token, offers, register, two_offices
+from tests.waitlist.helpers import book, cancel, offer_token, offers, register, two_offices
 
 
 def test_the_quick_month_keeps_every_invariant(tmp_path: Path) -> None:
@@ -111,3 +111,25 @@ async def test_a_cancelled_booking_from_an_offer_is_freed_capacity_for_the_wishe
     # … and the figures count it as capacity a booking gave back.
     figures = (await harness.client.get("/api/v1/offices/amt/waitlist")).json()
     assert figures["freed_slots"] == 1
+
+
+@pytest.mark.anyio
+@pytest.mark.xfail(
+    strict=True,
+    reason="a wish's last day may not lie beyond the booking window (wish_days_range), so the day a release adds "
+    "at the window's end reaches only wishes registered or changed since the previous release",
+)
+async def test_a_wish_waiting_before_a_release_is_offered_the_released_day(harness: Harness) -> None:
+    # One slot each weekday and a booking window of six days, booked out: Monday the 18th enters it on Tuesday.
+    await harness.load(
+        make_config(hours={d: ["09:00-09:15"] for d in ("mon", "tue", "wed", "thu", "fri")}, horizon_days=6)
+    )
+    for day in range(11, 16):
+        await book(harness, f"2027-01-{day}T09:00:00+01:00", email=f"early{day}@example.org")
+    # "Any day in the next three weeks", as a citizen who cannot get an appointment would ask.
+    await register(harness, email="waiting@example.org", first_day="2027-01-11", last_day="2027-01-29", windows=[])
+
+    harness.clock.advance(timedelta(days=1, hours=3))  # Tuesday 10:00: the window now reaches Monday 10:00
+    assert await offer_free_slots(harness.runtime) == 1
+    (offer,) = await offers(harness)
+    assert offer.start_at.isoformat() == "2027-01-18T08:00:00+00:00"

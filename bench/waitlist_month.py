@@ -10,8 +10,8 @@ register and confirm `--wishes` wishes (some extend them before they run out, so
 the per-person limit allows), cancel `--cancellations` bookings, miss 10 % of their appointments, and answer
 offers after a random delay: most accept, some decline, some never answer (the offer runs out and passes on),
 some answer too late. All of it goes through the public service functions and jobs of rathaus/waitlist and
-rathaus/booking on a fresh migrated database, in time order, from a seeded RNG: a run is reproducible (except
-for the lottery's seeds, which the waiting list draws itself from `secrets`).
+rathaus/booking on a fresh migrated database, in time order, from a seeded RNG (the lottery office draws its own
+seeds from `secrets`, so two runs with one seed part ways after its first lottery).
 
 At the end the invariants are checked (bench/waitlist_month_report.py), the outcome is reported (share of slots
 that went to wishes, waits, offers per booking) with the CPU each step took, and, unless --no-http, the

@@ -190,10 +190,16 @@ class AvailabilityCache:
 
     async def drain(self) -> None:
         """Stop the background reads (before the database connections close)."""
-        tasks = list(self._refreshing.values())
-        for task in tasks:
+        here = asyncio.get_running_loop()
+        ours = [task for task in self._refreshing.values() if task.get_loop() is here]
+        for task in self._refreshing.values():
+            if task.get_loop() is not here and not task.get_loop().is_closed():
+                # Started by a reader on another event loop (a test's harness beside the app's): only that loop
+                # may touch the task.
+                task.get_loop().call_soon_threadsafe(task.cancel)
+        for task in ours:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*ours, return_exceptions=True)
 
     def _refresh_in_background(self, office: OfficeRules, day: date, now: datetime) -> None:
         """Read a day again in a session of its own, once at a time."""

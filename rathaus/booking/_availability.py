@@ -23,7 +23,7 @@ from rathaus.freshness import Age, SingleFlight, age_of
 from rathaus.offices.catalog import Catalog, CatalogSnapshot, office_of, resolve_services
 from rathaus.offices.rules import MODE_PHRASES, MODES, OfficeRules, ServiceRule
 
-_MAX_DAYS = 20_000
+_MAX_DAYS = 100_000  # a city of 300 offices with 90-day windows warms 27,000 days
 log = logging.getLogger("rathaus.booking.availability")
 
 Key = tuple[int, date, tuple[int, ...], str]  # office, day, services, mode
@@ -107,6 +107,8 @@ class AvailabilityCache:
         if known is not None and known[0] is claims.busy:
             return known[1]
         slots = derived_slots(office, services, day, mode, claims.busy)
+        if len(self._slots) >= _MAX_DAYS:
+            self._slots.clear()  # derived again from the cached claims when asked
         self._slots[key] = (claims.busy, slots)
         return slots
 

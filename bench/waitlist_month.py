@@ -77,7 +77,7 @@ REGULAR_HOURS = ["08:00-12:00"]  # the days inside the first window, booked out 
 SERVICES = (["a"], ["b"], ["a", "b"])  # b is another 15-minute service; a and b together take 30 minutes
 SERVICE_WEIGHTS = (6, 3, 1)
 # The steps that can make offers: freed capacity (cancellations, declines, offers run out) and the sweep.
-OFFERING = ("cancel", "decline", "expire_offers", "sweep")
+OFFERING = ("cancel", "decline", "expire_offers", "sweep", "cool_down_end")
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +238,8 @@ class Month:
             evening = datetime.combine(START.date() + timedelta(days=day), clock_time(RELEASE_HOUR), UTC)
             self.at(evening, self._day_end)
             for hour in range(24):
+                # Freed slots no wish took leave the cool-down (the job runs every 30 s in the app).
+                self.at(evening + timedelta(hours=hour, minutes=15), self._end_cool_downs)
                 for slug in OFFICES:
                     self.at(evening + timedelta(hours=hour, minutes=30), lambda slug=slug: self._open_booking(slug))
 
@@ -298,6 +300,9 @@ class Month:
         self.tally.cpu["open_availability"].append(time.process_time() - started)
         if slot is not None:
             await self._book(slug, services, slot.start, "open_booking")
+
+    async def _end_cool_downs(self) -> None:
+        await self.job("cool_down_end", waitlist_jobs.reopen_cooled_slots)
 
     async def _day_end(self) -> None:
         """Today's appointments: most citizens came, the rest are no-shows (the day-end job marks them); the

@@ -118,6 +118,8 @@ class WaitlistSettings:
     # Minutes a freed slot (a cancellation, a hold given back) stays out of open booking while the waiting list
     # may take it, so that watching for cancellations gains nothing; 0 opens it at once when no wish takes it.
     cooldown_minutes: int = _setting(30, low=0)
+    # Days a wish may reach beyond the booking window: the days released later go to the wishes waiting for them.
+    days_beyond_window: int = _setting(28, low=0)
 
 
 _GROUPS = {"smtp": SmtpSettings, "twilio": TwilioSettings, "notify": NotifySettings, "waitlist": WaitlistSettings}

@@ -186,7 +186,7 @@ class AvailabilityCache:
         async with sessions() as session:
             snapshot = await self.catalog.get(session, now=now)
         for office in snapshot.offices.values():
-            first, last = office.local_day(now), office.local_day(now + office.horizon)
+            first, last = (office.local_day(instant) for instant in office.booking_window(now))
             days = [first + timedelta(days=d) for d in range((last - first).days + 1)]
             await self.read(sessions, office, days, now=now)
 

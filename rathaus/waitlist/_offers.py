@@ -106,8 +106,9 @@ async def booking_changed(session: AsyncSession, *, ctx: WaitlistContext, event:
     closed = event.reason == "closure"
     cooled = await session.get(Cooldown, facts.id) if offer is None else None
     release: Release | None
-    if offer is not None:
-        # The offer's own hold went away: answered, run out, or cancelled under it (a closure, the desk).
+    if offer is not None and offer.status != "accepted":
+        # The offer's own hold went away: answered, run out, or cancelled under it (a closure, the desk). A
+        # booking made by accepting an offer is the citizen's own: its cancellation frees capacity like any other.
         if offer.status == "open":
             await _close(session, offer_id=offer.id, status="cancelled", now=now)
         release = await session.get_one(Release, offer.release_id)
@@ -421,6 +422,8 @@ async def _distribute(
             made += 1
             candidates.open_wishes.add(wish.id)
             free.forget(office.local_day(offer.start_at))
+            if offer.start_at <= start and end <= offer.end_at:
+                return made  # the offer took all of [start, end)
             if release.cause in FREED and not await _matching(
                 free, wish=wish, services=services, start=start, end=end, now=now
             ):

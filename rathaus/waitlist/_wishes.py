@@ -86,7 +86,7 @@ async def register(session: AsyncSession, *, ctx: WaitlistContext, request: Wish
     services = resolve_services(snapshot, request.services)
     bookings.check_online(services)
     offices = _offices([office_of(snapshot, slug) for slug in request.offices], services)
-    request = _normalised(request, offices, now)
+    request = _normalised(request, offices, now, beyond=timedelta(days=ctx.settings.days_beyond_window))
     await _check_limit(session, ctx=ctx, email=request.email, phone=request.phone, services=services, now=now)
     token = tokens.new_token()
     code = tokens.new_verification_code()
@@ -169,6 +169,7 @@ async def change(
         ),
         current.offices,
         now,
+        beyond=timedelta(days=ctx.settings.days_beyond_window),
     )
     wish.first_day, wish.last_day = checked.first_day, checked.last_day
     if change.windows is not None:
@@ -292,7 +293,7 @@ def _offices(offices: list[OfficeRules], services: list[ServiceRule]) -> list[Of
     return offices
 
 
-def _normalised(request: WishRequest, offices: list[OfficeRules], now: datetime) -> WishRequest:
+def _normalised(request: WishRequest, offices: list[OfficeRules], now: datetime, *, beyond: timedelta) -> WishRequest:
     name = visible(request.name)
     if not name:
         raise RathausError("name_required")
@@ -303,7 +304,7 @@ def _normalised(request: WishRequest, offices: list[OfficeRules], now: datetime)
     if request.channel not in ("email", "sms") or (email if request.channel == "email" else phone) is None:
         raise RathausError("wish_channel")
     today = min(o.local_day(now) for o in offices)
-    latest = max(o.local_day(now + o.horizon) for o in offices)
+    latest = max(o.local_day(now + o.horizon) for o in offices) + beyond
     if request.first_day > request.last_day:
         raise RathausError("wish_days_order")
     if request.last_day < today or request.last_day > latest:

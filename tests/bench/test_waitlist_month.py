@@ -64,11 +64,6 @@ async def _statements(harness: Harness, path: str) -> int:
 
 
 @pytest.mark.anyio
-@pytest.mark.xfail(
-    strict=True,
-    reason="_offers._distribute passes a declined or expired offer's slot on and then reads every other waiting "
-    "wish of the offer's release when that release was a sweep (it stops early only for cancellations)",
-)
 async def test_passing_a_declined_slot_on_does_not_read_every_waiting_wish(harness: Harness) -> None:
     # One slot a week at each office: the sweep offers it to the first wish there, the others wait.
     await harness.load(two_offices(hours={"mon": ["09:00-09:15"]}, horizon_days=6))
@@ -89,11 +84,6 @@ async def test_passing_a_declined_slot_on_does_not_read_every_waiting_wish(harne
 
 
 @pytest.mark.anyio
-@pytest.mark.xfail(
-    strict=True,
-    reason="booking_changed passes the slot of a cancelled booking that came from an accepted offer on within the "
-    "offer's old release: no freed release is recorded, and wishes registered since that release are left out",
-)
 async def test_a_cancelled_booking_from_an_offer_is_freed_capacity_for_the_wishes_waiting_now(harness: Harness) -> None:
     await harness.load(make_config(hours={"mon": ["09:00-09:15"]}, horizon_days=6))
     await register(harness, email="first@example.org")
@@ -114,11 +104,6 @@ async def test_a_cancelled_booking_from_an_offer_is_freed_capacity_for_the_wishe
 
 
 @pytest.mark.anyio
-@pytest.mark.xfail(
-    strict=True,
-    reason="a wish's last day may not lie beyond the booking window (wish_days_range), so the day a release adds "
-    "at the window's end reaches only wishes registered or changed since the previous release",
-)
 async def test_a_wish_waiting_before_a_release_is_offered_the_released_day(harness: Harness) -> None:
     # One slot each weekday and a booking window of six days, booked out: Monday the 18th enters it on Tuesday.
     await harness.load(

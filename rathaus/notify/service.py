@@ -118,7 +118,7 @@ async def booking_changed(
         sealed = (payload or {}).get("sealed_manage_token")
         itinerary = (payload or {}).get("itinerary")
         await plan_reminders(
-            session, booking=booking, now=now, sealed_manage_token=sealed, itinerary=itinerary, policy=policy
+            session, booking=booking, now=now, sealed_manage_token=sealed, itinerary=itinerary, known=policy
         )
 
 
@@ -148,14 +148,14 @@ async def plan_reminders(
     now: datetime,
     sealed_manage_token: str | None = None,
     itinerary: str | None = None,
-    policy: tuple[policies.Policy, ZoneInfo] | None = None,
+    known: tuple[policies.Policy, ZoneInfo] | None = None,
 ) -> int:
     """Write the booking's reminders at the office's offsets (SMS moved out of quiet hours); returns how many.
 
     A part of an `itinerary` (its code) is reminded of together with the itinerary's other parts that day.
-    `policy` is the office's `office_policy`, if the caller has read it already.
+    `known` is the office's `office_policy`, if the caller has read it already.
     """
-    policy, tz = policy or await office_policy(session, office_id=booking.office_id)
+    policy, tz = known or await office_policy(session, office_id=booking.office_id)
     payload: dict[str, Any] = {"sealed_manage_token": sealed_manage_token} if sealed_manage_token else {}
     if itinerary:
         payload["itinerary"] = itinerary

@@ -377,9 +377,11 @@ def median_of(runs: list[loadgen.Run]) -> dict[str, float]:
     return summary
 
 
-def paired(runs: dict[str, list[loadgen.Run]], a: str, b: str, key: str) -> list[float]:
-    """Per-round ratios a/b of one measure (the two ran back to back in each round)."""
-    return [round(getattr(x, key) / getattr(y, key), 3) for x, y in zip(runs[a], runs[b], strict=True)]
+def paired(runs: dict[str, list[loadgen.Run]], a: str, b: str, key: str) -> list[float | None]:
+    """Per-round ratios a/b of one measure (the two ran back to back in each round); None where b got nothing done
+    (on an overloaded machine a 5 s run can end without one answer)."""
+    pairs = zip(runs[a], runs[b], strict=True)
+    return [round(getattr(x, key) / getattr(y, key), 3) if getattr(y, key) else None for x, y in pairs]
 
 
 # --- one database kind ---------------------------------------------------------------------------------------
@@ -514,7 +516,7 @@ def report(
     med = {label: median_of(rs) for label, rs in runs.items()}
 
     def ratio(a: str, b: str, key: str) -> float:
-        return round(med[a][key] / med[b][key], 3)
+        return round(med[a][key] / med[b][key], 3) if med[b][key] else float("nan")
 
     ratios = {
         "A availability/health req/s (goal >= 0.5)": (ratio("availability", "health", "rps"), 0.5, ">="),

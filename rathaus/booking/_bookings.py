@@ -22,6 +22,7 @@ from rathaus.booking._availability import (
     check_mode,
     check_online,
 )
+from rathaus.booking._day_claims import note_claimed, note_freed
 from rathaus.booking._itinerary_rules import check_moved_part
 from rathaus.booking.availability import cells
 from rathaus.booking.events import BookingChanged, BookingFacts, Verification
@@ -340,6 +341,7 @@ async def _claim(
         )
         got = (await session.execute(statement.returning(SlotClaim.cell_start))).scalars().all()
         if len(got) == len(needed):
+            note_claimed(session, office_id=office.id, counter_id=counter_id, cells=needed)
             return counter_id
         if got:  # some cells were taken meanwhile: give back the others before trying the next counter
             await session.execute(
@@ -349,7 +351,13 @@ async def _claim(
 
 
 async def _release(session: AsyncSession, booking: Booking) -> None:
-    await session.execute(delete(SlotClaim).where(SlotClaim.booking_id == booking.id))
+    freed = await session.execute(
+        delete(SlotClaim)
+        .where(SlotClaim.booking_id == booking.id)
+        .returning(SlotClaim.counter_id, SlotClaim.cell_start)
+    )
+    for counter_id, cell in freed.tuples():
+        note_freed(session, office_id=booking.office_id, counter_id=counter_id, cells=[cell])
 
 
 def _booking_values(

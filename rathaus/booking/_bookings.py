@@ -443,7 +443,9 @@ async def _create_booking(
     ]
     set_committed_value(booking, "items", items)
     session.add(booking)
-    if written.claimed < len(new.cells):
+    if written.claimed == len(new.cells):
+        note_claimed(session, office_id=office.id, counter_id=written.counter_id, cells=new.cells)
+    else:
         # A concurrent claimer came first on the chosen counter (or none looked free): try them one by one.
         if written.claimed:
             await _release(session, booking)

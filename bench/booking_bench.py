@@ -40,7 +40,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench import loadgen
+from bench import booking_inprocess, loadgen
 from bench.population import MEASURED_OFFICE, bench_config, generate, write_postgres, write_sqlite
 from bench.server import create_bench_tables, serve_command
 from rathaus import migrate
@@ -378,9 +378,11 @@ def median_of(runs: list[loadgen.Run]) -> dict[str, float]:
     return summary
 
 
-def paired(runs: dict[str, list[loadgen.Run]], a: str, b: str, key: str) -> list[float]:
-    """Per-round ratios a/b of one measure (the two ran back to back in each round)."""
-    return [round(getattr(x, key) / getattr(y, key), 3) for x, y in zip(runs[a], runs[b], strict=True)]
+def paired(runs: dict[str, list[loadgen.Run]], a: str, b: str, key: str) -> list[float | None]:
+    """Per-round ratios a/b of one measure (the two ran back to back in each round); None where b got nothing done
+    (on an overloaded machine a 5 s run can end without one answer)."""
+    pairs = zip(runs[a], runs[b], strict=True)
+    return [round(getattr(x, key) / getattr(y, key), 3) if getattr(y, key) else None for x, y in pairs]
 
 
 # --- one database kind ---------------------------------------------------------------------------------------
@@ -461,18 +463,38 @@ def bench_kind(kind: str, plan: Plan, *, engine: str = "wrk") -> dict[str, Any]:
                     offset=offset[0],
                 )
 
+            cpu = ServerCpu(srv["S1"].process.pid)
+
+            def after_booking(run: loadgen.Run) -> None:
+                cpu.stop(run)
+                advance(run)
+
             run_rounds(
                 [
-                    Job("booking", bookings, c, t, after=advance),
-                    Job("insert", lambda: loadgen.Target(srv["S1"].url, "insert"), c, t),
+                    Job("booking", lambda: cpu.start("booking", bookings()), c, t, after=after_booking),
+                    Job(
+                        "insert",
+                        lambda: cpu.start("insert", loadgen.Target(srv["S1"].url, "insert")),
+                        c,
+                        t,
+                        after=cpu.stop,
+                    ),
                 ],
                 plan,
                 runs,
                 engine=engine,
             )
-        return report(
+        print(f"[{kind}] B in process: CPU and statements per booking and per bare INSERT", flush=True)
+        in_process = asyncio.run(booking_inprocess.measure(kind, 30 if plan.rounds == 1 else 300))
+        result = report(
             kind, plan, runs, day=day, slots=slots, fill_seconds=fill_seconds, elapsed=time.monotonic() - clock
         )
+        # Warm-up runs are not timed by the CPU meter; it keeps the measured rounds only.
+        result["server_cpu_us_per_request"] = {k: v[-plan.rounds :] for k, v in cpu.per_request_us.items()}
+        result["in_process"] = in_process
+        print(f"server CPU per request, µs: {result['server_cpu_us_per_request']}")
+        print(f"in process: {json.dumps(in_process)}\n", flush=True)
+        return result
     finally:
         for undo in dbs.cleanup if dbs else []:
             try:
@@ -495,7 +517,7 @@ def report(
     med = {label: median_of(rs) for label, rs in runs.items()}
 
     def ratio(a: str, b: str, key: str) -> float:
-        return round(med[a][key] / med[b][key], 3)
+        return round(med[a][key] / med[b][key], 3) if med[b][key] else float("nan")
 
     ratios = {
         "A availability/health req/s (goal >= 0.5)": (ratio("availability", "health", "rps"), 0.5, ">="),

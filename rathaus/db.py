@@ -166,6 +166,8 @@ def operation(
     async def run(session: AsyncSession, /, *args: P.args, **kwargs: P.kwargs) -> R:
         info = session.sync_session.info
         kept_before = info.get(_KEEP_ON_ERROR_KEY, False)
+        if _pristine(session):
+            return await _first_in_transaction(session, work(session, *args, **kwargs))
         savepoint = await session.begin_nested()
         try:
             result = await work(session, *args, **kwargs)
@@ -181,6 +183,25 @@ def operation(
         return result
 
     return run
+
+
+def _pristine(session: AsyncSession) -> bool:
+    """True if the session has no transaction and holds no objects: undoing the operation then means rolling
+    back the whole transaction, and no savepoint (two round trips) is needed."""
+    sync = session.sync_session
+    return not sync.in_transaction() and not sync.identity_map and not sync.new and not sync.deleted
+
+
+async def _first_in_transaction(session: AsyncSession, work: Awaitable[R]) -> R:
+    """Run an operation that opens the session's transaction; on an error undo all of it unless it asked to keep
+    it (then the transaction stays open for its caller to commit)."""
+    info = session.sync_session.info
+    try:
+        return await work
+    except BaseException:
+        if not info.get(_KEEP_ON_ERROR_KEY):
+            await session.rollback()
+        raise
 
 
 async def end_unit(session: AsyncSession, error: BaseException | None) -> None:

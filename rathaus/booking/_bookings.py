@@ -6,13 +6,15 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import lazyload, selectinload
+from sqlalchemy.orm import lazyload, make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from rathaus import i18n, tokens
+from rathaus.booking import _creation
 from rathaus.booking._availability import (
     AvailabilityCache,
     appointment_length,
@@ -35,6 +37,7 @@ from rathaus.offices.rules import OfficeRules, ServiceRule
 from rathaus.text import visible
 
 ACTIVE = ("pending", "confirmed")
+_Row = TypeVar("_Row", Booking, BookingService)
 MAX_VERIFICATION_ATTEMPTS = 5
 IDEMPOTENCY_RETENTION = timedelta(days=1)
 _UNKNOWN_HASH = tokens.hash_secret("no booking has this token")
@@ -119,21 +122,27 @@ async def book(
             return replay
 
     token = tokens.new_token()
+    sealed = tokens.seal(token, ctx.secret_key)
     verification_code = tokens.new_verification_code() if channel != "off" else None
-    booking = await _insert_booking(
+    booking = await _create_booking(
         session,
         office=office,
         services=services,
         request=request,
-        start=start,
-        token=token,
-        verification_code=verification_code,
-        meeting_url=_meeting_url(ctx) if request.mode == "video" else None,
+        values=_booking_values(
+            office=office,
+            services=services,
+            request=request,
+            start=start,
+            token=token,
+            verification_code=verification_code,
+            meeting_url=_meeting_url(ctx) if request.mode == "video" else None,
+            now=now,
+        ),
+        action="booking.created",
+        actor="citizen",
         now=now,
     )
-    booking.counter_id = await _claim(session, booking=booking, office=office, services=services, now=now)
-    _record(session, booking, "booking.created", "citizen", None, now)
-    sealed = tokens.seal(token, ctx.secret_key)
     await _announce(
         session,
         booking,
@@ -353,8 +362,7 @@ async def _release(session: AsyncSession, booking: Booking) -> None:
         note_freed(session, office_id=booking.office_id, counter_id=counter_id, cells=[cell])
 
 
-async def _insert_booking(
-    session: AsyncSession,
+def _booking_values(
     *,
     office: OfficeRules,
     services: list[ServiceRule],
@@ -364,11 +372,11 @@ async def _insert_booking(
     verification_code: str | None,
     meeting_url: str | None,
     now: datetime,
-) -> Booking:
+) -> dict[str, Any]:
+    """A new booking's columns (without its code and counter)."""
     pending = verification_code is not None
-    values = {
+    return {
         "office_id": office.id,
-        "counter_id": office.able_counters((s.id for s in services), online=True, mode=request.mode)[0].id,
         "start_at": start,
         "end_at": start + appointment_length(services),
         "status": "pending" if pending else "confirmed",
@@ -386,6 +394,97 @@ async def _insert_booking(
         "ical_sequence": 0,
         "created_at": now,
         "updated_at": now,
+    }
+
+
+async def _create_booking(
+    session: AsyncSession,
+    *,
+    office: OfficeRules,
+    services: list[ServiceRule],
+    request: BookingRequest,
+    values: dict[str, Any],
+    action: str,
+    actor: str,
+    now: datetime,
+) -> Booking:
+    """Write a new booking with its services, claims and first history event (see `_creation`), or fail with
+    slot_taken. The booking comes back as a persistent object, as if loaded."""
+    able = [c.id for c in office.able_counters((s.id for s in services), online=True, mode=request.mode)]
+    if not able:
+        raise RathausError("no_counter_for_services")
+    new = _creation.NewBooking(
+        values=values,
+        service_ids=[s.id for s in services],
+        counters=able,
+        cells=cells(values["start_at"], appointment_length(services) + office.buffer, office.slot),
+        action=action,
+        actor=actor,
+    )
+    for _ in range(5):
+        code = tokens.new_code()
+        written = await _creation.write(session, new, code=code, now=now)
+        if written is not None:
+            break  # else the random code is taken; draw another
+    else:
+        raise RuntimeError("could not draw an unused booking code")
+    booking = _persistent(
+        Booking(
+            id=written.id,
+            code=code,
+            counter_id=written.counter_id,
+            cancel_reason=None,
+            closure_id=None,
+            purged_at=None,
+            **values,
+        )
+    )
+    items = [
+        _persistent(BookingService(booking_id=booking.id, service_id=s, position=i))
+        for i, s in enumerate(new.service_ids)
+    ]
+    set_committed_value(booking, "items", items)
+    session.add(booking)
+    if written.claimed == len(new.cells):
+        note_claimed(session, office_id=office.id, counter_id=written.counter_id, cells=new.cells)
+    else:
+        # A concurrent claimer came first on the chosen counter (or none looked free): try them one by one.
+        if written.claimed:
+            await _release(session, booking)
+        booking.counter_id = await _claim(session, booking=booking, office=office, services=services, now=now)
+    return booking
+
+
+def _persistent(instance: _Row) -> _Row:
+    """An object for a row just written by a statement of our own: the session takes it as loaded."""
+    make_transient_to_detached(instance)
+    return instance
+
+
+async def _insert_booking(
+    session: AsyncSession,
+    *,
+    office: OfficeRules,
+    services: list[ServiceRule],
+    request: BookingRequest,
+    start: datetime,
+    token: str,
+    verification_code: str | None,
+    meeting_url: str | None,
+    now: datetime,
+) -> Booking:
+    values = {
+        **_booking_values(
+            office=office,
+            services=services,
+            request=request,
+            start=start,
+            token=token,
+            verification_code=verification_code,
+            meeting_url=meeting_url,
+            now=now,
+        ),
+        "counter_id": office.able_counters((s.id for s in services), online=True, mode=request.mode)[0].id,
     }
     for _ in range(5):
         statement = (

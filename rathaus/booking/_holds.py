@@ -154,6 +154,10 @@ async def active_bookings_per_service(
 
 async def booking_service_ids(session: AsyncSession, *, booking_id: int) -> list[int]:
     """The services of a booking, in their order."""
+    sync = session.sync_session
+    known = sync.identity_map.get(sync.identity_key(Booking, booking_id))
+    if isinstance(known, Booking) and "items" in known.__dict__:
+        return [item.service_id for item in known.items]  # e.g. the booking this transaction just wrote
     return list(
         (
             await session.scalars(

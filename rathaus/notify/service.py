@@ -94,6 +94,9 @@ async def booking_changed(
     """
     if event in {"cancellation", "change"}:
         await withdraw_pending(session, booking_id=booking.id, now=now)
+    reminded = event in {"confirmation", "change"} and booking.status == "confirmed"
+    # Read before anything is added, so that the message and its reminders go into the outbox in one INSERT.
+    policy = await office_policy(session, office_id=booking.office_id) if reminded else None
     for channel, recipient in contacts(booking):
         if channel not in channels:
             continue
@@ -110,10 +113,12 @@ async def booking_changed(
             office_id=booking.office_id,
             payload=payload,
         )
-    if event in {"confirmation", "change"} and booking.status == "confirmed":
+    if policy is not None:
         sealed = (payload or {}).get("sealed_manage_token")
         itinerary = (payload or {}).get("itinerary")
-        await plan_reminders(session, booking=booking, now=now, sealed_manage_token=sealed, itinerary=itinerary)
+        await plan_reminders(
+            session, booking=booking, now=now, sealed_manage_token=sealed, itinerary=itinerary, known=policy
+        )
 
 
 class _Contactable(Protocol):
@@ -142,12 +147,14 @@ async def plan_reminders(
     now: datetime,
     sealed_manage_token: str | None = None,
     itinerary: str | None = None,
+    known: tuple[policies.Policy, ZoneInfo] | None = None,
 ) -> int:
     """Write the booking's reminders at the office's offsets (SMS moved out of quiet hours); returns how many.
 
     A part of an `itinerary` (its code) is reminded of together with the itinerary's other parts that day.
+    `known` is the office's `office_policy`, if the caller has read it already.
     """
-    policy, tz = await office_policy(session, office_id=booking.office_id)
+    policy, tz = known or await office_policy(session, office_id=booking.office_id)
     payload: dict[str, Any] = {"sealed_manage_token": sealed_manage_token} if sealed_manage_token else {}
     if itinerary:
         payload["itinerary"] = itinerary

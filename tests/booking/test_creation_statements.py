@@ -1,0 +1,78 @@
+"""A new booking is written by few statements, issued back to back, and reads as if it had been loaded."""
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import event, select
+
+from rathaus.booking import service
+from rathaus.booking.deps import booking_context
+from rathaus.booking.models import BookingEvent, BookingService, SlotClaim
+from rathaus.errors import RathausError
+from tests.conftest import Harness
+from tests.factories import make_config
+
+pytestmark = pytest.mark.anyio
+NINE = datetime.fromisoformat("2027-01-11T09:00:00+01:00")
+TWO_COUNTERS = [{"name": "Counter 1", "services": ["a", "b"]}, {"name": "Counter 2", "services": ["a", "b"]}]
+
+
+async def book(harness: Harness, start: datetime, email: str) -> tuple[service.BookingView, list[str]]:
+    sent: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(" ".join(statement.split()))
+
+    request = service.BookingRequest(office="amt", services=["b"], start=start, name="Erika", email=email)
+    event.listen(harness.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        async with harness.session() as session:
+            view = await service.book(
+                session,
+                ctx=booking_context(harness.runtime),
+                request=request,
+                idempotency_key=None,
+                now=harness.clock.now(),
+            )
+            await session.commit()
+    finally:
+        event.remove(harness.engine.sync_engine, "before_cursor_execute", record)
+    return view, sent
+
+
+async def test_booking_rows_are_written_without_reading_claims_first(harness: Harness) -> None:
+    await harness.load(make_config(counters=TWO_COUNTERS))
+    view, sent = await book(harness, NINE, "erika@example.org")
+
+    writes = [s for s in sent if s.startswith(("WITH", "INSERT INTO booking", "INSERT INTO slot_claim"))]
+    if harness.engine.dialect.name == "postgresql":
+        assert len(writes) == 1 and writes[0].startswith("WITH b AS (INSERT INTO booking")  # one round trip
+    else:
+        assert [w.split(" (")[0] for w in writes] == [
+            "INSERT INTO booking",
+            "INSERT INTO booking_service",
+            "INSERT INTO slot_claim",
+            "INSERT INTO booking_event",
+        ]
+    assert not any("FROM slot_claim WHERE" in s for s in sent if s.startswith("SELECT"))
+    assert not any(s.startswith("SAVEPOINT") for s in sent)  # the operation opened the transaction itself
+    # The booking reads as if loaded: its services without a query, and what the statements wrote.
+    assert [item.service_id for item in view.booking.items] == [2]
+    async with harness.session() as s:
+        claims = (await s.execute(select(SlotClaim.counter_id, SlotClaim.booking_id))).all()
+        events = (await s.execute(select(BookingEvent.action, BookingEvent.actor, BookingEvent.to_status))).all()
+        items = (await s.execute(select(BookingService.service_id, BookingService.position))).all()
+    assert claims == [(view.booking.counter_id, view.booking.id)] * 2  # 30 minutes: two cells on one counter
+    assert events == [("booking.created", "citizen", "confirmed")]
+    assert items == [(2, 0)]
+
+
+async def test_the_counter_is_chosen_in_the_insert_skipping_a_busy_one(harness: Harness) -> None:
+    await harness.load(make_config(counters=TWO_COUNTERS))
+    first, _ = await book(harness, NINE, "erika@example.org")
+    second, _ = await book(harness, NINE, "max@example.org")
+    assert {first.booking.counter_id, second.booking.counter_id} == {1, 2}
+    with pytest.raises(RathausError) as full:
+        await book(harness, NINE, "third@example.org")
+    assert full.value.code == "slot_taken"

@@ -62,7 +62,7 @@ async def test_wrong_token_answers_like_an_unknown_wish(harness: Harness) -> Non
     ("change", "status", "message"),
     [
         ({"last_day": "2027-01-10"}, 422, "The last day must not be before the first day"),
-        ({"last_day": "2027-06-01"}, 422, "The last day must lie between today and 2027-04-09"),  # the window plus 28 days
+        ({"last_day": "2027-06-01"}, 422, "The last day must lie between today and 2027-04-09"),  # window + 28 days
         ({"offices": []}, 400, None),
         ({"offices": ["amt", "amt"]}, 422, "An office is chosen twice"),
         ({"offices": ["nowhere"]}, 404, "There is no office called nowhere"),

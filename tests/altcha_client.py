@@ -11,15 +11,17 @@ from __future__ import annotations
 from typing import Any
 
 import altcha
+import httpx
 from litestar.testing import AsyncTestClient
 
 # The paths whose POST needs a solved challenge (the booking and wish API and their forms).
 PROTECTED = frozenset({"/api/v1/bookings", "/book/contact", "/api/v1/wishes", "/wishes"})
 
 
-async def solved(client: Any) -> str:
-    """A fresh challenge of the app behind `client`, solved: the value of an `altcha` field."""
-    answer = await client.get("/api/v1/altcha/challenge")
+async def solved(client: Any, base: str = "") -> str:
+    """A fresh challenge of the app behind `client` (at `base`, for a client without a base URL), solved: the
+    value of an `altcha` field."""
+    answer = await client.get(base + "/api/v1/altcha/challenge")
     assert answer.status_code == 200, answer.text
     challenge = altcha.Challenge.from_dict(answer.json())
     solution = altcha.solve_challenge(challenge)
@@ -27,19 +29,30 @@ async def solved(client: Any) -> str:
     return altcha.Payload(challenge, solution).to_base64()
 
 
-def _protected(url: Any) -> bool:
-    path = str(url).split("?", 1)[0]
-    path = path[path.index("/", path.index("//") + 2) :] if "//" in path else path
-    return path.rstrip("/") in PROTECTED
+def _base(url: Any) -> str:
+    """The scheme and host of an absolute URL ("" for a path): the challenge comes from the same server."""
+    text = str(url)
+    if "//" not in text:
+        return ""
+    return text[: text.index("/", text.index("//") + 2)] if "/" in text[text.index("//") + 2 :] else text
 
 
-class SolvingClient(AsyncTestClient):  # type: ignore[type-arg]
-    """Litestar's test client, adding a solved challenge to bookings and wishes posted without one."""
+class _Solving:
+    """Adds a solved challenge to bookings and wishes posted without one (a mixin of an httpx client)."""
 
-    async def post(self, url: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        if _protected(url):
+    async def post(self, url: Any, **kwargs: Any) -> Any:
+        base = _base(url)
+        if str(url)[len(base) :].split("?", 1)[0].rstrip("/") in PROTECTED:
             for field in ("json", "data"):
                 body = kwargs.get(field)
                 if isinstance(body, dict) and "altcha" not in body:
-                    kwargs[field] = {**body, "altcha": await solved(self)}
-        return await super().post(url, **kwargs)
+                    kwargs[field] = {**body, "altcha": await solved(self, base)}
+        return await super().post(url, **kwargs)  # type: ignore[misc]
+
+
+class SolvingClient(_Solving, AsyncTestClient):  # type: ignore[type-arg]
+    """Litestar's test client that solves the proof of work like the pages' widget."""
+
+
+class SolvingHttpClient(_Solving, httpx.AsyncClient):
+    """An httpx client for live servers that solves the proof of work like the pages' widget."""

@@ -42,7 +42,7 @@ import httpx
 
 from bench import loadgen
 from bench.population import MEASURED_OFFICE, bench_config, generate, write_postgres, write_sqlite
-from bench.server import create_bench_tables
+from bench.server import create_bench_tables, serve_command
 from rathaus import migrate
 from rathaus.app import build
 from rathaus.booking.availability import free_slots
@@ -176,9 +176,11 @@ def start_server(
     slot_cache: bool,
     extra: dict[str, str] | None = None,
     app: str = "bench.server:create_bench_app",
+    server: str = "uvicorn",
+    workers: int = 1,
 ) -> Server:
-    """The bench app (or another ASGI `app`, e.g. a bare hello-world) under uvicorn (1 process) in a subprocess on
-    a free loopback port."""
+    """The bench app (or another ASGI `app`, e.g. a bare hello-world) under `server` (uvicorn, 1 process unless
+    said otherwise) in a subprocess on a free loopback port."""
     port = _free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("RATHAUS_", "BENCH_")) or k in PASSED_SETTINGS},
@@ -201,8 +203,7 @@ def start_server(
         **(extra or {}),
     }
     log = tmp / f"{name}.log"
-    command = [sys.executable, "-m", "uvicorn", app, *(["--factory"] if app.endswith("create_bench_app") else [])]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"]
+    command = serve_command(server, app, port=port, workers=workers)
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     return Server(name, f"http://127.0.0.1:{port}", process, log)

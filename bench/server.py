@@ -1,6 +1,6 @@
 """The real rathaus app for benchmarks, plus one baseline route that does a bare single-row INSERT.
 
-Run by bench.booking_bench under uvicorn in a subprocess:
+Run by bench.booking_bench under uvicorn (or Granian: `serve_command`) in a subprocess:
     uvicorn bench.server:create_bench_app --factory
 Settings come from the usual RATHAUS_* variables. Two bench-only variables:
     BENCH_SLOT_CACHE=off  bypass the per-day availability cache (the catalog snapshot stays cached), so every
@@ -13,6 +13,7 @@ creates it in the bench database with `create_bench_tables`.
 from __future__ import annotations
 
 import os
+import sys
 from datetime import datetime
 from typing import Any
 
@@ -80,3 +81,22 @@ def create_bench_app() -> Litestar:
         runtime = runtime_of(app.state)
         runtime.components[AvailabilityCache] = UncachedSlots(runtime.get(Catalog))
     return app
+
+
+# The ASGI servers a benchmark can start an app under (bench/server_bench.py compares them).
+SERVERS = ("uvicorn", "granian")
+
+
+def serve_command(server: str, app: str, *, port: int, workers: int = 1) -> list[str]:
+    """The command line serving `app` ("module:attribute", a factory if it names `create_bench_app`) on 127.0.0.1.
+
+    Both servers as `rathaus serve` would run them: no access log, log level warning, their own defaults otherwise
+    (uvicorn picks uvloop and httptools, Granian its Rust HTTP stack with uvloop).
+    """
+    factory = ["--factory"] if app.endswith("create_bench_app") else []
+    common = ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), "--log-level", "warning"]
+    if server == "uvicorn":
+        return [sys.executable, "-m", "uvicorn", app, *factory, *common, "--no-access-log"]
+    if server == "granian":
+        return [sys.executable, "-m", "granian", "--interface", "asgi", app, *factory, *common, "--no-access-log"]
+    raise ValueError(f"unknown server {server!r}: one of {', '.join(SERVERS)}")

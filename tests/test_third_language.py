@@ -15,7 +15,7 @@ import pytest
 from rathaus import i18n
 from rathaus.clock import ManualClock
 from rathaus.notify.dispatcher import Dispatcher
-from rathaus.notify.service import cancel_words
+from rathaus.notify.inbound import cancel_words
 from rathaus.settings import NotifySettings
 from tests.conftest import Harness, open_harness
 from tests.factories import booking_body, make_config

@@ -9,12 +9,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rathaus.booking.events import BookingChanged, BookingMoved
 from rathaus.events import DomainEvent, Handler
+from rathaus.notify import policy as policies
 from rathaus.notify import ratings, service
 from rathaus.offices.catalog import Catalog
 from rathaus.offices.rules import OfficeRules
 from rathaus.queue import service as queue
 from rathaus.queue.events import QueueAdvanced, TicketCalled, TicketFinished, WaitingTicket
 from rathaus.runtime import Runtime
+from rathaus.waitlist import service as waitlist
+from rathaus.waitlist.deps import waitlist_context
 from rathaus.waitlist.events import OfferMade, WishRegistered
 
 # The message a booking change sends; a change not named here sends none.
@@ -143,24 +146,33 @@ async def wish_registered(session: AsyncSession, event: WishRegistered) -> None:
 
 
 def offer_made(runtime: Runtime) -> Handler:
-    """The offer of a held slot, with the link that accepts or declines it."""
+    """The offer of a held slot, with the link that accepts or declines it; by SMS not in the quiet hours."""
 
     async def handle(session: AsyncSession, event: OfferMade) -> None:
         office = (await runtime.get(Catalog).get(session, now=event.at)).office_by_id(event.office_id)
+        due, expires = event.at, event.expires_at
+        if event.channel == "sms":
+            policy, tz = await service.office_policy(session, office_id=event.office_id)
+            due = policies.outside_quiet_hours(event.at, policy, tz)
+            if due > event.at:
+                # Raises Unreachable when the SMS would come too late: the offer is undone, the next wish tried.
+                expires = await waitlist.postpone(
+                    session, ctx=waitlist_context(runtime), offer_id=event.offer_id, sent_at=due
+                )
         service.enqueue(
             session,
             kind="offer",
             channel=event.channel,
             recipient=event.recipient,
             language=event.language,
-            due_at=event.at,
+            due_at=due,
             dedupe_key=f"offer:{event.offer_id}",
             now=event.at,
             booking_id=event.booking_id,
             office_id=event.office_id,
             payload={
                 "sealed_offer_token": event.sealed_token,
-                "offer_expires_at": event.expires_at.isoformat(),
+                "offer_expires_at": expires.isoformat(),
                 "office_name": office.name.get(event.language),
             },
         )

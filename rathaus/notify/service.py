@@ -15,7 +15,6 @@ from rathaus.booking import service as bookings
 from rathaus.booking.events import BookingFacts
 from rathaus.db import after_commit, dialect_insert, operation
 from rathaus.errors import RathausError
-from rathaus.i18n import N_
 from rathaus.notify import policy as policies
 from rathaus.notify.models import NotifyEvent, NotifyPolicy, OutboxMessage, SmsOptOut
 from rathaus.notify.wakeup import wake_dispatchers
@@ -387,74 +386,6 @@ async def record_provider_status(
                 now=now,
             )
     return True
-
-
-STOP_WORDS = frozenset({"STOP", "STOPP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT", "REVOKE", "OPTOUT", "ABMELDEN"})
-START_WORDS = frozenset({"START", "UNSTOP", "YES", "ANMELDEN"})
-# Words that cancel the next appointment by SMS besides each language's own (see `cancel_words`).
-MORE_CANCEL_WORDS = {"STORNO": "de"}
-_REPLY_CANCELLED = N_("Your appointment {when} at {office} is cancelled.")
-_REPLY_NOTHING = N_("We found no upcoming appointment for this number.")
-
-
-@dataclass(frozen=True, slots=True)
-class InboundResult:
-    action: str  # opt_out | opt_in | cancelled | nothing | ignored
-    reply: str | None = None
-
-
-@operation
-async def inbound_sms(
-    session: AsyncSession,
-    *,
-    ctx: bookings.BookingContext,
-    phone: str,
-    body: str,
-    opt_out_type: str | None,
-    now: datetime,
-) -> InboundResult:
-    """A citizen's SMS: STOP/START mirrored locally; ABSAGEN/CANCEL cancels their next booking by this number."""
-    from rathaus.notify.render import when
-
-    words = body.strip().upper().split()
-    first = words[0] if words else ""
-    # Checked before the opt-out words: Twilio counts CANCEL among them, but here it means the appointment.
-    cancelling = cancel_words()
-    if first not in cancelling:
-        keyword = (opt_out_type or "").upper() or first
-        if keyword in STOP_WORDS:
-            await opt_out(session, phone=phone, now=now)
-            return InboundResult("opt_out")
-        if keyword in START_WORDS:
-            await opt_in(session, phone=phone)
-            return InboundResult("opt_in")
-        return InboundResult("ignored")
-    booking = await bookings.next_by_phone(session, phone=phone, now=now)
-    if booking is None:
-        # No booking tells the language: the cancel word does.
-        return InboundResult("nothing", i18n.translate(cancelling[first], _REPLY_NOTHING))
-    await bookings.cancel_booking(session, ctx=ctx, booking=booking, reason="citizen", actor="sms", now=now)
-    office = (await ctx.catalog.get(session, now=now)).office_by_id(booking.office_id)
-    language = i18n.choose(booking.language)
-    return InboundResult(
-        "cancelled",
-        i18n.translate(
-            language,
-            _REPLY_CANCELLED,
-            when=when(booking.start_at, office.tz, language),
-            office=office.name.get(language),
-        ),
-    )
-
-
-def cancel_words() -> dict[str, str]:
-    """The words that cancel the next appointment by SMS -> the language they are in."""
-    words = dict(MORE_CANCEL_WORDS)
-    # The default language last, so that it keeps a word that another catalogue leaves untranslated.
-    for language in reversed(i18n.languages()):
-        # Translators: the word citizens send by SMS to cancel their appointment (the SMS texts name it).
-        words[i18n.translations(language).pgettext("SMS keyword", "CANCEL").upper()] = language
-    return words
 
 
 async def citizen_messages(

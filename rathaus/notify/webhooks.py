@@ -9,9 +9,9 @@ from litestar.datastructures import State
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from rathaus.booking.deps import booking_context
 from rathaus.errors import RathausError
-from rathaus.notify import service
+from rathaus.notify import inbound, service
+from rathaus.waitlist.deps import waitlist_context
 from rathaus.web import DbSession, Now, runtime_of
 from rathaus.web_input import database_id
 
@@ -64,11 +64,11 @@ class TwilioController(Controller):
     async def inbound(
         self, request: Request[Any, Any, Any], state: State, db_session: DbSession, now: Now
     ) -> Response[str]:
-        """An SMS from a citizen: STOP/START, or ABSAGEN/CANCEL for their next appointment; TwiML answer."""
+        """An SMS from a citizen: STOP/START, CANCEL for their next appointment, ACCEPT/DECLINE for an offer."""
         form = await verified_form(request, state)
-        result = await service.inbound_sms(
+        result = await inbound.inbound_sms(
             db_session,
-            ctx=booking_context(runtime_of(state)),
+            ctx=waitlist_context(runtime_of(state)),
             phone=form.get("From", ""),
             body=form.get("Body", ""),
             opt_out_type=form.get("OptOutType") or None,

@@ -191,9 +191,17 @@ class Catalog:
 
     async def drain(self) -> None:
         """Stop a background check (before the database connections close)."""
-        if self._refresh is not None:
-            self._refresh.cancel()
-            await asyncio.gather(self._refresh, return_exceptions=True)
+        task = self._refresh
+        if task is None or task.done():
+            return
+        loop = task.get_loop()
+        if loop is asyncio.get_running_loop():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        elif not loop.is_closed():
+            # A reader on another event loop started it (a test's dispatcher beside the app's loop): only that
+            # loop may touch the task.
+            loop.call_soon_threadsafe(task.cancel)
 
     def _refresh_in_background(self, now: datetime) -> None:
         if self._sessions is None or self._checks.running(None):

@@ -131,6 +131,11 @@ async def offer_by_token(session: AsyncSession, *, ctx: WaitlistContext, token: 
     )
     if offer is None:
         raise RathausError("unknown_offer")
+    return await view_offer(session, ctx=ctx, offer=offer, now=now)
+
+
+async def view_offer(session: AsyncSession, *, ctx: WaitlistContext, offer: Offer, now: datetime) -> OfferView:
+    """An offer with its wish, office and services."""
     wish = await session.get_one(Wish, offer.wish_id)
     snapshot = await ctx.booking.catalog.get(session, now=now)
     return OfferView(
@@ -144,7 +149,13 @@ async def offer_by_token(session: AsyncSession, *, ctx: WaitlistContext, token: 
 @operation
 async def accept(session: AsyncSession, *, ctx: WaitlistContext, token: str, now: datetime) -> OfferView:
     """Take the offered slot: the held booking becomes a confirmed one and the wish is fulfilled."""
-    found = await offer_by_token(session, ctx=ctx, token=token, now=now)
+    return await accept_found(
+        session, ctx=ctx, found=await offer_by_token(session, ctx=ctx, token=token, now=now), now=now
+    )
+
+
+async def accept_found(session: AsyncSession, *, ctx: WaitlistContext, found: OfferView, now: datetime) -> OfferView:
+    """`accept` for an offer already found (by its link, or by the number an SMS answer came from)."""
     if not await _close(session, offer_id=found.offer.id, status="accepted", now=now):
         raise _answered(await session.get_one(Offer, found.offer.id, populate_existing=True), now)
     booking = await bookings.confirm_hold(
@@ -167,7 +178,13 @@ async def accept(session: AsyncSession, *, ctx: WaitlistContext, token: str, now
 @operation
 async def decline(session: AsyncSession, *, ctx: WaitlistContext, token: str, now: datetime) -> OfferView:
     """Say no to the offered slot: it goes to the next wish at once (the wish keeps waiting)."""
-    found = await offer_by_token(session, ctx=ctx, token=token, now=now)
+    return await decline_found(
+        session, ctx=ctx, found=await offer_by_token(session, ctx=ctx, token=token, now=now), now=now
+    )
+
+
+async def decline_found(session: AsyncSession, *, ctx: WaitlistContext, found: OfferView, now: datetime) -> OfferView:
+    """`decline` for an offer already found."""
     if not await _close(session, offer_id=found.offer.id, status="declined", now=now):
         raise _answered(await session.get_one(Offer, found.offer.id, populate_existing=True), now)
     await _give_back(session, ctx=ctx, offer=found.offer, action="offer_declined", actor="citizen", now=now)
@@ -557,6 +574,10 @@ class _Stacked(Exception):
     """The wish, or its person for one of these services, already has an open offer."""
 
 
+class Unreachable(Exception):
+    """The offer's message could reach its citizen too late to answer it (raised by the reaction that sends it)."""
+
+
 async def _try_offer(
     session: AsyncSession,
     *,
@@ -581,8 +602,10 @@ async def _try_offer(
             until=until,
             now=now,
         )
-    except (RathausError, _Stacked):
-        return None  # the slot was taken meanwhile, or the wish or its person holds an offer already
+    except (RathausError, _Stacked, Unreachable):
+        # The slot was taken meanwhile, the wish or its person holds an offer already, or its message could only
+        # go out too late (the SMS quiet hours): the next wish gets the slot.
+        return None
 
 
 @operation
@@ -651,6 +674,19 @@ async def _offer(
         ),
     )
     return offer
+
+
+async def postpone(session: AsyncSession, *, ctx: WaitlistContext, offer_id: int, sent_at: datetime) -> datetime:
+    """An offer whose message can only go out at `sent_at` (an SMS held back by the quiet hours) holds its slot
+    from then on, as long as it would have from its making; raises Unreachable if that leaves too little time."""
+    offer = await session.get_one(Offer, offer_id)
+    until = sent_at + offer_duration(ctx=ctx, channel=offer.channel, start=offer.start_at, now=sent_at)
+    if until - sent_at < MIN_OFFER:
+        raise Unreachable()
+    if until > offer.expires_at:
+        offer.expires_at = until
+        await session.flush()
+    return offer.expires_at
 
 
 def _lock_keys(wish: Wish, services: list[ServiceRule]) -> set[str]:

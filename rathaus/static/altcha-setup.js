@@ -10,4 +10,30 @@
   globalThis.$altcha.algorithms.set("SHA-256", function () {
     return new Worker(url);
   });
+  // A form sent while the check still runs would arrive without its answer and be refused: hold it until the
+  // widget has solved (restarting a check that failed or expired), then send it as the citizen asked.
+  document.addEventListener(
+    "submit",
+    function (event) {
+      var form = event.target;
+      var widget = form.querySelector("altcha-widget");
+      var answer = form.querySelector('input[name="altcha"]');
+      if (!widget || (answer && answer.value)) {
+        return;
+      }
+      event.preventDefault();
+      var submitter = event.submitter;
+      widget.addEventListener(
+        "verified",
+        function () {
+          form.requestSubmit(submitter || undefined);
+        },
+        { once: true },
+      );
+      if (widget.getState && ["unverified", "error", "expired"].indexOf(widget.getState()) >= 0) {
+        widget.verify();
+      }
+    },
+    true,
+  );
 })();

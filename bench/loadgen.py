@@ -60,13 +60,15 @@ class Target:
     """What to load: a GET of `path`, the bare INSERT, or booking creation with distinct bodies."""
 
     base_url: str
-    kind: str  # "get" | "insert" | "booking"
+    kind: str  # "get" | "insert" | "booking" | "posts"
     path: str = "/"
     offices: tuple[str, ...] = ()
     starts: tuple[str, ...] = ()
     service: str = ""
     offset: int = 0
-    headers: tuple[tuple[str, str], ...] = ()  # for GETs, e.g. If-None-Match
+    headers: tuple[tuple[str, str], ...] = ()  # e.g. If-None-Match for GETs, a cookie for posts
+    paths: tuple[str, ...] = ()  # "posts": request n goes to paths[n mod P] (e.g. one-time links)
+    form: str = ""  # "posts": the url-encoded body of every request
 
     def body(self, n: int) -> str:
         """Request number n books office n mod K at start (n div K) mod S (the Lua scripts do the same)."""
@@ -83,6 +85,8 @@ def script(target: Target, *, threads: int) -> str:
     if target.kind == "get":
         # A plain GET of the URL given to wrk, no per-response Lua work.
         return _COMMON + "".join(f'wrk.headers["{name}"] = {json.dumps(value)}\n' for name, value in target.headers)
+    if target.kind == "posts":
+        return posts_script(target, threads=threads)
     if target.kind == "insert":
         return (
             _COMMON
@@ -130,6 +134,32 @@ function request()
   local body = '{{"office":"' .. office .. '","services":["{service}"],"start":"' .. start ..
     '","name":"Erika Mustermann","email":"erika@example.org","language":"de"}}'
   return wrk.format("POST", "/api/v1/bookings", {{["Content-Type"] = "application/json"}}, body)
+end
+"""
+    )
+
+
+def posts_script(target: Target, *, threads: int) -> str:
+    """POST the same form to a distinct path per request: request n (offset + thread id + k * threads) goes to
+    paths[n mod P]. Answers other than 201 and 409 (e.g. a 303 redirect) are counted as `other`."""
+    headers = {"Content-Type": "application/x-www-form-urlencoded", **dict(target.headers)}
+    lua_headers = ", ".join(f"[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items())
+    lua_paths = ", ".join(json.dumps(p) for p in target.paths)
+    return (
+        _COMMON
+        + _COUNTING
+        + f"""
+local paths = {{{lua_paths}}}
+local headers = {{{lua_headers}}}
+local form = {json.dumps(target.form)}
+function init(args)
+  c201 = 0; c409 = 0; cother = 0
+  n = {target.offset} + tid
+end
+function request()
+  local path = paths[(n % #paths) + 1]
+  n = n + {threads}
+  return wrk.format("POST", path, headers, form)
 end
 """
     )
@@ -242,6 +272,13 @@ async def _run_python(label: str, target: Target, *, duration: float, connection
                 try:
                     if target.kind == "get":
                         answer = await client.get(target.path, headers=dict(target.headers))
+                    elif target.kind == "posts":
+                        n = next(numbers)
+                        answer = await client.post(
+                            target.paths[n % len(target.paths)],
+                            content=target.form,
+                            headers={"Content-Type": "application/x-www-form-urlencoded", **dict(target.headers)},
+                        )
                     elif target.kind == "insert":
                         answer = await client.post("/bench/insert", json={})
                     else:

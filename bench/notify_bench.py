@@ -1,10 +1,14 @@
 """Notification throughput: N due reminders dispatched by `rathaus worker` vs a bare loop, to the same local servers.
 
-Both senders run as their own process against the same SMTP server (aiosmtpd, STARTTLS + AUTH) and Twilio fake
+Every sender runs as its own process against the same SMTP server (aiosmtpd, STARTTLS + AUTH) and Twilio fake
 (official client), with the same concurrency; half the messages are e-mails, half SMS. The rate is counted at the
-servers (first to last accepted message). The worker's RSS is sampled while it runs. Loopback only, bounded.
+servers (first to last accepted message). Three senders: the bare loop (a new SMTP connection per e-mail, the goal's
+baseline), the bare loop keeping one SMTP connection per sending slot, and the worker. They run interleaved in rounds
+(ABC, then CBA, …), each worker pass on its own freshly filled database; reported are the medians, the worker's
+ratios, the ratios of each round's passes, the CPU each sender and the servers spent per message (from /proc, less
+sensitive to the machine's load than rates) and the worker's RSS. Loopback only, bounded.
 
-    .venv/bin/python bench/notify_bench.py --n 10000
+    .venv/bin/python bench/notify_bench.py [--n 10000] [--rounds 3] [--quick]
 """
 
 from __future__ import annotations
@@ -12,11 +16,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -28,13 +35,19 @@ sys.path.insert(0, str(ROOT))
 from tests.notify.fakes import SmtpServer, TwilioFake, start_smtp  # noqa: E402
 
 CONCURRENCY = 16
+# The bare loop as the goal defines it (a new SMTP connection per e-mail), the bare loop keeping one SMTP connection
+# per sending slot (the leanest sender there is), and the rathaus worker.
+SENDERS = ("bare", "bare_reuse", "worker")
 
 
 # --- the bare loop (run in its own process) -----------------------------------------------------------
 
 
-async def bare(n: int, env: dict[str, str]) -> None:
-    """Send n messages (half e-mail, half SMS) with aiosmtplib and the twilio client directly."""
+async def bare(n: int, env: dict[str, str], *, reuse: bool) -> None:
+    """Send n messages (half e-mail, half SMS) with aiosmtplib and the twilio client directly.
+
+    `reuse`: each of the CONCURRENCY sending slots keeps one SMTP connection (else one connection per e-mail).
+    """
     import ssl
 
     import aiosmtplib
@@ -48,6 +61,16 @@ async def bare(n: int, env: dict[str, str]) -> None:
     client = Client(settings["twilio_account_sid"], settings["twilio_auth_token"], http_client=http)
     client.api.base_url = settings["twilio_api_base"]
     gate = asyncio.Semaphore(CONCURRENCY)
+    smtp_options: dict[str, Any] = {
+        "hostname": "127.0.0.1", "port": int(settings["smtp_port"]), "username": settings["smtp_username"],
+        "password": settings["smtp_password"], "start_tls": True, "tls_context": tls, "local_hostname": "rathaus.test",
+    }  # fmt: skip
+    connections: asyncio.Queue[aiosmtplib.SMTP] = asyncio.Queue()
+    if reuse:
+        for _ in range(CONCURRENCY):
+            connection = aiosmtplib.SMTP(**smtp_options)
+            await connection.connect()
+            connections.put_nowait(connection)
 
     async def one(i: int) -> None:
         async with gate:
@@ -57,10 +80,12 @@ async def bare(n: int, env: dict[str, str]) -> None:
                 msg["Message-ID"] = f"<bare.{i}.x@rathaus.test>"
                 msg.set_content("Erinnerung an Ihren Termin.")
                 msg.add_alternative("<p>Erinnerung an Ihren Termin.</p>", subtype="html")
-                await aiosmtplib.send(
-                    msg, hostname="127.0.0.1", port=int(settings["smtp_port"]), username=settings["smtp_username"],
-                    password=settings["smtp_password"], start_tls=True, tls_context=tls, local_hostname="rathaus.test",
-                )  # fmt: skip
+                if reuse:
+                    connection = await connections.get()
+                    await connection.send_message(msg)
+                    connections.put_nowait(connection)
+                else:
+                    await aiosmtplib.send(msg, **smtp_options)
             else:
                 await client.messages.create_async(
                     to=f"+4915100{i:06d}", from_=settings["twilio_from"], body="Erinnerung: Termin morgen 09:00",
@@ -137,6 +162,18 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_seconds() -> float:
+    """CPU seconds of this process: the SMTP server's and the Twilio fake's threads (and this cheap poll)."""
+    times = os.times()
+    return times.user + times.system
+
+
 class Arrivals:
     """Counts accepted messages at both servers with their times."""
 
@@ -146,6 +183,7 @@ class Arrivals:
     def reset(self) -> None:
         with self.smtp.lock:
             self.smtp.messages.clear()
+            self.smtp.accepted_at.clear()
         with self.twilio.lock:
             self.twilio.sent.clear()
 
@@ -153,88 +191,158 @@ class Arrivals:
         return len(self.smtp.messages) + len(self.twilio.sent)
 
 
-def run_and_time(
-    command: list[str], env: dict[str, str], arrivals: Arrivals, n: int, timeout: float
-) -> tuple[float, list[int]]:
-    """Seconds from the first to the n-th accepted message, and RSS samples of the sender (KiB)."""
+@dataclass
+class Pass:
+    """One sender's pass over n messages: rate between the first and the n-th arrival, and the CPU it cost."""
+
+    sender: str
+    round: int
+    seconds: float
+    per_s: float
+    sender_cpu_ms_per_message: float
+    servers_cpu_ms_per_message: float
+    load_average: tuple[float, float, float]
+    rss_kib: list[int] = field(repr=False)
+
+
+def run_pass(
+    sender: str, round_: int, command: list[str], env: dict[str, str], arrivals: Arrivals, n: int, timeout: float
+) -> Pass:
+    """Start the sender, time it from the first to the n-th accepted message, and stop it."""
     arrivals.reset()
+    load = os.getloadavg()
     process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     samples: list[int] = []
-    first: float | None = None
+    first: tuple[float, float, float] | None = None  # (time, sender CPU, servers' CPU) at the first arrival
     deadline = time.monotonic() + timeout
     try:
         while arrivals.count() < n:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"only {arrivals.count()} of {n} messages arrived in {timeout} s")
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(f"{sender}: only {arrivals.count()} of {n} messages arrived")
             if first is None and arrivals.count() > 0:
-                first = time.monotonic()
-            if process.poll() is None:
-                samples.append(rss_kib(process.pid))
-            time.sleep(0.05)
-        elapsed = time.monotonic() - (first or time.monotonic())
+                first = (time.monotonic(), cpu_seconds(process.pid), own_cpu_seconds())
+            samples.append(rss_kib(process.pid))
+            time.sleep(0.02)
+        end = (time.monotonic(), cpu_seconds(process.pid), own_cpu_seconds())
     finally:
         process.terminate()
-        process.wait(20)
-    return elapsed, samples
+        process.wait(30)
+    start = first or end
+    seconds = max(end[0] - start[0], 1e-6)
+    return Pass(
+        sender=sender,
+        round=round_,
+        seconds=round(seconds, 3),
+        per_s=round(n / seconds, 1),
+        sender_cpu_ms_per_message=round((end[1] - start[1]) * 1000 / n, 3),
+        servers_cpu_ms_per_message=round((end[2] - start[2]) * 1000 / n, 3),
+        load_average=load,
+        rss_kib=samples,
+    )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--n", type=int, default=10_000)
-    parser.add_argument("--timeout", type=float, default=600)
-    parser.add_argument("--bare", action="store_true", help=argparse.SUPPRESS)
+def git(*args: str) -> str:
+    return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False).stdout.strip()
+
+
+def summary(passes: list[Pass], n: int) -> dict[str, Any]:
+    """Medians of the rounds, the worker's ratio to each bare loop, and the ratios of each round's passes."""
+    by = {sender: [p for p in passes if p.sender == sender] for sender in SENDERS}
+    rate = {sender: statistics.median(p.per_s for p in runs) for sender, runs in by.items()}
+    rss = [kib for p in by["worker"] for kib in p.rss_kib]
+    quarter = max(len(rss) // 4, 1)
+    return {
+        "messages": n,
+        "rounds": len(by["worker"]),
+        "per_s": rate,
+        "ratio": round(rate["worker"] / rate["bare"], 3),
+        "per_round_ratios": [round(w.per_s / b.per_s, 3) for b, w in zip(by["bare"], by["worker"], strict=True)],
+        "ratio_to_bare_reusing_connections": round(rate["worker"] / rate["bare_reuse"], 3),
+        "per_round_ratios_to_bare_reusing_connections": [
+            round(w.per_s / b.per_s, 3) for b, w in zip(by["bare_reuse"], by["worker"], strict=True)
+        ],
+        "sender_cpu_ms_per_message": {
+            sender: statistics.median(p.sender_cpu_ms_per_message for p in runs) for sender, runs in by.items()
+        },
+        "servers_cpu_ms_per_message": {
+            sender: statistics.median(p.servers_cpu_ms_per_message for p in runs) for sender, runs in by.items()
+        },
+        "worker_rss_mib_first_quarter_max": round(max(rss[:quarter]) / 1024, 1) if rss else None,
+        "worker_rss_mib_last_quarter_max": round(max(rss[-quarter:]) / 1024, 1) if rss else None,
+    }
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, help="messages per pass (default 10000; --quick: 400)")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="a small run proving the script works")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds one pass may take")
+    parser.add_argument("--output", type=Path, help="JSON file (default: bench/results/notify-<time>.json)")
+    parser.add_argument("--bare", choices=["new", "reuse"], help=argparse.SUPPRESS)
     parser.add_argument("--settings", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    n = args.n or (400 if args.quick else 10_000)
     if args.bare:
-        asyncio.run(bare(args.n, json.loads(args.settings)))
-        return
+        asyncio.run(bare(n, json.loads(args.settings), reuse=args.bare == "reuse"))
+        return {}
 
+    started = datetime.now(UTC)
+    machine = {"cpus": os.cpu_count(), "load_average_at_start": os.getloadavg(), "git_commit": git("rev-parse", "HEAD")}
+    machine["git_uncommitted_in_rathaus"] = git("status", "--short", "rathaus", "bench").splitlines()
     tmp = Path(tempfile.mkdtemp(prefix="notify-bench-"))
     smtp = start_smtp(tmp)
     twilio = TwilioFake()
     twilio.start()
-    import logging
-
     logging.getLogger("mail.log").setLevel(logging.WARNING)
     settings = {**smtp.env(), **twilio.env()}
     arrivals = Arrivals(smtp, twilio)
     env = {k: v for k, v in os.environ.items() if not k.startswith("RATHAUS_")}
+    bare_command = [sys.executable, __file__, "--n", str(n), "--settings", json.dumps(settings), "--bare"]
+    worker_env = {
+        **env,
+        "RATHAUS_SECRET_KEY": "bench-secret-" + "x" * 40,
+        "RATHAUS_ENVIRONMENT": "test",
+        "RATHAUS_LOG_LEVEL": "WARNING",
+        "RATHAUS_NOTIFY_CONCURRENCY": str(CONCURRENCY),
+        **settings,
+    }
+    worker_command = [sys.executable, "-c", "from rathaus.cli import main; main()", "worker", "--idle", "0.5"]
+    passes: list[Pass] = []
     try:
-        bare_seconds, _ = run_and_time(
-            [sys.executable, __file__, "--bare", "--n", str(args.n), "--settings", json.dumps(settings)],
-            env, arrivals, args.n, args.timeout,
-        )  # fmt: skip
-        url = f"sqlite+aiosqlite:///{tmp / 'bench.db'}"
-        asyncio.run(populate(url, args.n))
-        worker_env = {
-            **env,
-            "RATHAUS_DATABASE_URL": url,
-            "RATHAUS_SECRET_KEY": "bench-secret-" + "x" * 40,
-            "RATHAUS_ENVIRONMENT": "test",
-            "RATHAUS_LOG_LEVEL": "WARNING",
-            "RATHAUS_NOTIFY_CONCURRENCY": str(CONCURRENCY),
-            **settings,
-        }
-        worker_seconds, rss = run_and_time(
-            [sys.executable, "-c", "from rathaus.cli import main; main()", "worker", "--idle", "0.5"],
-            worker_env, arrivals, args.n, args.timeout,
-        )  # fmt: skip
+        # Every round gets its own database, filled before any pass runs so the filling never overlaps one.
+        urls = [f"sqlite+aiosqlite:///{tmp / f'round{r}.db'}" for r in range(args.rounds)]
+        for url in urls:
+            asyncio.run(populate(url, n))
+        for r, url in enumerate(urls):
+            # ABC… then …CBA: no sender always runs first (or last) in its round.
+            for sender in SENDERS if r % 2 == 0 else SENDERS[::-1]:
+                if sender == "worker":
+                    worker_env["RATHAUS_DATABASE_URL"] = url
+                    command, sender_env = worker_command, worker_env
+                else:
+                    command, sender_env = [*bare_command, "reuse" if sender == "bare_reuse" else "new"], env
+                passes.append(run_pass(sender, r + 1, command, sender_env, arrivals, n, args.timeout))
     finally:
         smtp.stop()
         twilio.stop()
-    bare_rate, worker_rate = args.n / bare_seconds, args.n / worker_seconds
-    quarter = max(len(rss) // 4, 1)
+    machine["load_average_at_end"] = os.getloadavg()
     result: dict[str, Any] = {
-        "messages": args.n,
-        "bare_loop_per_s": round(bare_rate, 1),
-        "rathaus_worker_per_s": round(worker_rate, 1),
-        "ratio": round(worker_rate / bare_rate, 2),
-        "worker_rss_mib_first_quarter_max": round(max(rss[:quarter]) / 1024, 1) if rss else None,
-        "worker_rss_mib_last_quarter_max": round(max(rss[-quarter:]) / 1024, 1) if rss else None,
-        "worker_rss_mib_max": round(max(rss) / 1024, 1) if rss else None,
-        "rss_samples": len(rss),
+        "started": started.isoformat(),
+        "machine": machine,
+        **summary(passes, n),
+        "passes": [{k: v for k, v in asdict(p).items() if k != "rss_kib"} for p in passes],
     }
-    print(json.dumps(result, indent=2))
+    print(json.dumps({k: v for k, v in result.items() if k != "passes"}, indent=2))
+    for p in passes:
+        print(f"round {p.round} {p.sender:10} {p.per_s:8.1f}/s  sender CPU {p.sender_cpu_ms_per_message:.2f} ms/msg  "
+              f"servers CPU {p.servers_cpu_ms_per_message:.2f} ms/msg  load {p.load_average[0]:.1f}")  # fmt: skip
+    suffix = "-quick" if args.quick else ""
+    output = args.output or ROOT / "bench" / "results" / f"notify-{started:%Y%m%dT%H%M%S}{suffix}.json"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(result, indent=2))
+    print(f"written {output}")
+    return result
 
 
 if __name__ == "__main__":

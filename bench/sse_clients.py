@@ -89,8 +89,12 @@ async def _serve(url: str, clients: list[Client], pipe: Connection) -> None:
                 pipe.send(("arrived", max(a for a in arrivals if a is not None)))
                 break
             if time.monotonic() > deadline:
-                missing = sum(a is None for a in arrivals)
-                pipe.send(("error", f"{missing} of {len(clients)} clients did not see {number}"))
+                missing = [c for c, a in zip(clients, arrivals, strict=True) if a is None]
+                kinds = ", ".join(sorted({c.kind for c in missing}))
+                last = missing[0].events[-1][1][:300] if missing[0].events else b""
+                pipe.send(
+                    ("error", f"{len(missing)} of {len(clients)} clients ({kinds}) did not see {number}; {last!r}")
+                )
                 break
             await asyncio.sleep(0.0005)
     for task in tasks:

@@ -100,6 +100,10 @@ ERRORS: dict[str, tuple[int, str]] = {
     "unknown_counter": (404, N_("There is no counter {counter} here")),
     "counter_busy": (409, N_("{counter} has called {ticket}: complete it or mark it as no-show first")),
     "nothing_to_call": (404, N_("Nobody is waiting whom {counter} can serve")),
+    "counter_not_on_site": (
+        409,
+        N_("{counter} serves only by phone or video: it does not call anyone from the waiting room"),
+    ),
     "unknown_ticket": (404, N_("Ticket not found")),
     "ticket_state": (409, N_("{ticket} is {status}: that is not possible now")),
     "counter_cannot_serve": (422, N_("{counter} does not offer every service of this ticket")),

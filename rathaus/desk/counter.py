@@ -88,6 +88,7 @@ class CounterPages(OfficePage):
             live = await _queue_view(desk)
             snapshot = await desk.ctx.booking.catalog.get(desk.session, now=desk.now)
             context |= {
+                "calls_in": queue.calls_from_waiting_room(counter),
                 "queue": live,
                 "current": next((t for t in live["called"] if t["counter"] == counter.name), None),
                 "services": sorted(

@@ -8,14 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import json
 import logging
 import ssl
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
+from email import policy
+from email.mime.application import MIMEApplication
+from email.mime.base import MIMEBase
+from email.mime.image import MIMEImage
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import format_datetime, formataddr, parseaddr
 from typing import Any, Protocol
 
 import aiosmtplib
@@ -31,6 +37,8 @@ log = logging.getLogger("rathaus.notify")
 # Twilio error codes after which the same request can never succeed (https://www.twilio.com/docs/api/errors).
 TWILIO_PERMANENT = frozenset({21211, 21408, 21610, 21612, 21614, 21635, 21606, 21659})
 TWILIO_OPTED_OUT = 21610
+# compat32 with the line ends SMTP wants.
+_COMPAT = policy.compat32.clone(linesep="\r\n")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +83,10 @@ class EmailChannel(Protocol):
         """Send one e-mail."""
         ...
 
+    async def close(self) -> None:
+        """Release connections."""
+        ...
+
 
 class SmsChannel(Protocol):
     async def send(self, sms: OutgoingSms, *, now: datetime) -> Sent:
@@ -101,32 +113,47 @@ def message_id(email: OutgoingEmail, domain: str) -> str:
     return f"<rathaus.{email.outbox_id}.{digest}@{domain}>"
 
 
-def build_email(email: OutgoingEmail, *, sender: str, domain: str, now: datetime) -> EmailMessage:
-    """mixed[alternative[text, related[html, qr.png], text/calendar], termin.ics] as mail clients expect."""
-    msg = EmailMessage()
-    msg["Subject"] = email.subject
-    msg["From"] = sender
-    msg["To"] = email.to
-    msg["Date"] = format_datetime(now)
-    msg["Message-ID"] = message_id(email, domain)
-    msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(email.text)
-    msg.add_alternative(email.html, subtype="html")
+def build_email(email: OutgoingEmail, *, sender: str, domain: str, now: datetime) -> bytes:
+    """mixed[alternative[text, related[html, qr.png], text/calendar], termin.ics] as mail clients expect, as sent.
+
+    Built with the `email.mime` classes and flattened under compat32: the same structure as `EmailMessage` gives, at
+    about a third of its cost (it parses every header it sets). An address outside ASCII needs SMTPUTF8 and raw
+    UTF-8 headers, which only the modern policy writes.
+    """
+    html: MIMEBase = MIMEText(email.html, "html", "utf-8")
     if email.qr_png is not None:
-        html_part = msg.get_body(preferencelist=("html",))
-        assert isinstance(html_part, EmailMessage)
-        html_part.add_related(email.qr_png, maintype="image", subtype="png", cid=f"<{email.qr_cid}>", filename="qr.png")
+        image = MIMEImage(email.qr_png, "png")
+        image["Content-ID"] = f"<{email.qr_cid}>"
+        image.add_header("Content-Disposition", "inline", filename="qr.png")
+        html = MIMEMultipart("related", _subparts=[html, image])
+    body = MIMEMultipart("alternative", _subparts=[MIMEText(email.text, "plain", "utf-8"), html])
+    root = body
     if email.ics is not None:
-        msg.add_alternative(
-            email.ics, maintype="text", subtype="calendar", params={"method": email.ics_method, "charset": "utf-8"}
-        )
-        msg.make_mixed()
-        msg.add_attachment(email.ics, maintype="application", subtype="ics", filename="termin.ics")
-    return msg
+        invitation = MIMEText(email.ics.decode(), "calendar", "utf-8")
+        invitation.set_param("method", email.ics_method)
+        body.attach(invitation)
+        attachment = MIMEApplication(email.ics, "ics")
+        attachment.add_header("Content-Disposition", "attachment", filename="termin.ics")
+        root = MIMEMultipart("mixed", _subparts=[body, attachment])
+    # compat32 writes a header outside ASCII as an RFC 2047 encoded word itself.
+    root["Subject"] = email.subject
+    root["From"] = formataddr(parseaddr(sender), charset="utf-8")
+    root["To"] = email.to
+    root["Date"] = format_datetime(now)
+    root["Message-ID"] = message_id(email, domain)
+    root["Auto-Submitted"] = "auto-generated"
+    return root.as_bytes(policy=_COMPAT if email.to.isascii() else policy.SMTPUTF8)
 
 
 class SmtpChannel:
-    """SMTP submission with STARTTLS (port 587) or implicit TLS (465); a new connection per message."""
+    """SMTP submission with STARTTLS (port 587) or implicit TLS (465), reusing connections within a pass.
+
+    A connection is taken from the idle ones (or opened) for one message and given back after it; `close()` says
+    goodbye to the idle ones (the dispatcher calls it when a pass ends, so nothing is held open while idle). A
+    connection the server dropped or closed with 421 is noticed at MAIL FROM, before anything of the message left:
+    the message then goes over a new connection. Once RCPT or DATA failed, the connection is dropped and the failure
+    reported; the outbox retries (with the same Message-ID), never this channel on its own.
+    """
 
     def __init__(self, settings: Settings) -> None:
         smtp = settings.smtp
@@ -140,27 +167,17 @@ class SmtpChannel:
         self.sender = smtp.mail_from
         self.domain = sender_domain(settings)
         self.tls_context = ssl.create_default_context(cafile=smtp.cafile) if smtp.cafile else None
+        self._idle: list[aiosmtplib.SMTP] = []
+        self.connections_opened = 0
 
     async def send(self, email: OutgoingEmail, *, now: datetime) -> Sent:
         """Hand one message to the SMTP server; 5xx answers are permanent, everything else is retried."""
-        msg = build_email(email, sender=self.sender, domain=self.domain, now=now)
+        data = build_email(email, sender=self.sender, domain=self.domain, now=now)
         try:
-            await aiosmtplib.send(
-                msg,
-                hostname=self.host,
-                port=self.port,
-                username=self.username,
-                password=self.password,
-                use_tls=self.use_tls,
-                start_tls=self.start_tls,
-                tls_context=self.tls_context,
-                timeout=self.timeout,
-                local_hostname=self.domain,
-            )
-        except aiosmtplib.SMTPRecipientsRefused as error:
-            codes = [e.code for e in error.recipients]
-            permanent = bool(codes) and all(500 <= c < 600 for c in codes)
-            raise SendFailure(f"recipient refused ({codes})", permanent=permanent, code=str(codes[0])) from None
+            await self._submit(email.to, data)
+        except aiosmtplib.SMTPRecipientRefused as error:
+            permanent = 500 <= error.code < 600
+            raise SendFailure(f"recipient refused ({error.code})", permanent=permanent, code=str(error.code)) from None
         except aiosmtplib.SMTPAuthenticationError as error:
             raise SendFailure(f"SMTP authentication failed ({error.code})", permanent=False) from None
         except aiosmtplib.SMTPResponseException as error:
@@ -169,7 +186,76 @@ class SmtpChannel:
             ) from None
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
             raise SendFailure(f"SMTP unavailable: {type(error).__name__}", permanent=False) from None
-        return Sent(msg["Message-ID"], "accepted")
+        return Sent(message_id(email, self.domain), "accepted")
+
+    async def _submit(self, to: str, data: bytes) -> None:
+        utf8 = not to.isascii()
+        client = await self._mail_from(utf8)
+        try:
+            await client.rcpt(to, encoding="utf-8" if utf8 else "ascii")
+            await client.data(data)
+        except BaseException:
+            client.close()  # after a failure the connection's state is unknown: never reuse it
+            raise
+        self._idle.append(client)
+
+    async def _mail_from(self, utf8: bool) -> aiosmtplib.SMTP:
+        """A connection on which MAIL FROM was accepted: an idle one the server still keeps, or a new one."""
+        while self._idle:
+            client = self._idle.pop()
+            try:
+                if client.is_connected:
+                    await self._mail(client, utf8)
+                    return client
+            except (aiosmtplib.SMTPServerDisconnected, OSError):
+                pass  # dropped while idle: nothing of this message was sent on it
+            except aiosmtplib.SMTPSenderRefused as error:
+                if error.code != 421:  # 421: the server ends this connection (too many messages on it, …)
+                    client.close()
+                    raise
+            except BaseException:
+                client.close()
+                raise
+            client.close()
+        client = self._client()
+        try:
+            await client.connect()
+            self.connections_opened += 1
+            await self._mail(client, utf8)
+        except BaseException:
+            client.close()
+            raise
+        return client
+
+    async def _mail(self, client: aiosmtplib.SMTP, utf8: bool) -> None:
+        if utf8 and not client.supports_extension("smtputf8"):
+            raise SendFailure("the SMTP server does not take international addresses (SMTPUTF8)", permanent=True)
+        sender = parseaddr(self.sender)[1] or self.sender
+        await client.mail(sender, options=["SMTPUTF8"] if utf8 else [], encoding="utf-8" if utf8 else "ascii")
+
+    def _client(self) -> aiosmtplib.SMTP:
+        return aiosmtplib.SMTP(
+            hostname=self.host,
+            port=self.port,
+            username=self.username,
+            password=self.password,
+            use_tls=self.use_tls,
+            start_tls=self.start_tls,
+            tls_context=self.tls_context,
+            timeout=self.timeout,
+            local_hostname=self.domain,
+        )
+
+    async def close(self) -> None:
+        """Say goodbye (QUIT) on every idle connection at once; a server that does not answer soon is left."""
+        idle, self._idle = self._idle, []
+        await asyncio.gather(*(self._quit(client) for client in idle))
+
+    async def _quit(self, client: aiosmtplib.SMTP) -> None:
+        with contextlib.suppress(aiosmtplib.SMTPException, OSError, TimeoutError):
+            if client.is_connected:
+                await client.quit(timeout=min(self.timeout, 2.0))
+        client.close()
 
 
 # --- SMS -----------------------------------------------------------------------------------------------
@@ -265,8 +351,8 @@ class FileChannel:
     async def send(self, message: OutgoingEmail | OutgoingSms, *, now: datetime) -> Sent:
         """Write the message; the file name carries the outbox id, so a resend overwrites its first copy."""
         if isinstance(message, OutgoingEmail):
-            msg = build_email(message, sender=self.sender, domain=self.domain, now=now)
-            await asyncio.to_thread(self._write, f"{message.outbox_id}.eml", bytes(msg))
+            data = build_email(message, sender=self.sender, domain=self.domain, now=now)
+            await asyncio.to_thread(self._write, f"{message.outbox_id}.eml", data)
         else:
             body = json.dumps({"to": message.to, "body": message.body, "at": now.isoformat()}, ensure_ascii=False)
             await asyncio.to_thread(self._write, f"{message.outbox_id}.sms.json", body.encode())
@@ -284,6 +370,7 @@ class Channels:
 
     async def close(self) -> None:
         """Release provider connections."""
+        await self.email.close()
         await self.sms.close()
 
 

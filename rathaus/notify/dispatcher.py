@@ -7,9 +7,10 @@
    so the lease can be short (seconds): a dispatcher that dies loses its rows to the others within one lease.
 3. Prepare (read-only): re-check the booking is still active, expire reminders whose appointment began, skip
    opted-out numbers, render the texts.
-4. Send concurrently, without a transaction open. Right before each send one statement checks that the row is
-   still this dispatcher's and extends its lease past the provider's timeout: a row lost to another dispatcher
-   is not sent, and a row being sent cannot be taken over during its send, even if the heartbeat stalls.
+4. Send concurrently, without a transaction open. Right before the sends one statement checks that their rows are
+   still this dispatcher's and extends their leases past the provider's timeout (sends that start together share
+   it): a row lost to another dispatcher is not sent, and a row being sent cannot be taken over during its send,
+   even if the heartbeat stalls. E-mails reuse SMTP connections within a pass; a pass closes them when it ends.
 5. Record results as they arrive, in short transactions (results that arrive together share one): sent with the
    provider's id, or retried later with exponential backoff and jitter, or dead (permanent), in which case the
    other channel is tried when the citizen gave one. Every write requires the claim to still be this dispatcher's.
@@ -32,7 +33,7 @@ import random
 import secrets
 import socket
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -103,6 +104,51 @@ class DispatchStats:
     def add(self, status: str, count: int = 1) -> None:
         """Count an outcome."""
         self.outcomes[status] = self.outcomes.get(status, 0) + count
+
+
+class Confirmations:
+    """Confirms claims right before their sends; the sends that ask while a confirmation runs share the next one.
+
+    One transaction per wave of sends instead of one per send (group commit): on SQLite, whose single writer every
+    confirmation queues for, this is most of what the dispatcher spends per message besides building it. A failed
+    confirmation confirms nothing: those rows are handed back after the pass, not sent.
+    """
+
+    def __init__(self, confirm: Callable[[list[Job]], Awaitable[set[int]]]) -> None:
+        self._confirm = confirm
+        self._waiting: list[tuple[Job, asyncio.Future[bool]]] = []
+        self._running: asyncio.Task[None] | None = None
+
+    async def ask(self, job: Job) -> bool:
+        """True once the row of `job` is confirmed this dispatcher's, its lease extended over the send."""
+        answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting.append((job, answer))
+        if self._running is None:
+            self._running = asyncio.create_task(self._run())
+        return await answer
+
+    def cancel(self) -> None:
+        """Stop confirming (the sends that asked were cancelled with their pass)."""
+        if self._running is not None:
+            self._running.cancel()
+
+    async def _run(self) -> None:
+        batch: list[tuple[Job, asyncio.Future[bool]]] = []
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                try:
+                    mine = await self._confirm([job for job, _ in batch])
+                except Exception as error:
+                    log.warning("confirming %s outbox claims failed: %s", len(batch), type(error).__name__)
+                    mine = set()
+                for job, answer in batch:
+                    if not answer.done():
+                        answer.set_result(job.id in mine)
+        finally:
+            self._running = None
+            for _, answer in batch + self._waiting:  # cancelled with the pass: nobody waits for these any more
+                answer.cancel()
 
 
 class Dispatcher:
@@ -181,7 +227,15 @@ class Dispatcher:
                 finally:
                     self._pass = None
                     ended.set()
+                    # Nothing is due: the SMTP connections are not kept open idle (the next pass opens new ones).
+                    await self._close_email()
         return stats
+
+    async def _close_email(self) -> None:
+        try:
+            await self.channels.email.close()
+        except Exception as error:  # a goodbye that failed leaves nothing behind to clean up
+            log.warning("closing the SMTP connections failed: %s", type(error).__name__)
 
     async def _let_go(self) -> int:
         """After a pass: hand back the rows claimed and not sent (stopping, a lost claim, an error), forget all.
@@ -298,29 +352,34 @@ class Dispatcher:
             await session.commit()
         return renewed
 
-    async def _confirm(self, job: Job) -> bool:
-        """Right before a send: True if the row is still this dispatcher's, its lease then covering the whole send.
+    async def _confirm(self, jobs: list[Job]) -> set[int]:
+        """Right before their sends: which rows are still this dispatcher's, their lease then covering the send.
 
         Another dispatcher takes a row over only once its lease has ended, in the same statement that makes the row
         its own; so a row still claimed by this one is not being sent by any other, and with a lease that outlasts
-        the provider's timeout it cannot be taken over while this send runs, even if heartbeats stall.
+        the provider's timeout it cannot be taken over while this send runs, even if heartbeats stall. The sends that
+        start together are confirmed in one transaction (see `Confirmations`).
         """
         settings = self.runtime.settings
-        timeout = settings.smtp.timeout if job.channel == "email" else settings.twilio.timeout
-        until = self.runtime.clock.now() + self.lease + timedelta(seconds=timeout)
-        statement = (
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.id == job.id,
-                OutboxMessage.status == "claimed",
-                OutboxMessage.claimed_by == self.worker_id,
-            )
-            .values(lease_until=until)
-            .returning(OutboxMessage.id)
-            .execution_options(synchronize_session=False)
-        )
+        now = self.runtime.clock.now()
+        mine: set[int] = set()
         async with self.runtime.session_maker() as session:
-            mine = (await session.scalars(statement)).one_or_none() is not None
+            for channel, timeout in (("email", settings.smtp.timeout), ("sms", settings.twilio.timeout)):
+                ids = sorted(job.id for job in jobs if job.channel == channel)
+                if not ids:
+                    continue
+                statement = (
+                    update(OutboxMessage)
+                    .where(
+                        OutboxMessage.id.in_(ids),
+                        OutboxMessage.status == "claimed",
+                        OutboxMessage.claimed_by == self.worker_id,
+                    )
+                    .values(lease_until=now + self.lease + timedelta(seconds=timeout))
+                    .returning(OutboxMessage.id)
+                    .execution_options(synchronize_session=False)
+                )
+                mine.update((await session.scalars(statement)).all())
             await session.commit()
         return mine
 
@@ -471,11 +530,12 @@ class Dispatcher:
             return
         results: asyncio.Queue[Outcome | None] = asyncio.Queue()
         gate = self._gate
+        confirmations = Confirmations(self._confirm)
 
         async def send(job: Job) -> None:
             async with gate:
                 # Stopping: the row is handed back after the pass. Not confirmed: another dispatcher owns it.
-                if self._stopping or not await self._confirm(job):
+                if self._stopping or not await confirmations.ask(job):
                     results.put_nowait(None)
                     return
                 self._on_the_wire.add(job.id)
@@ -500,6 +560,7 @@ class Dispatcher:
         finally:
             for task in tasks:
                 task.cancel()
+            confirmations.cancel()
 
     def _measure(self, seconds: float) -> None:
         self._pace = seconds if self._pace is None else (1 - PACE_WEIGHT) * self._pace + PACE_WEIGHT * seconds

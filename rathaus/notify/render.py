@@ -80,10 +80,11 @@ def qr_png(data: str, *, scale: int = 6, border: int = 4) -> bytes:
     code.add_data(data)
     code.make(fit=True)
     matrix: list[list[bool]] = code.get_matrix()
+    dark, light = b"\x00" * scale, b"\xff" * scale
     rows = []
     for row in matrix:
-        line = bytes(0 if dark else 255 for dark in row for _ in range(scale))
-        rows.extend([b"\x00" + line] * scale)
+        line = b"\x00" + b"".join(dark if module else light for module in row)
+        rows.extend([line] * scale)
     size = len(matrix) * scale
 
     def chunk(kind: bytes, body: bytes) -> bytes:
@@ -93,6 +94,6 @@ def qr_png(data: str, *, scale: int = 6, border: int = 4) -> bytes:
     return (
         b"\x89PNG\r\n\x1a\n"
         + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"".join(rows), 9))
+        + chunk(b"IDAT", zlib.compress(b"".join(rows), 6))
         + chunk(b"IEND", b"")
     )

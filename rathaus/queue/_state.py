@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rathaus.booking import service as bookings
-from rathaus.offices.rules import ON_SITE, OfficeRules, ServiceRule, day_bounds
+from rathaus.offices.rules import ON_SITE, CounterRule, OfficeRules, ServiceRule, day_bounds
 from rathaus.queue.models import Ticket, TicketService, label_of
 from rathaus.queue.ordering import CounterState, QueueItem, order_key, simulate
 
@@ -154,7 +154,7 @@ class TicketRow:
 
 
 _COLUMNS = [f.name for f in fields(TicketRow) if f.name != "service_ids"]
-_SELECTED = [
+ROW_COLUMNS = [
     (Ticket.phone.is_not(None) & Ticket.turn_near_sent.is_(False)) if name == "sms_pending" else getattr(Ticket, name)
     for name in _COLUMNS
 ]
@@ -165,7 +165,7 @@ async def ticket_rows(
 ) -> list[TicketRow]:
     """The tickets of the office's current local day in these statuses, in one query (a row per service)."""
     rows = await session.execute(
-        select(*_SELECTED, TicketService.service_id)
+        select(*ROW_COLUMNS, TicketService.service_id)
         .outerjoin(TicketService, TicketService.ticket_id == Ticket.id)
         .where(Ticket.office_id == office.id, Ticket.day == office.local_day(now), Ticket.status.in_(statuses))
         .order_by(Ticket.id, TicketService.position)
@@ -305,6 +305,11 @@ def staffed_counters(
         for t in called
         if t.counter_id is not None and t.called_at is not None
     }
-    on_site = [c for c in office.counters if c.modes >= ON_SITE]
+    on_site = [c for c in office.counters if calls_from_waiting_room(c)]
     counters = [c for c in on_site if c.id in recent or c.id in busy_until] or on_site
     return [CounterState(c.id, c.services, c.walk_in_only, max(now, busy_until.get(c.id, now))) for c in counters]
+
+
+def calls_from_waiting_room(counter: CounterRule) -> bool:
+    """Whether the counter sees people at the office; one that only phones or meets by video calls nobody in."""
+    return counter.modes >= ON_SITE

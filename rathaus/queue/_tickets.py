@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Exists, Select, String, case, cast, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
 
 from rathaus import i18n
 from rathaus.booking import service as bookings
@@ -20,10 +22,16 @@ from rathaus.events import publish
 from rathaus.localized import Localized, joined
 from rathaus.offices.catalog import resolve_services
 from rathaus.offices.rules import CounterRule, Interval, OfficeRules, ServiceRule
-from rathaus.queue._state import DurationsCache, QueueState, TicketRow, item_of, load_state, ticket_rows
+from rathaus.queue._state import (
+    ROW_COLUMNS,
+    DurationsCache,
+    QueueState,
+    TicketRow,
+    calls_from_waiting_room,
+    load_state,
+)
 from rathaus.queue.events import QueueAdvanced, TicketCalled, TicketFinished, WaitingTicket
 from rathaus.queue.models import Ticket, TicketSequence, TicketService, label_of, transition
-from rathaus.queue.ordering import CounterState, next_for
 from rathaus.tokens import normalise_code
 
 PREFIXES = {"appointment": "A", "walk_in": "W"}
@@ -169,63 +177,44 @@ async def call_next(
     """Call the next ticket this counter can serve; two counters calling at once never get the same one.
 
     A counter that has called someone must finish first: the database refuses a second call (a unique index).
+    A counter that only phones or meets by video calls nobody from the waiting room.
     """
     counter = find_counter(office, counter_ref)
-    # Read outside the write transaction: the claim below is conditional, so a ticket taken meanwhile is
-    # skipped, and the database's write lock is held only for the claim itself.
-    async with ctx.read_sessions() as reader:
-        waiting = {t.id: t for t in await ticket_rows(reader, office=office, now=now, statuses=("waiting",))}
-    return await _call_first(session, ctx=ctx, office=office, counter=counter, waiting=waiting, actor=actor, now=now)
+    if not calls_from_waiting_room(counter):
+        raise RathausError("counter_not_on_site", counter=counter.name)
+    return await _call_first(session, ctx=ctx, office=office, counter=counter, actor=actor, now=now)
 
 
 @operation
 async def _call_first(
-    session: AsyncSession,
-    *,
-    ctx: QueueContext,
-    office: OfficeRules,
-    counter: CounterRule,
-    waiting: dict[int, TicketRow],
-    actor: str,
-    now: datetime,
+    session: AsyncSession, *, ctx: QueueContext, office: OfficeRules, counter: CounterRule, actor: str, now: datetime
 ) -> TicketRow:
-    """Claim the first of `waiting` in call order that this counter can serve and nobody took meanwhile."""
-    items = {t.id: item_of(t, None) for t in waiting.values()}  # the order needs no durations
-    me = CounterState(counter.id, counter.services, counter.walk_in_only, now)
-    while items:
-        item = next_for(me, items.values(), now)
-        if item is None:
-            break
-        claimed = await _claim(session, ctx=ctx, ticket_id=item.key, counter=counter, now=now)
-        if claimed is None:
-            del items[item.key]  # another counter took it a moment ago
-            continue
-        booking_id, phone, language = claimed
-        ticket = replace(
-            waiting[item.key], status="called", counter_id=counter.id, called_at=now, target_counter_id=None
-        )
-        _record(session, ticket, "call", actor, "waiting", now, counter_id=counter.id)
-        if booking_id is not None:
-            await bookings.move(session, booking_id=booking_id, status="serving", actor=actor, now=now)
-        await publish(
-            session,
-            TicketCalled(
-                office_id=office.id,
-                office_day=office.local_day(now).isoformat(),
-                ticket_id=ticket.id,
-                label=ticket.label,
-                counter=counter.name,
-                phone=phone,
-                language=language,
-                booking_id=booking_id,
-                actor=actor,
-                at=now,
-            ),
-        )
-        if any(t.sms_pending for t in waiting.values()):
-            await _announce_advance(session, ctx, office, actor, now)
-        return ticket
-    raise RathausError("nothing_to_call", counter=counter.name)
+    """Claim the first waiting ticket in call order that this counter can serve, in one statement."""
+    claimed = await _claim(session, ctx=ctx, office=office, counter=counter, now=now)
+    if claimed is None:
+        raise RathausError("nothing_to_call", counter=counter.name)
+    ticket, booking_id, phone, language, sms_expected = claimed
+    _record(session, ticket, "call", actor, "waiting", now, counter_id=counter.id)
+    if booking_id is not None:
+        await bookings.move(session, booking_id=booking_id, status="serving", actor=actor, now=now)
+    await publish(
+        session,
+        TicketCalled(
+            office_id=office.id,
+            office_day=office.local_day(now).isoformat(),
+            ticket_id=ticket.id,
+            label=ticket.label,
+            counter=counter.name,
+            phone=phone,
+            language=language,
+            booking_id=booking_id,
+            actor=actor,
+            at=now,
+        ),
+    )
+    if sms_expected:
+        await _announce_advance(session, ctx, office, actor, now)
+    return ticket
 
 
 @operation
@@ -395,17 +384,48 @@ async def _next_number(session: AsyncSession, *, office_id: int, day: date, pref
     return number
 
 
+def _first_callable(office: OfficeRules, counter: CounterRule, now: datetime) -> Select[tuple[int]]:
+    """The id of the ticket `ordering.next_for` picks for this counter among today's waiting tickets, in SQL.
+
+    The same rule (tests/queue/test_ordering.py compares both): the counter offers every service of the ticket,
+    the ticket is meant for no other counter, a walk-in-only counter takes no appointment lane; then the rank of
+    `ordering.order_key` (transfers, due appointments, walk-ins and late arrivals, early appointments), its
+    instant, the id. On PostgreSQL a ticket another counter is claiming right now is skipped, not waited for.
+    """
+    foreign_service = (
+        select(TicketService.ticket_id)
+        .where(TicketService.ticket_id == Ticket.id, TicketService.service_id.not_in(sorted(counter.services)))
+        .exists()
+    )
+    booked = (Ticket.lane == "appointment") & Ticket.due_at.is_not(None)
+    rank = case((Ticket.lane == "transfer", 0), (booked & (Ticket.due_at <= now), 1), (booked, 3), else_=2)
+    instant = case((booked, Ticket.due_at), else_=Ticket.queued_at)
+    query = select(Ticket.id).where(
+        Ticket.office_id == office.id,
+        Ticket.day == office.local_day(now),
+        Ticket.status == "waiting",
+        or_(Ticket.target_counter_id.is_(None), Ticket.target_counter_id == counter.id),
+        ~foreign_service,
+    )
+    if counter.walk_in_only:
+        query = query.where(Ticket.lane != "appointment")
+    return query.order_by(rank, instant, Ticket.id).limit(1).with_for_update(skip_locked=True)
+
+
 async def _claim(
-    session: AsyncSession, *, ctx: QueueContext, ticket_id: int, counter: CounterRule, now: datetime
-) -> tuple[int | None, str | None, str] | None:
-    """Mark the ticket called by this counter if it is still waiting: its booking id, phone and language, or
-    None if another counter was quicker."""
+    session: AsyncSession, *, ctx: QueueContext, office: OfficeRules, counter: CounterRule, now: datetime
+) -> tuple[TicketRow, int | None, str | None, str, bool] | None:
+    """Mark the first callable ticket called by this counter, in one statement: the ticket, its booking id,
+    phone and language, and whether anyone waiting still expects the "your turn is near" SMS; None if nobody
+    waits whom the counter can serve."""
     try:
         result = await session.execute(
             update(Ticket)
-            .where(Ticket.id == ticket_id, Ticket.status == "waiting")
+            .where(Ticket.id == _first_callable(office, counter, now).scalar_subquery(), Ticket.status == "waiting")
             .values(status="called", counter_id=counter.id, called_at=now, target_counter_id=None)
-            .returning(Ticket.booking_id, Ticket.phone, Ticket.language)
+            .returning(
+                *ROW_COLUMNS, _SERVICES, Ticket.booking_id, Ticket.phone, Ticket.language, _sms_expected(office, now)
+            )
             .execution_options(synchronize_session=False)
         )
         row = result.first()
@@ -416,7 +436,37 @@ async def _claim(
                 select(Ticket).where(Ticket.counter_id == counter.id, Ticket.status == "called")
             )
         raise RathausError("counter_busy", counter=counter.name, ticket=current.label if current else "?") from None
-    return None if row is None else (row[0], row[1], row[2])
+    if row is None:
+        return None
+    *columns, services, booking_id, phone, language, sms_expected = row
+    make: Any = TicketRow  # positional: the columns come in field order
+    return make(*columns, _service_ids(services)), booking_id, phone, language, bool(sms_expected)
+
+
+# The ticket's services as "position:id,…" (RETURNING cannot join; the order of an aggregate is not given).
+_SERVICES = (
+    select(
+        func.aggregate_strings(cast(TicketService.position, String) + ":" + cast(TicketService.service_id, String), ",")
+    )
+    .where(TicketService.ticket_id == Ticket.id)
+    .scalar_subquery()
+)
+
+
+def _service_ids(aggregated: str | None) -> tuple[int, ...]:
+    pairs = sorted(tuple(int(n) for n in pair.split(":")) for pair in (aggregated or "").split(",") if pair)
+    return tuple(service_id for _position, service_id in pairs)
+
+
+def _sms_expected(office: OfficeRules, now: datetime) -> Exists:
+    """Whether a ticket of the office's day still waits for its "your turn is near" SMS."""
+    other = aliased(Ticket)
+    return (
+        select(other.id)
+        .where(other.office_id == office.id, other.day == office.local_day(now), other.status == "waiting")
+        .where(other.phone.is_not(None), other.turn_near_sent.is_(False))
+        .exists()
+    )
 
 
 def _record(

@@ -40,17 +40,15 @@ async def _answer(
     """Commit the change (boards and ticket pages hear of it), then answer with the ticket, its position and
     estimate (only a waiting ticket has them).
 
-    The estimate is read after the commit in a read-only session: reading the whole waiting room must not keep
-    the database's write lock (SQLite has one) from the other counters.
+    The estimate comes from the hub's next read of the waiting room, begun after the commit: the one the boards
+    and ticket pages get too, so a burst of new tickets costs one read, and none holds the database's write
+    lock (SQLite has one) from the other counters.
     """
     row = ticket if isinstance(ticket, TicketRow) else TicketRow.of(ticket)
     snapshot = await ctx.booking.catalog.get(session, now=now)
     hub.changed_after_commit(session, office.id)
     await session.commit()
-    state = None
-    if row.status == "waiting":
-        async with ctx.read_sessions() as reader:
-            state = await service.queue_state(reader, ctx=ctx, office=office, now=now)
+    state = (await hub.snapshot(office.id)).state if row.status == "waiting" else None
     return presenters.ticket(row, state, office, snapshot.services_by_id, ctx.public_base_url)
 
 

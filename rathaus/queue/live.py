@@ -46,7 +46,7 @@ class LiveSnapshot:
     def __init__(self, state: QueueState, services: Mapping[int, ServiceRule], as_of: datetime) -> None:
         self.as_of = as_of
         self.board = msgspec.json.encode(presenters.board(state))
-        self._state = state
+        self.state = state
         self._services = services
         self._by_public_id = {t.public_id: t for t in state.tickets}
         self._views: dict[tuple[str, str], bytes] = {}
@@ -65,7 +65,7 @@ class LiveSnapshot:
 
     def encode(self, ticket: TicketRow, language: str) -> bytes:
         """Any ticket of the office as its page shows it, against this state of the waiting room."""
-        return msgspec.json.encode(presenters.public_ticket(ticket, self._state, self._services, language))
+        return msgspec.json.encode(presenters.public_ticket(ticket, self.state, self._services, language))
 
 
 Render = Callable[[LiveSnapshot], Awaitable[bytes]]

@@ -1,7 +1,7 @@
 """The queue domain's operations: tickets, the call order, estimates and the day's end."""
 
 from rathaus.queue._day_end import close_days
-from rathaus.queue._state import Estimate, QueueState
+from rathaus.queue._state import Estimate, QueueState, calls_from_waiting_room
 from rathaus.queue._tickets import (
     QueueContext,
     WalkInRequest,
@@ -24,6 +24,7 @@ __all__ = [
     "QueueState",
     "WalkInRequest",
     "call_next",
+    "calls_from_waiting_room",
     "check_in",
     "close_days",
     "find_counter",

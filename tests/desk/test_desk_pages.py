@@ -127,3 +127,23 @@ async def test_the_counter_calls_completes_and_marks_no_shows(harness: Harness) 
     assert moved.status_code == 303
     [waiting] = (await desk.queue())["waiting"]
     assert (waiting["number"], waiting["counter"]) == (third["number"], "Schalter 2")
+
+
+async def test_a_counter_that_only_phones_or_meets_by_video_is_not_offered_call_next(harness: Harness) -> None:
+    remote = {"name": "Videoberatung", "services": ["a"], "modes": ["phone", "video"]}
+    desk = await Desk.open(harness, queue_config(counters=[{"name": "Schalter 1", "services": ["a"]}, remote]))
+    await add_staff(harness, "clerk")
+    assert (await sign_in_page(harness, "clerk")).status_code == 303
+    waiting = (await desk.walk_in("a")).json()
+    choose = await harness.client.get("/staff/amt/counter?choose=true")
+    counter_id = re.search(
+        r'id="counter-(\d+)" name="counter" value="\d+"[^>]*>\s*<label[^>]*>Videoberatung', choose.text
+    )
+    assert counter_id is not None, choose.text
+    await post_form(harness, "/staff/amt/counter?choose=true", "/staff/amt/counter/choose", counter=counter_id.group(1))
+
+    page = await harness.client.get("/staff/amt/counter", headers={"accept-language": "en"})
+    assert 'id="action-call-next"' not in page.text and "serves only by phone or video" in page.text
+    refused = await post_form(harness, "/staff/amt/counter", "/staff/amt/counter/call-next")
+    assert refused.status_code == 409 and "error-summary" in refused.text and "Videoberatung" in refused.text
+    assert [t["id"] for t in (await desk.queue())["waiting"]] == [waiting["id"]]  # nobody was called

@@ -120,11 +120,50 @@ class SmtpServer:
     # True: keep a message whose client went away before the answer, as a real provider does once it has it all.
     keep_abandoned: bool = False
     accepted_at: list[float] = field(default_factory=list)  # time.monotonic() of each accepted message
+    # Messages one connection may begin before MAIL FROM is answered 421 (as Exim's smtp_accept_max_per_connection).
+    per_connection: int | None = None
+    quits: int = 0  # connections the client closed with QUIT
     lock: threading.Lock = field(default_factory=threading.Lock)
+    _begun: Counter[int] = field(default_factory=Counter)  # messages begun, by connection
+    _open: list[asyncio.BaseTransport] = field(default_factory=list)
     controller: Controller | None = None
     _tls: ssl.SSLContext | None = None
 
     # aiosmtpd handler hooks
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, mail_options: list[str]
+    ) -> str:
+        with self.lock:
+            if server.transport is not None and server.transport not in self._open:
+                self._open.append(server.transport)
+            if self.per_connection is not None and self._begun[id(session)] >= self.per_connection:
+                return "421 4.7.0 too many messages on this connection"
+            self._begun[id(session)] += 1
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
+    async def handle_QUIT(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        with self.lock:
+            self.quits += 1
+        return "221 Bye"
+
+    def drop_connections(self) -> None:
+        """Close every connection that sent MAIL, from the server's side (a restart, an idle timeout)."""
+        assert self.controller is not None and self.controller.loop is not None
+        done = threading.Event()
+
+        def drop() -> None:
+            with self.lock:
+                transports, self._open = self._open, []
+            for transport in transports:
+                transport.close()
+            done.set()
+
+        self.controller.loop.call_soon_threadsafe(drop)
+        if not done.wait(10):
+            raise RuntimeError("the SMTP server did not drop its connections")
+
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
     ) -> str:

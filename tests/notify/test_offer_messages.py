@@ -74,5 +74,8 @@ async def test_an_offer_by_sms_carries_its_link(
     )
     await cancel(h, taken)
     await dispatcher.dispatch()
+    assert len(twilio.sent) == 1  # 07:00 is in the quiet hours: the offer goes out at 08:00
+    h.clock.set(h.clock.now().replace(hour=7, minute=0))
+    await dispatcher.dispatch()
     offer = twilio.sent[-1]
     assert "http://testserver/offers/" in offer.body and "reserviert" in offer.body

@@ -48,6 +48,21 @@ async def test_a_caseworker_who_only_phones_or_meets_by_video_shortens_no_wait_i
     assert (await desk.queue())["walk_in_wait_minutes"] == 30
 
 
+async def test_a_counter_that_only_phones_or_meets_by_video_calls_nobody_in(harness: Harness) -> None:
+    remote = {"name": "Videoberatung", "services": ["a", "b"], "modes": ["phone", "video"]}
+    desk = await Desk.open(harness, queue_config(counters=[{"name": "Schalter 1", "services": ["a", "b"]}, remote]))
+    waiting = (await desk.walk_in("a")).json()
+
+    refused = await desk.call_next("Videoberatung")
+
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["code"] == "counter_not_on_site"
+    assert "Videoberatung" in refused.json()["detail"]
+    [still] = (await desk.queue())["waiting"]
+    assert (still["id"], still["status"]) == (waiting["id"], "waiting")  # nothing changed
+    assert (await desk.call_next("Schalter 1")).json()["id"] == waiting["id"]
+
+
 async def test_check_in_on_time_late_repeated_and_refused(harness: Harness) -> None:
     desk = await Desk.open(harness)
     on_time = await desk.book("2027-01-11T08:15:00+01:00")

@@ -29,6 +29,16 @@ async def solved(client: Any, base: str = "") -> str:
     return altcha.Payload(challenge, solution).to_base64()
 
 
+def solved_at(base: str) -> str:
+    """A fresh challenge of the server at `base` (a real `rathaus serve`), solved, without an event loop."""
+    answer = httpx.get(base + "/api/v1/altcha/challenge", timeout=10)
+    assert answer.status_code == 200, answer.text
+    challenge = altcha.Challenge.from_dict(answer.json())
+    solution = altcha.solve_challenge(challenge)
+    assert solution is not None
+    return altcha.Payload(challenge, solution).to_base64()
+
+
 def _base(url: Any) -> str:
     """The scheme and host of an absolute URL ("" for a path): the challenge comes from the same server."""
     text = str(url)

@@ -1,5 +1,6 @@
 """The waiting list's own cost, in process (no HTTP): a cancellation whose slot goes to the first of N waiting
-wishes, against the same cancellation with nobody waiting; and one sweep over N wishes.
+wishes, against the same cancellation with nobody waiting (whose slot the cool-down then holds back); one sweep
+over N wishes; and one scheduled release of a day to N wishes.
 
 Reports CPU time (process time, so other engineers' load matters less than for wall time) and SQL statements per
 operation, as ratios to the cancellation without wishes. Run: `.venv/bin/python -m bench.waitlist_bench`.
@@ -28,7 +29,8 @@ from rathaus.offices._load import load_config
 from rathaus.offices.catalog import Catalog
 from rathaus.packages import WIRINGS
 from rathaus.runtime import Runtime, build_runtime
-from rathaus.settings import Settings
+from rathaus.settings import Settings, WaitlistSettings
+from rathaus.waitlist import _releases as releases
 from rathaus.waitlist import service
 from rathaus.waitlist.deps import waitlist_context
 from rathaus.waitlist.models import Wish, WishOffice, WishService
@@ -37,14 +39,18 @@ from tests.factories import make_config
 NOW = datetime(2027, 1, 11, 6, 0, tzinfo=UTC)  # Monday 07:00 in Berlin, before opening
 
 
-async def _runtime(path: Path) -> Runtime:
+async def _runtime(path: Path, *, cooldown: int, **office: Any) -> Runtime:
     settings = Settings(
-        database_url=f"sqlite+aiosqlite:///{path}", environment="test", secret_key="b" * 40, scheduler=False
+        database_url=f"sqlite+aiosqlite:///{path}",
+        environment="test",
+        secret_key="b" * 40,
+        scheduler=False,
+        waitlist=WaitlistSettings(cooldown_minutes=cooldown),
     ).validated()
     runtime = build_runtime(settings, WIRINGS, clock=ManualClock(NOW))
     await migrate.upgrade(runtime.engine)
     catalog = runtime.get(Catalog)
-    await run_unit(runtime, lambda s: load_config(s, catalog=catalog, config=make_config(), now=NOW))
+    await run_unit(runtime, lambda s: load_config(s, catalog=catalog, config=make_config(**office), now=NOW))
     return runtime
 
 
@@ -101,9 +107,9 @@ async def _measure(runtime: Runtime, op: Any) -> tuple[float, int]:
         event.remove(runtime.engine.sync_engine, "before_cursor_execute", count)
 
 
-async def _scenario(wishes: int, rounds: int) -> dict[str, Any]:
+async def _scenario(wishes: int, rounds: int, cooldown: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as folder:
-        runtime = await _runtime(Path(folder) / "bench.db")
+        runtime = await _runtime(Path(folder) / "bench.db", cooldown=cooldown)
         try:
             await _wishes(runtime, wishes)
             ctx = booking_context(runtime)
@@ -134,16 +140,37 @@ async def _scenario(wishes: int, rounds: int) -> dict[str, Any]:
     }
 
 
+async def _release(wishes: int) -> dict[str, Any]:
+    """Monday 08:00's release (day +14) of an office releasing every weekday, to `wishes` waiting wishes."""
+    at = NOW + timedelta(hours=1)
+    with tempfile.TemporaryDirectory() as folder:
+        runtime = await _runtime(Path(folder) / "bench.db", cooldown=30, releases={"at": "08:00", "days_ahead": 14})
+        try:
+            await _wishes(runtime, wishes)
+            ctx = waitlist_context(runtime)
+            made: list[int | None] = []
+
+            async def work(session: Any) -> None:
+                made.append(await releases.release(session, ctx=ctx, office_id=1, at=at, now=at))
+
+            cpu, statements = await _measure(runtime, work)
+        finally:
+            await runtime.dispose()
+    return {"wishes": wishes, "release_cpu_ms": round(1000 * cpu, 1), "statements": statements, "offers": made[0]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--wishes", type=int, nargs="+", default=[0, 500, 2000])
     parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--cooldown", type=int, default=30, help="RATHAUS_WAITLIST_COOLDOWN_MINUTES")
     args = parser.parse_args()
-    results = [asyncio.run(_scenario(n, args.rounds)) for n in args.wishes]
+    results = [asyncio.run(_scenario(n, args.rounds, args.cooldown)) for n in args.wishes]
     base = results[0]["cancel_cpu_ms"] or 1
     for r in results:
         r["cancel_cpu_ratio"] = round(r["cancel_cpu_ms"] / base, 2)
     print(json.dumps(results, indent=2))
+    print(json.dumps([asyncio.run(_release(n)) for n in args.wishes], indent=2))
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ ERRORS: dict[str, tuple[int, str]] = {
     "start_in_past": (422, N_("That time is in the past")),
     "inside_lead_time": (422, N_("Appointments must be booked at least {minutes} minutes ahead")),
     "past_horizon": (422, N_("Appointments can be booked at most {days} days ahead")),
+    "not_released": (422, N_("Appointments on that day are not released yet; see the office's release schedule")),
     "outside_hours": (422, N_("The office is not open at that time (or the appointment would end after closing)")),
     "not_on_slot": (422, N_("Appointments start on the {minutes}-minute grid from opening time")),
     "in_closure": (422, N_("The office is closed then: {reason}")),

@@ -115,6 +115,9 @@ class WaitlistSettings:
     messages_total: int = _setting(10, low=1)
     # How a release's wishes are ordered unless an office chose otherwise.
     order: Literal["fifo", "lottery"] = "fifo"
+    # Minutes a freed slot (a cancellation, a hold given back) stays out of open booking while the waiting list
+    # may take it, so that watching for cancellations gains nothing; 0 opens it at once when no wish takes it.
+    cooldown_minutes: int = _setting(30, low=0)
 
 
 _GROUPS = {"smtp": SmtpSettings, "twilio": TwilioSettings, "notify": NotifySettings, "waitlist": WaitlistSettings}

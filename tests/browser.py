@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -54,3 +54,39 @@ async def chromium_browser(executable: str, *extra_args: str) -> AsyncIterator[A
             yield browser
         finally:
             await browser.close()
+
+
+SIZES = {"phone": (390, 844), "desktop": (1280, 800)}
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "screenshots"
+
+
+async def check_pages(
+    browser: Any,
+    base_url: str,
+    pages: Mapping[str, str],
+    *,
+    first: Callable[[Any], Awaitable[None]] | None = None,
+) -> dict[str, object]:
+    """Each page in German and English on a phone and a desktop: the page's language, nothing scrolling sideways
+    (WCAG 1.4.10 reflow), a screenshot in test-artifacts/screenshots for people to look at; returns the axe
+    findings by page, language and size. `first(page)` runs in each new browser context (e.g. to sign in)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    found: dict[str, object] = {}
+    for language in ("de", "en"):
+        for size, (width, height) in SIZES.items():
+            context = await browser.new_context(
+                viewport={"width": width, "height": height}, locale=language, bypass_csp=True
+            )
+            page = await context.new_page()
+            if first is not None:
+                await first(page)
+            for name, path in pages.items():
+                await page.goto(f"{base_url}{path}")
+                assert await page.locator("html").get_attribute("lang") == language
+                assert await page.evaluate("document.documentElement.scrollWidth") <= width, (path, size)
+                await page.screenshot(path=str(SCREENSHOTS / f"{name}-{language}-{size}.png"), full_page=True)
+                violations = await axe_violations(page)
+                if violations:
+                    found[f"{name} {language} {size}"] = violations
+            await context.close()
+    return found

@@ -36,7 +36,7 @@ from rathaus.offices._load import load_config
 from rathaus.offices.catalog import Catalog
 from rathaus.offices.config import Config
 from rathaus.runtime import Runtime
-from rathaus.settings import Settings
+from rathaus.settings import Settings, WaitlistSettings
 from rathaus.web import runtime_of
 from tests.altcha_client import SolvingClient
 
@@ -158,6 +158,8 @@ def test_settings(database_url: str, **overrides: object) -> Settings:
         "lookup_rate_limit_per_minute": 0,
         # The proof of work is checked for real (tests.altcha_client solves it), at a difficulty solved in ms.
         "altcha_difficulty": 1000,
+        # A cancelled slot opens at once unless a test is about the cool-down (tests/waitlist/test_cooldown.py).
+        "waitlist": WaitlistSettings(cooldown_minutes=0),
     }
     values.update(overrides)
     return Settings(**values).validated()  # type: ignore[arg-type]

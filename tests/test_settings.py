@@ -354,6 +354,7 @@ def test_a_complete_production_configuration_parses(tmp_path: Path) -> None:
         "RATHAUS_WAITLIST_MESSAGES_PER_DAY": "3",
         "RATHAUS_WAITLIST_MESSAGES_TOTAL": "5",
         "RATHAUS_WAITLIST_ORDER": "lottery",
+        "RATHAUS_WAITLIST_COOLDOWN_MINUTES": "15",
         "RATHAUS_VIDEO_URL_TEMPLATE": "https://meet.stadt.example/{room}",
     }
     assert set(environ) == set(variables())

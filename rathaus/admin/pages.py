@@ -27,7 +27,7 @@ from rathaus.localized import Localized
 from rathaus.notify import service as notify
 from rathaus.notify.render import when
 from rathaus.offices import service as offices
-from rathaus.offices.config import WEEKDAYS, Config, ConfigError, SpecialHoursConfig, parse_config
+from rathaus.offices.config import WEEKDAYS, Config, ConfigError, ReleasesConfig, SpecialHoursConfig, parse_config
 from rathaus.offices.deps import CatalogDep
 from rathaus.offices.rules import wall_to_utc
 from rathaus.staff import accounts
@@ -39,6 +39,7 @@ _BAD_TIME = N_("Give a time as HH:MM.")
 _END_BEFORE_START = N_("The end must be after the start.")
 _NOT_APPLIED = N_("Nothing was changed. The configuration has these problems:")
 _SAVED = N_("Saved.")
+_BAD_RELEASES = N_("Give the days ahead as a whole number from 0 to 365.")
 
 
 class ClosureForm(msgspec.Struct):
@@ -296,6 +297,7 @@ class AdminPages(AdminController):
                 "weekdays": WEEKDAYS,
                 "special_hours": config.special_hours,
                 "special": special,
+                "releases": config.releases,
                 "problems": problems,
                 "saved": saved,
             },
@@ -318,6 +320,36 @@ class AdminPages(AdminController):
             )
         except ConfigError as error:
             return await self._hours_page(db_session, admin, data, SpecialForm(), error.problems, status_code=422)
+        return Redirect(f"/staff/{admin.office.slug}/admin/hours?saved=1", status_code=303)
+
+    @post("/releases", media_type=MediaType.HTML)
+    async def set_releases(
+        self, admin: AdminDep, request: Request[Any, Any, Any], db_session: DbSession, now: Now, catalog: CatalogDep
+    ) -> Template | Redirect:
+        """Release new slots in batches on a published schedule, or (time left empty) continuously."""
+        form = await request.form()
+        at, ahead = str(form.get("release_at", "")).strip(), str(form.get("release_days", "")).strip()
+        try:
+            releases = (
+                None
+                if not at
+                else ReleasesConfig(
+                    at=at, days_ahead=int(ahead or "-1"), weekdays=[str(d) for d in form.getall("release_weekdays", [])]
+                )
+            )
+            await offices.edit_office(
+                db_session,
+                catalog=catalog,
+                office_id=admin.office.id,
+                change=lambda c: offices.replace_office(c, releases=releases),
+                now=now,
+            )
+        except ConfigError as error:
+            return await self._hours_page(db_session, admin, None, SpecialForm(), error.problems, status_code=422)
+        except ValueError:  # the days ahead are not a number
+            return await self._hours_page(
+                db_session, admin, None, SpecialForm(), [translate(_BAD_RELEASES)], status_code=422
+            )
         return Redirect(f"/staff/{admin.office.slug}/admin/hours?saved=1", status_code=303)
 
     @post("/special-hours", media_type=MediaType.HTML)

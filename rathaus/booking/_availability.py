@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -13,6 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rathaus import i18n
+from rathaus.booking._day_claims import CellChange, ChangeLog, DayClaims, day_range, spread, take_changes
 from rathaus.booking.availability import DaySlots, Slot, free_slots
 from rathaus.booking.models import SlotClaim
 from rathaus.db import after_commit
@@ -21,103 +23,199 @@ from rathaus.freshness import Age, SingleFlight, age_of
 from rathaus.offices.catalog import Catalog, CatalogSnapshot, office_of, resolve_services
 from rathaus.offices.rules import MODE_PHRASES, MODES, OfficeRules, ServiceRule
 
-_MAX_ENTRIES = 20_000
+_MAX_DAYS = 100_000  # a city of 300 offices with 90-day windows warms 27,000 days
 log = logging.getLogger("rathaus.booking.availability")
 
-
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    generation: tuple[int, int]
-    as_of: datetime  # the claims it shows were read at or after this instant
-    slots: DaySlots
-
-
 Key = tuple[int, date, tuple[int, ...], str]  # office, day, services, mode
-Compute = Callable[[AsyncSession], Awaitable[DaySlots]]
+DayKey = tuple[int, date]  # office, day
+Sessions = async_sessionmaker[AsyncSession]
 
 
 class AvailabilityCache:
-    """Computed day slots per (office, day, services), never older than the catalog's `ttl` seconds.
+    """Every office's claims per day, read once and kept in memory, and the free slots derived from them per
+    (office, day, services, mode): never older than the catalog's `ttl` seconds.
 
-    A change committed on this instance drops the office's days at once. Changes made on other instances
-    show within `ttl`: an entry past half of it is still served while one background task per key recomputes
-    it; an entry past `ttl` is never served, the reader recomputes it (one reader per key, the others wait for
-    its answer). Entries computed from office rules the catalog no longer holds are not kept.
+    A claim or release committed on this instance moves the cached day by its cells at once (see _day_claims);
+    a change that does not report its cells drops the office's days. Changes made on other instances show
+    within `ttl`: a day past half of it is still served while one background task reads it again; a day past
+    `ttl` is never served, the first reader reads it again and the others wait for its answer without holding
+    a database connection. Days read under office rules the catalog no longer holds are not kept.
     """
 
-    def __init__(self, catalog: Catalog, sessions: async_sessionmaker[AsyncSession] | None = None) -> None:
+    def __init__(self, catalog: Catalog, sessions: Sessions | None = None) -> None:
         self.catalog = catalog
         self._sessions = sessions
-        self._entries: dict[Key, _Entry] = {}
-        self._office_generation: dict[int, int] = defaultdict(int)
-        self._refreshing: dict[Key, asyncio.Task[None]] = {}
-        self._computing: SingleFlight[Key, DaySlots] = SingleFlight()
+        self._days: dict[DayKey, DayClaims] = {}
+        self._slots: dict[Key, tuple[Mapping[int, frozenset[datetime]], DaySlots]] = {}
+        self._logs: dict[int, ChangeLog] = defaultdict(ChangeLog)
+        self._refreshing: dict[DayKey, asyncio.Task[None]] = {}
+        self._reading: SingleFlight[tuple[DayKey, tuple[int, int]], DayClaims] = SingleFlight()
+        self.reads = 0  # database reads of claims so far (the tests count them; timing them would be flaky)
 
     def invalidate_office(self, office_id: int) -> None:
         """Forget every cached day of one office."""
-        self._office_generation[office_id] += 1
+        self._logs[office_id].generation += 1
 
     def invalidate_after_commit(self, session: AsyncSession, office_id: int) -> None:
-        """Forget the office's days once `session` commits."""
-        after_commit(session, lambda: self.invalidate_office(office_id))
+        """Bring the office's cached days up to date once `session` commits: by the cells the transaction
+        reported (`note_claimed`, `note_freed`), or, if it reported none, by forgetting them."""
+        after_commit(session, lambda: self._committed(office_id, take_changes(session, office_id)))
+
+    def _committed(self, office_id: int, changes: list[CellChange] | None) -> None:
+        if changes is None:
+            self.invalidate_office(office_id)
+        else:
+            self._logs[office_id].record(changes)
 
     def generation_of(self, office_id: int) -> tuple[int, int]:
-        """Changes so far to the catalog and to this office's claims (what is derived from a day's slots may be
-        kept under it; an entry also expires after `ttl`, so keep it no longer than that either)."""
-        return (self.catalog.generation, self._office_generation[office_id])
+        """Changes so far to the catalog and, not known cell by cell, to this office's claims."""
+        return (self.catalog.generation, self._logs[office_id].generation)
 
-    def get(self, key: Key, *, now: datetime) -> _Entry | None:
-        """The entry if no change committed here since it was computed and it is at most `ttl` old."""
-        entry = self._entries.get(key)
-        if entry is None or entry.generation != self.generation_of(key[0]):
+    def claims(self, office: OfficeRules, day: date, *, now: datetime) -> DayClaims | None:
+        """The office's claims around `day` from memory, or None; one due for a check is read again behind the
+        scenes."""
+        key = (office.id, day)
+        entry = self._days.get(key)
+        if entry is None or entry.generation != self.generation_of(office.id) or self.catalog.ttl <= 0:
+            return None  # a `ttl` of 0 keeps nothing, even while a test's clock stands still
+        age = age_of(entry.as_of, now=now, ttl=self.catalog.ttl)
+        if age is Age.STALE:
             return None
-        if age_of(entry.as_of, now=now, ttl=self.catalog.ttl) is Age.STALE:
+        moved = self._caught_up(office.id, entry)
+        if moved is None:
             return None
-        return entry
+        if moved is not entry:
+            self._days[key] = moved
+        if age is Age.DUE:
+            self._refresh_in_background(office, day, now)
+        return moved
 
-    def put(
-        self, key: Key, generation: tuple[int, int], slots: DaySlots, *, as_of: datetime, office: OfficeRules
-    ) -> None:
-        """Remember slots computed from `office`'s rules under `generation` with claims read at `as_of` (ignored
-        if a change committed meanwhile)."""
-        if generation != self.generation_of(key[0]) or not self.catalog.is_current(office):
+    def _caught_up(self, office_id: int, entry: DayClaims) -> DayClaims | None:
+        """The entry moved by the changes committed here since it was read, or None if they are no longer known."""
+        log = self._logs[office_id]
+        if entry.seq == log.seq:
+            return entry
+        changes = log.since(entry.seq)
+        return None if changes is None else entry.moved(changes, log.seq)
+
+    def slots(
+        self, office: OfficeRules, services: list[ServiceRule], day: date, mode: str, claims: DayClaims
+    ) -> DaySlots:
+        """The free slots these claims leave for the services and mode (derived once per state of the day)."""
+        key = (office.id, day, tuple(s.id for s in services), mode)
+        known = self._slots.get(key)
+        if known is not None and known[0] is claims.busy:
+            return known[1]
+        slots = derived_slots(office, services, day, mode, claims.busy)
+        if len(self._slots) >= _MAX_DAYS:
+            self._slots.clear()  # derived again from the cached claims when asked
+        self._slots[key] = (claims.busy, slots)
+        return slots
+
+    def peek(
+        self, office: OfficeRules, services: list[ServiceRule], day: date, mode: str, *, now: datetime
+    ) -> DaySlots | None:
+        """Cached slots (without the database), or None."""
+        claims = self.claims(office, day, now=now)
+        return None if claims is None else self.slots(office, services, day, mode, claims)
+
+    async def day_slots(
+        self,
+        sessions: Sessions,
+        office: OfficeRules,
+        services: list[ServiceRule],
+        day: date,
+        mode: str,
+        *,
+        now: datetime,
+    ) -> DaySlots:
+        """The day's free slots, its claims read once for all readers asking meanwhile (in a session of the
+        reader that reads them: the ones waiting hold none, so they can never starve it of a connection)."""
+        claims = self.claims(office, day, now=now)
+        if claims is None:
+            flight = ((office.id, day), self.generation_of(office.id))
+            claims = await self._reading.run(flight, lambda: self._read_one(sessions, office, day, now))
+        return self.slots(office, services, day, mode, claims)
+
+    async def _read_one(self, sessions: Sessions, office: OfficeRules, day: date, now: datetime) -> DayClaims:
+        return (await self.read(sessions, office, [day], now=now))[day]
+
+    async def read(
+        self, sessions: Sessions, office: OfficeRules, days: list[date], *, now: datetime
+    ) -> dict[date, DayClaims]:
+        """Read the office's claims of `days` in one statement and keep them (unless a change that voids them
+        committed meanwhile); changes this instance committed meanwhile are applied on top."""
+        generation, seq = self.generation_of(office.id), self._logs[office.id].seq
+        ranges = {day: span for day in days if (span := day_range(office, day)) is not None}
+        rows: list[tuple[int, datetime]] = []
+        if ranges:
+            async with sessions() as session:
+                rows = await claimed_cells(
+                    session,
+                    counters=[c.id for c in office.counters],
+                    start=min(start for start, _ in ranges.values()),
+                    end=max(end for _, end in ranges.values()),
+                    now=now,
+                )
+            self.reads += 1
+        found = spread(rows, office, ranges)
+        result = {}
+        for day in days:
+            start, end = ranges.get(day, (now, now))
+            busy = {counter: frozenset(cells) for counter, cells in found.get(day, {}).items()}
+            read = DayClaims(start, end, busy, now, generation, seq)
+            moved = self._caught_up(office.id, read)
+            if moved is not None:
+                self._keep((office.id, day), moved, office)
+            result[day] = moved or read
+        return result
+
+    def _keep(self, key: DayKey, entry: DayClaims, office: OfficeRules) -> None:
+        if entry.generation != self.generation_of(key[0]) or entry.seq != self._logs[key[0]].seq:
             return
-        if len(self._entries) >= _MAX_ENTRIES:
-            self._entries.clear()
-        self._entries[key] = _Entry(generation, as_of, slots)
+        if not self.catalog.is_current(office):
+            return
+        if len(self._days) >= _MAX_DAYS:
+            self._days.clear()
+            self._slots.clear()
+        self._days[key] = entry
 
-    def peek(self, key: Key, compute: Compute, *, now: datetime) -> DaySlots | None:
-        """Cached slots for `key` (one due for recomputation is recomputed behind the scenes), or None."""
-        entry = self.get(key, now=now)
-        if entry is None:
-            return None
-        if age_of(entry.as_of, now=now, ttl=self.catalog.ttl) is Age.DUE:
-            self.refresh_in_background(key, compute)
-        return entry.slots
-
-    async def compute(self, key: Key, compute: Compute, session: AsyncSession) -> DaySlots:
-        """Slots for `key` computed with `session`, or by the reader already computing them."""
-        return await self._computing.run(key, lambda: compute(session))
+    async def warm(self, sessions: Sessions, *, now: datetime) -> None:
+        """Read the catalog and every office's claims of its bookable days (one statement per office), so that a
+        fresh instance answers its first readers from memory."""
+        async with sessions() as session:
+            snapshot = await self.catalog.get(session, now=now)
+        for office in snapshot.offices.values():
+            first, last = office.local_day(now), office.local_day(now + office.horizon)
+            days = [first + timedelta(days=d) for d in range((last - first).days + 1)]
+            await self.read(sessions, office, days, now=now)
 
     async def drain(self) -> None:
-        """Stop the background recomputations (before the database connections close)."""
-        tasks = list(self._refreshing.values())
-        for task in tasks:
+        """Stop the background reads (before the database connections close)."""
+        here = asyncio.get_running_loop()
+        ours = [task for task in self._refreshing.values() if task.get_loop() is here]
+        for task in self._refreshing.values():
+            if task.get_loop() is not here and not task.get_loop().is_closed():
+                # Started by a reader on another event loop (a test's harness beside the app's): only that loop
+                # may touch the task.
+                task.get_loop().call_soon_threadsafe(task.cancel)
+        for task in ours:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*ours, return_exceptions=True)
 
-    def refresh_in_background(self, key: Key, compute: Compute) -> None:
-        """Recompute `key` in a session of its own, once at a time."""
+    def _refresh_in_background(self, office: OfficeRules, day: date, now: datetime) -> None:
+        """Read a day again in a session of its own, once at a time."""
+        key = (office.id, day)
         running = self._refreshing.get(key)
-        if self._sessions is None or (running is not None and not running.done()) or self._computing.running(key):
+        flight = (key, self.generation_of(office.id))
+        if self._sessions is None or (running is not None and not running.done()) or self._reading.running(flight):
             return
         sessions = self._sessions
 
         async def refresh() -> None:
             try:
-                async with sessions() as session:
-                    await self.compute(key, compute, session)
-            except Exception as error:  # the entry stays until `ttl`; then a reader recomputes it
+                await self._reading.run(flight, lambda: self._read_one(sessions, office, day, now))
+            except Exception as error:  # the day stays until `ttl`; then a reader reads it itself
                 log.warning("availability refresh failed: %s", type(error).__name__)
             finally:
                 self._refreshing.pop(key, None)
@@ -153,10 +251,10 @@ def offered_modes(office: OfficeRules, services: list[ServiceRule], *, video: bo
     return [mode for mode in office.modes_for(services) if video or mode != "video"]
 
 
-async def busy_cells(
+async def claimed_cells(
     session: AsyncSession, *, counters: list[int], start: datetime, end: datetime, now: datetime
-) -> dict[int, set[datetime]]:
-    """Cells in [start, end) that bookings (and unexpired holds) occupy, per counter."""
+) -> list[tuple[int, datetime]]:
+    """(counter, cell) of the cells in [start, end) that bookings (and unexpired holds) occupy."""
     rows = await session.execute(
         select(SlotClaim.counter_id, SlotClaim.cell_start).where(
             SlotClaim.counter_id.in_(counters),
@@ -165,53 +263,43 @@ async def busy_cells(
             or_(SlotClaim.expires_at.is_(None), SlotClaim.expires_at > now),
         )
     )
+    return [(counter_id, cell) for counter_id, cell in rows.tuples()]
+
+
+async def busy_cells(
+    session: AsyncSession, *, counters: list[int], start: datetime, end: datetime, now: datetime
+) -> dict[int, set[datetime]]:
+    """Cells in [start, end) that bookings (and unexpired holds) occupy, per counter."""
     busy: dict[int, set[datetime]] = defaultdict(set)
-    for counter_id, cell in rows:
+    for counter_id, cell in await claimed_cells(session, counters=counters, start=start, end=end, now=now):
         busy[counter_id].add(cell)
     return busy
 
 
-def _computer(
-    cache: AvailabilityCache, key: Key, office: OfficeRules, services: list[ServiceRule], day: date, now: datetime
-) -> Compute:
-    async def compute(session: AsyncSession) -> DaySlots:
-        return await _compute(session, cache=cache, key=key, office=office, services=services, day=day, now=now)
-
-    return compute
-
-
-async def day_slots(
-    session: AsyncSession,
-    *,
-    cache: AvailabilityCache,
+def derived_slots(
     office: OfficeRules,
     services: list[ServiceRule],
     day: date,
-    now: datetime,
-    mode: str = "on_site",
+    mode: str,
+    busy: Mapping[int, AbstractSet[datetime]],
 ) -> DaySlots:
-    """All free slots of a local day for these services and mode, before the booking window is applied."""
-    key = (office.id, day, tuple(s.id for s in services), mode)
-    compute = _computer(cache, key, office, services, day, now)
-    slots = cache.peek(key, compute, now=now)
-    return slots if slots is not None else await cache.compute(key, compute, session)
-
-
-async def _compute(
-    session: AsyncSession,
-    *,
-    cache: AvailabilityCache,
-    key: Key,
-    office: OfficeRules,
-    services: list[ServiceRule],
-    day: date,
-    now: datetime,
-) -> DaySlots:
-    mode = key[3]
-    generation = cache.generation_of(office.id)
-    slots = await uncached_day_slots(session, office=office, services=services, day=day, now=now, mode=mode)
-    cache.put(key, generation, slots, as_of=now, office=office)
-    return slots
+    """All free slots of a local day for these services and mode that the busy cells leave."""
+    counters = [c.id for c in office.able_counters((s.id for s in services), online=True, mode=mode)]
+    intervals = office.open_intervals(day)
+    found: list[Slot] = []
+    if counters and intervals:
+        length = appointment_length(services)
+        found = free_slots(
+            open_intervals=intervals,
+            closures=office.closures_between(intervals[0][0], intervals[-1][1]),
+            step=office.slot,
+            length=length,
+            claim_span=length + office.buffer,
+            counters=counters,
+            busy=busy,
+        )
+    # Kept in the office's zone (the same instants), so that answering needs no conversion.
+    return DaySlots.of([Slot(s.start.astimezone(office.tz), s.end.astimezone(office.tz), s.counters) for s in found])
 
 
 async def uncached_day_slots(
@@ -226,24 +314,11 @@ async def uncached_day_slots(
     """All free slots of a local day, from the claims as `session` sees them (its own uncommitted ones too)."""
     counters = [c.id for c in office.able_counters((s.id for s in services), online=True, mode=mode)]
     intervals = office.open_intervals(day)
-    found: list[Slot] = []
+    busy: dict[int, set[datetime]] = {}
     if counters and intervals:
-        length = appointment_length(services)
-        claim_span = length + office.buffer
-        busy = await busy_cells(
-            session, counters=counters, start=intervals[0][0], end=intervals[-1][1] + claim_span, now=now
-        )
-        found = free_slots(
-            open_intervals=intervals,
-            closures=office.closures_between(intervals[0][0], intervals[-1][1]),
-            step=office.slot,
-            length=length,
-            claim_span=claim_span,
-            counters=counters,
-            busy=busy,
-        )
-    # Kept in the office's zone (the same instants), so that answering needs no conversion.
-    return DaySlots.of([Slot(s.start.astimezone(office.tz), s.end.astimezone(office.tz), s.counters) for s in found])
+        end = intervals[-1][1] + appointment_length(services) + office.buffer
+        busy = await busy_cells(session, counters=counters, start=intervals[0][0], end=end, now=now)
+    return derived_slots(office, services, day, mode, busy)
 
 
 def _chosen(
@@ -292,20 +367,17 @@ async def availability(
     The hot path: when rules and slots are cached it answers without opening a database session.
     """
     snapshot = catalog.peek(now=now)
-    if snapshot is not None:
-        office, services = _chosen(snapshot, office_slug, service_slugs, mode, video)
-        key = (office.id, day, tuple(s.id for s in services), mode)
-        slots = cache.peek(key, _computer(cache, key, office, services, day, now), now=now)
-        if slots is not None:
-            return _bookable(office, services, day, slots, now, mode)
-    async with sessions() as session:
-        snapshot = await catalog.get(session, now=now)
-        office, services = _chosen(snapshot, office_slug, service_slugs, mode, video)
+    if snapshot is None:
+        async with sessions() as session:
+            snapshot = await catalog.get(session, now=now)
+    office, services = _chosen(snapshot, office_slug, service_slugs, mode, video)
+    slots = cache.peek(office, services, day, mode, now=now)
+    if slots is None:
         if not _in_window(office, day, now):
             # Nothing bookable that day; no work.
             return _bookable(office, services, day, DaySlots.of([]), now, mode)
-        slots = await day_slots(session, cache=cache, office=office, services=services, day=day, now=now, mode=mode)
-        return _bookable(office, services, day, slots, now, mode)
+        slots = await cache.day_slots(sessions, office, services, day, mode, now=now)
+    return _bookable(office, services, day, slots, now, mode)
 
 
 def unchanged(found: DayAvailability, *, catalog: Catalog, cache: AvailabilityCache, now: datetime) -> bool:
@@ -315,15 +387,14 @@ def unchanged(found: DayAvailability, *, catalog: Catalog, cache: AvailabilityCa
     office, services, day = found.office, found.services, found.day
     if snapshot is None or snapshot.offices.get(office.slug) is not office:
         return False
-    key = (office.id, day, tuple(s.id for s in services), found.mode)
-    if cache.peek(key, _computer(cache, key, office, services, day, now), now=now) is not found.slots:
+    if cache.peek(office, services, day, found.mode, now=now) is not found.slots:
         return False
     again = _bookable(office, services, day, found.slots, now, found.mode)
     return again.slots is found.slots and again.low == found.low and again.high == found.high
 
 
 def _in_window(office: OfficeRules, day: date, now: datetime) -> bool:
-    return office.local_day(now) <= day <= office.local_day(now + office.horizon)
+    return office.local_day(now) <= day <= office.local_day(office.booking_window(now)[1])
 
 
 def _bookable(
@@ -331,7 +402,7 @@ def _bookable(
 ) -> DayAvailability:
     if not _in_window(office, day, now):
         slots = DaySlots.of([])  # its own object: encoded answers are kept per DaySlots
-    low, high = slots.window(now + office.lead, now + office.horizon)
+    low, high = slots.window(*office.booking_window(now))
     return DayAvailability(office, services, day, slots, low, high, mode)
 
 
@@ -355,7 +426,7 @@ async def first_free_day(
     """
     earliest = office.local_day(now + office.lead)
     day = max(since or earliest, earliest)
-    last = office.local_day(now + office.horizon)
+    last = office.local_day(office.booking_window(now)[1])
     if days is not None:
         last = min(last, day + timedelta(days=days))
     while day <= last:
@@ -405,21 +476,10 @@ async def bookable_slots(
 ) -> dict[date, tuple[Slot, ...]]:
     """The bookable slots of each day: cached days without the database, the others in one session."""
     check_online(services)
-    found: dict[date, DaySlots] = {}
-    missing = []
-    for day in days:
-        key = (office.id, day, tuple(s.id for s in services), mode)
-        slots = cache.peek(key, _computer(cache, key, office, services, day, now), now=now)
-        if not _in_window(office, day, now):
-            found[day] = DaySlots.of([])
-        elif slots is None:
-            missing.append(day)
-        else:
-            found[day] = slots
-    if missing:
-        async with sessions() as session:
-            for day in missing:
-                found[day] = await day_slots(
-                    session, cache=cache, office=office, services=services, day=day, now=now, mode=mode
-                )
+    found = {
+        day: await cache.day_slots(sessions, office, services, day, mode, now=now)
+        if _in_window(office, day, now)
+        else DaySlots.of([])
+        for day in days
+    }
     return {day: _bookable(office, services, day, found[day], now, mode).bookable for day in days}

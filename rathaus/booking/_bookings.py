@@ -21,6 +21,7 @@ from rathaus.booking._availability import (
     check_online,
 )
 from rathaus.booking._changes import check_changes_left
+from rathaus.booking._day_claims import note_claimed, note_freed
 from rathaus.booking._itinerary_rules import check_moved_part
 from rathaus.booking.availability import cells
 from rathaus.booking.events import BookingChanged, BookingFacts, Verification
@@ -280,7 +281,9 @@ def validate_start(office: OfficeRules, services: list[ServiceRule], start: date
         raise RathausError("start_in_past")
     if start < now + office.lead:
         raise RathausError("inside_lead_time", minutes=int(office.lead.total_seconds() // 60))
-    if start > now + office.horizon:
+    if start > office.booking_window(now)[1]:
+        if office.releases is not None:
+            raise RathausError("not_released")
         raise RathausError("past_horizon", days=office.horizon.days)
     end = start + appointment_length(services)
     interval = next(
@@ -335,6 +338,7 @@ async def _claim(
         )
         got = (await session.execute(statement.returning(SlotClaim.cell_start))).scalars().all()
         if len(got) == len(needed):
+            note_claimed(session, office_id=office.id, counter_id=counter_id, cells=needed)
             return counter_id
         if got:  # some cells were taken meanwhile: give back the others before trying the next counter
             await session.execute(
@@ -344,7 +348,13 @@ async def _claim(
 
 
 async def _release(session: AsyncSession, booking: Booking) -> None:
-    await session.execute(delete(SlotClaim).where(SlotClaim.booking_id == booking.id))
+    freed = await session.execute(
+        delete(SlotClaim)
+        .where(SlotClaim.booking_id == booking.id)
+        .returning(SlotClaim.counter_id, SlotClaim.cell_start)
+    )
+    for counter_id, cell in freed.tuples():
+        note_freed(session, office_id=booking.office_id, counter_id=counter_id, cells=[cell])
 
 
 async def _insert_booking(

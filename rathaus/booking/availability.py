@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -31,7 +32,7 @@ def free_slots(
     length: timedelta,
     claim_span: timedelta,
     counters: Sequence[int],
-    busy: Mapping[int, set[datetime]],
+    busy: Mapping[int, AbstractSet[datetime]],
 ) -> list[Slot]:
     """Every start on the grid where an appointment of `length` fits into opening hours, outside closures,
     and on at least one of `counters` whose cells for `claim_span` (length + buffer) are not busy."""

@@ -118,7 +118,7 @@ async def _day_slots(
 
 
 def _window(office: OfficeRules, now: datetime) -> tuple[date, date]:
-    return office.local_day(now + office.lead), office.local_day(now + office.horizon)
+    return office.local_day(now + office.lead), office.local_day(office.booking_window(now)[1])
 
 
 async def _first_free(

@@ -7,7 +7,7 @@ from rathaus.booking.controllers import AvailabilityController, BookingControlle
 from rathaus.booking.deps import DEPENDENCIES, booking_context
 from rathaus.booking.itinerary_controllers import ItineraryController, LifeEventController
 from rathaus.booking.itinerary_pages import ItineraryPages
-from rathaus.booking.jobs import expire_holds, purge_personal_data
+from rathaus.booking.jobs import expire_holds, purge_personal_data, warm_availability
 from rathaus.booking.pages import BookingPages
 from rathaus.events import Handler
 from rathaus.offices.catalog import Catalog
@@ -39,6 +39,7 @@ WIRING = Wiring(
     ],
     dependencies=DEPENDENCIES,
     jobs=[(expire_holds, 60), (purge_personal_data, 3600)],
+    lifespans=[warm_availability],
     subscriptions=[(ClosureDeclared, _on_closure)],
     components=[(service.AvailabilityCache, _availability)],
 )

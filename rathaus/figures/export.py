@@ -59,6 +59,17 @@ def rows(f: schemas.Figures) -> Iterator[Row]:
         for score in [*f.ratings.by_day, *f.ratings.by_service]:
             yield "ratings", score.key, "count", score.ratings
             yield "ratings", score.key, "average", score.average
+    if f.waitlist is not None:
+        yield "waitlist", "", "freed_slots", f.waitlist.freed_slots
+        yield "waitlist", "", "freed_slots_to_wishes", f.waitlist.freed_slots_to_wishes
+        yield "waitlist", "", "share_to_wishes", f.waitlist.share_to_wishes
+        for w in f.waitlist.services:
+            yield "waitlist", w.service, "wishes_waiting", w.wishes_waiting
+            yield "waitlist", w.service, "offers_made", w.offers_made
+            yield "waitlist", w.service, "accepted", w.accepted
+            yield "waitlist", w.service, "declined", w.declined
+            yield "waitlist", w.service, "expired", w.expired
+            yield "waitlist", w.service, "median_days_to_appointment", w.median_days_to_appointment
 
 
 def _share(section: str, value: schemas.Share) -> Iterator[Row]:

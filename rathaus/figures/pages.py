@@ -14,6 +14,7 @@ from rathaus.figures.deps import DEPENDENCIES, FiguresDep, ReportScope, Scope
 from rathaus.staff.deps import CurrentStaff
 from rathaus.staff.pages_auth import StaffPage
 from rathaus.staff.service import Staff
+from rathaus.waitlist.presenters import figures_table
 from rathaus.web import DbSession
 
 BASE = "/staff/{office:str}"
@@ -57,6 +58,7 @@ class FiguresPages(StaffPage):
                 "keys": views.key_figures(figures, language),
                 "panels": views.panels(figures, language),
                 "details": views.details(figures, language),
+                "waitlist": None if figures.waitlist is None else figures_table(figures.waitlist, language),
             },
         )
 

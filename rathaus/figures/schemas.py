@@ -6,6 +6,8 @@ from datetime import date, datetime
 
 import msgspec
 
+from rathaus.waitlist.schemas import WaitlistFigures
+
 
 class Share(msgspec.Struct):
     count: int
@@ -112,6 +114,8 @@ class Figures(msgspec.Struct):
     cancellations: Cancellations
     messages: list[ChannelMessages]
     ratings: Ratings | None = None
+    # The waiting list so far (not per period): wishes waiting, offers and their answers, freed slots to wishes.
+    waitlist: WaitlistFigures | None = None
 
 
 class AuditEntry(msgspec.Struct):

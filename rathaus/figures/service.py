@@ -16,7 +16,9 @@ Definitions (the page says them too):
   in the period (up to now);
 - lead time: from booking to appointment, for bookings made in the period;
 - cancellations: cancelled appointments of the period, by reason and by notice (cancellation to start);
-- messages: those due to be sent in the period, by channel and outcome.
+- messages: those due to be sent in the period, by channel and outcome;
+- waiting list: so far, whatever the period (wishes waiting now, offers made and their answers, the median time
+  from wish to appointment, and the share of freed slots that went to wishes).
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ from rathaus.notify.models import OutboxMessage
 from rathaus.offices.rules import OfficeRules, ServiceRule
 from rathaus.queue.models import Ticket, TicketService
 from rathaus.ratings import service as ratings
+from rathaus.waitlist import presenters as waitlist_presenters
+from rathaus.waitlist import service as waitlist
 
 HOLDS = ("pending", "expired")  # bookings that never became appointments
 DUE = ("checked_in", "serving", "completed", "no_show")
@@ -109,6 +113,7 @@ async def figures(
         cancellations=await _cancellations(session, office, period),
         messages=await _messages(session, office, period),
         ratings=await _ratings(session, office, services, period, with_comments=with_comments),
+        waitlist=waitlist_presenters.figures(await waitlist.figures(session, office_id=office.id), office, services),
     )
 
 

@@ -34,6 +34,7 @@ from rathaus.offices.config import (
     FacilitiesConfig,
     HolidaysConfig,
     OfficeConfig,
+    ReleasesConfig,
     ServiceConfig,
     SpecialHoursConfig,
     validate_config,
@@ -163,6 +164,13 @@ def _office(
             country=office.holidays_country,
             subdivision=office.holidays_subdivision,
             public=office.holidays_public is not False,
+        ),
+        releases=None
+        if office.release_time is None or office.release_days_ahead is None or not office.release_weekdays
+        else ReleasesConfig(
+            at=f"{office.release_time:%H:%M}",
+            days_ahead=office.release_days_ahead,
+            weekdays=[WEEKDAYS[d] for d in sorted(office.release_weekdays)],
         ),
         facilities=FacilitiesConfig(
             step_free=office.step_free,

@@ -15,8 +15,17 @@ from sqlalchemy.orm import selectinload
 from rathaus.db import operation
 from rathaus.localized import Localized
 from rathaus.offices._closures import add_closure
+from rathaus.offices._releases import open_first_release
 from rathaus.offices.catalog import Catalog
-from rathaus.offices.config import WEEKDAYS, ClosureConfig, Config, ConfigError, OfficeConfig, parse_span
+from rathaus.offices.config import (
+    WEEKDAYS,
+    ClosureConfig,
+    Config,
+    ConfigError,
+    OfficeConfig,
+    parse_span,
+    release_time,
+)
 from rathaus.offices.models import (
     Bundle,
     BundleService,
@@ -159,6 +168,9 @@ async def _load_office(
         "holidays_country": oc.holidays.country if oc.holidays else None,
         "holidays_subdivision": oc.holidays.subdivision if oc.holidays else None,
         "holidays_public": oc.holidays.public if oc.holidays else None,
+        "release_weekdays": [WEEKDAYS.index(d) for d in oc.releases.weekdays] if oc.releases else None,
+        "release_time": release_time(oc.releases) if oc.releases else None,
+        "release_days_ahead": oc.releases.days_ahead if oc.releases else None,
     }
     if office is None:
         office = Office(slug=oc.slug, created_at=now, updated_at=now, counters=[], opening_hours=[], special_hours=[])
@@ -175,6 +187,7 @@ async def _load_office(
         office.updated_at = now
         report.updated.append(f"office {oc.slug}")
     await session.flush()
+    await open_first_release(session, office=office, now=now)
     await _load_closures(session, catalog, office, oc, now, report)
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
@@ -30,15 +30,27 @@ from rathaus.offices.models import (
     Counter,
     LifeEvent,
     Office,
+    OfficeRelease,
     Service,
     TravelTime,
 )
-from rathaus.offices.rules import ON_SITE, ClosureRule, CounterRule, Facilities, OfficeRules, ServiceRule, Window
+from rathaus.offices.rules import (
+    ON_SITE,
+    ClosureRule,
+    CounterRule,
+    Facilities,
+    OfficeRules,
+    ReleaseSchedule,
+    ServiceRule,
+    Window,
+)
 
 log = logging.getLogger("rathaus.offices.catalog")
 
 # Closures this far in the past still matter (a day that has begun, feeds showing the recent past).
 _CLOSURE_LOOKBACK = timedelta(days=31)
+# session.info key: a snapshot loaded by a transaction for its own later reads (see `Catalog.own`).
+_OWN = "rathaus_catalog_own"
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,8 +169,19 @@ class Catalog:
         snapshot = self._snapshot
         return snapshot is not None and snapshot.offices.get(office.slug) is office
 
+    async def own(self, session: AsyncSession, *, now: datetime) -> CatalogSnapshot:
+        """The snapshot as `session`'s transaction sees it (its own changes too), served to that transaction from
+        now on: a change that others must not see before it commits (a release) is already in force for it."""
+        snapshot = await load_snapshot(session, now=now)
+        sync = session.sync_session
+        sync.info[_OWN] = (sync.get_transaction(), snapshot)
+        return snapshot
+
     async def get(self, session: AsyncSession, *, now: datetime) -> CatalogSnapshot:
         """The current snapshot: checked (and if need be loaded) with `session` if it may no longer be served."""
+        own = session.sync_session.info.get(_OWN)
+        if own is not None and own[0] is session.sync_session.get_transaction():
+            return own[1]  # type: ignore[no-any-return]
         snapshot = self.peek(now=now)
         if snapshot is not None:
             return snapshot
@@ -277,7 +300,9 @@ async def load_snapshot(session: AsyncSession, *, now: datetime) -> CatalogSnaps
         select(Closure).where(Closure.end_at > now - _CLOSURE_LOOKBACK).order_by(Closure.start_at)
     ):
         closures[c.office_id].append(closure_rule(c))
-    rules = {o.slug: office_rules(o, closures[o.id]) for o in offices}
+    last_days = select(OfficeRelease.office_id, func.max(OfficeRelease.day)).group_by(OfficeRelease.office_id)
+    released = {office_id: day for office_id, day in (await session.execute(last_days)).tuples()}
+    rules = {o.slug: office_rules(o, closures[o.id], released.get(o.id)) for o in offices}
     bundles = {
         b.slug: BundleRule(
             b.slug,
@@ -368,8 +393,8 @@ def service_rule(s: Service) -> ServiceRule:
     )
 
 
-def office_rules(o: Office, closures: list[ClosureRule]) -> OfficeRules:
-    """The immutable rules for one office row with its children loaded."""
+def office_rules(o: Office, closures: list[ClosureRule], released_through: date | None = None) -> OfficeRules:
+    """The immutable rules for one office row with its children loaded (and the last day a release opened)."""
     weekly: dict[int, list[Window]] = defaultdict(list)
     for h in o.opening_hours:
         weekly[h.weekday].append(Window(h.opens, h.closes))
@@ -399,6 +424,8 @@ def office_rules(o: Office, closures: list[ClosureRule]) -> OfficeRules:
         agenda_shows_names=o.agenda_shows_names,
         check_in_grace=timedelta(minutes=o.check_in_grace_minutes),
         facilities=Facilities(o.step_free, o.parking, o.bicycle_stands, o.quiet_room, o.facilities_note),
+        releases=release_schedule(o),
+        released_through=released_through,
         extra={
             "address": o.address,
             "phone": o.phone,
@@ -408,6 +435,13 @@ def office_rules(o: Office, closures: list[ClosureRule]) -> OfficeRules:
             "longitude": o.longitude,
         },
     )
+
+
+def release_schedule(o: Office) -> ReleaseSchedule | None:
+    """The office's published release schedule, or None where slots open continuously."""
+    if o.release_time is None or o.release_days_ahead is None or not o.release_weekdays:
+        return None
+    return ReleaseSchedule(frozenset(o.release_weekdays), o.release_time, o.release_days_ahead)
 
 
 def _modes(stored: list[str] | None) -> frozenset[str]:

@@ -116,6 +116,14 @@ class HolidaysConfig(msgspec.Struct, forbid_unknown_fields=True):
     public: bool = True
 
 
+class ReleasesConfig(msgspec.Struct, forbid_unknown_fields=True):
+    """New slots released in batches: on these weekdays at `at` (local time) the day `days_ahead` days on opens."""
+
+    at: Annotated[str, msgspec.Meta(pattern=r"^\d{2}:\d{2}$")]
+    days_ahead: Annotated[int, msgspec.Meta(ge=0, le=365)]
+    weekdays: list[str] = msgspec.field(default_factory=lambda: list(WEEKDAYS[:5]))
+
+
 class FacilitiesConfig(msgspec.Struct, forbid_unknown_fields=True):
     """What the building offers; left out means unknown (the page then says nothing about it)."""
 
@@ -150,6 +158,7 @@ class OfficeConfig(msgspec.Struct, forbid_unknown_fields=True):
     special_hours: list[SpecialHoursConfig] = msgspec.field(default_factory=list)
     closures: list[ClosureConfig] = msgspec.field(default_factory=list)
     holidays: HolidaysConfig | None = None
+    releases: ReleasesConfig | None = None
     facilities: FacilitiesConfig = msgspec.field(default_factory=FacilitiesConfig)
     # Minutes it takes to get from this office to another (by public transport); the other direction takes as
     # long unless that office declares otherwise.
@@ -303,6 +312,8 @@ def _check_office(at: str, office: OfficeConfig, service_slugs: set[str]) -> lis
         problems += _check_closure(f"{at}.closures[{j}]", closure)
     if office.slug in office.travel_minutes:
         problems.append(f"{at}.travel_minutes.{office.slug}: travel from an office to itself")
+    if office.releases is not None:
+        problems += _check_releases(f"{at}.releases", office.releases)
     if office.holidays is not None:
         import holidays
 
@@ -311,6 +322,27 @@ def _check_office(at: str, office: OfficeConfig, service_slugs: set[str]) -> lis
         except NotImplementedError as error:
             problems.append(f"{at}.holidays: {error}")
     return problems
+
+
+def _check_releases(at: str, releases: ReleasesConfig) -> list[str]:
+    problems = [
+        f"{at}.weekdays: {d!r} is not a weekday (use {', '.join(WEEKDAYS)})"
+        for d in releases.weekdays
+        if d not in WEEKDAYS
+    ]
+    if not releases.weekdays:
+        problems.append(f"{at}.weekdays: list at least one weekday")
+    problems += _duplicates(f"{at}.weekdays", releases.weekdays)
+    try:
+        release_time(releases)
+    except ValueError:
+        problems.append(f"{at}.at: {releases.at!r} is not a time of day (HH:MM)")
+    return problems
+
+
+def release_time(releases: ReleasesConfig) -> time:
+    """The local time of day of the releases."""
+    return time.fromisoformat(releases.at)
 
 
 def _check_spans(at: str, spans: list[str], slot_minutes: int) -> list[str]:

@@ -75,6 +75,11 @@ class Office(Base):
     holidays_country: Mapped[str | None] = mapped_column(String(2))
     holidays_subdivision: Mapped[str | None] = mapped_column(String(16))
     holidays_public: Mapped[bool | None] = mapped_column(Boolean)
+    # Slots released in batches on a published schedule (None: continuously, up to the horizon): on these
+    # weekdays (0 Monday) at this local time, the day this many days ahead opens.
+    release_weekdays: Mapped[list[int] | None] = mapped_column(JSON)
+    release_time: Mapped[time | None] = mapped_column(Time)
+    release_days_ahead: Mapped[int | None] = mapped_column(SmallInteger)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -227,6 +232,21 @@ class Closure(Base):
     created_by: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class OfficeRelease(Base):
+    """A scheduled release that was made: at its instant the day `day` opened, after its offers to waiting wishes.
+
+    One row per office and instant, written in the transaction that made the offers: the database lets a release
+    happen once however many instances try, and the booking window opens with the row.
+    """
+
+    __tablename__ = "office_release"
+
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    made_at: Mapped[datetime]
 
 
 class CatalogVersion(Base):

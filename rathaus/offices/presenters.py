@@ -128,14 +128,33 @@ def office(
         next_days=days,
         upcoming_closures=closures[:50],
         counters=counters,
+        releases=releases(rules, now=now),
+    )
+
+
+def releases(rules: OfficeRules, *, now: datetime) -> schemas.Releases | None:
+    """The office's published release schedule with its next release, or None where slots open continuously."""
+    schedule = rules.releases
+    if schedule is None:
+        return None
+    upcoming = schedule.next(rules.tz, now=now)
+    return schemas.Releases(
+        weekdays=[WEEKDAYS[d] for d in sorted(schedule.weekdays)],
+        at=f"{schedule.at:%H:%M}",
+        days_ahead=schedule.days_ahead,
+        next_release=upcoming.astimezone(rules.tz),
+        next_day=schedule.day_of(upcoming, rules.tz),
+        released_through=rules.released_through,
     )
 
 
 def office_valid_until(rules: OfficeRules, now: datetime) -> datetime:
     """When `office(rules, …, now=now)` next answers differently with the same rules: at the office's next local
-    midnight (the days shown move on) or when one of its closures ends (it is no longer upcoming)."""
+    midnight (the days shown move on), when one of its closures ends (it is no longer upcoming) or at its next
+    release (another one is next)."""
     midnight = day_bounds(rules.local_day(now), rules.tz)[1]
-    return min([midnight, *(c.end for c in rules.closures if c.end > now)])
+    upcoming = [rules.releases.next(rules.tz, now=now)] if rules.releases is not None else []
+    return min([midnight, *upcoming, *(c.end for c in rules.closures if c.end > now)])
 
 
 def _day(rules: OfficeRules, day: date, cutoff: timedelta, language: str) -> schemas.Day:

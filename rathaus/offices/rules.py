@@ -12,6 +12,7 @@ from rathaus.i18n import N_
 from rathaus.localized import Localized
 
 Interval = tuple[datetime, datetime]
+_INSTANT = timedelta(microseconds=1)
 
 # How an appointment takes place: at the office, by a call to the citizen, or in a video meeting.
 Mode = Literal["on_site", "phone", "video"]
@@ -87,6 +88,38 @@ class Window:
 
 
 @dataclass(frozen=True, slots=True)
+class ReleaseSchedule:
+    """New slots released in batches: on `weekdays` (0 Monday) at local time `at`, the day `days_ahead` on opens."""
+
+    weekdays: frozenset[int]
+    at: time
+    days_ahead: int
+
+    def instants(self, tz: ZoneInfo, *, after: datetime, until: datetime) -> list[datetime]:
+        """The release instants in (after, until], earliest first (08:00 local stays 08:00 across DST)."""
+        found = []
+        day = after.astimezone(tz).date()
+        while (instant := wall_to_utc(day, self.at, tz)) <= until:
+            if day.weekday() in self.weekdays and instant > after:
+                found.append(instant)
+            day += timedelta(days=1)
+        return found
+
+    def last(self, tz: ZoneInfo, *, now: datetime) -> datetime | None:
+        """The latest release instant at or before `now` (within a fortnight), or None."""
+        due = self.instants(tz, after=now - timedelta(days=14), until=now)
+        return due[-1] if due else None
+
+    def next(self, tz: ZoneInfo, *, now: datetime) -> datetime:
+        """The first release instant after `now`."""
+        return self.instants(tz, after=now, until=now + timedelta(days=8))[0]
+
+    def day_of(self, instant: datetime, tz: ZoneInfo) -> date:
+        """The day that the release at `instant` opens."""
+        return instant.astimezone(tz).date() + timedelta(days=self.days_ahead)
+
+
+@dataclass(frozen=True, slots=True)
 class OfficeRules:
     id: int
     slug: str
@@ -107,6 +140,22 @@ class OfficeRules:
     agenda_shows_names: bool = False
     check_in_grace: timedelta = timedelta(minutes=10)
     facilities: Facilities = field(default_factory=Facilities)
+    releases: ReleaseSchedule | None = None
+    # The last day a scheduled release opened (after its offers to waiting wishes), None before the first.
+    released_through: date | None = None
+
+    def booking_window(self, now: datetime) -> Interval:
+        """The first and the last instant at which a bookable appointment may start.
+
+        From the lead time on; up to the horizon, or where slots are released on a schedule, up to the end of the
+        last day released (never further than the releases made, whatever the clock says).
+        """
+        earliest = now + self.lead
+        if self.releases is None:
+            return earliest, now + self.horizon
+        if self.released_through is None:
+            return earliest, earliest - _INSTANT
+        return earliest, day_bounds(self.released_through, self.tz)[1] - _INSTANT
 
     def local_day(self, instant: datetime) -> date:
         """The office's calendar date at `instant`."""

@@ -80,6 +80,17 @@ class Counter(msgspec.Struct):
     services: list[str]
 
 
+class Releases(msgspec.Struct):
+    """New slots released in batches: on `weekdays` at `at` (local time) the day `days_ahead` days on opens."""
+
+    weekdays: list[str]
+    at: str
+    days_ahead: int
+    next_release: datetime  # with the office's offset
+    next_day: date  # the day the next release opens
+    released_through: date | None  # the last day open to booking so far
+
+
 class Office(msgspec.Struct):
     slug: str
     name: str
@@ -99,6 +110,7 @@ class Office(msgspec.Struct):
     next_days: list[Day]
     upcoming_closures: list[Closure]
     counters: list[Counter] | None = None
+    releases: Releases | None = None  # None: slots open continuously, up to the horizon
 
 
 class BarrierReport(msgspec.Struct):

@@ -5,6 +5,7 @@ from rathaus.offices._closures import add_closure, check_closure_window, list_cl
 from rathaus.offices._export import dump_toml, edit_office, import_office, office_config, replace_office
 from rathaus.offices._load import LoadReport, load_config
 from rathaus.offices._lookup import office_count, office_ids, office_timezone
+from rathaus.offices._releases import due_releases, record_release
 from rathaus.offices.catalog import BundleRule, Catalog, CatalogSnapshot, closure_rule, office_of, resolve_services
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "add_closure",
     "check_closure_window",
     "closure_rule",
+    "due_releases",
     "dump_toml",
     "edit_office",
     "import_office",
@@ -26,6 +28,7 @@ __all__ = [
     "office_ids",
     "office_of",
     "office_timezone",
+    "record_release",
     "remove_closure",
     "replace_office",
     "report_barrier",

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from babel.dates import format_date, format_datetime, get_day_names
+from babel.lists import format_list
 from babel.numbers import format_currency, format_decimal
 from litestar import MediaType, Request, Response, get
 from litestar.datastructures import State
@@ -25,6 +26,7 @@ from rathaus.booking import service as bookings
 from rathaus.freshness import Age, SingleFlight, age_of
 from rathaus.offices import presenters
 from rathaus.offices.catalog import Catalog, CatalogSnapshot
+from rathaus.offices.config import WEEKDAYS
 from rathaus.offices.rules import OfficeRules, ServiceRule
 from rathaus.offices.schema_org import JsonLdCache
 from rathaus.page_cache import (
@@ -41,7 +43,11 @@ from rathaus.queue.live import LiveSnapshot, QueueHub
 from rathaus.queue.service import QueueContext
 from rathaus.ratings import service as ratings
 from rathaus.runtime import Runtime
+from rathaus.waitlist import presenters as waitlist_presenters
+from rathaus.waitlist import service as waitlist
 from rathaus.web import DbSession, Now, PageController, runtime_of
+
+WEEKDAY_NUMBERS = {name: number for number, name in enumerate(WEEKDAYS)}
 
 
 def book_url(services: list[str], office: str | None = None) -> str:
@@ -154,6 +160,7 @@ async def _office_page(
 ) -> RenderedPage:
     """The office page rendered and kept while what it shows stays the same."""
     catalog, hub, scores = runtime.get(Catalog), runtime.get(QueueHub), runtime.get(ratings.ScoreCache)
+    counts = runtime.get(waitlist.FiguresCache)
     bound = runtime.settings.availability_cache_seconds
     async with runtime.read_session_maker() as session:
         snapshot = await catalog.get(session, now=now)
@@ -162,6 +169,7 @@ async def _office_page(
             raise NotFoundException()
         today = rules.local_day(now)
         score = await scores.get(session, office_id=rules.id, today=today, now=now)
+        figures = await counts.get(session, office_id=rules.id, now=now)
     live = hub.peek(rules.id)
     if live is None or age_of(live.as_of, now=now, ttl=bound) is Age.STALE:
         live = await hub.snapshot(rules.id)
@@ -172,7 +180,9 @@ async def _office_page(
     page = render(
         request,
         "offices/office.html.j2",
-        _office_context(rules, snapshot, score, live, base, now) | {"json_ld": json_ld_text(document)},
+        _office_context(rules, snapshot, score, live, base, now)
+        | _waitlist_context(rules, snapshot, figures, now)
+        | {"json_ld": json_ld_text(document)},
     )
     until = presenters.office_valid_until(rules, now)
     return runtime.get(PageCache).put(
@@ -184,6 +194,7 @@ async def _office_page(
             and hub.peek(rules.id) is live
             and age_of(live.as_of, now=at, ttl=bound) is not Age.STALE
             and scores.peek(office_id=rules.id, today=today, now=at) is score
+            and counts.peek(office_id=rules.id, now=at) is figures
         ),
     )
 
@@ -233,6 +244,30 @@ def _office_context(
             for c in view.upcoming_closures
         ],
     }
+
+
+def _waitlist_context(
+    rules: OfficeRules, snapshot: CatalogSnapshot, figures: waitlist.OfficeFigures, now: datetime
+) -> dict[str, Any]:
+    """The office's release schedule in words, and how its waiting list serves citizens."""
+    language = i18n.current_language()
+    locale = i18n.babel_locale(language)
+    shown = waitlist_presenters.figures(figures, rules, snapshot.services_by_id)
+    found: dict[str, Any] = {"figures": waitlist_presenters.figures_table(shown, language), "releases": None}
+    schedule = presenters.releases(rules, now=now)
+    if schedule is not None:
+        day_names = get_day_names("wide", locale=locale)
+        found["releases"] = {
+            "weekdays": format_list([day_names[WEEKDAY_NUMBERS[d]] for d in schedule.weekdays], locale=locale),
+            "at": schedule.at,
+            "days": schedule.days_ahead,
+            "next": when(schedule.next_release, rules, language),
+            "next_day": format_date(schedule.next_day, "full", locale=locale),
+            "through": None
+            if schedule.released_through is None
+            else format_date(schedule.released_through, "full", locale=locale),
+        }
+    return found
 
 
 def json_ld_text(document: dict[str, Any]) -> str:

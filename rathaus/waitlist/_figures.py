@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -80,3 +81,26 @@ async def figures(session: AsyncSession, *, office_id: int) -> OfficeFigures:
         .where(Release.cause.in_(FREED))
     )
     return OfficeFigures(sorted(by_service.values(), key=lambda f: f.service_id), int(freed or 0), int(to_wishes or 0))
+
+
+class FiguresCache:
+    """Each office's figures, read from the database at most once per `ttl` (the office page is read often; its
+    figures may be as old as the page itself may be)."""
+
+    def __init__(self, ttl: timedelta) -> None:
+        self.ttl = ttl
+        self._kept: dict[int, tuple[datetime, OfficeFigures]] = {}
+
+    async def get(self, session: AsyncSession, *, office_id: int, now: datetime) -> OfficeFigures:
+        """The office's figures as of at most `ttl` ago."""
+        kept = self.peek(office_id=office_id, now=now)
+        if kept is not None:
+            return kept
+        found = await figures(session, office_id=office_id)
+        self._kept[office_id] = (now, found)
+        return found
+
+    def peek(self, *, office_id: int, now: datetime) -> OfficeFigures | None:
+        """The kept figures if they are at most `ttl` old, without reading (None otherwise)."""
+        kept = self._kept.get(office_id)
+        return kept[1] if kept is not None and now - kept[0] < self.ttl else None

@@ -31,6 +31,7 @@ from rathaus.db import dialect_insert, operation
 from rathaus.errors import RathausError
 from rathaus.events import publish
 from rathaus.offices.rules import OfficeRules, ServiceRule
+from rathaus.waitlist._cooldown import cool_down
 from rathaus.waitlist._figures import FREED
 from rathaus.waitlist._wishes import (
     UNVERIFIED_LIFETIME,
@@ -42,7 +43,7 @@ from rathaus.waitlist._wishes import (
     view_of,
 )
 from rathaus.waitlist.events import OfferMade
-from rathaus.waitlist.models import Draw, Offer, OfferLock, Release, WaitlistPolicy, Wish, WishOffice
+from rathaus.waitlist.models import Cooldown, Draw, Offer, OfferLock, Release, WaitlistPolicy, Wish, WishOffice
 
 # An offer shorter than this is no use to anyone: such a slot goes to open booking instead.
 MIN_OFFER = timedelta(minutes=10)
@@ -103,22 +104,27 @@ async def booking_changed(session: AsyncSession, *, ctx: WaitlistContext, event:
     # A closure's cancellations free nothing: the office is closed then (and the catalogue this transaction
     # reads does not know the closure before it commits).
     closed = event.reason == "closure"
+    cooled = await session.get(Cooldown, facts.id) if offer is None else None
+    release: Release | None
     if offer is not None:
         # The offer's own hold went away: answered, run out, or cancelled under it (a closure, the desk).
         if offer.status == "open":
             await _close(session, offer_id=offer.id, status="cancelled", now=now)
-        if closed:
-            return
         release = await session.get_one(Release, offer.release_id)
-        await _distribute(session, ctx=ctx, release=release, start=offer.start_at, end=offer.end_at, now=now)
+    elif cooled is not None:
+        # The cool-down's hold went away: its time is up, or a wish registered since may take the slot.
+        release = await session.get_one(Release, cooled.release_id)
+        await session.delete(cooled)
+    elif facts.start > now:
+        release = await _new_release(
+            session, ctx=ctx, office_id=facts.office_id, start=facts.start, end=facts.end, cause=event.change, now=now
+        )
+    else:
         return
-    if closed or facts.start <= now:
+    if closed or release is None:
         return
-    fresh = await _new_release(
-        session, ctx=ctx, office_id=facts.office_id, start=facts.start, end=facts.end, cause=event.change, now=now
-    )
-    if fresh is not None:
-        await _distribute(session, ctx=ctx, release=fresh, start=facts.start, end=facts.end, now=now)
+    if not await _distribute(session, ctx=ctx, release=release, start=facts.start, end=facts.end, now=now):
+        await cool_down(session, ctx=ctx, release=release, booking_id=facts.id, start=facts.start, now=now)
 
 
 # --- answering ---------------------------------------------------------------------------------------------
@@ -283,7 +289,7 @@ async def sweep(session: AsyncSession, *, ctx: WaitlistContext, now: datetime) -
     made = 0
     for office_id in office_ids:
         office = snapshot.office_by_id(office_id)
-        start, end = now + office.lead, now + office.horizon
+        start, end = office.booking_window(now)
         ids = await _waiting_ids(session, office_id=office_id, at=now, inclusive=True)
         if not await _first_fit(session, ctx=ctx, office=office, ids=ids, start=start, end=end, now=now):
             continue  # nothing to offer here: no release recorded
@@ -323,20 +329,21 @@ async def _new_release(
     end: datetime,
     cause: str,
     now: datetime,
+    at: datetime | None = None,
 ) -> Release | None:
-    """Record capacity appearing at an office (with its lottery's draws). Without a wish waiting there, only
-    capacity a booking gave back is recorded (the figures count it), and None is returned."""
+    """Record capacity appearing at an office at `at` (by default now), with its lottery's draws. Without a wish
+    waiting there, only capacity a booking gave back is recorded (the figures count it, a cool-down may hold it);
+    otherwise None is returned."""
+    at = at or now
     ordering = await ordering_of(session, ctx=ctx, office_id=office_id)
     # A lottery draws among the wishes registered before the release; first come first served takes all.
-    waiting = await _waiting_ids(session, office_id=office_id, at=now, inclusive=ordering == "fifo")
+    waiting = await _waiting_ids(session, office_id=office_id, at=at, inclusive=ordering == "fifo")
     if not waiting:
-        if cause in FREED:
-            session.add(Release(office_id=office_id, at=now, cause=cause, start_at=start, end_at=end, ordering="fifo"))
-        return None
+        if cause not in FREED:
+            return None
+        ordering = "fifo"
     seed = secrets.randbits(62) if ordering == "lottery" else None
-    release = Release(
-        office_id=office_id, at=now, cause=cause, start_at=start, end_at=end, ordering=ordering, seed=seed
-    )
+    release = Release(office_id=office_id, at=at, cause=cause, start_at=start, end_at=end, ordering=ordering, seed=seed)
     session.add(release)
     await session.flush()
     if seed is not None:
@@ -361,17 +368,21 @@ async def _waiting_ids(session: AsyncSession, *, office_id: int, at: datetime, i
     return list((await session.scalars(_registered(office_id=office_id, at=at, inclusive=inclusive))).all())
 
 
-async def _ordered(session: AsyncSession, *, release: Release) -> list[int]:
-    """The ids of the release's waiting wishes, in its order."""
+async def _ordered(session: AsyncSession, *, release: Release, now: datetime) -> list[int]:
+    """The ids of the release's waiting wishes, in its order; wishes that joined the list after a lottery's draw
+    follow the drawn ones, first come first served (a slot still unclaimed later is theirs too)."""
+    waiting = await _waiting_ids(session, office_id=release.office_id, at=now, inclusive=True)
     if release.ordering == "fifo":
-        return await _waiting_ids(session, office_id=release.office_id, at=release.at, inclusive=True)
+        return waiting
     query = (
         select(Wish.id)
         .join(Draw, Draw.wish_id == Wish.id)
         .where(Draw.release_id == release.id, Wish.status == "active")
         .order_by(Draw.rank)
     )
-    return list((await session.scalars(query)).all())
+    drawn = list((await session.scalars(query)).all())
+    seen = set(drawn)
+    return drawn + [i for i in waiting if i not in seen]
 
 
 async def _distribute(
@@ -382,7 +393,7 @@ async def _distribute(
     Wishes are read a batch at a time: capacity a booking gave back is usually taken by one of the first, and
     reading thousands of wishes for it would cost more than the rest of the cancellation.
     """
-    ids = await _ordered(session, release=release)
+    ids = await _ordered(session, release=release, now=now)
     snapshot = await ctx.booking.catalog.get(session, now=now)
     office = snapshot.office_by_id(release.office_id)
     free = _FreeSlots(session, office, now)
@@ -529,7 +540,7 @@ class _FreeSlots:
             slots = await bookings.uncached_day_slots(
                 self.session, office=self.office, services=services, day=day, now=self.now
             )
-            self._days[key] = tuple(slots.between(self.now + self.office.lead, self.now + self.office.horizon))
+            self._days[key] = tuple(slots.between(*self.office.booking_window(self.now)))
         return self._days[key]
 
     def forget(self, day: date) -> None:
@@ -547,8 +558,9 @@ async def _matching(
     windows: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for w in wish.windows:
         windows[w.weekday].append((w.from_minute, w.to_minute))
-    first = max(wish.first_day, office.local_day(max(start, now + office.lead)))
-    last = min(wish.last_day, office.local_day(min(end, now + office.horizon)))
+    earliest, latest = office.booking_window(now)
+    first = max(wish.first_day, office.local_day(max(start, earliest)))
+    last = min(wish.last_day, office.local_day(min(end, latest)))
     found: list[Slot] = []
     day = first
     while day <= last:

@@ -204,4 +204,4 @@ class WaitlistFiguresController(Controller):
         time from wish to appointment, and the share of freed slots that went to wishes."""
         snapshot = await catalog.get(db_session, now=now)
         rules = await catalog.office(db_session, office, now=now)
-        return presenters.figures(await service.figures(db_session, office_id=rules.id), rules, snapshot)
+        return presenters.figures(await service.figures(db_session, office_id=rules.id), rules, snapshot.services_by_id)

@@ -159,3 +159,19 @@ class WaitlistPolicy(Base):
 
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"), primary_key=True)
     ordering: Mapped[str] = mapped_column(String(8))
+
+
+class Cooldown(Base):
+    """A freed slot held back from open booking for the cool-down, while no waiting wish takes it.
+
+    Its booking is a hold like an offer's: open availability never shows the slot before `until`; a wish that
+    matches meanwhile gets it offered, otherwise it opens at `until`.
+    """
+
+    __tablename__ = "wish_cooldown"
+
+    booking_id: Mapped[int] = mapped_column(ForeignKey("booking.id", ondelete="CASCADE"), primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("wish_release.id", ondelete="CASCADE"), index=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"))
+    created_at: Mapped[datetime]
+    until: Mapped[datetime] = mapped_column(index=True)

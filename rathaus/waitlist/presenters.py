@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from babel.numbers import format_decimal, format_percent
+
+from rathaus import i18n
 from rathaus.booking import presenters as booking_presenters
-from rathaus.offices.catalog import CatalogSnapshot
-from rathaus.offices.rules import OfficeRules
+from rathaus.offices.rules import OfficeRules, ServiceRule
 from rathaus.waitlist import schemas
 from rathaus.waitlist.service import OfferView, OfficeFigures, WishView, minute_time
 
@@ -60,13 +65,15 @@ def offer(result: OfferView) -> schemas.Offer:
     )
 
 
-def figures(result: OfficeFigures, office: OfficeRules, snapshot: CatalogSnapshot) -> schemas.WaitlistFigures:
-    """An office's waiting-list figures, services by slug."""
+def figures(result: OfficeFigures, office: OfficeRules, services: Mapping[int, ServiceRule]) -> schemas.WaitlistFigures:
+    """An office's waiting-list figures, services by slug and name."""
     return schemas.WaitlistFigures(
         office=office.slug,
         services=[
             schemas.ServiceFigures(
-                service=snapshot.services_by_id[f.service_id].slug,
+                service=services[f.service_id].slug,
+                name_de=services[f.service_id].name.get("de"),
+                name_en=services[f.service_id].name.get("en"),
                 wishes_waiting=f.waiting,
                 offers_made=sum(f.offers.values()),
                 accepted=f.offers["accepted"],
@@ -79,4 +86,52 @@ def figures(result: OfficeFigures, office: OfficeRules, snapshot: CatalogSnapsho
         freed_slots=result.freed_slots,
         freed_slots_to_wishes=result.freed_to_wishes,
         share_to_wishes=result.share_to_wishes,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class FiguresTable:
+    """The figures as a table in one language (for the office page and the staff's figures), with the share of
+    freed slots that went to wishes in words (empty while no slot was freed)."""
+
+    headers: list[str]
+    rows: list[list[str]]
+    share: str
+
+
+def figures_table(result: schemas.WaitlistFigures, language: str) -> FiguresTable:
+    """An office's waiting-list figures per service, formatted for reading."""
+    t, locale = i18n.translations(language), i18n.babel_locale(language)
+
+    def number(value: float | None) -> str:
+        return "\u2013" if value is None else format_decimal(value, format="#,##0.#", locale=locale)
+
+    share = ""
+    if result.share_to_wishes is not None:
+        share = t.gettext("{share} of the freed appointments ({freed}) went to people on the waiting list.").format(
+            freed=number(result.freed_slots), share=format_percent(result.share_to_wishes, locale=locale)
+        )
+    return FiguresTable(
+        [
+            t.gettext("Service"),
+            t.gettext("Wishes waiting"),
+            t.gettext("Offers made"),
+            t.gettext("Accepted"),
+            t.gettext("Declined"),
+            t.gettext("Expired"),
+            t.gettext("Median days from wish to appointment"),
+        ],
+        [
+            [
+                f.name_de if language == "de" else f.name_en,
+                number(f.wishes_waiting),
+                number(f.offers_made),
+                number(f.accepted),
+                number(f.declined),
+                number(f.expired),
+                number(f.median_days_to_appointment),
+            ]
+            for f in result.services
+        ],
+        share,
     )

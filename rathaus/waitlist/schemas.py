@@ -96,6 +96,8 @@ class WaitlistPolicy(msgspec.Struct, forbid_unknown_fields=True):
 
 class ServiceFigures(msgspec.Struct):
     service: str
+    name_de: str
+    name_en: str
     wishes_waiting: int
     offers_made: int
     accepted: int

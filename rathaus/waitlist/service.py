@@ -1,6 +1,6 @@
 """The waiting list's operations: the only code that changes wishes and offers."""
 
-from rathaus.waitlist._figures import OfficeFigures, ServiceFigures, figures
+from rathaus.waitlist._figures import FiguresCache, OfficeFigures, ServiceFigures, figures
 from rathaus.waitlist._offers import (
     MIN_OFFER,
     OfferView,
@@ -37,6 +37,7 @@ from rathaus.waitlist._wishes import (
 
 __all__ = [
     "MIN_OFFER",
+    "FiguresCache",
     "OfferView",
     "OfficeFigures",
     "ServiceFigures",

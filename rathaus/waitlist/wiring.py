@@ -1,5 +1,7 @@
 """The waiting list's routes, dependencies, jobs and its reaction to freed capacity."""
 
+from datetime import timedelta
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rathaus.booking.events import BookingChanged
@@ -13,7 +15,7 @@ from rathaus.waitlist.controllers import (
     WishController,
 )
 from rathaus.waitlist.deps import DEPENDENCIES, waitlist_context
-from rathaus.waitlist.jobs import expire_offers, expire_wishes, offer_free_slots
+from rathaus.waitlist.jobs import expire_offers, expire_wishes, offer_free_slots, publish_releases, reopen_cooled_slots
 from rathaus.waitlist.pages import WaitlistPages
 from rathaus.wiring import Wiring
 
@@ -28,6 +30,18 @@ def _on_booking_changed(runtime: Runtime) -> Handler:
 WIRING = Wiring(
     routes=[WishController, OfferController, WaitlistPolicyController, WaitlistFiguresController, WaitlistPages],
     dependencies=DEPENDENCIES,
-    jobs=[(expire_offers, 30), (offer_free_slots, 300), (expire_wishes, 3600)],
+    jobs=[
+        (expire_offers, 30),
+        (publish_releases, 20),
+        (reopen_cooled_slots, 30),
+        (offer_free_slots, 300),
+        (expire_wishes, 3600),
+    ],
     subscriptions=[(BookingChanged, _on_booking_changed)],
+    components=[
+        (
+            service.FiguresCache,
+            lambda runtime: service.FiguresCache(timedelta(seconds=runtime.settings.availability_cache_seconds)),
+        )
+    ],
 )

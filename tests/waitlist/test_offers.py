@@ -189,6 +189,8 @@ async def test_the_figures_count_offers_answers_waits_and_the_share_of_freed_slo
         "services": [
             {
                 "service": "a",
+                "name_de": "Dienst A",
+                "name_en": "Service A",
                 "wishes_waiting": 2,  # the first (its offer ran out) and the third
                 "offers_made": 2,
                 "accepted": 1,

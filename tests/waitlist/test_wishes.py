@@ -111,7 +111,7 @@ async def test_one_person_holds_at_most_the_limit_of_wishes_and_bookings_per_ser
 
 async def test_the_limit_is_a_setting(db_url: str, clock: ManualClock) -> None:
     async with open_harness(
-        db_url, clock, availability_cache_seconds=86400.0, waitlist=WaitlistSettings(per_person=1)
+        db_url, clock, availability_cache_seconds=86400.0, waitlist=WaitlistSettings(per_person=1, cooldown_minutes=0)
     ) as h:
         await h.load(make_config())
         await register(h)

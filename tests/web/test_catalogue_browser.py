@@ -10,14 +10,13 @@ import pytest
 
 from rathaus.clock import ManualClock
 from rathaus.offices.config import read_config
-from tests.browser import axe_violations, chromium_browser, chromium_or_skip
+from tests.browser import check_pages, chromium_browser, chromium_or_skip
 from tests.conftest import DEFAULT_NOW, Harness, LiveServer
 from tests.staff_helpers import staff_token
 
 pytestmark = pytest.mark.anyio
 
 DEMO = Path(__file__).resolve().parents[2] / "rathaus" / "demo" / "buergeramt.toml"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 PAGES = {
     "home": "/",
     "search": "/?q=ummelden",
@@ -28,7 +27,6 @@ PAGES = {
     "office": "/offices/mitte",
     "not-found": "/services/nope",
 }
-SIZES = {"phone": (390, 844), "desktop": (1280, 800)}
 
 
 async def test_catalogue_pages_pass_axe_at_both_widths_in_both_languages(
@@ -39,25 +37,8 @@ async def test_catalogue_pages_pass_axe_at_both_widths_in_both_languages(
     clock.set(DEFAULT_NOW.replace(hour=9))  # Monday 10:00 in Berlin: open, so the wait shows
     await sqlite_harness.load(read_config(DEMO))
     server = live_server_factory(sqlite_url, clock)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    found: dict[str, object] = {}
     async with chromium_browser(chromium) as browser:
-        for language in ("de", "en"):
-            for size, (width, height) in SIZES.items():
-                context = await browser.new_context(
-                    viewport={"width": width, "height": height}, locale=language, bypass_csp=True
-                )
-                page = await context.new_page()
-                for name, path in PAGES.items():
-                    await page.goto(f"{server.url}{path}")
-                    assert await page.locator("html").get_attribute("lang") == language
-                    # Reflow (WCAG 1.4.10): the page fits the screen's width, nothing scrolls sideways.
-                    assert await page.evaluate("document.documentElement.scrollWidth") <= width, (path, size)
-                    await page.screenshot(path=str(SCREENSHOTS / f"{name}-{language}-{size}.png"), full_page=True)
-                    violations = await axe_violations(page)
-                    if violations:
-                        found[f"{name} {language} {size}"] = violations
-                await context.close()
+        found = await check_pages(browser, server.url, PAGES)
     assert found == {}
 
 

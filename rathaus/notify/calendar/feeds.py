@@ -12,7 +12,7 @@ from rathaus import i18n
 from rathaus.i18n import N_
 from rathaus.notify.calendar.invite import PRODID, host_of
 from rathaus.notify.calendar.vtimezone import unambiguous, vtimezone
-from rathaus.offices.rules import Interval, OfficeRules, Window, subtract, wall_to_utc
+from rathaus.offices.rules import Interval, OfficeRules, ReleaseSchedule, Window, subtract, wall_to_utc
 
 PAST = timedelta(days=30)  # how far back a feed starts
 FUTURE = timedelta(days=400)  # at most this far ahead (see `known_until`)
@@ -28,7 +28,11 @@ _TEXT = {
     "special": N_("Extra opening"),
     "open": N_("Open"),
     "walk_ins": N_("Walk-ins until {time} (cut-off)"),
+    "release": N_("New appointments released"),
 }
+# How a release shows in a calendar: a short event at its time (a moment of no length shows badly in many).
+RELEASE_LENGTH = timedelta(minutes=15)
+_BYDAY = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
 
 def known_until(today: date) -> date:
@@ -181,6 +185,8 @@ def hours_feed(
                         )
                     )
             calendar.add_component(event)
+    if office.releases is not None:
+        calendar.add_component(_releases(office, office.releases, host, stamp, language, first, last))
     for day, windows in sorted(office.special.items()):
         if not first <= day <= last:
             continue
@@ -201,6 +207,31 @@ def hours_feed(
                 )
     data: bytes = calendar.to_ical()
     return data
+
+
+def _releases(
+    office: OfficeRules, schedule: ReleaseSchedule, host: str, stamp: datetime, language: str, first: date, last: date
+) -> Event:
+    """The published release schedule as one weekly event at the release time (local time across DST), saying
+    which day each release opens and that the waiting list is offered its appointments first."""
+    t = i18n.translations(language)
+    anchor = next(day for day in (first + timedelta(days=i) for i in range(7)) if day.weekday() in schedule.weekdays)
+    start = _local(anchor, schedule.at, office)
+    event = _event(f"releases-{office.slug}@{host}", stamp, t.gettext(_TEXT["release"]), start, start + RELEASE_LENGTH)
+    event.add(
+        "rrule",
+        vRecur(
+            freq="WEEKLY", byday=[_BYDAY[d] for d in sorted(schedule.weekdays)], until=_utc(last, schedule.at, office)
+        ),
+    )
+    opens = t.ngettext(
+        "Appointments on the day %(num)d day later can be booked from now on.",
+        "Appointments on the day %(num)d days later can be booked from now on.",
+        schedule.days_ahead,
+    ) % {"num": schedule.days_ahead}
+    first_offer = t.gettext("People on the waiting list are offered them first.")
+    event.add("description", vText(f"{opens} {first_offer}"))
+    return event
 
 
 def _piece(

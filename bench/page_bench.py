@@ -1,5 +1,6 @@
-"""Citizens' pages benchmark (issues 10, 15): the home page, a day's time choice, the office list of the API and
-an office's page vs the app's /health and a bare Litestar hello-world.
+"""Citizens' pages benchmark (issues 10, 14, 15): the home page, a day's time choice, the office list of the API and
+an office's page vs the app's /health and a bare Litestar hello-world; and the time choice again on an instance
+whose rate limits count every request (issue 14: what the shared limiter costs a cached page).
 
     .venv/bin/python -m bench.page_bench [--quick] [--loadgen wrk|python] [--output FILE]
 
@@ -59,6 +60,23 @@ def time_page(base: str) -> tuple[str, int]:
 
 # What is measured against the app's /health (and the bare hello-world).
 PAGES = ("home", "time", "offices", "office")
+# Limits so high that nothing is refused: every request is counted, and the counts are shared every second.
+COUNTING = {
+    "RATHAUS_AVAILABILITY_RATE_LIMIT_PER_MINUTE": str(10**9),
+    "RATHAUS_LOOKUP_RATE_LIMIT_PER_MINUTE": str(10**9),
+    "RATHAUS_RATE_LIMIT_SYNC_SECONDS": "1",
+}
+
+
+@contextmanager
+def counting_server(url: str, tmp: Path) -> Iterator[Server]:
+    """The app with its rate limits counting, on the same database."""
+    server = start_server("limited", url, tmp, slot_cache=True, extra=COUNTING)
+    try:
+        wait_ready(server)
+        yield server
+    finally:
+        stop_server(server)
 
 
 @contextmanager
@@ -79,7 +97,11 @@ def main(argv: list[str] | None = None) -> int:
         tmp = Path(directory)
         url = f"sqlite+aiosqlite:///{tmp / 'pages.db'}"
         asyncio.run(prepare(url, DEMO))
-        with servers_running([("pages", url, True)], tmp) as servers, bare_hello(tmp) as hello:
+        with (
+            servers_running([("pages", url, True)], tmp) as servers,
+            bare_hello(tmp) as hello,
+            counting_server(url, tmp) as limited,
+        ):
             base = servers["pages"].url
             time_path, slots = time_page(base)
             paths = {
@@ -91,9 +113,15 @@ def main(argv: list[str] | None = None) -> int:
             }
             for path in paths.values():
                 assert httpx.get(base + path, timeout=10).status_code == 200, path
-            cpu = {"pages": ServerCpu(servers["pages"].process.pid), "hello": ServerCpu(hello.process.pid)}
+            assert httpx.get(limited.url + time_path, timeout=10).status_code == 200
+            cpu = {
+                "pages": ServerCpu(servers["pages"].process.pid),
+                "hello": ServerCpu(hello.process.pid),
+                "limited": ServerCpu(limited.process.pid),
+            }
             targets = [("hello", hello.url, "/health", cpu["hello"])]
             targets += [(label, base, path, cpu["pages"]) for label, path in paths.items()]
+            targets.append(("time-limited", limited.url, time_path, cpu["limited"]))
             jobs = [
                 Job(
                     label,
@@ -122,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {name:<34} {value}")
     per_round = {f"{page}/health": paired(runs, page, "health", "rps") for page in PAGES}
     per_round["health/hello"] = paired(runs, "health", "hello", "rps")
+    per_round["time-limited/time"] = paired(runs, "time-limited", "time", "rps")
     for name, values in per_round.items():
         print(f"  per-round {name}: {values}")
     # The measured rounds only (the warm-up runs come first).
@@ -132,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     cpu_ratios = {f"health/{page} server CPU per request": round(cpu_us["health"] / cpu_us[page], 3) for page in PAGES}
     cpu_ratios["hello/health server CPU per request"] = round(cpu_us["hello"] / cpu_us["health"], 3)
+    cpu_ratios["time/time-limited server CPU per request"] = round(cpu_us["time"] / cpu_us["time-limited"], 3)
     print("  server CPU per request (µs, median): " + ", ".join(f"{k} {v:.0f}" for k, v in cpu_us.items()))
     for name, value in cpu_ratios.items():
         print(f"  {name:<34} {value}")

@@ -10,17 +10,16 @@ from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
-from litestar.types import ASGIApp, ControllerRouterHandler, Middleware, Receive, Scope, Send
+from litestar.types import ControllerRouterHandler, Middleware
 
 from rathaus.assets import static_file
 from rathaus.clock import Clock
 from rathaus.errors import RathausError
+from rathaus.fairness import RateLimiter, kind_of, rate_limits
 from rathaus.jobs import scheduler_lifespan
 from rathaus.metrics import metrics, ready, request_metrics
 from rathaus.packages import WIRINGS
@@ -77,43 +76,10 @@ async def _dispose(app: Litestar) -> None:
 _GC_THRESHOLDS = (50_000, 50, 100)
 
 
-_THROTTLED = frozenset(
-    {"/api/v1/bookings", "/api/v1/itineraries", "/book/contact", "/accessibility", "/api/v1/wishes", "/wishes"}
-)
-
-
-def _throttled(settings: Settings, method: str, path: str) -> bool:
-    """Whether the booking rate limit counts requests of `method` to `path` (a route's path)."""
-    return settings.booking_rate_limit_per_minute > 0 and method == "POST" and path.rstrip("/") in _THROTTLED
-
-
-def _booking_rate_limit(settings: Settings) -> list[Middleware]:
-    """Refuse (429) more than the configured bookings per minute from one client: bots must not hoard slots,
-    nor flood the waiting list or the barrier reports (they share the count: one form a minute more or less
-    changes nothing).
-
-    Counted per instance in memory; behind a proxy uvicorn's --proxy-headers (FORWARDED_ALLOW_IPS) must be set
-    so that the client's address, not the proxy's, is counted. Only the counted requests enter Litestar's rate
-    limit middleware: for any other it would cost a Request object and, for a check of which requests to count, a
-    trip to a worker thread (about 0.1 ms of CPU per request).
-    """
-    if settings.booking_rate_limit_per_minute <= 0:
-        return []
-    # The API, the booking form and the barrier report form of the pages count alike.
-    config = RateLimitConfig(rate_limit=("minute", settings.booking_rate_limit_per_minute))
-
-    def limit(app: ASGIApp) -> ASGIApp:
-        limited = config.middleware(app)
-
-        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] == ScopeType.HTTP and _throttled(settings, scope["method"], scope["path"]):
-                await limited(scope, receive, send)
-            else:
-                await app(scope, receive, send)
-
-        return middleware
-
-    return [limit]
+def _rate_limits(runtime: Runtime) -> list[Middleware]:
+    """The shared rate limits, when any is set: without them requests pass no check at all."""
+    limiter = runtime.get(RateLimiter)
+    return [rate_limits(limiter, runtime.clock.now)] if limiter.limits else []
 
 
 def _csrf(settings: Settings) -> CSRFConfig:
@@ -140,6 +106,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     environment().globals["language_links"] = language_links
     environment().globals["staff_nav"] = staff_nav
     gc.set_threshold(*_GC_THRESHOLDS)
+    limiter = runtime.get(RateLimiter)
     return Litestar(
         route_handlers=[health, ready, metrics, static_file, switch_language, *ROUTES],
         state=State({"runtime": runtime}),
@@ -160,11 +127,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             title="rathaus",
             version="1",
             path="/schema",
-            openapi_router=openapi_router(lambda method, path: _throttled(settings, method, path)),
+            openapi_router=openapi_router(lambda method, path: kind_of(method, path) in limiter.limits),
             render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
         ),
         plugins=[plugin for package in WIRINGS for plugin in package.plugins(settings)],
-        middleware=[request_metrics, speak_the_reader_language, *_booking_rate_limit(settings)],
+        # The rate limits count after the language is chosen (a refusal is written in it).
+        middleware=[request_metrics, speak_the_reader_language, *_rate_limits(runtime)],
         template_config=template_config(),
         csrf_config=_csrf(settings),
         compression_config=CompressionConfig(

@@ -52,6 +52,28 @@ ERRORS: dict[str, tuple[int, str]] = {
     "already_started": (409, N_("The appointment has already begun and can no longer be changed")),
     "same_time": (422, N_("The new time is the same as the old one")),
     "too_many_requests": (429, N_("Too many bookings in a short time. Please try again in a minute.")),
+    "rate_limited": (
+        429,
+        N_("Too many requests from your connection in a short time. Please try again in {seconds} seconds."),
+    ),
+    "altcha_missing": (
+        422,
+        N_(
+            "The check against robots is missing: wait until the check above the button is done (it needs "
+            "JavaScript), then send again. Scripts: solve a challenge from /api/v1/altcha/challenge and send it "
+            "as altcha."
+        ),
+    ),
+    "altcha_invalid": (422, N_("The check against robots failed. Please let it run again, then send again.")),
+    "altcha_expired": (422, N_("The check against robots has expired. Please let it run again, then send again.")),
+    "altcha_used": (422, N_("This check against robots was already used. Please let it run again, then send again.")),
+    "too_many_changes": (
+        409,
+        N_(
+            "This appointment cannot be moved again (at most {limit} times per booking). "
+            "You can cancel it and book anew."
+        ),
+    ),
     "unknown_feed": (404, N_("There is no such calendar")),
     "unauthorized": (401, N_("Authentication required")),
     "bad_credentials": (401, N_("Wrong username or password")),

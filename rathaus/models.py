@@ -2,6 +2,7 @@
 
 from rathaus.booking.models import Booking, BookingEvent, BookingService, IdempotentRequest, SlotClaim
 from rathaus.db import Base
+from rathaus.fairness.models import RequestCount, SpentProof
 from rathaus.notify.calendar.models import AgendaFeed
 from rathaus.notify.models import NotifyEvent, NotifyPolicy, OutboxMessage, SmsOptOut
 from rathaus.offices.models import (
@@ -52,11 +53,13 @@ __all__ = [
     "OutboxMessage",
     "Rating",
     "Release",
+    "RequestCount",
     "Service",
     "SignInAttempt",
     "SlotClaim",
     "SmsOptOut",
     "SpecialHours",
+    "SpentProof",
     "StaffSession",
     "StaffToken",
     "StaffUser",

@@ -3,6 +3,7 @@
 from rathaus.admin.wiring import WIRING as ADMIN
 from rathaus.booking.wiring import WIRING as BOOKING
 from rathaus.desk.wiring import WIRING as DESK
+from rathaus.fairness.wiring import WIRING as FAIRNESS
 from rathaus.figures.wiring import WIRING as FIGURES
 from rathaus.notify.calendar.wiring import WIRING as CALENDAR
 from rathaus.notify.wiring import WIRING as NOTIFY
@@ -14,6 +15,7 @@ from rathaus.waitlist.wiring import WIRING as WAITLIST
 from rathaus.wiring import Wiring
 
 WIRINGS: tuple[Wiring, ...] = (
+    FAIRNESS,
     STAFF,
     OFFICES,
     BOOKING,

@@ -144,8 +144,27 @@ class Settings:
     scheduler: bool = True
     # On SIGTERM: how long running requests, then the dispatcher's sends on the wire, may take to finish.
     shutdown_grace_seconds: int = _setting(10, low=0)
-    # Bookings one client (IP address) may create per minute on one instance; 0 switches the limit off.
+    # Requests one client (IP address) may make per minute, by kind, counted across all instances (each
+    # instance shares its counts through the database every `rate_limit_sync_seconds`); 0 switches a limit off.
+    # Bookings and moves (the API, the booking and itinerary forms, the barrier report form):
     booking_rate_limit_per_minute: int = _setting(20, low=0)
+    # Registered wishes (API and form):
+    wish_rate_limit_per_minute: int = _setting(10, low=0)
+    # Free times (the availability API and the pages that show them):
+    availability_rate_limit_per_minute: int = _setting(240, low=0)
+    # Looking up a booking, wish, offer or itinerary by its code or token (API and pages):
+    lookup_rate_limit_per_minute: int = _setting(60, low=0)
+    # 0: each instance counts on its own (one instance, or tests that share counts by hand).
+    rate_limit_sync_seconds: float = _setting(1.0, low=0)
+    # A proof of work (ALTCHA) before a booking or a wish is accepted, from the forms and the API alike.
+    altcha: bool = True
+    # How hard the proof is: the solver tries on average half this many hashes (50,000: well under a second in
+    # a phone's browser, a cost for a bot that books by the thousand).
+    altcha_difficulty: int = _setting(50_000, low=1, high=10_000_000)
+    # How long a challenge may be solved and used (a form left open longer fetches a new one).
+    altcha_expiry_minutes: int = _setting(30, low=1, high=1440)
+    # Times a citizen may move one booking (the UK's driving tests allow 2: moving for sport blocks slots).
+    booking_max_changes: int = _setting(2, low=0)
     feeds_export_dir: Path | None = None
     # When set, /metrics answers only requests with `Authorization: Bearer <token>`.
     metrics_token: str = _setting("", secret=True)

@@ -14,7 +14,7 @@ from litestar import Controller, MediaType, Request, Response, get
 from litestar.datastructures import ResponseHeader, State
 from litestar.di import NamedDependency
 from litestar.enums import ScopeType
-from litestar.exceptions import HTTPException, NotFoundException, TooManyRequestsException, ValidationException
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.params import Parameter
 from litestar.response import Redirect
 from litestar.types import ASGIApp, Receive, Scope, Send
@@ -236,21 +236,13 @@ def page_not_found(request: Request[Any, Any, Any], error: NotFoundException) ->
     return _error_page(request, "web/not_found.html.j2", 404, {})
 
 
-def page_too_many_requests(request: Request[Any, Any, Any], error: TooManyRequestsException) -> Response[str]:
-    """The booking rate limit on a page's form: a page that says how long to wait, not the API's JSON."""
-    wait = (error.headers or {}).get("RateLimit-Reset", "60")
-    seconds = max(int(wait), 1) if wait.isdigit() else 60
-    headers = {**(error.headers or {}), "Retry-After": str(seconds)}
-    return _error_page(request, "web/too_many.html.j2", 429, headers, seconds=seconds)
-
-
 class PageController(Controller):
     """Base of controllers that answer with pages for people: security headers, no place in the API schema,
-    a 404 page for unknown things, a 429 page when a form is sent too often."""
+    a 404 page for unknown things (rathaus.fairness answers requests past a rate limit before they get here)."""
 
     include_in_schema = False
     response_headers = [ResponseHeader(name=name, value=value) for name, value in PAGE_SECURITY_HEADERS.items()]
-    exception_handlers = {NotFoundException: page_not_found, TooManyRequestsException: page_too_many_requests}
+    exception_handlers = {NotFoundException: page_not_found}
 
 
 @get("/language", include_in_schema=False, sync_to_thread=False)

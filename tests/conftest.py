@@ -38,6 +38,7 @@ from rathaus.offices.config import Config
 from rathaus.runtime import Runtime
 from rathaus.settings import Settings, WaitlistSettings
 from rathaus.web import runtime_of
+from tests.altcha_client import SolvingClient
 
 PG_ADMIN_URL = os.environ.get("RATHAUS_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 TEST_SECRET = "test-secret-" + "x" * 40
@@ -152,6 +153,11 @@ def test_settings(database_url: str, **overrides: object) -> Settings:
         "public_base_url": "http://testserver",
         "availability_cache_seconds": 3600.0,
         "booking_rate_limit_per_minute": 0,
+        "wish_rate_limit_per_minute": 0,
+        "availability_rate_limit_per_minute": 0,
+        "lookup_rate_limit_per_minute": 0,
+        # The proof of work is checked for real (tests.altcha_client solves it), at a difficulty solved in ms.
+        "altcha_difficulty": 1000,
         # A cancelled slot opens at once unless a test is about the cool-down (tests/waitlist/test_cooldown.py).
         "waitlist": WaitlistSettings(cooldown_minutes=0),
     }
@@ -205,7 +211,7 @@ async def open_harness(database_url: str, clock: ManualClock, **settings: object
         read_session_maker=create_session_maker(engine, read_only=True, info=app_runtime.events.session_info()),
     )
     try:
-        async with AsyncTestClient(app=app) as client:
+        async with SolvingClient(app=app) as client:
             yield Harness(app, client, clock, runtime)
     finally:
         await engine.dispose()

@@ -19,6 +19,7 @@ import asyncpg
 import httpx
 import pytest
 
+from tests.altcha_client import solved_at
 from tests.conftest import TEST_SECRET, _truncate_pg, free_port
 from tests.notify.fakes import wait_until
 
@@ -130,6 +131,7 @@ def _booking_request(base: str) -> dict[str, Any]:
                 "start": slots[0]["start"],
                 "name": "Erika Mustermann",
                 "email": "erika@example.org",
+                "altcha": solved_at(base),
             }
     raise AssertionError("the demo office has no free slot in the next 30 days")
 

@@ -22,6 +22,7 @@ from rathaus.booking._availability import (
     check_mode,
     check_online,
 )
+from rathaus.booking._changes import check_changes_left
 from rathaus.booking._day_claims import note_claimed, note_freed
 from rathaus.booking._itinerary_rules import check_moved_part
 from rathaus.booking.availability import cells
@@ -52,6 +53,8 @@ class BookingContext:
     secret_key: str
     # RATHAUS_VIDEO_URL_TEMPLATE: empty, no video appointments are offered.
     video_url_template: str = ""
+    # RATHAUS_BOOKING_MAX_CHANGES: how often a citizen may move one booking.
+    max_changes: int = 2
 
     @property
     def video(self) -> bool:
@@ -219,6 +222,7 @@ async def reschedule(
     start = validate_start(office, services, start, now=now)
     if start == booking.start_at:
         raise RathausError("same_time")
+    await check_changes_left(session, booking=booking, most=ctx.max_changes)
     await check_moved_part(session, snapshot, booking=booking, start=start, end=start + appointment_length(services))
     await _release(session, booking)
     booking.start_at = start

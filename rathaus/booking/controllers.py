@@ -15,6 +15,7 @@ from rathaus.booking import presenters, schemas, service
 from rathaus.booking.deps import BookingCtx
 from rathaus.booking.service import BookingRequest
 from rathaus.errors import RathausError
+from rathaus.fairness import Proof
 from rathaus.localized import Localized
 from rathaus.offices import presenters as office_presenters
 from rathaus.offices import schemas as office_schemas
@@ -84,12 +85,15 @@ class BookingController(Controller):
         data: JSONBody[schemas.BookingCreate],
         db_session: DbSession,
         booking_ctx: BookingCtx,
+        proof: Proof,
         now: Now,
         idempotency_key: Annotated[
             str | None, HeaderParameter(name="Idempotency-Key", max_length=200, required=False)
         ] = None,
     ) -> schemas.Booking:
-        """Book a slot. Replays with the same Idempotency-Key return the first answer."""
+        """Book a slot, with a solved proof of work (`altcha`). Replays with the same Idempotency-Key return the
+        first answer."""
+        await proof.spend(db_session, payload=data.altcha, now=now, idempotency_key=idempotency_key)
         request = BookingRequest(
             office=data.office,
             services=data.services,

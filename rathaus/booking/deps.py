@@ -21,6 +21,7 @@ def booking_context(runtime: Runtime) -> BookingContext:
         cache=runtime.get(AvailabilityCache),
         secret_key=runtime.settings.secret_key,
         video_url_template=runtime.settings.video_url_template,
+        max_changes=runtime.settings.booking_max_changes,
     )
 
 

@@ -26,6 +26,7 @@ from rathaus.booking._bookings import ACTIVE
 from rathaus.booking.deps import BookingCtx, booking_context
 from rathaus.booking.service import BookingContext, BookingRequest, BookingView
 from rathaus.errors import RathausError
+from rathaus.fairness import PayloadField, Proof, ProofOfWork
 from rathaus.offices.catalog import CatalogSnapshot, office_of, resolve_services
 from rathaus.offices.rules import MODE_NAMES, OfficeRules, ServiceRule
 from rathaus.page_cache import SKIP_COMPRESSION, PageCache, from_page_cache, page_key, render, respond
@@ -57,6 +58,7 @@ class ContactForm(msgspec.Struct):
     idempotency_key: Annotated[str, msgspec.Meta(max_length=64)] = ""
     mode: Annotated[str, msgspec.Meta(max_length=16)] = "on_site"
     call_number: Annotated[str, msgspec.Meta(max_length=40)] = ""
+    altcha: PayloadField = ""
 
 
 class ManageForm(msgspec.Struct):
@@ -455,6 +457,7 @@ class BookingPages(PageController):
                 "errors": errors,
                 "month_url": f"/book/day?{_path_query(office.slug, services, mode=form.mode)}",
                 "mode_name": _mode_name(form.mode, language_of(request)),
+                "altcha": runtime_of(request.app.state).get(ProofOfWork).enabled,
             },
             status_code=status_code,
         )
@@ -467,6 +470,7 @@ class BookingPages(PageController):
         db_session: DbSession,
         booking_ctx: BookingCtx,
         state: State,
+        proof: Proof,
         now: Now,
     ) -> Template | Redirect:
         """Book; a known refusal shows the form again with the reason next to its field, and writes nothing."""
@@ -474,6 +478,11 @@ class BookingPages(PageController):
         if isinstance(chosen, Template):
             return chosen
         rules, services, start = chosen
+        try:
+            await proof.spend(db_session, payload=data.altcha, now=now)
+        except RathausError as error:
+            message = error.message(language_of(request))
+            return self._contact_page(request, rules, services, data, {"altcha": message}, status_code=error.status)
         booking_request = BookingRequest(
             office=rules.slug,
             services=[s.slug for s in services],

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from rathaus.fairness import PayloadField
 from rathaus.offices.schemas import Closure
 
 Text = Annotated[str, msgspec.Meta(max_length=200)]
@@ -26,6 +27,7 @@ class BookingCreate(msgspec.Struct, forbid_unknown_fields=True):
     mode: Mode = "on_site"
     # For a phone appointment: the number to call (required then; a landline is fine).
     call_number: Annotated[str, msgspec.Meta(max_length=40)] | None = None
+    altcha: PayloadField = ""
 
 
 class BookingReschedule(msgspec.Struct, forbid_unknown_fields=True):

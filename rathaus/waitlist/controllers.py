@@ -10,6 +10,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, PathParameter
 
 from rathaus.errors import RathausError
+from rathaus.fairness import Proof
 from rathaus.offices.deps import CatalogDep
 from rathaus.staff.deps import STAFF_ONLY, CurrentStaff
 from rathaus.waitlist import presenters, schemas, service
@@ -47,9 +48,16 @@ class WishController(Controller):
 
     @post("/")
     async def create(
-        self, data: JSONBody[schemas.WishCreate], db_session: DbSession, waitlist_ctx: WaitlistCtx, now: Now
+        self,
+        data: JSONBody[schemas.WishCreate],
+        db_session: DbSession,
+        waitlist_ctx: WaitlistCtx,
+        proof: Proof,
+        now: Now,
     ) -> schemas.Wish:
-        """Register a wish; confirm it with the code sent to the chosen channel."""
+        """Register a wish, with a solved proof of work (`altcha`); confirm it with the code sent to the chosen
+        channel."""
+        await proof.spend(db_session, payload=data.altcha, now=now)
         request = service.WishRequest(
             services=data.services,
             offices=data.offices,

@@ -20,11 +20,12 @@ from rathaus import i18n
 from rathaus.booking import links as booking_links
 from rathaus.booking import page_views
 from rathaus.errors import RathausError
+from rathaus.fairness import PayloadField, Proof, ProofOfWork
 from rathaus.offices.catalog import CatalogSnapshot
 from rathaus.waitlist import links, schemas, service
 from rathaus.waitlist.deps import WaitlistCtx
 from rathaus.waitlist.service import OfferView, WishView
-from rathaus.web import DbSession, Now, PageController, language_of
+from rathaus.web import DbSession, Now, PageController, language_of, runtime_of
 
 Code = Annotated[str, PathParameter(max_length=32)]
 OfferToken = Annotated[str, PathParameter(max_length=100)]
@@ -43,6 +44,10 @@ _FIELD_OF = {
     "wish_not_offered": "offices",
     "no_services": "services",
     "wish_limit": "services",
+    "altcha_missing": "altcha",
+    "altcha_invalid": "altcha",
+    "altcha_expired": "altcha",
+    "altcha_used": "altcha",
 }
 
 
@@ -59,6 +64,7 @@ class WishForm(msgspec.Struct):
     email: Annotated[str, msgspec.Meta(max_length=320)] = ""
     phone: Annotated[str, msgspec.Meta(max_length=40)] = ""
     language: Annotated[str, msgspec.Meta(max_length=16)] = ""
+    altcha: PayloadField = ""
 
 
 class WishActionForm(msgspec.Struct):
@@ -138,10 +144,15 @@ class WaitlistPages(PageController):
             last_day=first.isoformat(),
             language=language_of(request),
         )
-        return self._form_page(snapshot, form, {})
+        return self._form_page(request, snapshot, form, {})
 
     def _form_page(
-        self, snapshot: CatalogSnapshot, form: WishForm, errors: dict[str, str], status_code: int = 200
+        self,
+        request: Request[Any, Any, Any],
+        snapshot: CatalogSnapshot,
+        form: WishForm,
+        errors: dict[str, str],
+        status_code: int = 200,
     ) -> Template:
         return Template(
             "waitlist/new.html.j2",
@@ -152,6 +163,7 @@ class WaitlistPages(PageController):
                 "languages": [(code, i18n.language_name(code)) for code in i18n.languages()],
                 "form": form,
                 "errors": errors,
+                "altcha": runtime_of(request.app.state).get(ProofOfWork).enabled,
             },
             status_code=status_code,
         )
@@ -162,17 +174,19 @@ class WaitlistPages(PageController):
         request: Request[Any, Any, Any],
         db_session: DbSession,
         waitlist_ctx: WaitlistCtx,
+        proof: Proof,
         now: Now,
     ) -> Template | Redirect:
         """Register the wish; a refusal shows the form again with the reason next to its field."""
         data = await _wish_form(request)
         try:
+            await proof.spend(db_session, payload=data.altcha, now=now)
             result = await service.register(db_session, ctx=waitlist_ctx, request=_request(data), now=now)
         except RathausError as error:
             snapshot = await waitlist_ctx.booking.catalog.get(db_session, now=now)
             field = _FIELD_OF.get(error.code, "error-summary")
             return self._form_page(
-                snapshot, data, {field: error.message(language_of(request))}, status_code=error.status
+                request, snapshot, data, {field: error.message(language_of(request))}, status_code=error.status
             )
         assert result.manage_token is not None  # register() always hands the new wish's token back
         return Redirect(links.wish_url("", code=result.wish.code, token=result.manage_token), status_code=303)

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from rathaus.booking.schemas import Booking
+from rathaus.fairness import PayloadField
 
 Slug = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -41,6 +42,7 @@ class WishCreate(msgspec.Struct, forbid_unknown_fields=True):
     phone: Annotated[str, msgspec.Meta(max_length=40)] | None = None
     language: Annotated[str, msgspec.Meta(max_length=2)] = "de"
     windows: Annotated[list[WishWindowRequest], msgspec.Meta(max_length=21)] = []
+    altcha: PayloadField = ""
 
 
 class WishUpdate(msgspec.Struct, forbid_unknown_fields=True):

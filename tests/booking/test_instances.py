@@ -15,6 +15,7 @@ from sqlalchemy import event
 from rathaus.booking import service
 from rathaus.clock import ManualClock
 from rathaus.offices.catalog import Catalog
+from tests.altcha_client import SolvingHttpClient
 from tests.conftest import Harness, LiveServer
 from tests.factories import booking_body, make_config
 from tests.staff_helpers import staff_token
@@ -44,7 +45,7 @@ async def test_a_booking_on_one_instance_shows_on_another_once_the_ttl_is_over(
 ) -> None:
     await harness.load(make_config())
     one, two = two_instances(db_url, clock, live_server_factory)
-    async with httpx.AsyncClient(timeout=10) as client:
+    async with SolvingHttpClient(timeout=10) as client:
         assert NINE in await starts(client, two.url)  # instance two has the day cached now
 
         booked = await client.post(one.url + "/api/v1/bookings", json=booking_body(NINE))
@@ -67,7 +68,7 @@ async def test_a_day_cached_long_ago_is_not_served_after_a_quiet_spell(
 ) -> None:
     await harness.load(make_config())
     one, two = two_instances(db_url, clock, live_server_factory)
-    async with httpx.AsyncClient(timeout=10) as client:
+    async with SolvingHttpClient(timeout=10) as client:
         assert NINE in await starts(client, two.url)
         clock.advance(timedelta(seconds=30))  # nobody asks instance two for half a minute
         assert (await client.post(one.url + "/api/v1/bookings", json=booking_body(NINE))).status_code == 201
@@ -82,7 +83,7 @@ async def test_a_closure_on_one_instance_reaches_the_others_within_the_ttl(
     token = await staff_token(harness, "admin")
     one, two = two_instances(db_url, clock, live_server_factory)
     day_url = URL.replace("2027-01-11", "2027-01-12")
-    async with httpx.AsyncClient(timeout=10) as client:
+    async with SolvingHttpClient(timeout=10) as client:
         assert (await client.get(two.url + "/api/v1/offices/amt")).json()["upcoming_closures"] == []
         assert "2027-01-12T08:00:00+01:00" in await starts(client, two.url, day_url)
 
@@ -102,7 +103,7 @@ async def test_new_opening_hours_from_a_load_reach_every_instance_within_the_ttl
 ) -> None:
     await harness.load(make_config())
     one, two = two_instances(db_url, clock, live_server_factory)
-    async with httpx.AsyncClient(timeout=10) as client:
+    async with SolvingHttpClient(timeout=10) as client:
         for instance in (one, two):
             assert NINE in await starts(client, instance.url)
 

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from rathaus.booking.models import Booking, Itinerary, ItineraryPart, SlotClaim
 from rathaus.clock import ManualClock
 from rathaus.offices.config import read_config
+from tests.altcha_client import SolvingHttpClient
 from tests.calendar.clients import icaljs, utc, vobject_events
 from tests.conftest import Harness, LiveServer
 
@@ -170,7 +171,7 @@ async def test_fifty_concurrent_attempts_book_only_whole_itineraries(
         body("2027-01-12T09:00:00+01:00", "2027-01-12T10:00:00+01:00", email=f"p{i}@example.org") for i in range(50)
     ]
     limits = httpx.Limits(max_connections=50, max_keepalive_connections=0)
-    async with httpx.AsyncClient(base_url=server.url, limits=limits, timeout=120) as client:
+    async with SolvingHttpClient(base_url=server.url, limits=limits, timeout=120) as client:
         gate = asyncio.Event()
 
         async def one(request: dict[str, Any]) -> int:

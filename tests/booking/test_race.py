@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from rathaus.booking.models import Booking, SlotClaim
 from rathaus.clock import ManualClock
+from tests.altcha_client import SolvingHttpClient
 from tests.conftest import Harness, LiveServer
 from tests.factories import booking_body, make_config
 
@@ -20,7 +21,7 @@ START = "2027-01-11T09:00:00+01:00"
 
 async def _storm(server: LiveServer, bodies: list[dict[str, object]]) -> Counter[int]:
     limits = httpx.Limits(max_connections=len(bodies), max_keepalive_connections=0)
-    async with httpx.AsyncClient(base_url=server.url, limits=limits, timeout=120) as client:
+    async with SolvingHttpClient(base_url=server.url, limits=limits, timeout=120) as client:
         gate = asyncio.Event()
 
         async def one(body: dict[str, object]) -> int:
@@ -49,7 +50,7 @@ async def test_hundred_concurrent_bookings_for_one_slot(
     statuses = await _storm(server, bodies)
 
     assert statuses == Counter({201: winners, 409: 100 - winners})
-    async with httpx.AsyncClient(base_url=server.url) as client:
+    async with SolvingHttpClient(base_url=server.url) as client:
         left = (await client.get("/api/v1/offices/amt/availability?services=a&date=2027-01-11")).json()["slots"]
     assert START not in [slot["start"] for slot in left]
 
@@ -60,7 +61,7 @@ async def test_concurrent_replays_of_one_idempotency_key_book_once(
     await harness.load(make_config(counters=[{"name": f"Counter {i}", "services": ["a"]} for i in range(3)]))
     server = live_server_factory(db_url, clock, db_pool_size=10)
     body = booking_body(START)
-    async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
+    async with SolvingHttpClient(base_url=server.url, timeout=60) as client:
         answers = await asyncio.gather(
             *(client.post("/api/v1/bookings", json=body, headers={"Idempotency-Key": "same-key"}) for _ in range(20))
         )

@@ -18,6 +18,7 @@ from rathaus.jobs import run_unit
 from rathaus.waitlist import service
 from rathaus.waitlist.deps import waitlist_context
 from rathaus.waitlist.models import Offer
+from tests.altcha_client import SolvingHttpClient
 from tests.conftest import Harness, LiveServer
 from tests.factories import booking_body, make_config
 from tests.waitlist.helpers import DAY, offer_token, register
@@ -66,7 +67,7 @@ async def test_concurrent_cancellations_answers_expiries_and_sweeps_never_double
     await harness.load(make_config())
     server = live_server_factory(db_url, clock, db_pool_size=10, availability_cache_seconds=0.0)
     limits = httpx.Limits(max_connections=40, max_keepalive_connections=0)
-    async with httpx.AsyncClient(base_url=server.url, limits=limits, timeout=120) as client:
+    async with SolvingHttpClient(base_url=server.url, limits=limits, timeout=120) as client:
         starts = [f"{DAY}T{9 + i // 4:02d}:{15 * (i % 4):02d}:00+01:00" for i in range(8)]
         taken: list[dict[str, Any]] = []
         for i, start in enumerate(starts):

@@ -188,8 +188,8 @@ async def test_wishes_end_after_their_last_day_and_their_contacts_are_erased_lat
     assert {(w.status, w.name, w.email, w.phone) for w in rows} == {("expired", None, None, None)}
 
 
-async def test_registering_wishes_counts_toward_the_clients_rate_limit(sqlite_url: str, clock: ManualClock) -> None:
-    async with open_harness(sqlite_url, clock, booking_rate_limit_per_minute=2) as limited:
+async def test_registering_wishes_is_rate_limited_per_client(sqlite_url: str, clock: ManualClock) -> None:
+    async with open_harness(sqlite_url, clock, wish_rate_limit_per_minute=2) as limited:
         await limited.load(make_config())
         answers = [
             await limited.client.post("/api/v1/wishes", json=wish_body(email=f"w{i}@example.org")) for i in range(3)

@@ -107,7 +107,8 @@ async def test_without_javascript_no_control_appears(
     from playwright.async_api import expect
 
     await sqlite_harness.load(make_config())
-    server = live_server_factory(sqlite_url, clock)
+    # Booking without JavaScript needs the proof of work off (tests/web/test_no_javascript_browser.py).
+    server = live_server_factory(sqlite_url, clock, altcha=False)
     async with chromium_browser(chromium) as browser:
         context = await browser.new_context(viewport=PHONE, locale="en-GB", java_script_enabled=False)
         page = await context.new_page()

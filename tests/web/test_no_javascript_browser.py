@@ -1,5 +1,6 @@
 """With JavaScript switched off in Chromium a citizen gets from the home page to a booked appointment, in German:
-links, plain forms and redirects carry the whole path."""
+links, plain forms and redirects carry the whole path (with the proof of work off); with it on, the form says that
+its check needs JavaScript and how else to get an appointment."""
 
 from __future__ import annotations
 
@@ -25,7 +26,9 @@ async def test_booking_from_the_home_page_without_javascript(
     from playwright.async_api import expect
 
     await sqlite_harness.load(make_config(address="Rathausplatz 1, 12345 Musterstadt"))
-    server = live_server_factory(sqlite_url, clock)
+    # The proof of work needs JavaScript (README, "No reward for bots"): a city that switches it off keeps the
+    # whole path free of it; with it on, the form says so (tested below).
+    server = live_server_factory(sqlite_url, clock, altcha=False)
     async with chromium_browser(chromium) as browser:
         context = await browser.new_context(viewport=PHONE, locale="de-DE", java_script_enabled=False, bypass_csp=True)
         page = await context.new_page()
@@ -49,3 +52,20 @@ async def test_booking_from_the_home_page_without_javascript(
     async with sqlite_harness.session() as session:
         [booking] = (await session.scalars(select(Booking))).all()
     assert booking.status == "confirmed" and booking.language == "de"
+
+
+async def test_without_javascript_the_form_says_that_the_check_needs_it(
+    sqlite_harness: Harness, sqlite_url: str, clock: ManualClock, live_server_factory: Callable[..., LiveServer]
+) -> None:
+    chromium = chromium_or_skip()
+    from playwright.async_api import expect
+
+    await sqlite_harness.load(make_config())
+    server = live_server_factory(sqlite_url, clock)
+    async with chromium_browser(chromium) as browser:
+        context = await browser.new_context(viewport=PHONE, locale="de-DE", java_script_enabled=False)
+        page = await context.new_page()
+        await page.goto(f"{server.url}/book/contact?office=amt&services=a&start=2027-01-11T08:00:00%2B01:00")
+        # Playwright's text selectors skip <noscript>, which the browser shows with JavaScript off.
+        await expect(page.locator("#altcha-label")).to_have_text("Prüfung gegen Roboter")
+        assert "<noscript><p" in (html := await page.content()) and "Diese Prüfung braucht JavaScript" in html

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from rathaus.clock import ManualClock
+from tests.altcha_client import SolvingHttpClient
 from tests.conftest import Harness, LiveServer
 from tests.factories import booking_body, make_config
 from tests.queue.helpers import OPENING, queue_config
@@ -123,7 +124,7 @@ async def test_another_instance_shows_a_booking_within_the_cache_setting(
     await harness.load(make_config())
     one = live_server_factory(db_url, clock, availability_cache_seconds=TTL)
     two = live_server_factory(db_url, clock, availability_cache_seconds=TTL)
-    async with httpx.AsyncClient(timeout=10) as client:
+    async with SolvingHttpClient(timeout=10) as client:
         assert f'value="{NINE}"' in (await client.get(two.url + TIME)).text  # two has the page now
         booked = await client.post(one.url + "/api/v1/bookings", json=booking_body(NINE))
         assert booked.status_code == 201
@@ -141,7 +142,7 @@ async def test_a_closure_elsewhere_reaches_the_time_page(
     one = live_server_factory(db_url, clock, availability_cache_seconds=TTL)
     two = live_server_factory(db_url, clock, availability_cache_seconds=TTL)
     closure = {"start": "2027-01-11T08:00:00+01:00", "end": "2027-01-11T12:00:00+01:00", "reason": "Umzug"}
-    async with httpx.AsyncClient(timeout=10) as client:
+    async with SolvingHttpClient(timeout=10) as client:
         assert f'value="{NINE}"' in (await client.get(two.url + TIME)).text
         made = await client.post(
             one.url + "/api/v1/offices/amt/closures", json=closure, headers={"Authorization": f"Bearer {token}"}
@@ -201,7 +202,7 @@ async def test_the_office_page_shows_a_new_wait_within_the_cache_setting(
     await harness.load(queue_config())
     desk = {"Authorization": f"Bearer {await staff_token(harness, 'desk', role='desk')}"}
     server = live_server_factory(db_url, clock, availability_cache_seconds=TTL)
-    async with httpx.AsyncClient(timeout=10) as client:
+    async with SolvingHttpClient(timeout=10) as client:
         before = await client.get(server.url + "/offices/amt")
         for _ in range(2):
             made = await harness.client.post(

@@ -3,7 +3,7 @@
 New tables only, so neither database rebuilds one.
 
 Revision ID: 20261203_fairness
-Revises: 20261203_itinerary
+Revises: 20261203_releases
 Create Date: 2026-12-03 14:00:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import rathaus.db
 
 revision: str = "20261203_fairness"
-down_revision: str | Sequence[str] | None = "20261203_itinerary"
+down_revision: str | Sequence[str] | None = "20261203_releases"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

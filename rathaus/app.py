@@ -17,11 +17,13 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ControllerRouterHandler, Middleware
 
 from rathaus.assets import static_file
+from rathaus.booking.service import AvailabilityCache
 from rathaus.clock import Clock
 from rathaus.errors import RathausError
 from rathaus.fairness import RateLimiter, kind_of, rate_limits
 from rathaus.jobs import scheduler_lifespan
 from rathaus.metrics import metrics, ready, request_metrics
+from rathaus.offices.catalog import Catalog
 from rathaus.packages import WIRINGS
 from rathaus.page_cache import SKIP_COMPRESSION
 from rathaus.runtime import Runtime, build_runtime
@@ -60,6 +62,13 @@ async def health() -> dict[str, str]:
 def build(settings: Settings, clock: Clock | None = None) -> Runtime:
     """The runtime of one instance with every package wired in (also used by the CLI and the worker)."""
     return build_runtime(settings, WIRINGS, clock=clock)
+
+
+def _settle_home_loops(app: Litestar) -> None:
+    """The caches read behind the scenes only on the loop that serves (see rathaus.freshness.HomeLoop)."""
+    runtime = runtime_of(app.state)
+    runtime.get(Catalog).home.settle()
+    runtime.get(AvailabilityCache).home.settle()
 
 
 async def _dispose(app: Litestar) -> None:
@@ -143,6 +152,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             exclude_opt_key=SKIP_COMPRESSION,  # pages kept compressed by rathaus.page_cache
         ),
         lifespan=[*(lifespan for package in WIRINGS for lifespan in package.lifespans), scheduler_lifespan(JOBS)],
+        on_startup=[_settle_home_loops],
         on_shutdown=[_dispose],
         debug=False,
     )

@@ -29,6 +29,27 @@ def age_of(as_of: datetime, *, now: datetime, ttl: float) -> Age:
     return Age.DUE if age > ttl / 2 else Age.FRESH
 
 
+class HomeLoop:
+    """The event loop a component's own database sessions belong to: background reads start only there.
+
+    The tests run the app on one event loop and their harness on another; a refresh that a reader on the
+    harness's loop started would use the app's connections from the wrong thread (asyncpg then crashes the
+    process). A reader elsewhere is answered as always; only the read behind the scenes is left to the app's own
+    readers.
+    """
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def settle(self) -> None:
+        """Make the running loop the home (at the app's start)."""
+        self._loop = asyncio.get_running_loop()
+
+    def here(self) -> bool:
+        """Whether the running loop is the home (any loop while none is settled: a CLI, a benchmark)."""
+        return self._loop is None or self._loop is asyncio.get_running_loop()
+
+
 class _Abandoned(Exception):
     """The reader computing a value went away before it had one; whoever waited computes it themselves."""
 

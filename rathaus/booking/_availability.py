@@ -19,7 +19,7 @@ from rathaus.booking.availability import DaySlots, Slot, free_slots
 from rathaus.booking.models import SlotClaim
 from rathaus.db import after_commit
 from rathaus.errors import RathausError
-from rathaus.freshness import Age, SingleFlight, age_of
+from rathaus.freshness import Age, HomeLoop, SingleFlight, age_of
 from rathaus.offices.catalog import Catalog, CatalogSnapshot, office_of, resolve_services
 from rathaus.offices.rules import MODE_PHRASES, MODES, OfficeRules, ServiceRule
 
@@ -49,6 +49,7 @@ class AvailabilityCache:
         self._slots: dict[Key, tuple[Mapping[int, frozenset[datetime]], DaySlots]] = {}
         self._logs: dict[int, ChangeLog] = defaultdict(ChangeLog)
         self._refreshing: dict[DayKey, asyncio.Task[None]] = {}
+        self.home = HomeLoop()
         self._reading: SingleFlight[tuple[DayKey, tuple[int, int]], DayClaims] = SingleFlight()
         self.reads = 0  # database reads of claims so far (the tests count them; timing them would be flaky)
 
@@ -192,23 +193,19 @@ class AvailabilityCache:
 
     async def drain(self) -> None:
         """Stop the background reads (before the database connections close)."""
-        here = asyncio.get_running_loop()
-        ours = [task for task in self._refreshing.values() if task.get_loop() is here]
-        for task in self._refreshing.values():
-            if task.get_loop() is not here and not task.get_loop().is_closed():
-                # Started by a reader on another event loop (a test's harness beside the app's): only that loop
-                # may touch the task.
-                task.get_loop().call_soon_threadsafe(task.cancel)
-        for task in ours:
+        tasks = list(self._refreshing.values())
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*ours, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     def _refresh_in_background(self, office: OfficeRules, day: date, now: datetime) -> None:
         """Read a day again in a session of its own, once at a time."""
         key = (office.id, day)
         running = self._refreshing.get(key)
         flight = (key, self.generation_of(office.id))
-        if self._sessions is None or (running is not None and not running.done()) or self._reading.running(flight):
+        if self._sessions is None or not self.home.here():
+            return
+        if (running is not None and not running.done()) or self._reading.running(flight):
             return
         sessions = self._sessions
 

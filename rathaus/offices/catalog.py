@@ -21,7 +21,7 @@ from sqlalchemy.orm import selectinload
 
 from rathaus.db import after_commit, dialect_insert
 from rathaus.errors import RathausError
-from rathaus.freshness import Age, SingleFlight, age_of
+from rathaus.freshness import Age, HomeLoop, SingleFlight, age_of
 from rathaus.localized import Localized
 from rathaus.offices.models import (
     Bundle,
@@ -130,6 +130,7 @@ class Catalog:
         self._snapshot: CatalogSnapshot | None = None
         self._sessions = sessions
         self._refresh: asyncio.Task[None] | None = None
+        self.home = HomeLoop()
         self._checks: SingleFlight[None, CatalogSnapshot] = SingleFlight()
 
     def invalidate(self) -> None:
@@ -214,20 +215,12 @@ class Catalog:
 
     async def drain(self) -> None:
         """Stop a background check (before the database connections close)."""
-        task = self._refresh
-        if task is None or task.done():
-            return
-        loop = task.get_loop()
-        if loop is asyncio.get_running_loop():
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-        elif not loop.is_closed():
-            # A reader on another event loop started it (a test's dispatcher beside the app's loop): only that
-            # loop may touch the task.
-            loop.call_soon_threadsafe(task.cancel)
+        if self._refresh is not None:
+            self._refresh.cancel()
+            await asyncio.gather(self._refresh, return_exceptions=True)
 
     def _refresh_in_background(self, now: datetime) -> None:
-        if self._sessions is None or self._checks.running(None):
+        if self._sessions is None or not self.home.here() or self._checks.running(None):
             return
         if self._refresh is not None and not self._refresh.done():
             return

@@ -15,7 +15,9 @@ import httpx
 from litestar.testing import AsyncTestClient
 
 # The paths whose POST needs a solved challenge (the booking and wish API and their forms).
-PROTECTED = frozenset({"/api/v1/bookings", "/book/contact", "/api/v1/wishes", "/wishes"})
+PROTECTED = frozenset(
+    {"/api/v1/bookings", "/book/contact", "/api/v1/itineraries", "/book/itinerary", "/api/v1/wishes", "/wishes"}
+)
 
 
 async def solved(client: Any, base: str = "") -> str:

@@ -13,6 +13,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from rathaus.booking import presenters, schemas, service
 from rathaus.booking.controllers import Code, ManageToken, provide_manage_token
 from rathaus.booking.deps import BookingCtx
+from rathaus.fairness import Proof
 from rathaus.offices import presenters as office_presenters
 from rathaus.offices import schemas as office_schemas
 from rathaus.offices.catalog import Catalog
@@ -66,9 +67,16 @@ class ItineraryController(Controller):
 
     @post("/")
     async def create(
-        self, data: JSONBody[schemas.ItineraryCreate], db_session: DbSession, booking_ctx: BookingCtx, now: Now
+        self,
+        data: JSONBody[schemas.ItineraryCreate],
+        db_session: DbSession,
+        booking_ctx: BookingCtx,
+        proof: Proof,
+        now: Now,
     ) -> schemas.Itinerary:
-        """Book every part of an itinerary, or none (409 when a part was taken meanwhile)."""
+        """Book every part of an itinerary, or none (409 when a part was taken meanwhile); with a solved proof of
+        work (`altcha`)."""
+        await proof.spend(db_session, payload=data.altcha, now=now)
         request = service.ItineraryRequest(
             life_event=data.life_event,
             parts=_parts(data.parts),

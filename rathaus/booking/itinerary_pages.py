@@ -17,6 +17,7 @@ from rathaus.booking.deps import BookingCtx
 from rathaus.booking.itinerary import Proposal
 from rathaus.booking.pages import _FIELD_OF, Form
 from rathaus.errors import RathausError
+from rathaus.fairness import PayloadField, Proof, ProofOfWork
 from rathaus.i18n import N_
 from rathaus.offices.catalog import CatalogSnapshot, LifeEventRule
 from rathaus.web import DbSession, Now, PageController, language_of, runtime_of
@@ -34,6 +35,7 @@ class ItineraryForm(msgspec.Struct):
     email: Annotated[str, msgspec.Meta(max_length=320)] = ""
     phone: Annotated[str, msgspec.Meta(max_length=40)] = ""
     language: Annotated[str, msgspec.Meta(max_length=16)] = "de"
+    altcha: PayloadField = ""
 
 
 def _encode(proposal: Proposal) -> str:
@@ -167,6 +169,7 @@ class ItineraryPages(PageController):
                 "form": form,
                 "errors": errors,
                 "languages": [(x, i18n.language_name(x)) for x in i18n.languages()],
+                "altcha": runtime_of(request.app.state).get(ProofOfWork).enabled,
             },
             status_code=status_code,
         )
@@ -178,9 +181,17 @@ class ItineraryPages(PageController):
         data: Annotated[ItineraryForm, Form],
         db_session: DbSession,
         booking_ctx: BookingCtx,
+        proof: Proof,
         now: Now,
     ) -> Template | Redirect:
         """Book every part or none; a refusal shows the form again with the reason, and writes nothing."""
+        try:
+            await proof.spend(db_session, payload=data.altcha, now=now)
+        except RathausError as error:
+            message = error.message(language_of(request))
+            return await self._contact_page(
+                request, booking_ctx, now, data, {"altcha": message}, status_code=error.status
+            )
         try:
             result = await service.book_itinerary(
                 db_session,

@@ -108,6 +108,7 @@ class ItineraryCreate(msgspec.Struct, forbid_unknown_fields=True):
     email: Annotated[str, msgspec.Meta(max_length=320)] | None = None
     phone: Annotated[str, msgspec.Meta(max_length=40)] | None = None
     language: Annotated[str, msgspec.Meta(max_length=2)] = "de"
+    altcha: PayloadField = ""
 
 
 class ItineraryReschedule(msgspec.Struct, forbid_unknown_fields=True):

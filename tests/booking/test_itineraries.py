@@ -273,3 +273,14 @@ async def test_parts_move_alone_within_the_rules_or_all_together(harness: Harnes
         headers=auth,
     )
     assert other_office.status_code == 422 and "only at: mitte" in other_office.json()["detail"]
+
+
+@pytest.mark.parametrize("altcha", ["", "not base64 at all"])
+async def test_an_itinerary_without_a_solved_proof_of_work_is_refused_and_books_nothing(
+    harness: Harness, altcha: str
+) -> None:
+    await harness.load(read_config(DEMO))
+    request = body("2027-01-12T09:00:00+01:00", "2027-01-12T10:00:00+01:00", altcha=altcha)
+    answer = await harness.client.post("/api/v1/itineraries", json=request)
+    assert answer.status_code == 422 and answer.json()["code"].startswith("altcha_"), answer.text
+    assert await counts(harness) == (0, 0, 0)

@@ -116,7 +116,7 @@ ERRORS: dict[str, tuple[int, str]] = {
     "nested_too_deeply": (400, N_("The request body is nested too deeply")),
     "control_characters": (400, N_("{field} contains control characters (such as NUL), which are not allowed")),
     "number_too_large": (400, N_("The number in {field} is too large")),
-    "closure_range": (400, N_("A closure must end in the future and begin at most {years} years ahead")),
+    "closure_range": (422, N_("A closure must end in the future and begin at most {years} years ahead")),
     "not_found": (404, N_("There is nothing at this address")),
     "method_not_allowed": (405, N_("This address does not accept {method} (allowed: {allowed})")),
     "too_large": (413, N_("The request is too large")),

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from litestar import Litestar
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rathaus.db import end_unit
@@ -23,8 +24,34 @@ log = logging.getLogger("rathaus.jobs")
 ROUTINE_LOGGERS = ("apscheduler.executors.default", "apscheduler.scheduler")
 
 
+# PostgreSQL's deadlock_detected and serialization_failure: the database chose this transaction to give way.
+_GIVE_WAY = frozenset({"40P01", "40001"})
+_ATTEMPTS = 3
+
+
+def _gave_way(error: BaseException) -> bool:
+    """Whether the database aborted the transaction only to let a concurrent one through (rerunning it is safe)."""
+    return isinstance(error, DBAPIError) and getattr(error.orig, "sqlstate", None) in _GIVE_WAY
+
+
 async def run_unit(runtime: Runtime, work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
-    """Run `work(session)` as one transaction: committed if it returns, rolled back if it raises."""
+    """Run `work(session)` as one transaction: committed if it returns, rolled back if it raises.
+
+    Jobs that hold many rows in one transaction (a sweep offering slots to many wishes, on several instances at
+    once) can deadlock with each other; the one PostgreSQL aborts runs again, up to three times in all.
+    """
+    attempt = 1
+    while True:
+        try:
+            return await _once(runtime, work)
+        except DBAPIError as error:
+            if attempt == _ATTEMPTS or not _gave_way(error):
+                raise
+            log.info("unit gave way to a concurrent one (attempt %d), running it again", attempt)
+            attempt += 1
+
+
+async def _once(runtime: Runtime, work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
     session = runtime.session_maker()
     try:
         try:

@@ -8,10 +8,14 @@ import anyio
 import pytest
 from apscheduler.events import EVENT_JOB_EXECUTED, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from rathaus.app import JOBS
 from rathaus.clock import ManualClock
-from tests.conftest import open_harness
+from rathaus.jobs import run_unit
+from tests.conftest import Harness, open_harness
 
 pytestmark = pytest.mark.anyio
 
@@ -40,3 +44,39 @@ async def test_jobs_carry_their_own_names_and_routine_runs_stay_out_of_the_log(
     routine = [r for r in caplog.records if r.name.startswith("apscheduler") and r.levelno < logging.WARNING]
     assert routine == []
     assert not any("_guarded" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("sqlstate", ["40P01", "40001"])
+async def test_a_unit_the_database_aborted_to_let_another_through_runs_again(harness: Harness, sqlstate: str) -> None:
+    if not harness.runtime.engine.url.drivername.startswith("postgresql"):
+        pytest.skip("deadlocks and serialization failures are PostgreSQL's")
+    runs = 0
+
+    async def work(session: AsyncSession) -> int:
+        nonlocal runs
+        runs += 1
+        await session.execute(text("CREATE TABLE IF NOT EXISTS unit_probe (state text, n int)"))
+        await session.execute(text("INSERT INTO unit_probe VALUES (:state, :n)"), {"state": sqlstate, "n": runs})
+        if runs == 1:  # a real error of that kind from the server, as a deadlock would raise it
+            await session.execute(text(f"DO $$ BEGIN RAISE EXCEPTION 'gave way' USING ERRCODE = '{sqlstate}'; END $$"))
+        return runs
+
+    assert await run_unit(harness.runtime, work) == 2
+    async with harness.session() as s:
+        kept = await s.scalars(text("SELECT n FROM unit_probe WHERE state = :state"), {"state": sqlstate})
+        assert kept.all() == [2]  # the first run left nothing
+
+
+@pytest.mark.anyio
+async def test_other_failures_are_not_run_again(harness: Harness) -> None:
+    runs = 0
+
+    async def work(session: AsyncSession) -> None:
+        nonlocal runs
+        runs += 1
+        await session.execute(text("SELECT * FROM no_such_table"))
+
+    with pytest.raises(DBAPIError):
+        await run_unit(harness.runtime, work)
+    assert runs == 1

@@ -194,7 +194,7 @@ def test_sigterm_refuses_new_connections_and_a_running_booking_gets_its_real_ans
                 await transaction.start()
                 await blocker.execute("LOCK TABLE slot_claim IN EXCLUSIVE MODE")
                 answer = _post_in_background(pool, base, body)
-                await _until_waiting(dsn, "INSERT")
+                await _until_waiting(dsn, "WITH b AS (INSERT")  # the booking's one statement on PostgreSQL
                 server.send_signal(signal.SIGTERM)
                 await asyncio.to_thread(wait_until, lambda: _refuses_connections(base), what="connections refused")
                 assert not answer.done()

@@ -153,12 +153,12 @@ async def test_a_booking_sent_as_text_books_nothing(harness: Harness) -> None:
         ("2999-01-01T00:00:00+01:00", "2999-01-02T00:00:00+01:00"),
     ],
 )
-async def test_closures_out_of_any_sensible_range_are_a_400(harness: Harness, start: str, end: str) -> None:
+async def test_closures_out_of_any_sensible_range_are_a_422(harness: Harness, start: str, end: str) -> None:
     headers = await _staff(harness)
     answer = await harness.client.post(
         "/api/v1/offices/amt/closures", json={"start": start, "end": end, "reason": "Umzug"}, headers=headers
     )
-    assert answer.status_code == 400 and answer.json()["code"] == "closure_range", answer.text
+    assert answer.status_code == 422 and answer.json()["code"] == "closure_range", answer.text
     listed = await harness.client.get("/api/v1/offices/amt/closures", headers=headers)
     assert listed.json() == []
 

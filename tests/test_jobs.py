@@ -62,10 +62,15 @@ async def test_a_unit_the_database_aborted_to_let_another_through_runs_again(har
             await session.execute(text(f"DO $$ BEGIN RAISE EXCEPTION 'gave way' USING ERRCODE = '{sqlstate}'; END $$"))
         return runs
 
-    assert await run_unit(harness.runtime, work) == 2
-    async with harness.session() as s:
-        kept = await s.scalars(text("SELECT n FROM unit_probe WHERE state = :state"), {"state": sqlstate})
-        assert kept.all() == [2]  # the first run left nothing
+    try:
+        assert await run_unit(harness.runtime, work) == 2
+        async with harness.session() as s:
+            kept = await s.scalars(text("SELECT n FROM unit_probe WHERE state = :state"), {"state": sqlstate})
+            assert kept.all() == [2]  # the first run left nothing
+    finally:
+        async with harness.session() as s:  # the database outlives the test: leave no table the models lack
+            await s.execute(text("DROP TABLE IF EXISTS unit_probe"))
+            await s.commit()
 
 
 @pytest.mark.anyio

@@ -135,6 +135,9 @@ class Settings:
     load_demo: bool = True
     availability_cache_seconds: float = _setting(1.0, low=0)
     staff_token_hours: int = _setting(12, low=1)
+    # How long an instance trusts a bearer token it checked; a change made on another instance (sign-out, disabled
+    # account) is refused here after this long at most. 0: checked on every request.
+    staff_token_cache_seconds: float = _setting(5.0, low=0)
     # Staff browser sessions: signed out after this many hours, or after this many minutes without a request.
     staff_session_hours: int = _setting(12, low=1)
     staff_session_idle_minutes: int = _setting(60, low=1)

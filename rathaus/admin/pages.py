@@ -573,38 +573,55 @@ class AdminPages(AdminController):
 
     @post("/staff/{user_id:int}/role", media_type=MediaType.HTML)
     async def set_role(
-        self, admin: AdminDep, user_id: FromPath[int], db_session: DbSession, request: Request[Any, Any, Any]
+        self,
+        admin: AdminDep,
+        user_id: FromPath[int],
+        db_session: DbSession,
+        request: Request[Any, Any, Any],
+        now: Now,
     ) -> Redirect:
         """Change an account's role and which of the admin's offices it works at."""
         form = await request.form()
         office_ids = [int(v) for v in form.getall("offices", []) if str(v).isdigit()]
         await accounts.set_access(
-            db_session, actor=admin.staff, user_id=user_id, role=str(form.get("role", "")), office_ids=office_ids
+            db_session,
+            actor=admin.staff,
+            user_id=user_id,
+            role=str(form.get("role", "")),
+            office_ids=office_ids,
+            now=now,
         )
         return Redirect(f"/staff/{admin.office.slug}/admin/staff?done=1", status_code=303)
 
     @post("/staff/{user_id:int}/password", media_type=MediaType.HTML)
     async def reset_password(
-        self, admin: AdminDep, user_id: FromPath[int], db_session: DbSession, data: Annotated[PasswordForm, Form]
+        self,
+        admin: AdminDep,
+        user_id: FromPath[int],
+        db_session: DbSession,
+        data: Annotated[PasswordForm, Form],
+        now: Now,
     ) -> Template | Redirect:
         """Give an account a new password (its sign-ins end)."""
         try:
-            await accounts.reset_password(db_session, actor=admin.staff, user_id=user_id, password=data.password)
+            await accounts.reset_password(
+                db_session, actor=admin.staff, user_id=user_id, password=data.password, now=now
+            )
         except RathausError as error:
             message = error.message(i18n.current_language())
             return await self._staff_page(db_session, admin, AccountForm(), message, status_code=error.status)
         return Redirect(f"/staff/{admin.office.slug}/admin/staff?done=1", status_code=303)
 
     @post("/staff/{user_id:int}/disable", media_type=MediaType.HTML)
-    async def disable(self, admin: AdminDep, user_id: FromPath[int], db_session: DbSession) -> Redirect:
-        """Disable an account: its sign-ins end at once."""
-        await accounts.set_active(db_session, actor=admin.staff, user_id=user_id, active=False)
+    async def disable(self, admin: AdminDep, user_id: FromPath[int], db_session: DbSession, now: Now) -> Redirect:
+        """Disable an account: its sign-ins end at once (on other instances within the token cache's time)."""
+        await accounts.set_active(db_session, actor=admin.staff, user_id=user_id, active=False, now=now)
         return Redirect(f"/staff/{admin.office.slug}/admin/staff?done=1", status_code=303)
 
     @post("/staff/{user_id:int}/enable", media_type=MediaType.HTML)
-    async def enable(self, admin: AdminDep, user_id: FromPath[int], db_session: DbSession) -> Redirect:
+    async def enable(self, admin: AdminDep, user_id: FromPath[int], db_session: DbSession, now: Now) -> Redirect:
         """Enable a disabled account again."""
-        await accounts.set_active(db_session, actor=admin.staff, user_id=user_id, active=True)
+        await accounts.set_active(db_session, actor=admin.staff, user_id=user_id, active=True, now=now)
         return Redirect(f"/staff/{admin.office.slug}/admin/staff?done=1", status_code=303)
 
     # --- barrier reports ---------------------------------------------------------------------------------

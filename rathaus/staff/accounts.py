@@ -17,6 +17,7 @@ from rathaus.errors import RathausError
 from rathaus.staff._sessions import end_other_sessions
 from rathaus.staff.models import StaffToken, StaffUser, staff_user_office
 from rathaus.staff.service import ROLES, Staff, create_user, hash_password
+from rathaus.staff.token_cache import access_changed
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +91,9 @@ async def _managed(session: AsyncSession, actor: Staff, user_id: int) -> tuple[S
 
 
 @operation
-async def set_access(session: AsyncSession, *, actor: Staff, user_id: int, role: str, office_ids: list[int]) -> None:
+async def set_access(
+    session: AsyncSession, *, actor: Staff, user_id: int, role: str, office_ids: list[int], now: datetime
+) -> None:
     """Set an account's role and which of the actor's offices it works at (its other offices stay)."""
     if role not in ROLES:
         raise RathausError("invalid_input", reason=f"role must be one of {', '.join(ROLES)}")
@@ -104,28 +107,30 @@ async def set_access(session: AsyncSession, *, actor: Staff, user_id: int, role:
     await session.execute(
         insert(staff_user_office), [{"user_id": user_id, "office_id": o} for o in sorted(granted | kept)]
     )
+    await access_changed(session, actor=actor.username, at=now, user_id=user_id)
 
 
 @operation
-async def reset_password(session: AsyncSession, *, actor: Staff, user_id: int, password: str) -> None:
+async def reset_password(session: AsyncSession, *, actor: Staff, user_id: int, password: str, now: datetime) -> None:
     """Give an account a new password and end its sign-ins."""
     user, _ = await _managed(session, actor, user_id)
     user.password_hash = hash_password(password)
-    await _end_sign_ins(session, user_id)
+    await _end_sign_ins(session, actor, user_id, now)
 
 
 @operation
-async def set_active(session: AsyncSession, *, actor: Staff, user_id: int, active: bool) -> None:
+async def set_active(session: AsyncSession, *, actor: Staff, user_id: int, active: bool, now: datetime) -> None:
     """Disable an account (its sign-ins end at once) or enable it again."""
     if user_id == actor.id and not active:
         raise RathausError("not_yourself")
     user, _ = await _managed(session, actor, user_id)
     user.active = active
     if not active:
-        await _end_sign_ins(session, user_id)
+        await _end_sign_ins(session, actor, user_id, now)
 
 
-async def _end_sign_ins(session: AsyncSession, user_id: int) -> None:
+async def _end_sign_ins(session: AsyncSession, actor: Staff, user_id: int, now: datetime) -> None:
     """The account's browser sessions and API tokens end."""
     await end_other_sessions(session, user_id=user_id, keep=None)
     await session.execute(delete(StaffToken).where(StaffToken.user_id == user_id))
+    await access_changed(session, actor=actor.username, at=now, user_id=user_id)

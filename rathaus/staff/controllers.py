@@ -62,6 +62,8 @@ class AuthController(Controller):
         return Me(staff.username, staff.role)
 
     @post("/logout", status_code=204, dependencies=STAFF_ONLY)
-    async def logout(self, staff: CurrentStaff, request: Request[Any, Any, Any], db_session: DbSession) -> None:
+    async def logout(
+        self, staff: CurrentStaff, request: Request[Any, Any, Any], db_session: DbSession, now: Now
+    ) -> None:
         """Revoke the bearer token used."""
-        await service.logout(db_session, token=bearer_token(request) or "")
+        await service.logout(db_session, staff=staff, token=bearer_token(request) or "", now=now)

@@ -14,6 +14,7 @@ from rathaus.staff._sessions import end_other_sessions, end_session, session_sta
 from rathaus.staff._sign_in import Attempt, hasher, verify_password
 from rathaus.staff._staff import Staff, staff_of
 from rathaus.staff.models import StaffToken, StaffUser, staff_user_office
+from rathaus.staff.token_cache import access_changed
 from rathaus.tokens import hash_secret
 
 __all__ = [
@@ -52,6 +53,7 @@ async def create_user(
     user.role = role
     user.active = True
     await session.flush()
+    await access_changed(session, actor="system", at=now, user_id=user.id)
     await session.execute(delete(staff_user_office).where(staff_user_office.c.user_id == user.id))
     if office_ids:
         await session.execute(
@@ -117,18 +119,21 @@ async def change_password(
     user.password_hash = hasher.hash(new)
     await end_other_sessions(session, user_id=user.id, keep=session_id)
     await session.execute(delete(StaffToken).where(StaffToken.user_id == user.id))
+    await access_changed(session, actor=staff.username, at=now, user_id=user.id)
 
 
-async def authenticate(session: AsyncSession, *, token: str, now: datetime) -> Staff:
-    """The staff member a bearer token belongs to, or 401."""
-    # One statement: every staff API request runs it.
+async def authenticate(session: AsyncSession, *, token_hash: str, now: datetime) -> tuple[Staff, datetime]:
+    """The staff member a bearer token (by its hash) belongs to and when the token expires, or 401."""
+    # One statement: every staff API request runs it (unless the instance's token cache knows the token).
     rows = (
         await session.execute(
-            select(StaffUser.id, StaffUser.username, StaffUser.role, staff_user_office.c.office_id)
+            select(
+                StaffUser.id, StaffUser.username, StaffUser.role, StaffToken.expires_at, staff_user_office.c.office_id
+            )
             .join(StaffToken, StaffToken.user_id == StaffUser.id)
             .outerjoin(staff_user_office, staff_user_office.c.user_id == StaffUser.id)
             .where(
-                StaffToken.token_hash == hash_secret(token),
+                StaffToken.token_hash == token_hash,
                 StaffToken.expires_at > now,
                 StaffUser.active.is_(True),
             )
@@ -136,10 +141,12 @@ async def authenticate(session: AsyncSession, *, token: str, now: datetime) -> S
     ).all()
     if not rows:
         raise RathausError("unauthorized")
-    user_id, username, role, _ = rows[0]
-    return Staff(user_id, username, role, frozenset(office for *_, office in rows if office is not None))
+    user_id, username, role, expires_at, _ = rows[0]
+    return Staff(user_id, username, role, frozenset(office for *_, office in rows if office is not None)), expires_at
 
 
-async def logout(session: AsyncSession, *, token: str) -> None:
-    """Revoke a bearer token."""
-    await session.execute(delete(StaffToken).where(StaffToken.token_hash == hash_secret(token)))
+async def logout(session: AsyncSession, *, staff: Staff, token: str, now: datetime) -> None:
+    """Revoke a bearer token (refused at once on this instance, within the token cache's time on the others)."""
+    token_hash = hash_secret(token)
+    await session.execute(delete(StaffToken).where(StaffToken.token_hash == token_hash))
+    await access_changed(session, actor=staff.username, at=now, token_hash=token_hash)

@@ -9,7 +9,7 @@ from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.datastructures import ResponseHeader, State
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody, Parameter
-from litestar.response import ServerSentEvent, Template
+from litestar.response import Stream, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rathaus import i18n
@@ -19,7 +19,7 @@ from rathaus.offices.rules import OfficeRules
 from rathaus.queue import pages, presenters, schemas, service
 from rathaus.queue._state import TicketRow
 from rathaus.queue.deps import Hub, QueueCtx
-from rathaus.queue.live import LiveSnapshot, QueueHub
+from rathaus.queue.live import LiveSnapshot, QueueHub, event_stream
 from rathaus.queue.models import OPEN, Ticket
 from rathaus.queue.service import QueueContext
 from rathaus.staff.deps import STAFF_ONLY, CurrentStaff
@@ -233,7 +233,7 @@ class PublicQueueController(Controller):
     @get("/api/v1/tickets/{ticket:str}/events")
     async def ticket_events(
         self, ticket: FromPath[str], request: Request[Any, Any, Any], state: State, hub: Hub
-    ) -> ServerSentEvent:
+    ) -> Stream:
         """The citizen's ticket as server-sent events: at once, then after every change of the waiting room."""
         row = await _ticket_row(state, ticket)
         language = language_of(request)
@@ -247,7 +247,7 @@ class PublicQueueController(Controller):
                 row = await _ticket_row(state, ticket)
             return snapshot.encode(row, language)
 
-        return ServerSentEvent(hub.stream(row.office_id, render))
+        return event_stream(hub.stream(row.office_id, render))
 
     @get(
         "/api/v1/offices/{office:str}/board",
@@ -261,14 +261,14 @@ class PublicQueueController(Controller):
         return Response(snapshot.board, media_type=MediaType.JSON)
 
     @get("/api/v1/offices/{office:str}/board/events", media_type="text/event-stream")
-    async def board_events(self, office: FromPath[str], state: State, hub: Hub) -> ServerSentEvent:
+    async def board_events(self, office: FromPath[str], state: State, hub: Hub) -> Stream:
         """The display's content as server-sent events: at once, then after every call and every new ticket."""
         office_id = await _office_id(state, office)
 
         async def render(snapshot: LiveSnapshot) -> bytes:
             return snapshot.board
 
-        return ServerSentEvent(hub.stream(office_id, render))
+        return event_stream(hub.stream(office_id, render))
 
     @get(
         "/offices/{office:str}/board",

@@ -4,18 +4,24 @@ A change only publishes a tiny "office N changed" message on the shared channels
 LISTEN/NOTIFY when several instances run, memory on SQLite). Each instance listens once per office that has
 open streams, reads the office's state once per burst of changes, however many boards and phones it serves,
 and wakes every open stream, which renders its own view from that one read.
+
+Each view is encoded once per read for every stream that shows it (a hundred boards send the same bytes), as the
+finished event-stream frame. A stream that falls behind (its client reads slowly, so the last send is still
+waiting) never queues the views it missed: when it can send again it sends the newest read's view, once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from contextlib import suppress
 from datetime import datetime
 
 import msgspec
 from litestar.channels import ChannelsPlugin
-from litestar.response import ServerSentEventMessage
+from litestar.response import Stream
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rathaus.db import after_commit
@@ -39,6 +45,26 @@ def channel_of(office_id: int) -> str:
     return f"rathaus_queue_{office_id}"
 
 
+KEEP_ALIVE = b": keep-alive\r\n\r\n"
+STOPPING = f": server stopping\r\nretry: {RECONNECT_MILLISECONDS}\r\n\r\n".encode()
+
+
+def update_frame(view: bytes) -> bytes:
+    """The event-stream frame of a view. Compact JSON has no line breaks (those inside strings are escaped), so
+    the view is one `data` line as it is."""
+    return b"event: update\r\ndata: " + view + b"\r\n\r\n"
+
+
+def event_stream(frames: AsyncGenerator[bytes, None]) -> Stream:
+    """A response of server-sent events from finished frames (Litestar's ServerSentEvent would format each one
+    again for every client)."""
+    return Stream(
+        frames,
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "Connection": "keep-alive", "X-Accel-Buffering": "no"},
+    )
+
+
 class LiveSnapshot:
     """One read of an office's waiting room (begun at `as_of`); each view is encoded once, when a stream first
     needs it."""
@@ -50,6 +76,7 @@ class LiveSnapshot:
         self._services = services
         self._by_public_id = {t.public_id: t for t in state.tickets}
         self._views: dict[tuple[str, str], bytes] = {}
+        self._frames: dict[bytes, bytes] = {}
 
     def ticket(self, public_id: str, language: str) -> bytes | None:
         """The ticket page's JSON, or None for a ticket that is not open (waiting or called) today."""
@@ -67,6 +94,13 @@ class LiveSnapshot:
         """Any ticket of the office as its page shows it, against this state of the waiting room."""
         return msgspec.json.encode(presenters.public_ticket(ticket, self.state, self._services, language))
 
+    def frame(self, view: bytes) -> bytes:
+        """The view as an event-stream frame, made once for all the streams that send it."""
+        found = self._frames.get(view)
+        if found is None:
+            found = self._frames[view] = update_frame(view)
+        return found
+
 
 Render = Callable[[LiveSnapshot], Awaitable[bytes]]
 
@@ -83,6 +117,15 @@ class _OfficeFeed:
         self.streams = 0
         self.listener: asyncio.Task[None] | None = None
         self.listening = asyncio.Event()
+        # Set by a caller that waits for the next read (an answer to a request): the read starts without settling.
+        self.hurry = asyncio.Event()
+
+    def reads_here(self) -> bool:
+        """Whether this feed's streams listen on the running event loop (the app's; tests commit from another)."""
+        try:
+            return self.listener is not None and self.listener.get_loop() is asyncio.get_running_loop()
+        except RuntimeError:
+            return False
 
 
 class QueueHub:
@@ -93,6 +136,8 @@ class QueueHub:
         self._channels: ChannelsPlugin | None = None
         self._feeds: dict[int, _OfficeFeed] = {}
         self._stopping = False
+        # Marks this instance's own change messages, which it has acted on before sending them.
+        self._origin = uuid.uuid4().hex
         self.durations = DurationsCache()
 
     def bind(self, runtime: Runtime, channels: ChannelsPlugin) -> None:
@@ -111,16 +156,25 @@ class QueueHub:
         after_commit(session, lambda: self.changed(office_id))
 
     def changed(self, office_id: int) -> None:
+        """A committed change: this instance reads the office again for its streams (once per burst) and tells the
+        others; its own message, when it comes back through the channel, costs no second read."""
         feed = self._feeds.get(office_id)
+        handled = False
         if feed is not None:
             feed.requested += 1  # heard here at once: `peek` no longer offers the read before it
+            if feed.streams and feed.reads_here():
+                if feed.reader is None or feed.reader.done():
+                    self._start_reader(office_id, feed, settle=SETTLE_SECONDS)
+                handled = True
         if self._channels is not None:
-            self._channels.publish({"office": office_id}, channels=[channel_of(office_id)])
+            message = {"office": office_id, "origin": self._origin, "handled": handled}
+            self._channels.publish(message, channels=[channel_of(office_id)])
 
     async def snapshot(self, office_id: int) -> LiveSnapshot:
         """The office's state, read after this call began (shared with every caller waiting for a read)."""
         feed = self._feeds.setdefault(office_id, _OfficeFeed())
         feed.requested += 1
+        feed.hurry.set()
         wanted = feed.requested
         while feed.completed < wanted or feed.snapshot is None:
             reader = feed.reader
@@ -139,8 +193,8 @@ class QueueHub:
         feed = self._feeds.get(office_id)
         return None if feed is None or feed.completed < feed.requested else feed.snapshot
 
-    async def stream(self, office_id: int, render: Render) -> AsyncGenerator[ServerSentEventMessage, None]:
-        """Server-sent events: the current view at once, then a new one after every change, and heartbeats."""
+    async def stream(self, office_id: int, render: Render) -> AsyncGenerator[bytes, None]:
+        """Server-sent event frames: the current view at once, then a new one after every change, and heartbeats."""
         feed = self._feeds.setdefault(office_id, _OfficeFeed())
         feed.streams += 1
         try:
@@ -148,25 +202,29 @@ class QueueHub:
                 feed.listening.clear()
                 feed.listener = asyncio.get_running_loop().create_task(self._listen(office_id, feed))
             await feed.listening.wait()  # read only once changes can no longer be missed
-            last = await render(await self.snapshot(office_id))
+            snapshot = await self.snapshot(office_id)
+            last = await render(snapshot)
             seen = feed.completed
-            yield ServerSentEventMessage(data=last.decode(), event="update")
+            yield snapshot.frame(last)
             while True:
+                # Runs again only once the previous frame has been handed to the connection: reads completed in
+                # the meantime are not queued, the newest one is sent.
                 newer = await self._newer_than(feed, seen)
                 if self._stopping:
-                    yield ServerSentEventMessage(retry=RECONNECT_MILLISECONDS, comment="server stopping")
+                    yield STOPPING
                     return
                 if not newer:
                     if feed.listener is None or feed.listener.done():
                         return  # this instance no longer hears changes: the browser reconnects and starts anew
-                    yield ServerSentEventMessage(comment="keep-alive")
+                    yield KEEP_ALIVE
                     continue
                 seen = feed.completed
-                assert feed.snapshot is not None
-                current = await render(feed.snapshot)
+                snapshot = feed.snapshot
+                assert snapshot is not None
+                current = await render(snapshot)
                 if current != last:
                     last = current
-                    yield ServerSentEventMessage(data=current.decode(), event="update")
+                    yield snapshot.frame(current)
         finally:
             feed.streams -= 1
             if feed.streams == 0 and feed.listener is not None:
@@ -177,7 +235,10 @@ class QueueHub:
         try:
             async with self._require_channels().start_subscription([channel_of(office_id)]) as subscriber:
                 feed.listening.set()
-                async for _message in subscriber.iter_events():
+                async for message in subscriber.iter_events():
+                    heard = msgspec.json.decode(message)
+                    if heard.get("origin") == self._origin and heard.get("handled"):
+                        continue  # `changed` has already asked for the read
                     feed.requested += 1
                     if feed.reader is None or feed.reader.done():
                         self._start_reader(office_id, feed, settle=SETTLE_SECONDS)
@@ -194,8 +255,11 @@ class QueueHub:
     async def _read_until_current(self, office_id: int, feed: _OfficeFeed, settle: float) -> None:
         try:
             while feed.completed < feed.requested:
-                if settle:
-                    await asyncio.sleep(settle)
+                if settle and not feed.hurry.is_set():
+                    with suppress(TimeoutError):
+                        async with asyncio.timeout(settle):
+                            await feed.hurry.wait()
+                feed.hurry.clear()
                 target = feed.requested
                 snapshot = await self._read(office_id)
                 async with feed.done:
@@ -222,13 +286,15 @@ class QueueHub:
     async def _newer_than(self, feed: _OfficeFeed, seen: int) -> bool:
         """Wait until a read newer than `seen` completes (True), or the heartbeat interval passes or the server
         stops (False)."""
-        async with feed.done:
-            try:
-                await asyncio.wait_for(
-                    feed.done.wait_for(lambda: feed.completed > seen or self._stopping), HEARTBEAT_SECONDS
-                )
-            except TimeoutError:
-                return False
+        if feed.completed > seen:
+            return True
+        try:
+            # asyncio.timeout, not wait_for: every open stream waits here after every change, and wait_for would
+            # wrap each wait in a task of its own.
+            async with asyncio.timeout(HEARTBEAT_SECONDS), feed.done:
+                await feed.done.wait_for(lambda: feed.completed > seen or self._stopping)
+        except TimeoutError:
+            return False
         return feed.completed > seen
 
     def _require(self) -> Runtime:

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import event
 
 from rathaus.app import create_app
 from rathaus.clock import ManualClock
 from rathaus.offices.catalog import Catalog
-from rathaus.queue.live import LiveSnapshot, QueueHub
+from rathaus.queue.live import SETTLE_SECONDS, LiveSnapshot, QueueHub
 from rathaus.runtime import Runtime
 from rathaus.web import runtime_of
 from tests import conftest
@@ -40,15 +43,24 @@ def shown(frame: bytes) -> dict[str, Any]:
     return found
 
 
-async def read_done(hub: QueueHub, office_id: int) -> None:
-    """Wait until the hub's read of the office reflects every change heard."""
-    while hub.peek(office_id) is None:
-        await asyncio.sleep(0.005)
+@dataclass
+class LiveApp:
+    client: httpx.AsyncClient
+    headers: dict[str, str]
+    hub: QueueHub
+    office_id: int
+    runtime: Runtime
+
+    async def walk_in(self) -> None:
+        answer = await self.client.post(
+            "/api/v1/offices/amt/queue/walk-ins", json={"services": ["a"]}, headers=self.headers
+        )
+        assert answer.status_code == 201, answer.text
 
 
-async def test_boards_share_one_frame_and_a_stream_behind_sends_only_the_newest_view(
-    db_url: str, clock: ManualClock
-) -> None:
+@asynccontextmanager
+async def live_app(db_url: str, clock: ManualClock) -> AsyncIterator[LiveApp]:
+    """The queue office's app on this event loop, with a desk clerk's token."""
     clock.set(OPENING)
     async with open_harness(db_url, clock) as harness:
         await harness.load(queue_config())
@@ -61,18 +73,22 @@ async def test_boards_share_one_frame_and_a_stream_behind_sends_only_the_newest_
         runtime: Runtime = runtime_of(app.state)
         async with runtime.read_session_maker() as session:
             office_id = (await runtime.get(Catalog).office(session, "amt", now=clock.now())).id
-        hub = runtime.get(QueueHub)
-        streams: list[AsyncGenerator[bytes, None]] = [hub.stream(office_id, board) for _ in range(3)]
+        yield LiveApp(client, headers, runtime.get(QueueHub), office_id, runtime)
+
+
+async def test_boards_share_one_frame_and_a_stream_behind_sends_only_the_newest_view(
+    db_url: str, clock: ManualClock
+) -> None:
+    async with live_app(db_url, clock) as live:
+        streams: list[AsyncGenerator[bytes, None]] = [live.hub.stream(live.office_id, board) for _ in range(3)]
         try:
             for stream in streams:
                 assert shown(await anext(stream))["next"] == []
 
             # Three changes, each read on its own while the streams do not ask for more (their clients are slow).
             for _ in range(3):
-                walk_in = {"services": ["a"]}
-                answer = await client.post("/api/v1/offices/amt/queue/walk-ins", json=walk_in, headers=headers)
-                assert answer.status_code == 201, answer.text
-                await read_done(hub, office_id)
+                await live.walk_in()
+                await live.hub.snapshot(live.office_id)  # read before the next change
 
             frames = [await anext(stream) for stream in streams]
             assert shown(frames[0])["next"] == ["W-001", "W-002", "W-003"]  # the newest view, not W-001 alone
@@ -82,5 +98,34 @@ async def test_boards_share_one_frame_and_a_stream_behind_sends_only_the_newest_
             with pytest.raises(TimeoutError):
                 await asyncio.wait_for(anext(streams[0]), timeout=0.2)
         finally:
+            for stream in streams:
+                await stream.aclose()
+
+
+async def test_a_change_made_here_costs_one_read_for_its_answer_and_every_stream(
+    db_url: str, clock: ManualClock
+) -> None:
+    async with live_app(db_url, clock) as live:
+        streams = [live.hub.stream(live.office_id, board) for _ in range(3)]
+        reads: list[str] = []
+
+        def count(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+            if "count(*)" in statement and "FROM ticket" in statement:  # the first statement of a waiting-room read
+                reads.append(statement)
+
+        engine = live.runtime.read_engine.sync_engine
+        try:
+            for stream in streams:
+                await anext(stream)
+            event.listen(engine, "before_cursor_execute", count)
+            await live.walk_in()  # its answer waits for the read that the streams get too
+            frames = [await anext(stream) for stream in streams]
+            # The change's own message comes back through the channel (after a settle time of its own, had it
+            # been taken for a new change): it must not start a second read.
+            await asyncio.sleep(SETTLE_SECONDS * 5)
+            assert shown(frames[0])["next"] == ["W-001"]
+            assert len(reads) == 1
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
             for stream in streams:
                 await stream.aclose()

@@ -43,6 +43,7 @@ class Stream:
 
     def __init__(self) -> None:
         self.updates = 0
+        self.shown = asyncio.Event()  # the first view has arrived
         self._gone = asyncio.Event()
 
     async def run(self, app: Litestar, path: str) -> None:
@@ -73,6 +74,7 @@ class Stream:
         async def send(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.body" and b"event: update" in message.get("body", b""):
                 self.updates += 1
+                self.shown.set()
 
         await app(scope, receive, send)  # type: ignore[arg-type]
 
@@ -131,8 +133,7 @@ async def run(url: str, clients: int, turns: int) -> dict[str, Any]:
         paths += ["/api/v1/offices/amt/board/events"] * (clients - len(paths))
         streams = [Stream() for _ in paths]
         tasks = [asyncio.create_task(s.run(app, p)) for s, p in zip(streams, paths, strict=True)]
-        while not all(s.updates for s in streams):  # every stream has shown its first view
-            await asyncio.sleep(0.01)
+        await asyncio.gather(*(s.shown.wait() for s in streams))
         await settled(streams)
         statements = _counting(app)
         cpu: list[float] = []

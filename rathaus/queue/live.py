@@ -219,12 +219,12 @@ class QueueHub:
                     yield KEEP_ALIVE
                     continue
                 seen = feed.completed
-                snapshot = feed.snapshot
-                assert snapshot is not None
-                current = await render(snapshot)
+                latest = feed.snapshot
+                assert latest is not None
+                current = await render(latest)
                 if current != last:
                     last = current
-                    yield snapshot.frame(current)
+                    yield latest.frame(current)
         finally:
             feed.streams -= 1
             if feed.streams == 0 and feed.listener is not None:

@@ -306,6 +306,7 @@ def test_a_complete_production_configuration_parses(tmp_path: Path) -> None:
         "RATHAUS_LOAD_DEMO": "false",
         "RATHAUS_AVAILABILITY_CACHE_SECONDS": "0.5",
         "RATHAUS_STAFF_TOKEN_HOURS": "8",
+        "RATHAUS_STAFF_TOKEN_CACHE_SECONDS": "2.5",
         "RATHAUS_PERSONAL_DATA_RETENTION_DAYS": "14",
         "RATHAUS_DB_POOL_SIZE": "10",
         "RATHAUS_SCHEDULER": "off",

@@ -77,6 +77,9 @@ class BookingRequest:
     language: str = "de"
     mode: str = "on_site"
     call_number: str | None = None  # the number to call, for a phone appointment
+    # The booking is held until its contact is confirmed with a code even where the office verifies none: it
+    # came from a form without the proof of work (a browser without JavaScript).
+    verify_contact: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +113,8 @@ async def book(
     check_online(services)
     check_mode(office, services, request.mode, video=ctx.video)
     channel = office.verification
+    if channel == "off" and request.verify_contact:
+        channel = "email" if request.email else "sms"
     if channel != "off" and getattr(request, "email" if channel == "email" else "phone") is None:
         needed = N_("e-mail address") if channel == "email" else N_("mobile number")
         raise RathausError("contact_required", channel=i18n.Text(needed))
@@ -657,6 +662,7 @@ def _normalised(request: BookingRequest) -> BookingRequest:
         language=request.language,
         mode=request.mode,
         call_number=call_number,
+        verify_contact=request.verify_contact,
     )
 
 

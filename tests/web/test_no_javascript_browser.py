@@ -152,5 +152,3 @@ async def no_javascript_check(browser: Any, page: Any, name: str) -> None:
         assert await axe_violations(copy) == [], f"{name} at {label}px"
         await checking.close()
     await page.set_viewport_size(PHONE)
-
-

@@ -269,7 +269,9 @@ async def confirm(
     booking.verification_code_hash = None
     await session.execute(update(SlotClaim).where(SlotClaim.booking_id == booking.id).values(expires_at=None))
     _transition(session, booking, "confirmed", "booking.confirmed", "citizen", now)
-    await _announce(session, booking, "confirmed", "citizen", now, manage_token=tokens.seal(token, ctx.secret_key))
+    await _announce(
+        session, booking, "confirmed", "citizen", now, manage_token=tokens.seal(token, ctx.secret_key), verified=True
+    )
     return await _view(session, ctx=ctx, booking=booking, now=now)
 
 
@@ -590,6 +592,7 @@ async def _announce(
     reason: str | None = None,
     detail: dict[str, str] | None = None,
     itinerary: str | None = None,
+    verified: bool = False,
 ) -> None:
     await publish(
         session,
@@ -603,6 +606,7 @@ async def _announce(
             reason=reason,
             detail=detail or {},
             itinerary=itinerary,
+            verified=verified,
         ),
     )
 

@@ -51,6 +51,9 @@ class BookingChanged(DomainEvent):
     # The code of the itinerary this booking is a part of, when it was booked as one (its confirmation covers
     # every part).
     itinerary: str | None = None
+    # Confirmed with the code sent to the citizen's contact: from now on the booking counts toward the person's
+    # limits (which count verified contacts only).
+    verified: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

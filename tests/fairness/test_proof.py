@@ -135,7 +135,7 @@ async def test_the_booking_form_with_a_wrong_solution_shows_why(harness: Harness
 
 
 @pytest.mark.parametrize("verification", ["off", "sms"])
-async def test_the_booking_form_without_a_solution_holds_until_the_contact_is_confirmed(
+async def test_the_booking_form_without_a_solution_is_held_and_a_code_is_sent(
     harness: Harness, verification: str
 ) -> None:
     """No solution at all: the browser ran no JavaScript. The booking is held and a code goes to the e-mail

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from rathaus.booking.models import Booking
 from rathaus.clock import ManualClock
+from rathaus.offices.config import read_config
 from tests.browser import axe_violations, chromium_browser, chromium_or_skip
 from tests.conftest import Harness, LiveServer, open_harness
 from tests.factories import make_config
@@ -21,6 +22,7 @@ from tests.notify.fakes import SmtpServer, start_smtp
 from tests.waitlist.test_browser import _mails_to as mails_to
 from tests.waitlist.test_browser import _plain as plain
 from tests.web.test_booking_browser import DESKTOP, PHONE, SCREENSHOTS
+from tests.web.test_itinerary_pages import DEMO
 
 pytestmark = pytest.mark.anyio
 
@@ -152,3 +154,49 @@ async def no_javascript_check(browser: Any, page: Any, name: str) -> None:
         assert await axe_violations(copy) == [], f"{name} at {label}px"
         await checking.close()
     await page.set_viewport_size(PHONE)
+
+
+@pytest.mark.parametrize(
+    ("locale", "lang", "held", "confirmed"),
+    [
+        ("de-DE", "de", "Ihre Termine sind reserviert", "Ihre Termine sind bestätigt"),
+        ("en-GB", "en", "Your appointments are reserved", "Your appointments are confirmed"),
+    ],
+)
+async def test_without_javascript_an_itinerary_is_held_until_one_emailed_code_confirms_it(
+    sqlite_url: str,
+    clock: ManualClock,
+    smtp: SmtpServer,
+    live_server_factory: Callable[..., LiveServer],
+    locale: str,
+    lang: str,
+    held: str,
+    confirmed: str,
+) -> None:
+    chromium = chromium_or_skip()
+    from playwright.async_api import expect
+
+    async with open_harness(sqlite_url, clock, smtp=smtp.settings()) as h:
+        await h.load(read_config(DEMO))
+        server = live_server_factory(sqlite_url, clock)
+        async with chromium_browser(chromium) as browser:
+            context = await browser.new_context(viewport=PHONE, locale=locale, java_script_enabled=False)
+            page = await context.new_page()
+            await page.goto(f"{server.url}/life-events/nach-berlin-ziehen/plan")
+            await page.locator('input[name="choice"]').first.check()
+            await page.locator('main button[type="submit"]').click()
+            await page.locator("#name").fill("Erika Mustermann")
+            await page.locator("#email").fill("erika@example.org")
+            await page.locator('main button[type="submit"]').click()
+            await expect(page.locator(".kern-alert--success")).to_contain_text(held)
+            await no_javascript_check(browser, page, f"{lang}-nojs-itinerary-held")
+            [mail] = await mails_to(h, smtp, "erika@example.org")
+            code = re.search(r"(\d{6})", str(mail["Subject"]) + plain(mail))
+            assert code is not None
+            await page.locator("#verification_code").fill(code.group(1))
+            await page.locator('form[action$="/confirm"] button').click()
+            await expect(page.locator(".kern-alert--success")).to_contain_text(confirmed)
+            await no_javascript_check(browser, page, f"{lang}-nojs-itinerary-confirmed")
+        async with h.session() as s:
+            parts = (await s.scalars(select(Booking).execution_options(populate_existing=True))).all()
+        assert len(parts) == 2 and {b.status for b in parts} == {"confirmed"}

@@ -5,7 +5,8 @@ without the check a code will confirm the booking, which is held until the e-mai
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,29 @@ def smtp(tmp_path: Path) -> Iterator[SmtpServer]:
     server.stop()
 
 
+@dataclass(frozen=True)
+class Mailing:
+    """The app sending its e-mail to a real SMTP server; `serve()` starts it for the browser (after loading)."""
+
+    harness: Harness
+    smtp: SmtpServer
+    serve: Callable[[], LiveServer]
+
+    async def code_sent_to(self, recipient: str) -> str:
+        [mail] = await mails_to(self.harness, self.smtp, recipient)
+        code = re.search(r"(\d{6})", str(mail["Subject"]) + plain(mail))
+        assert code is not None
+        return code.group(1)
+
+
+@pytest.fixture
+async def mailing(
+    sqlite_url: str, clock: ManualClock, smtp: SmtpServer, live_server_factory: Callable[..., LiveServer]
+) -> AsyncIterator[Mailing]:
+    async with open_harness(sqlite_url, clock, smtp=smtp.settings()) as h:
+        yield Mailing(h, smtp, lambda: live_server_factory(sqlite_url, clock))
+
+
 @pytest.mark.parametrize(
     ("locale", "lang", "texts"),
     [
@@ -93,49 +117,40 @@ def smtp(tmp_path: Path) -> Iterator[SmtpServer]:
     ],
 )
 async def test_without_javascript_the_booking_is_held_until_the_emailed_code_confirms_it(
-    sqlite_url: str,
-    clock: ManualClock,
-    smtp: SmtpServer,
-    live_server_factory: Callable[..., LiveServer],
-    locale: str,
-    lang: str,
-    texts: dict[str, str],
+    mailing: Mailing, locale: str, lang: str, texts: dict[str, str]
 ) -> None:
     """With the proof of work on (the default) and an office that verifies nothing: the form says that a code
     will come, the booking is held, the code arrives by e-mail (a real SMTP server) and confirms it."""
     chromium = chromium_or_skip()
     from playwright.async_api import expect
 
-    async with open_harness(sqlite_url, clock, smtp=smtp.settings()) as h:
-        await h.load(make_config())
-        server = live_server_factory(sqlite_url, clock)
-        async with chromium_browser(chromium) as browser:
-            context = await browser.new_context(viewport=PHONE, locale=locale, java_script_enabled=False)
-            page = await context.new_page()
-            await page.goto(f"{server.url}/book/contact?office=amt&services=a&start=2027-01-11T08:00:00%2B01:00")
-            # Playwright's text selectors skip <noscript>, which the browser shows with JavaScript off.
-            assert texts["noscript"] in await page.content()
-            await no_javascript_check(browser, page, f"{lang}-nojs-1-contact")
-            await page.locator("#name").fill("Erika Mustermann")
-            await page.locator("#email").fill("erika@example.org")
-            await page.locator('button[type="submit"]').click()
-            await expect(page.locator(".kern-alert--success")).to_contain_text(texts["held"])
-            await expect(page.locator("#verification_code")).to_be_visible()
-            await no_javascript_check(browser, page, f"{lang}-nojs-2-held")
-            async with h.session() as s:
-                [booking] = (await s.scalars(select(Booking))).all()
-            assert booking.status == "pending"
-
-            [mail] = await mails_to(h, smtp, "erika@example.org")
-            code = re.search(r"(\d{6})", str(mail["Subject"]) + plain(mail))
-            assert code is not None
-            await page.locator("#verification_code").fill(code.group(1))
-            await page.locator('form[action$="/confirm"] button').click()
-            await expect(page.locator(".kern-alert--success")).to_contain_text(texts["confirmed"])
-            await no_javascript_check(browser, page, f"{lang}-nojs-3-confirmed")
+    h = mailing.harness
+    await h.load(make_config())
+    server = mailing.serve()
+    async with chromium_browser(chromium) as browser:
+        context = await browser.new_context(viewport=PHONE, locale=locale, java_script_enabled=False)
+        page = await context.new_page()
+        await page.goto(f"{server.url}/book/contact?office=amt&services=a&start=2027-01-11T08:00:00%2B01:00")
+        # Playwright's text selectors skip <noscript>, which the browser shows with JavaScript off.
+        assert texts["noscript"] in await page.content()
+        await no_javascript_check(browser, page, f"{lang}-nojs-1-contact")
+        await page.locator("#name").fill("Erika Mustermann")
+        await page.locator("#email").fill("erika@example.org")
+        await page.locator('button[type="submit"]').click()
+        await expect(page.locator(".kern-alert--success")).to_contain_text(texts["held"])
+        await expect(page.locator("#verification_code")).to_be_visible()
+        await no_javascript_check(browser, page, f"{lang}-nojs-2-held")
         async with h.session() as s:
-            [booking] = (await s.scalars(select(Booking).execution_options(populate_existing=True))).all()
-        assert booking.status == "confirmed"
+            [booking] = (await s.scalars(select(Booking))).all()
+        assert booking.status == "pending"
+
+        await page.locator("#verification_code").fill(await mailing.code_sent_to("erika@example.org"))
+        await page.locator('form[action$="/confirm"] button').click()
+        await expect(page.locator(".kern-alert--success")).to_contain_text(texts["confirmed"])
+        await no_javascript_check(browser, page, f"{lang}-nojs-3-confirmed")
+    async with h.session() as s:
+        [booking] = (await s.scalars(select(Booking).execution_options(populate_existing=True))).all()
+    assert booking.status == "confirmed"
 
 
 async def no_javascript_check(browser: Any, page: Any, name: str) -> None:
@@ -164,39 +179,29 @@ async def no_javascript_check(browser: Any, page: Any, name: str) -> None:
     ],
 )
 async def test_without_javascript_an_itinerary_is_held_until_one_emailed_code_confirms_it(
-    sqlite_url: str,
-    clock: ManualClock,
-    smtp: SmtpServer,
-    live_server_factory: Callable[..., LiveServer],
-    locale: str,
-    lang: str,
-    held: str,
-    confirmed: str,
+    mailing: Mailing, locale: str, lang: str, held: str, confirmed: str
 ) -> None:
     chromium = chromium_or_skip()
     from playwright.async_api import expect
 
-    async with open_harness(sqlite_url, clock, smtp=smtp.settings()) as h:
-        await h.load(read_config(DEMO))
-        server = live_server_factory(sqlite_url, clock)
-        async with chromium_browser(chromium) as browser:
-            context = await browser.new_context(viewport=PHONE, locale=locale, java_script_enabled=False)
-            page = await context.new_page()
-            await page.goto(f"{server.url}/life-events/nach-berlin-ziehen/plan")
-            await page.locator('input[name="choice"]').first.check()
-            await page.locator('main button[type="submit"]').click()
-            await page.locator("#name").fill("Erika Mustermann")
-            await page.locator("#email").fill("erika@example.org")
-            await page.locator('main button[type="submit"]').click()
-            await expect(page.locator(".kern-alert--success")).to_contain_text(held)
-            await no_javascript_check(browser, page, f"{lang}-nojs-itinerary-held")
-            [mail] = await mails_to(h, smtp, "erika@example.org")
-            code = re.search(r"(\d{6})", str(mail["Subject"]) + plain(mail))
-            assert code is not None
-            await page.locator("#verification_code").fill(code.group(1))
-            await page.locator('form[action$="/confirm"] button').click()
-            await expect(page.locator(".kern-alert--success")).to_contain_text(confirmed)
-            await no_javascript_check(browser, page, f"{lang}-nojs-itinerary-confirmed")
-        async with h.session() as s:
-            parts = (await s.scalars(select(Booking).execution_options(populate_existing=True))).all()
-        assert len(parts) == 2 and {b.status for b in parts} == {"confirmed"}
+    h = mailing.harness
+    await h.load(read_config(DEMO))
+    server = mailing.serve()
+    async with chromium_browser(chromium) as browser:
+        context = await browser.new_context(viewport=PHONE, locale=locale, java_script_enabled=False)
+        page = await context.new_page()
+        await page.goto(f"{server.url}/life-events/nach-berlin-ziehen/plan")
+        await page.locator('input[name="choice"]').first.check()
+        await page.locator('main button[type="submit"]').click()
+        await page.locator("#name").fill("Erika Mustermann")
+        await page.locator("#email").fill("erika@example.org")
+        await page.locator('main button[type="submit"]').click()
+        await expect(page.locator(".kern-alert--success")).to_contain_text(held)
+        await no_javascript_check(browser, page, f"{lang}-nojs-itinerary-held")
+        await page.locator("#verification_code").fill(await mailing.code_sent_to("erika@example.org"))
+        await page.locator('form[action$="/confirm"] button').click()
+        await expect(page.locator(".kern-alert--success")).to_contain_text(confirmed)
+        await no_javascript_check(browser, page, f"{lang}-nojs-itinerary-confirmed")
+    async with h.session() as s:
+        parts = (await s.scalars(select(Booking).execution_options(populate_existing=True))).all()
+    assert len(parts) == 2 and {b.status for b in parts} == {"confirmed"}

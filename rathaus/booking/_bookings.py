@@ -26,7 +26,7 @@ from rathaus.booking._changes import check_changes_left
 from rathaus.booking._day_claims import note_claimed, note_freed
 from rathaus.booking._itinerary_rules import check_moved_part
 from rathaus.booking.availability import cells
-from rathaus.booking.events import BookingChanged, BookingFacts, Verification
+from rathaus.booking.events import BookingChanged, BookingFacts, CreationProbe, Verification
 from rathaus.booking.models import Booking, BookingEvent, BookingService, IdempotentRequest, SlotClaim
 from rathaus.contact import normalise_email, normalise_mobile, normalise_number
 from rathaus.db import dialect_insert, keep_on_error, operation
@@ -55,6 +55,8 @@ class BookingContext:
     video_url_template: str = ""
     # RATHAUS_BOOKING_MAX_CHANGES: how often a citizen may move one booking.
     max_changes: int = 2
+    # What the reactions to a new booking ask in the statement that writes it (see `CreationProbe`).
+    probes: tuple[CreationProbe, ...] = ()
 
     @property
     def video(self) -> bool:
@@ -132,8 +134,9 @@ async def book(
     token = tokens.new_token()
     sealed = tokens.seal(token, ctx.secret_key)
     verification_code = tokens.new_verification_code() if channel != "off" else None
-    booking = await _create_booking(
+    booking, answers = await _create_booking(
         session,
+        probes=ctx.probes,
         office=office,
         services=services,
         request=request,
@@ -159,6 +162,7 @@ async def book(
         now,
         manage_token=sealed,
         verification=None if verification_code is None else Verification(verification_code, channel),
+        answers=answers,
     )
     if idempotency is not None:
         idempotency.booking_id = booking.id
@@ -411,6 +415,7 @@ def _booking_values(
 async def _create_booking(
     session: AsyncSession,
     *,
+    probes: tuple[CreationProbe, ...],
     office: OfficeRules,
     services: list[ServiceRule],
     request: BookingRequest,
@@ -418,9 +423,9 @@ async def _create_booking(
     action: str,
     actor: str,
     now: datetime,
-) -> Booking:
+) -> tuple[Booking, dict[str, int]]:
     """Write a new booking with its services, claims and first history event (see `_creation`), or fail with
-    slot_taken. The booking comes back as a persistent object, as if loaded."""
+    slot_taken. The booking comes back as a persistent object, as if loaded, with the probes' answers."""
     able = [c.id for c in office.able_counters((s.id for s in services), online=True, mode=request.mode)]
     if not able:
         raise RathausError("no_counter_for_services")
@@ -431,6 +436,7 @@ async def _create_booking(
         cells=cells(values["start_at"], appointment_length(services) + office.buffer, office.slot),
         action=action,
         actor=actor,
+        probes=probes,
     )
     for _ in range(5):
         code = tokens.new_code()
@@ -463,7 +469,7 @@ async def _create_booking(
         if written.claimed:
             await _release(session, booking)
         booking.counter_id = await _claim(session, booking=booking, office=office, services=services, now=now)
-    return booking
+    return booking, written.answers
 
 
 def _persistent(instance: _Row) -> _Row:
@@ -593,6 +599,7 @@ async def _announce(
     detail: dict[str, str] | None = None,
     itinerary: str | None = None,
     verified: bool = False,
+    answers: dict[str, int] | None = None,
 ) -> None:
     await publish(
         session,
@@ -607,6 +614,7 @@ async def _announce(
             detail=detail or {},
             itinerary=itinerary,
             verified=verified,
+            answers=answers or {},
         ),
     )
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rathaus import i18n, tokens
 from rathaus.booking import service as bookings
-from rathaus.booking.events import BookingChanged
+from rathaus.booking.events import BookingChanged, CreationProbe
 from rathaus.booking.service import BookingContext
 from rathaus.contact import normalise_email, normalise_mobile
 from rathaus.db import dialect_insert, keep_on_error, operation
@@ -256,6 +256,8 @@ async def check_booking(session: AsyncSession, *, ctx: WaitlistContext, event: B
     """
     if event.change != "created" and not event.verified:
         return
+    if event.answers.get(WAITING_PROBE.name) == 0:
+        return  # the statement that wrote the booking found no waiting wish of this person for its services
     facts = event.booking
     ids = await bookings.booking_service_ids(session, booking_id=facts.id)
     waiting = await _waiting_per_service(session, email=facts.email, phone=facts.phone, service_ids=ids)
@@ -269,6 +271,19 @@ async def check_booking(session: AsyncSession, *, ctx: WaitlistContext, event: B
         if count + held.get(service_id, 0) > ctx.settings.per_person:
             service = snapshot.services_by_id[service_id]
             raise RathausError("wish_limit", service=service.name, limit=ctx.settings.per_person)
+
+
+def _any_waiting(services: int) -> str:
+    """1 if the person with the new booking's e-mail address or mobile number waits for one of its services."""
+    ids = ", ".join(f":s{i}" for i in range(services))
+    statuses = ", ".join(f"'{status}'" for status in WAITING)
+    tables = f"{WishService.__tablename__} AS ws JOIN {Wish.__tablename__} AS w ON w.id = ws.wish_id"
+    wanted = f"(w.email = :email OR w.phone = :phone) AND w.status IN ({statuses}) AND ws.service_id IN ({ids})"
+    return f"CASE WHEN EXISTS (SELECT 1 FROM {tables} WHERE {wanted}) THEN 1 ELSE 0 END"  # noqa: S608 -- names only
+
+
+# Asked with every new booking (see `check_booking`): almost always 0, and then the check reads nothing.
+WAITING_PROBE = CreationProbe("waitlist.waiting", _any_waiting)
 
 
 async def _waiting_per_service(

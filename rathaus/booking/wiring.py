@@ -3,6 +3,7 @@
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rathaus.booking import service
+from rathaus.booking.answers import AvailabilityAnswers
 from rathaus.booking.controllers import AvailabilityController, BookingController, ClosureController
 from rathaus.booking.deps import DEPENDENCIES, booking_context
 from rathaus.booking.itinerary_controllers import ItineraryController, LifeEventController
@@ -41,5 +42,8 @@ WIRING = Wiring(
     jobs=[(expire_holds, 60), (purge_personal_data, 3600)],
     lifespans=[warm_availability],
     subscriptions=[(ClosureDeclared, _on_closure)],
-    components=[(service.AvailabilityCache, _availability)],
+    components=[
+        (service.AvailabilityCache, _availability),
+        (AvailabilityAnswers, lambda runtime: AvailabilityAnswers()),
+    ],
 )

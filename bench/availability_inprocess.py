@@ -19,7 +19,6 @@ import json
 import statistics
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -45,41 +44,42 @@ NO_LIMITS = {
 # Counted but never refused, as bench/page_bench.py's counting server.
 COUNTING = {"availability_rate_limit_per_minute": 10**9, "lookup_rate_limit_per_minute": 10**9}
 
-Call = Callable[[], Awaitable[None]]
 
+class Caller:
+    """GETs of `path` through the ASGI app, as uvicorn would pass them; a status other than 200 stops the run.
+    The last answer's body is kept (`body`)."""
 
-def caller(app: Any, path: str, query: bytes = b"") -> Call:
-    """One GET of `path` through the ASGI app, as uvicorn would pass it; a status other than 200 stops the run."""
-    scope_base = {
-        "type": "http",
-        "asgi": {"version": "3.0", "spec_version": "2.3"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": query,
-        "root_path": "",
-        "headers": [(b"host", b"127.0.0.1:8000"), *BROWSER],
-        "client": ("127.0.0.1", 40000),
-        "server": ("127.0.0.1", 8000),
-    }
-    request: Message = {"type": "http.request", "body": b"", "more_body": False}
+    def __init__(self, app: Any, path: str, query: bytes = b"") -> None:
+        self.app, self.body = app, b""
+        self.scope = {
+            "type": "http",
+            "asgi": {"version": "3.0", "spec_version": "2.3"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": query,
+            "root_path": "",
+            "headers": [(b"host", b"127.0.0.1:8000"), *BROWSER],
+            "client": ("127.0.0.1", 40000),
+            "server": ("127.0.0.1", 8000),
+        }
 
-    async def receive() -> Message:
-        return request
+    async def receive(self) -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
 
-    async def send(message: Message) -> None:
+    async def send(self, message: Message) -> None:
         if message["type"] == "http.response.start" and message["status"] != 200:
-            raise RuntimeError(f"{path}?{query.decode()} answered {message['status']}")
+            raise RuntimeError(f"{self.scope['path']} answered {message['status']}")
+        if message["type"] == "http.response.body":
+            self.body = message["body"]
 
-    async def call() -> None:
-        await app({**scope_base, "state": {}}, receive, send)
-
-    return call
+    async def __call__(self) -> None:
+        await self.app({**self.scope, "state": {}}, self.receive, self.send)
 
 
-async def cpu_per_call(call: Call, count: int) -> float:
+async def cpu_per_call(call: Caller, count: int) -> float:
     """Microseconds of CPU per call, over `count` calls in a row."""
     began = time.process_time()
     for _ in range(count):
@@ -98,9 +98,9 @@ def bookable_day(today: date) -> date:
 async def measure(app: Litestar, *, requests: int, rounds: int, day: date) -> dict[str, Any]:
     query = f"services={SERVICES}&date={day}".encode()
     calls = {
-        "hello": caller(hello_app, "/health"),
-        "health": caller(app, "/health"),
-        "availability": caller(app, f"/api/v1/offices/{OFFICE}/availability", query),
+        "hello": Caller(hello_app, "/health"),
+        "health": Caller(app, "/health"),
+        "availability": Caller(app, f"/api/v1/offices/{OFFICE}/availability", query),
     }
     for call in calls.values():  # warm: caches filled, first-call costs paid
         for _ in range(200):
@@ -110,7 +110,9 @@ async def measure(app: Litestar, *, requests: int, rounds: int, day: date) -> di
         for name in list(calls)[:: 1 if r % 2 == 0 else -1]:
             per_round[name].append(await cpu_per_call(calls[name], requests))
     median = {name: statistics.median(values) for name, values in per_round.items()}
+    answer = json.loads(calls["availability"].body)
     return {
+        "slots_in_answer": len(answer["slots"]),
         "cpu_us_per_request": {name: round(value, 1) for name, value in median.items()},
         "per_round": {name: [round(v, 1) for v in values] for name, values in per_round.items()},
         "hello / availability (cpu)": round(median["hello"] / median["availability"], 2),

@@ -6,6 +6,7 @@ from rathaus.booking import service
 from rathaus.booking.answers import AvailabilityAnswers
 from rathaus.booking.controllers import AvailabilityController, BookingController, ClosureController
 from rathaus.booking.deps import DEPENDENCIES, booking_context
+from rathaus.booking.events import CreationProbes
 from rathaus.booking.itinerary_controllers import ItineraryController, LifeEventController
 from rathaus.booking.itinerary_pages import ItineraryPages
 from rathaus.booking.jobs import expire_holds, purge_personal_data, warm_availability
@@ -44,6 +45,7 @@ WIRING = Wiring(
     subscriptions=[(ClosureDeclared, _on_closure)],
     components=[
         (service.AvailabilityCache, _availability),
-        (AvailabilityAnswers, lambda runtime: AvailabilityAnswers()),
+        (CreationProbes, lambda _runtime: CreationProbes()),
+        (AvailabilityAnswers, lambda _runtime: AvailabilityAnswers()),
     ],
 )

@@ -27,6 +27,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from rathaus import i18n
 from rathaus.templating import environment
 from rathaus.web import runtime_of
+from rathaus.web_headers import PUBLIC_REVALIDATE, VARY_LANGUAGE
 
 # Handlers that answer through `respond` compress by themselves; the app's compression leaves them alone.
 SKIP_COMPRESSION = "compressed_by_handler"
@@ -35,6 +36,9 @@ VARY = "Accept-Encoding, Accept-Language, Cookie"
 # Browsers may keep a page but ask again each time (a 304 when it did not change): free times must not go stale.
 _REVALIDATE = "no-cache"
 _MAX_ENTRIES = 2_000
+# The API's public answers: revalidated, and in the reader's language (chosen by header or cookie).
+_PUBLIC = PUBLIC_REVALIDATE.to_header()
+_VARY_LANGUAGE = VARY_LANGUAGE[0].value or ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,10 +86,10 @@ def rendered(html: str, status_code: int = 200) -> RenderedPage:
     return RenderedPage(body, gzip.compress(body, compresslevel=6, mtime=0), _etag(body), status_code)
 
 
-def encoded_json(body: bytes, *, cache_control: str, vary: str) -> RenderedPage:
-    """A JSON answer of the API, kept like a page (uncompressed, as the API answers on its hot paths)."""
+def encoded_json(body: bytes) -> RenderedPage:
+    """A public JSON answer of the API, kept like a page (uncompressed, as the API answers on its hot paths)."""
     return RenderedPage(
-        body, None, _etag(body), media_type=MediaType.JSON.value, vary=vary, cache_control=cache_control
+        body, None, _etag(body), media_type=MediaType.JSON.value, vary=_VARY_LANGUAGE, cache_control=_PUBLIC
     )
 
 
@@ -176,19 +180,27 @@ async def send_raw(send: Send, status: int, headers: dict[str, str], body: bytes
     await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
-def from_page_cache(app: ASGIApp) -> ASGIApp:
-    """Middleware of a cached page's route: a page that may still be served is answered from memory, as its
-    handler would (`respond`), without parsing the request for the handler; anything else goes to the handler."""
+def answered_from(store: type[Kept[RenderedPage]], key: Callable[[Scope], Hashable]) -> Callable[[ASGIApp], ASGIApp]:
+    """Middleware of a route whose answers are kept in the runtime's `store` under `key`: one that may still be
+    served is answered from memory, as its handler would (`respond`), without parsing the request for the
+    handler; anything else goes to the handler."""
 
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        page = None
-        if scope["type"] == ScopeType.HTTP and scope["method"] == "GET":
-            runtime = runtime_of(scope["app"].state)
-            page = runtime.get(PageCache).get(page_key(scope), runtime.clock.now())
-        if page is None:
-            await app(scope, receive, send)
-            return
-        status, headers, body = _negotiated(page, scope, private=False)
-        await send_raw(send, status, headers, body, page.content_type)
+    def middleware_of(app: ASGIApp) -> ASGIApp:
+        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+            page = None
+            if scope["type"] == ScopeType.HTTP and scope["method"] == "GET":
+                runtime = runtime_of(scope["app"].state)
+                page = runtime.get(store).get(key(scope), runtime.clock.now())
+            if page is None:
+                await app(scope, receive, send)
+                return
+            status, headers, body = _negotiated(page, scope, private=False)
+            await send_raw(send, status, headers, body, page.content_type)
 
-    return middleware
+        return middleware
+
+    return middleware_of
+
+
+# The middleware of a cached page's route.
+from_page_cache = answered_from(PageCache, page_key)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from litestar.datastructures import CacheControlHeader, ResponseHeader
 from litestar.types import Message, Scope
@@ -32,6 +33,10 @@ HSTS = "max-age=31536000; includeSubDomains"
 # the answer depends on the reader's language, chosen by header or by the language cookie.
 PUBLIC_REVALIDATE = CacheControlHeader(public=True, no_cache=True)
 VARY_LANGUAGE = [ResponseHeader(name="Vary", value="Accept-Language, Cookie")]
+# The same, for the API's description only: on routes whose kept answers carry these headers themselves (a 304
+# from memory too; rathaus.page_cache), so that Litestar does not add them a second time.
+DESCRIBED_PUBLIC_REVALIDATE = replace(PUBLIC_REVALIDATE, documentation_only=True)
+DESCRIBED_VARY_LANGUAGE = [ResponseHeader(name=h.name, value=h.value, documentation_only=True) for h in VARY_LANGUAGE]
 
 
 def _embed_csp(origins: list[str]) -> bytes:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -21,10 +21,12 @@ from rathaus.db import after_commit
 from rathaus.errors import RathausError
 from rathaus.freshness import Age, HomeLoop, SingleFlight, age_of
 from rathaus.offices.catalog import Catalog, CatalogSnapshot, office_of, resolve_services
-from rathaus.offices.rules import MODE_PHRASES, MODES, OfficeRules, ServiceRule
+from rathaus.offices.rules import MODE_PHRASES, MODES, OfficeRules, ServiceRule, day_bounds
 
 _MAX_DAYS = 100_000  # a city of 300 offices with 90-day windows warms 27,000 days
 log = logging.getLogger("rathaus.booking.availability")
+# Bounds beyond any instant a booking window reaches.
+_DAWN, _DUSK = datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
 
 Key = tuple[int, date, tuple[int, ...], str]  # office, day, services, mode
 DayKey = tuple[int, date]  # office, day
@@ -167,19 +169,25 @@ class AvailabilityCache:
             read = DayClaims(start, end, busy, now, generation, seq)
             moved = self._caught_up(office.id, read)
             if moved is not None:
-                self._keep((office.id, day), moved, office)
+                moved = self._keep((office.id, day), moved, office)
             result[day] = moved or read
         return result
 
-    def _keep(self, key: DayKey, entry: DayClaims, office: OfficeRules) -> None:
+    def _keep(self, key: DayKey, entry: DayClaims, office: OfficeRules) -> DayClaims:
+        """Keep `entry` if it is current; with the busy cells held so far if it found them as they were, so that
+        what was derived from them (slots, encoded and kept answers) stays valid after a read behind the scenes."""
         if entry.generation != self.generation_of(key[0]) or entry.seq != self._logs[key[0]].seq:
-            return
+            return entry
+        held = self._days.get(key)
+        if held is not None and held.generation == entry.generation and held.busy == entry.busy:
+            entry = replace(entry, busy=held.busy)
         if not self.catalog.is_current(office):
-            return
+            return entry
         if len(self._days) >= _MAX_DAYS:
             self._days.clear()
             self._slots.clear()
         self._days[key] = entry
+        return entry
 
     async def warm(self, sessions: Sessions, *, now: datetime) -> None:
         """Read the catalog and every office's claims of its bookable days (one statement per office), so that a
@@ -377,17 +385,54 @@ async def availability(
     return _bookable(office, services, day, slots, now, mode)
 
 
-def unchanged(found: DayAvailability, *, catalog: Catalog, cache: AvailabilityCache, now: datetime) -> bool:
-    """Whether `availability` would answer `found` again at `now`: the same office rules and cached slots, and a
-    booking window that lets the same slots through. Looks only into memory (what is not there counts as changed)."""
-    snapshot = catalog.peek(now=now)
-    office, services, day = found.office, found.services, found.day
-    if snapshot is None or snapshot.offices.get(office.slug) is not office:
-        return False
-    if cache.peek(office, services, day, found.mode, now=now) is not found.slots:
-        return False
-    again = _bookable(office, services, day, found.slots, now, found.mode)
-    return again.slots is found.slots and again.low == found.low and again.high == found.high
+def same_answer(
+    found: DayAvailability, *, catalog: Catalog, cache: AvailabilityCache, now: datetime
+) -> Callable[[datetime], bool]:
+    """A check whether `availability` would answer `found` again at an instant (`found` was answered at `now`):
+    the same office rules, the day's cached claims the very ones its slots were derived from, and a booking window
+    that lets the same slots through. Looks only into memory (what is not there counts as changed).
+
+    It runs for every answer served from memory, so the window is judged by bounds worked out once: both of its
+    ends only move forward with the clock, so the instants at which it lets exactly these slots through of this
+    day are those at which each end lies between the same two slot starts (and the day is neither past nor
+    beyond the window's end).
+    """
+    office, day = found.office, found.day
+    claims = cache.claims(office, day, now=now)
+    if (
+        claims is None
+        or cache.slots(office, found.services, day, found.mode, claims) is not found.slots
+        or not _in_window(office, day, now)
+    ):
+        return _never
+    busy = claims.busy
+    # In UTC like the clock's instants: comparing instants of two zones asks the office's zone for its offset.
+    starts = [slot.start.astimezone(UTC) for slot in found.slots.slots]
+    opens, closes = day_bounds(day, office.tz)
+    # DaySlots.window: the earliest start lies in (the slot before the first, the first]; the latest in [the last,
+    # the one after the last), and on or after the day's first instant (else the day is beyond the window).
+    above = starts[found.low - 1] if found.low > 0 else _DAWN
+    up_to = starts[found.low] if found.low < len(starts) else _DUSK
+    from_ = max(starts[found.high - 1], opens) if found.high > 0 else opens
+    below = starts[found.high] if found.high < len(starts) else _DUSK
+
+    def still(at: datetime) -> bool:
+        if at >= closes:
+            return False  # the day is past
+        earliest, latest = office.booking_window(at)
+        if not (above < earliest <= up_to and from_ <= latest < below):
+            return False
+        snapshot = catalog.peek(now=at)
+        if snapshot is None or snapshot.offices.get(office.slug) is not office:
+            return False
+        again = cache.claims(office, day, now=at)
+        return again is not None and again.busy is busy
+
+    return still
+
+
+def _never(at: datetime) -> bool:
+    return False
 
 
 def _in_window(office: OfficeRules, day: date, now: datetime) -> bool:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from litestar import Controller, MediaType, Request, Response, delete, get, post
+from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, HeaderParameter, JSONBody, PathParameter, QueryParameter
 
 from rathaus.booking import presenters, schemas, service
+from rathaus.booking.answers import AvailabilityAnswers, answer_key
 from rathaus.booking.deps import BookingCtx
 from rathaus.booking.service import BookingRequest
 from rathaus.errors import RathausError
@@ -22,9 +23,10 @@ from rathaus.offices import schemas as office_schemas
 from rathaus.offices import service as offices
 from rathaus.offices.catalog import Catalog
 from rathaus.offices.deps import CatalogDep
+from rathaus.page_cache import answered_from, encoded_json, respond
 from rathaus.staff.deps import STAFF_ONLY, CurrentStaff
 from rathaus.web import DbSession, Now, bearer_token, language_of, runtime_of
-from rathaus.web_headers import PUBLIC_REVALIDATE, VARY_LANGUAGE
+from rathaus.web_headers import DESCRIBED_PUBLIC_REVALIDATE, DESCRIBED_VARY_LANGUAGE
 from rathaus.web_openapi import ERRORS_OPT
 
 Code = Annotated[str, PathParameter(max_length=32)]
@@ -42,15 +44,18 @@ def provide_manage_token(request: Request[Any, Any, Any]) -> str:
 class AvailabilityController(Controller):
     path = "/api/v1"
     tags = ["catalog"]
-    cache_control = PUBLIC_REVALIDATE
-    response_headers = VARY_LANGUAGE
 
     @get(
         "/offices/{office:str}/availability",
+        middleware=[answered_from(AvailabilityAnswers, answer_key)],
+        # The kept answer carries these itself (a 304 from memory too); here they are for the API's description.
+        cache_control=DESCRIBED_PUBLIC_REVALIDATE,
+        response_headers=DESCRIBED_VARY_LANGUAGE,
         responses={200: ResponseSpec(data_container=schemas.Availability, description="Free slots of the day")},
     )
     async def availability(
         self,
+        request: Request[Any, Any, Any],
         office: FromPath[str],
         now: Now,
         state: State,
@@ -60,10 +65,11 @@ class AvailabilityController(Controller):
     ) -> Response[bytes]:
         """Free slots of one day for the chosen services (comma-separated slugs), on site, by phone or video."""
         runtime = runtime_of(state)
+        catalog, cache = runtime.get(Catalog), runtime.get(service.AvailabilityCache)
         result = await service.availability(
             runtime.read_session_maker,
-            catalog=runtime.get(Catalog),
-            cache=runtime.get(service.AvailabilityCache),
+            catalog=catalog,
+            cache=cache,
             office_slug=office,
             service_slugs=[s.strip() for s in services.split(",") if s.strip()],
             day=day,
@@ -71,7 +77,12 @@ class AvailabilityController(Controller):
             mode=mode,
             video=bool(runtime.settings.video_url_template),
         )
-        return Response(presenters.availability_json(result), media_type=MediaType.JSON)
+        answer = encoded_json(presenters.availability_json(result))
+        # Answered from memory (rathaus.booking.answers) while `availability` would answer these very bytes.
+        kept = runtime.get(AvailabilityAnswers).put(
+            answer_key(request.scope), answer, service.same_answer(result, catalog=catalog, cache=cache, now=now)
+        )
+        return respond(request, kept)
 
 
 class BookingController(Controller):

@@ -346,16 +346,11 @@ class BookingPages(PageController):
         page = pages.get(key, now)
         if page is None:
             page = render(request, _TIME, self._time_context(request, found))
-            catalog, cache = booking_ctx.catalog, booking_ctx.cache
+            catalog = booking_ctx.catalog
             # Valid while the catalogue and the day's slots are the very ones cached, and the booking window, which
             # moves with the clock, lets the same slots through.
-            pages.put(
-                key,
-                page,
-                lambda at: (
-                    catalog.peek(now=at) is snapshot and service.unchanged(found, catalog=catalog, cache=cache, now=at)
-                ),
-            )
+            same = service.same_answer(found, catalog=catalog, cache=booking_ctx.cache, now=now)
+            pages.put(key, page, lambda at: catalog.peek(now=at) is snapshot and same(at))
         return respond(request, page)
 
     def _time_context(

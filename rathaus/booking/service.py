@@ -9,8 +9,8 @@ from rathaus.booking._availability import (
     first_free_day,
     next_free_slot,
     offered_modes,
+    same_answer,
     uncached_day_slots,
-    unchanged,
 )
 from rathaus.booking._bookings import (
     BookingContext,
@@ -102,8 +102,8 @@ __all__ = [
     "release_hold",
     "reschedule",
     "reschedule_itinerary",
+    "same_answer",
     "uncached_day_slots",
-    "unchanged",
     "validate_start",
     "view",
     "view_itinerary",

@@ -3,6 +3,7 @@
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rathaus.booking import service
+from rathaus.booking.answers import AvailabilityAnswers
 from rathaus.booking.controllers import AvailabilityController, BookingController, ClosureController
 from rathaus.booking.deps import DEPENDENCIES, booking_context
 from rathaus.booking.events import CreationProbes
@@ -42,5 +43,9 @@ WIRING = Wiring(
     jobs=[(expire_holds, 60), (purge_personal_data, 3600)],
     lifespans=[warm_availability],
     subscriptions=[(ClosureDeclared, _on_closure)],
-    components=[(service.AvailabilityCache, _availability), (CreationProbes, lambda _runtime: CreationProbes())],
+    components=[
+        (service.AvailabilityCache, _availability),
+        (CreationProbes, lambda _runtime: CreationProbes()),
+        (AvailabilityAnswers, lambda _runtime: AvailabilityAnswers()),
+    ],
 )

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get
-from litestar.datastructures import ResponseHeader, State
+from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath
 
@@ -19,10 +18,7 @@ from rathaus.offices.deps import CatalogDep
 from rathaus.page_cache import PageCache, encoded_json, from_page_cache, page_key, respond
 from rathaus.staff.deps import STAFF_ONLY, CurrentStaff
 from rathaus.web import DbSession, Now, language_of, runtime_of
-from rathaus.web_headers import PUBLIC_REVALIDATE, VARY_LANGUAGE
-
-_DESCRIBED_CACHE = replace(PUBLIC_REVALIDATE, documentation_only=True)
-_DESCRIBED_VARY = [ResponseHeader(name=h.name, value=h.value, documentation_only=True) for h in VARY_LANGUAGE]
+from rathaus.web_headers import DESCRIBED_PUBLIC_REVALIDATE, DESCRIBED_VARY_LANGUAGE, PUBLIC_REVALIDATE, VARY_LANGUAGE
 
 
 class CatalogController(Controller):
@@ -52,8 +48,8 @@ class CatalogController(Controller):
         "/offices",
         middleware=[from_page_cache],
         # The kept answer carries these itself (a 304 from memory too); here they are for the API's description.
-        cache_control=_DESCRIBED_CACHE,
-        response_headers=_DESCRIBED_VARY,
+        cache_control=DESCRIBED_PUBLIC_REVALIDATE,
+        response_headers=DESCRIBED_VARY_LANGUAGE,
         responses={200: ResponseSpec(data_container=list[schemas.Office], description="Offices")},
     )
     async def list_offices(self, request: Request[Any, Any, Any], state: State) -> Response[bytes]:
@@ -64,8 +60,8 @@ class CatalogController(Controller):
         "/offices/{office:str}",
         middleware=[from_page_cache],
         # The kept answer carries these itself (a 304 from memory too); here they are for the API's description.
-        cache_control=_DESCRIBED_CACHE,
-        response_headers=_DESCRIBED_VARY,
+        cache_control=DESCRIBED_PUBLIC_REVALIDATE,
+        response_headers=DESCRIBED_VARY_LANGUAGE,
         responses={200: ResponseSpec(data_container=schemas.Office, description="The office")},
     )
     async def get_office(self, office: FromPath[str], request: Request[Any, Any, Any], state: State) -> Response[bytes]:
@@ -89,7 +85,7 @@ async def _offices_answer(request: Request[Any, Any, Any], state: State, slug: s
         until = min(presenters.office_valid_until(o, now) for o in chosen) if chosen else None
         page = pages.put(
             key,
-            encoded_json(body, cache_control=PUBLIC_REVALIDATE.to_header(), vary=VARY_LANGUAGE[0].value or ""),
+            encoded_json(body),
             lambda at: catalog.peek(now=at) is snapshot and (until is None or at < until),
         )
     return respond(request, page)

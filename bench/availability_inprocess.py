@@ -1,0 +1,163 @@
+"""CPU per availability request in process (no server, no HTTP): the app called as an ASGI app, one request after
+the other, beside the app's /health and the bare Litestar hello-world (`bench/hello.py`).
+
+    .venv/bin/python -m bench.availability_inprocess [--db sqlite|postgres] [--requests N] [--rounds R]
+
+The demo catalogue (`rathaus/demo/buergeramt.toml`) on a fresh database, the app built as the benchmark server
+runs it (production settings, rate limits off unless `--limits`), its lifespan run (the availability warm-up
+included) and its clock frozen, so that no cached day goes stale during a round. Each round calls every endpoint
+`N` times in a row (the order alternates per round) and takes `time.process_time` over them: CPU per request is
+less sensitive to other people's load than wall time. Every answer's status is checked, so that a refused or
+failing request cannot pass for a fast one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar
+from litestar.types import Message
+
+from bench.booking_inprocess import _drop, _pg_database
+from bench.feed_bench import DEMO, prepare
+from bench.hello import app as hello_app
+from rathaus.app import create_app
+from rathaus.clock import ManualClock, SystemClock
+from rathaus.settings import Settings
+
+OFFICE, SERVICES = "mitte", "anmeldung,personalausweis"
+BROWSER = [(b"accept-encoding", b"gzip, deflate, br, zstd"), (b"accept-language", b"de-DE,de;q=0.9")]
+NO_LIMITS = {
+    "booking_rate_limit_per_minute": 0,
+    "wish_rate_limit_per_minute": 0,
+    "availability_rate_limit_per_minute": 0,
+    "lookup_rate_limit_per_minute": 0,
+}
+# Counted but never refused, as bench/page_bench.py's counting server.
+COUNTING = {"availability_rate_limit_per_minute": 10**9, "lookup_rate_limit_per_minute": 10**9}
+
+
+class Caller:
+    """GETs of `path` through the ASGI app, as uvicorn would pass them; a status other than 200 stops the run.
+    The last answer's body is kept (`body`)."""
+
+    def __init__(self, app: Any, path: str, query: bytes = b"") -> None:
+        self.app, self.body = app, b""
+        self.scope = {
+            "type": "http",
+            "asgi": {"version": "3.0", "spec_version": "2.3"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": query,
+            "root_path": "",
+            "headers": [(b"host", b"127.0.0.1:8000"), *BROWSER],
+            "client": ("127.0.0.1", 40000),
+            "server": ("127.0.0.1", 8000),
+        }
+
+    async def receive(self) -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start" and message["status"] != 200:
+            raise RuntimeError(f"{self.scope['path']} answered {message['status']}")
+        if message["type"] == "http.response.body":
+            self.body = message["body"]
+
+    async def __call__(self) -> None:
+        await self.app({**self.scope, "state": {}}, self.receive, self.send)
+
+
+async def cpu_per_call(call: Caller, count: int) -> float:
+    """Microseconds of CPU per call, over `count` calls in a row."""
+    began = time.process_time()
+    for _ in range(count):
+        await call()
+    return (time.process_time() - began) / count * 1e6
+
+
+def bookable_day(today: date) -> date:
+    """A weekday a few days ahead: inside the demo's booking window, with opening hours."""
+    day = today + timedelta(days=3)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
+async def measure(app: Litestar, *, requests: int, rounds: int, day: date) -> dict[str, Any]:
+    query = f"services={SERVICES}&date={day}".encode()
+    calls = {
+        "hello": Caller(hello_app, "/health"),
+        "health": Caller(app, "/health"),
+        "availability": Caller(app, f"/api/v1/offices/{OFFICE}/availability", query),
+    }
+    for call in calls.values():  # warm: caches filled, first-call costs paid
+        for _ in range(200):
+            await call()
+    per_round: dict[str, list[float]] = {name: [] for name in calls}
+    for r in range(rounds):
+        for name in list(calls)[:: 1 if r % 2 == 0 else -1]:
+            per_round[name].append(await cpu_per_call(calls[name], requests))
+    median = {name: statistics.median(values) for name, values in per_round.items()}
+    answer = json.loads(calls["availability"].body)
+    return {
+        "slots_in_answer": len(answer["slots"]),
+        "cpu_us_per_request": {name: round(value, 1) for name, value in median.items()},
+        "per_round": {name: [round(v, 1) for v in values] for name, values in per_round.items()},
+        "hello / availability (cpu)": round(median["hello"] / median["availability"], 2),
+        "health / availability (cpu)": round(median["health"] / median["availability"], 2),
+    }
+
+
+async def run(kind: str, *, requests: int, rounds: int, limits: bool) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as folder:
+        name = f"rathaus_bench_avail_{Path(folder).name.lower()}"
+        url = await _pg_database(name) if kind == "postgres" else f"sqlite+aiosqlite:///{folder}/avail.db"
+        try:
+            await prepare(url, DEMO)
+            now = SystemClock().now()
+            settings = Settings(
+                database_url=url,
+                secret_key="b" * 40,
+                environment="production",
+                scheduler=False,
+                email_channel="file",
+                sms_channel="file",
+                log_level="WARNING",
+                **(COUNTING if limits else NO_LIMITS),  # type: ignore[arg-type]
+            ).validated()
+            app = create_app(settings, clock=ManualClock(now))
+            async with app.lifespan():
+                day = bookable_day(now.date())
+                found = await measure(app, requests=requests, rounds=rounds, day=day)
+            return {"kind": kind, "limits": "counting" if limits else "off", "day": str(day), **found}
+        finally:
+            if kind == "postgres":
+                await _drop(name)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--requests", type=int, default=5_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--limits", action="store_true", help="rate limits counting (never refusing)")
+    args = parser.parse_args(argv)
+    found = asyncio.run(run(args.db, requests=args.requests, rounds=args.rounds, limits=args.limits))
+    print(json.dumps(found, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from rathaus.clock import ManualClock
 from tests.conftest import skip_or_fail
 
 AXE = Path(__file__).resolve().parents[1] / "node_modules" / "axe-core" / "axe.min.js"
@@ -54,6 +55,15 @@ async def chromium_browser(executable: str, *extra_args: str) -> AsyncIterator[A
             yield browser
         finally:
             await browser.close()
+
+
+async def app_context(browser: Any, clock: ManualClock, **options: Any) -> Any:
+    """A browser context whose pages see the app's injected time. The proof-of-work widget times its challenge's
+    expiry from the browser's clock: a test clock weeks from the real one would have it expire at once (a delay
+    past 2**31 ms overflows setTimeout) and show "expired". In production the two clocks agree."""
+    context = await browser.new_context(**options)
+    await context.clock.set_fixed_time(clock.now())
+    return context
 
 
 SIZES = {"phone": (390, 844), "desktop": (1280, 800)}

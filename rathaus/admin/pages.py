@@ -506,7 +506,12 @@ class AdminPages(AdminController):
 
     @post("/policy", media_type=MediaType.HTML)
     async def set_policy(
-        self, admin: AdminDep, db_session: DbSession, now: Now, data: Annotated[PolicyForm, Form]
+        self,
+        admin: AdminDep,
+        db_session: DbSession,
+        now: Now,
+        catalog: CatalogDep,
+        data: Annotated[PolicyForm, Form],
     ) -> Template | Redirect:
         """Set the reminder policy (reminders planned from now on follow it)."""
         try:
@@ -523,6 +528,7 @@ class AdminPages(AdminController):
                 quiet_start=data.quiet_start,
                 quiet_end=data.quiet_end,
                 turn_near_ahead=ahead,
+                catalog=catalog,
                 now=now,
             )
         except RathausError as error:

@@ -26,7 +26,7 @@ from rathaus.booking._changes import check_changes_left
 from rathaus.booking._day_claims import note_claimed, note_freed
 from rathaus.booking._itinerary_rules import check_moved_part
 from rathaus.booking.availability import cells
-from rathaus.booking.events import BookingChanged, BookingFacts, Verification
+from rathaus.booking.events import BookingChanged, BookingFacts, CreationProbe, Verification
 from rathaus.booking.models import Booking, BookingEvent, BookingService, IdempotentRequest, SlotClaim
 from rathaus.contact import normalise_email, normalise_mobile, normalise_number
 from rathaus.db import dialect_insert, keep_on_error, operation
@@ -55,6 +55,8 @@ class BookingContext:
     video_url_template: str = ""
     # RATHAUS_BOOKING_MAX_CHANGES: how often a citizen may move one booking.
     max_changes: int = 2
+    # What the reactions to a new booking ask in the statement that writes it (see `CreationProbe`).
+    probes: tuple[CreationProbe, ...] = ()
 
     @property
     def video(self) -> bool:
@@ -77,6 +79,9 @@ class BookingRequest:
     language: str = "de"
     mode: str = "on_site"
     call_number: str | None = None  # the number to call, for a phone appointment
+    # The booking is held until its contact is confirmed with a code even where the office verifies none: it
+    # came from a form without the proof of work (a browser without JavaScript).
+    verify_contact: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +115,8 @@ async def book(
     check_online(services)
     check_mode(office, services, request.mode, video=ctx.video)
     channel = office.verification
+    if channel == "off" and request.verify_contact:
+        channel = "email" if request.email else "sms"
     if channel != "off" and getattr(request, "email" if channel == "email" else "phone") is None:
         needed = N_("e-mail address") if channel == "email" else N_("mobile number")
         raise RathausError("contact_required", channel=i18n.Text(needed))
@@ -127,8 +134,9 @@ async def book(
     token = tokens.new_token()
     sealed = tokens.seal(token, ctx.secret_key)
     verification_code = tokens.new_verification_code() if channel != "off" else None
-    booking = await _create_booking(
+    booking, answers = await _create_booking(
         session,
+        probes=ctx.probes,
         office=office,
         services=services,
         request=request,
@@ -154,6 +162,7 @@ async def book(
         now,
         manage_token=sealed,
         verification=None if verification_code is None else Verification(verification_code, channel),
+        answers=answers,
     )
     if idempotency is not None:
         idempotency.booking_id = booking.id
@@ -264,7 +273,9 @@ async def confirm(
     booking.verification_code_hash = None
     await session.execute(update(SlotClaim).where(SlotClaim.booking_id == booking.id).values(expires_at=None))
     _transition(session, booking, "confirmed", "booking.confirmed", "citizen", now)
-    await _announce(session, booking, "confirmed", "citizen", now, manage_token=tokens.seal(token, ctx.secret_key))
+    await _announce(
+        session, booking, "confirmed", "citizen", now, manage_token=tokens.seal(token, ctx.secret_key), verified=True
+    )
     return await _view(session, ctx=ctx, booking=booking, now=now)
 
 
@@ -404,6 +415,7 @@ def _booking_values(
 async def _create_booking(
     session: AsyncSession,
     *,
+    probes: tuple[CreationProbe, ...],
     office: OfficeRules,
     services: list[ServiceRule],
     request: BookingRequest,
@@ -411,9 +423,9 @@ async def _create_booking(
     action: str,
     actor: str,
     now: datetime,
-) -> Booking:
+) -> tuple[Booking, dict[str, int]]:
     """Write a new booking with its services, claims and first history event (see `_creation`), or fail with
-    slot_taken. The booking comes back as a persistent object, as if loaded."""
+    slot_taken. The booking comes back as a persistent object, as if loaded, with the probes' answers."""
     able = [c.id for c in office.able_counters((s.id for s in services), online=True, mode=request.mode)]
     if not able:
         raise RathausError("no_counter_for_services")
@@ -424,6 +436,7 @@ async def _create_booking(
         cells=cells(values["start_at"], appointment_length(services) + office.buffer, office.slot),
         action=action,
         actor=actor,
+        probes=probes,
     )
     for _ in range(5):
         code = tokens.new_code()
@@ -456,7 +469,7 @@ async def _create_booking(
         if written.claimed:
             await _release(session, booking)
         booking.counter_id = await _claim(session, booking=booking, office=office, services=services, now=now)
-    return booking
+    return booking, written.answers
 
 
 def _persistent(instance: _Row) -> _Row:
@@ -594,6 +607,8 @@ async def _announce(
     reason: str | None = None,
     detail: dict[str, str] | None = None,
     itinerary: str | None = None,
+    verified: bool = False,
+    answers: dict[str, int] | None = None,
 ) -> None:
     await publish(
         session,
@@ -607,6 +622,8 @@ async def _announce(
             reason=reason,
             detail=detail or {},
             itinerary=itinerary,
+            verified=verified,
+            answers=answers or {},
         ),
     )
 
@@ -666,6 +683,7 @@ def _normalised(request: BookingRequest) -> BookingRequest:
         language=request.language,
         mode=request.mode,
         call_number=call_number,
+        verify_contact=request.verify_contact,
     )
 
 

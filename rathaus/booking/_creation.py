@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import BindParameter, TextClause, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rathaus.booking.events import CreationProbe
 from rathaus.booking.models import Booking, BookingEvent, BookingService, SlotClaim
 
 # The booking's columns that the caller gives, in the INSERT's order (code and counter_id are added here).
@@ -59,6 +60,7 @@ class NewBooking:
     cells: list[datetime]  # the grid cells the appointment claims
     action: str  # the first history event's action and actor
     actor: str
+    probes: tuple[CreationProbe, ...] = ()  # asked in the same statement; their answers come back with it
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +68,7 @@ class Written:
     id: int
     counter_id: int
     claimed: int  # how many of the cells the claims got: fewer than asked means a concurrent claimer came first
+    answers: dict[str, int]  # the probes' answers by their names
 
 
 async def write(session: AsyncSession, new: NewBooking, *, code: str, now: datetime) -> Written | None:
@@ -83,9 +86,9 @@ async def write(session: AsyncSession, new: NewBooking, *, code: str, now: datet
         **{f"t{i}": t for i, t in enumerate(new.cells)},
     }
     if dialect == "postgresql":
-        row = (await session.execute(_postgresql(*shape), params)).one_or_none()
-        return None if row is None else Written(row.id, row.counter_id, row.claimed)
-    inserted = (await session.execute(_booking_sql(*shape), params)).one_or_none()
+        row = (await session.execute(_postgresql(*shape, new.probes), params)).one_or_none()
+        return None if row is None else Written(row.id, row.counter_id, row.claimed, _answers(new.probes, row))
+    inserted = (await session.execute(_booking_sql(*shape, new.probes), params)).one_or_none()
     if inserted is None:
         return None
     params.update(booking_id=inserted.id, counter_id=inserted.counter_id)
@@ -93,7 +96,11 @@ async def write(session: AsyncSession, new: NewBooking, *, code: str, now: datet
     await session.execute(statements.services, params)
     claimed = len((await session.execute(statements.claims, params)).all())
     await session.execute(statements.event, params)
-    return Written(inserted.id, inserted.counter_id, claimed)
+    return Written(inserted.id, inserted.counter_id, claimed, _answers(new.probes, inserted))
+
+
+def _answers(probes: tuple[CreationProbe, ...], row: Any) -> dict[str, int]:
+    return {probe.name: int(row[3 + i]) for i, probe in enumerate(probes)}
 
 
 # --- SQL, built once per dialect and shape -------------------------------------------------------------------
@@ -129,6 +136,11 @@ def _first_free(counters: int, cells: int) -> str:
     )
 
 
+def _asked(services: int, probes: tuple[CreationProbe, ...]) -> str:
+    """The probes as further result columns (after id, counter_id and the count of claims)."""
+    return "".join(f", ({probe.sql(services)}) AS probe_{i}" for i, probe in enumerate(probes))
+
+
 def _insert_booking(counters: int, cells: int) -> str:
     columns = ", ".join(("code", "counter_id", *COLUMNS))
     # No counter looks free: the first one stands in, its claims come back short and the caller takes over.
@@ -150,8 +162,10 @@ def _statement(sql: str, binds: list[BindParameter[Any]]) -> TextClause:
 
 
 @functools.cache
-def _booking_sql(services: int, counters: int, cells: int) -> TextClause:
-    return _statement(_insert_booking(counters, cells), _binds(services, counters, cells))
+def _booking_sql(services: int, counters: int, cells: int, probes: tuple[CreationProbe, ...]) -> TextClause:
+    # SQLite: the claims are not written yet; the count column only keeps the probes' places alike on both.
+    sql = _insert_booking(counters, cells) + ", 0 AS claimed" + _asked(services, probes)
+    return _statement(sql, _binds(services, counters, cells))
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +202,7 @@ def _sqlite(services: int, counters: int, cells: int) -> _SqliteStatements:
 
 
 @functools.cache
-def _postgresql(services: int, counters: int, cells: int) -> TextClause:
+def _postgresql(services: int, counters: int, cells: int, probes: tuple[CreationProbe, ...]) -> TextClause:
     service_rows = " UNION ALL ".join(f"SELECT :s{i} AS service_id, {i} AS position" for i in range(services))
     cell_rows = " UNION ALL ".join(f"SELECT :t{i} AS cell_start" for i in range(cells))
     sql = (
@@ -201,6 +215,6 @@ def _postgresql(services: int, counters: int, cells: int) -> TextClause:
         + "),"
         f" e AS (INSERT INTO booking_event ({_EVENT_COLUMNS})"
         " SELECT b.id, :created_at, :action, :actor, NULL, :status, '' FROM b)"
-        " SELECT b.id, b.counter_id, (SELECT count(*) FROM c) AS claimed FROM b"
+        " SELECT b.id, b.counter_id, (SELECT count(*) FROM c) AS claimed" + _asked(services, probes) + " FROM b"
     )
     return _statement(sql, _binds(services, counters, cells))

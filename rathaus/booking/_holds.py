@@ -132,8 +132,9 @@ async def release_hold(
 async def active_bookings_per_service(
     session: AsyncSession, *, email: str | None, phone: str | None, service_ids: Iterable[int], now: datetime
 ) -> dict[int, int]:
-    """How many appointments still ahead (held, pending or confirmed) the person with this e-mail address or
-    mobile number has, per service, across all offices."""
+    """How many appointments still ahead the person with this e-mail address or mobile number has, per service,
+    across all offices: confirmed ones and slots held for their wishes, not bookings whose contact is still to be
+    confirmed with a code (anyone could have given that address)."""
     contacts = [column == value for column, value in ((Booking.email, email), (Booking.phone, phone)) if value]
     wanted = list(service_ids)
     if not contacts or not wanted:
@@ -144,6 +145,7 @@ async def active_bookings_per_service(
         .where(
             or_(*contacts),
             Booking.status.in_(ACTIVE),
+            or_(Booking.status == "confirmed", Booking.hold_expires_at.is_(None)),
             Booking.start_at > now,
             BookingService.service_id.in_(wanted),
         )

@@ -26,10 +26,12 @@ from rathaus.booking._bookings import (
     _record,
     _release,
     cancel_booking,
+    confirm,
     validate_start,
 )
 from rathaus.booking._changes import check_changes_left
 from rathaus.booking._itinerary_rules import MAX_SEARCH_DAYS, check_sequence, life_event_of, travel_of
+from rathaus.booking.events import Verification
 from rathaus.booking.itinerary import Part, Proposal, StepOptions, propose
 from rathaus.booking.models import Booking, Itinerary, ItineraryPart
 from rathaus.db import dialect_insert, operation
@@ -62,6 +64,8 @@ class ItineraryRequest:
     email: str | None = None
     phone: str | None = None
     language: str = "de"
+    # Every part is held until the contact is confirmed with one code (see BookingRequest.verify_contact).
+    verify_contact: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +162,10 @@ async def book_itinerary(
     token = tokens.new_token()
     itinerary = await _insert_itinerary(session, event=event, token=token, language=contact.language, now=now)
     sealed = tokens.seal(token, ctx.secret_key)
+    code = tokens.new_verification_code() if request.verify_contact else None
+    verification = None if code is None else Verification(code, "email" if contact.email else "sms")
+    # The parts are held together: until the shortest hold of their offices.
+    hold_until = now + min(office.hold for _, office, _ in chosen)
     views = []
     for position, (step, office, part) in enumerate(chosen):
         services = list(step.services)
@@ -168,14 +176,25 @@ async def book_itinerary(
             request=contact,
             start=part.start,
             token=token,
-            verification_code=None,
+            verification_code=code,
             meeting_url=None,
             now=now,
         )
+        if code is not None:
+            booking.hold_expires_at = hold_until
         session.add(ItineraryPart(itinerary_id=itinerary.id, booking_id=booking.id, position=position, step=step.key))
         booking.counter_id = await _claim(session, booking=booking, office=office, services=services, now=now)
         _record(session, booking, "booking.created", "citizen", None, now)
-        await _announce(session, booking, "created", "citizen", now, manage_token=sealed, itinerary=itinerary.code)
+        await _announce(
+            session,
+            booking,
+            "created",
+            "citizen",
+            now,
+            manage_token=sealed,
+            itinerary=itinerary.code,
+            verification=verification,  # one message for all parts (notify.together)
+        )
         ctx.invalidate_after_commit(session, office.id)
         views.append(BookingView(booking, office, services))
     await session.flush()
@@ -187,6 +206,22 @@ async def view_itinerary(
 ) -> ItineraryView:
     """An itinerary with its parts, for the holder of its manage token."""
     itinerary = await _authorised(session, code=code, token=token)
+    return await _view(session, ctx=ctx, itinerary=itinerary, now=now)
+
+
+@operation
+async def confirm_itinerary(
+    session: AsyncSession, *, ctx: BookingContext, code: str, token: str, verification_code: str, now: datetime
+) -> ItineraryView:
+    """Confirm every held part with the one code sent for all (the parts share the manage token and the code:
+    a wrong code counts against the first part held, as on a booking's own page)."""
+    itinerary = await _authorised(session, code=code, token=token)
+    result = await _view(session, ctx=ctx, itinerary=itinerary, now=now)
+    for part in result.parts:
+        if part.booking.status == "pending":
+            await confirm(
+                session, ctx=ctx, code=part.booking.code, token=token, verification_code=verification_code, now=now
+            )
     return await _view(session, ctx=ctx, itinerary=itinerary, now=now)
 
 

@@ -7,6 +7,7 @@ from litestar.di import NamedDependency, Provide
 
 from rathaus.booking._availability import AvailabilityCache
 from rathaus.booking._bookings import BookingContext
+from rathaus.booking.events import CreationProbes
 from rathaus.offices.catalog import Catalog
 from rathaus.runtime import Runtime
 from rathaus.web import runtime_of
@@ -22,6 +23,7 @@ def booking_context(runtime: Runtime) -> BookingContext:
         secret_key=runtime.settings.secret_key,
         video_url_template=runtime.settings.video_url_template,
         max_changes=runtime.settings.booking_max_changes,
+        probes=runtime.get(CreationProbes).probes,
     )
 
 

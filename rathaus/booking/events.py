@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -33,6 +33,31 @@ class Verification:
     channel: str  # email | sms
 
 
+@dataclass(frozen=True, slots=True)
+class CreationProbe:
+    """A question a reaction to `created` asks inside the statement that writes the booking, so that the reaction
+    needs no query of its own when the answer says there is nothing to do.
+
+    `sql(services)` is a scalar SQL expression that yields an integer; it may use the new booking's parameters
+    `:email`, `:phone` and `:s0` … (its service ids, `services` of them). It is read in the booking's transaction,
+    as a query of the reaction's own would be: the database answers it, on every instance alike.
+    """
+
+    name: str
+    sql: Callable[[int], str]
+
+
+class CreationProbes:
+    """The probes of one instance, added by the packages that react to new bookings (a `Wiring` component)."""
+
+    def __init__(self) -> None:
+        self.probes: tuple[CreationProbe, ...] = ()
+
+    def add(self, probe: CreationProbe) -> None:
+        """Ask `probe` with every booking written from now on."""
+        self.probes = (*self.probes, probe)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BookingChanged(DomainEvent):
     """A booking was created, confirmed, moved, cancelled, expired or moved through the office day.
@@ -51,6 +76,12 @@ class BookingChanged(DomainEvent):
     # The code of the itinerary this booking is a part of, when it was booked as one (its confirmation covers
     # every part).
     itinerary: str | None = None
+    # Confirmed with the code sent to the citizen's contact: from now on the booking counts toward the person's
+    # limits (which count verified contacts only).
+    verified: bool = False
+    # The answers to the creation probes by their names, when the booking was written by the statement that
+    # asks them (a `created` booking); a probe not named here was not asked.
+    answers: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -186,7 +186,7 @@ class ItineraryPages(PageController):
     ) -> Template | Redirect:
         """Book every part or none; a refusal shows the form again with the reason, and writes nothing."""
         try:
-            await proof.spend(db_session, payload=data.altcha, now=now)
+            proven = await proof.spend_from_form(db_session, payload=data.altcha, now=now)
         except RathausError as error:
             message = error.message(language_of(request))
             return await self._contact_page(
@@ -203,6 +203,7 @@ class ItineraryPages(PageController):
                     email=data.email.strip() or None,
                     phone=data.phone.strip() or None,
                     language=data.language,
+                    verify_contact=not proven,
                 ),
                 now=now,
             )
@@ -224,12 +225,26 @@ class ItineraryPages(PageController):
         now: Now,
         token: Annotated[str, QueryParameter(max_length=200)] = "",
         new: Annotated[int, QueryParameter(ge=0, le=1)] = 0,
+        done: Annotated[str, QueryParameter(max_length=16)] = "",
     ) -> Template:
         """The whole itinerary for the holder of its manage token: every part, its own page, the calendar file."""
         try:
             result = await service.view_itinerary(db_session, ctx=booking_ctx, code=code, token=token, now=now)
         except RathausError:
             return Template("booking/not_found.html.j2", status_code=404)
+        return self._itinerary_page(request, result, token, new=bool(new), confirmed=done == "confirmed")
+
+    def _itinerary_page(
+        self,
+        request: Request[Any, Any, Any],
+        result: service.ItineraryView,
+        token: str,
+        *,
+        new: bool = False,
+        confirmed: bool = False,
+        errors: dict[str, str] | None = None,
+        status_code: int = 200,
+    ) -> Template:
         language = language_of(request)
         parts = [
             {
@@ -250,10 +265,54 @@ class ItineraryPages(PageController):
                 "itinerary": result.itinerary,
                 "parts": parts,
                 "token": token,
-                "new": bool(new),
+                "new": new,
+                "confirmed": confirmed,
                 "active": any(p["status"] in ("pending", "confirmed") for p in parts),
+                "pending": any(p["status"] == "pending" for p in parts),
+                "hold_until": next(
+                    (
+                        f"{p.booking.hold_expires_at.astimezone(p.office.tz):%H:%M}"
+                        for p in result.parts
+                        if p.booking.status == "pending" and p.booking.hold_expires_at is not None
+                    ),
+                    "",
+                ),
+                "errors": errors or {},
             },
+            status_code=status_code,
         )
+
+    @post("/itineraries/{code:str}/confirm", media_type=MediaType.HTML)
+    async def confirm(
+        self,
+        request: Request[Any, Any, Any],
+        code: Annotated[str, PathParameter(max_length=32)],
+        data: Annotated[dict[str, str], Form],
+        db_session: DbSession,
+        booking_ctx: BookingCtx,
+        now: Now,
+    ) -> Redirect | Template:
+        """Confirm every held part with the code sent for all of them (a form without the proof of work)."""
+        token = data.get("token", "")
+        try:
+            await service.confirm_itinerary(
+                db_session,
+                ctx=booking_ctx,
+                code=code,
+                token=token,
+                verification_code=data.get("verification_code", "")[:12],
+                now=now,
+            )
+        except RathausError as error:
+            try:
+                result = await service.view_itinerary(db_session, ctx=booking_ctx, code=code, token=token, now=now)
+            except RathausError:
+                return Template("booking/not_found.html.j2", status_code=404)
+            message = error.message(language_of(request))
+            return self._itinerary_page(
+                request, result, token, errors={"verification_code": message}, status_code=error.status
+            )
+        return Redirect(f"/itineraries/{code}?token={token}&done=confirmed", status_code=303)
 
     @post("/itineraries/{code:str}/cancel", media_type=MediaType.HTML)
     async def cancel(

@@ -479,7 +479,7 @@ class BookingPages(PageController):
             return chosen
         rules, services, start = chosen
         try:
-            await proof.spend(db_session, payload=data.altcha, now=now)
+            proven = await proof.spend_from_form(db_session, payload=data.altcha, now=now)
         except RathausError as error:
             message = error.message(language_of(request))
             return self._contact_page(request, rules, services, data, {"altcha": message}, status_code=error.status)
@@ -493,6 +493,7 @@ class BookingPages(PageController):
             language=data.language,
             mode=data.mode,
             call_number=data.call_number.strip() or None,
+            verify_contact=not proven,
         )
         try:
             result = await service.book(

@@ -5,6 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rathaus.booking import service
 from rathaus.booking.controllers import AvailabilityController, BookingController, ClosureController
 from rathaus.booking.deps import DEPENDENCIES, booking_context
+from rathaus.booking.events import CreationProbes
 from rathaus.booking.itinerary_controllers import ItineraryController, LifeEventController
 from rathaus.booking.itinerary_pages import ItineraryPages
 from rathaus.booking.jobs import expire_holds, purge_personal_data, warm_availability
@@ -41,5 +42,5 @@ WIRING = Wiring(
     jobs=[(expire_holds, 60), (purge_personal_data, 3600)],
     lifespans=[warm_availability],
     subscriptions=[(ClosureDeclared, _on_closure)],
-    components=[(service.AvailabilityCache, _availability)],
+    components=[(service.AvailabilityCache, _availability), (CreationProbes, lambda _runtime: CreationProbes())],
 )

@@ -80,6 +80,18 @@ class ProofOfWork:
         )
         return issued.to_dict()
 
+    async def spend_from_form(self, session: AsyncSession, *, payload: str, now: datetime) -> bool:
+        """For a page's form: spend a sent solution as `spend` does, and say whether the request is proven.
+
+        A form sent without any solution comes from a browser without JavaScript (the widget never ran): it is
+        let through unproven (False), and the caller must have the citizen confirm their contact with a code, so
+        that a script gains nothing it could not get by controlling a real e-mail address or phone per booking.
+        A solution that was sent but is wrong, expired or used is refused as from the API."""
+        if self.enabled and not payload:
+            return False
+        await self.spend(session, payload=payload, now=now)
+        return True
+
     async def spend(
         self, session: AsyncSession, *, payload: str, now: datetime, idempotency_key: str | None = None
     ) -> None:

@@ -123,6 +123,7 @@ class OutboxController(Controller):
             quiet_start=data.quiet_start,
             quiet_end=data.quiet_end,
             turn_near_ahead=data.turn_near_ahead,
+            catalog=catalog,
             now=now,
         )
         return _policy(policy)

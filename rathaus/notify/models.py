@@ -42,7 +42,9 @@ class OutboxMessage(Base):
     provider_id: Mapped[str | None] = mapped_column(String(64), index=True)
     provider_status: Mapped[str | None] = mapped_column(String(32))
     last_error: Mapped[str | None] = mapped_column(Text)
-    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    # Unique and always given: it lets the ORM write several rows in one INSERT … RETURNING on SQLite too
+    # (SQLAlchemy matches the returned ids to the objects by it; SQLite has no other such column).
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True, insert_sentinel=True)
     priority: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]

@@ -6,7 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from rathaus.notify.models import NotifyPolicy
+from rathaus.offices.catalog import Catalog, CatalogSnapshot
 from rathaus.offices.rules import wall_to_utc
 
 
@@ -84,3 +88,28 @@ def reminder_times(
                 continue
         planned.append((offset, due))
     return planned
+
+
+class Policies:
+    """Every office's policy and time zone, read once per catalogue snapshot.
+
+    A policy changes only through `service.set_policy`, which records it as a change of the catalogue. The
+    policies are read again with every snapshot the catalogue serves (a new one after every check of its version
+    against the database), so they are exactly as fresh as the office rules they go with, on every instance, and
+    planning a booking's reminders reads neither its office's time zone nor its policy.
+    """
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        # Keyed by the snapshot itself (held here, so its identity is not reused): a transaction's own snapshot
+        # of changes it has not committed yet never passes for the shared one.
+        self._read: tuple[CatalogSnapshot, dict[int, Policy]] | None = None
+
+    async def of(self, session: AsyncSession, *, office_id: int, now: datetime) -> tuple[Policy, ZoneInfo]:
+        """The office's policy and time zone."""
+        snapshot = await self.catalog.get(session, now=now)
+        if self._read is None or self._read[0] is not snapshot:
+            # Read after the snapshot was checked, so the policies are at least as new as its version.
+            rows = (await session.scalars(select(NotifyPolicy))).all()
+            self._read = (snapshot, {row.office_id: policy_of(row) for row in rows})
+        return self._read[1].get(office_id, DEFAULT), snapshot.office_by_id(office_id).tz

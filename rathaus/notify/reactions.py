@@ -29,8 +29,17 @@ _MESSAGE_OF_CHANGE = {
 }
 
 
-async def booking_changed(session: AsyncSession, event: BookingChanged) -> None:
+def booking_changed(runtime: Runtime) -> Handler:
     """Confirm, tell of a change or a cancellation, ask for the verification code; plan or withdraw reminders."""
+    office_policies = runtime.get(policies.Policies)
+
+    async def handle(session: AsyncSession, event: BookingChanged) -> None:
+        await _booking_changed(session, event, office_policies)
+
+    return handle
+
+
+async def _booking_changed(session: AsyncSession, event: BookingChanged, office_policies: policies.Policies) -> None:
     kind = _MESSAGE_OF_CHANGE.get(event.change)
     if kind is None:
         return
@@ -49,7 +58,13 @@ async def booking_changed(session: AsyncSession, event: BookingChanged) -> None:
         if event.actor == "sms":
             channels = ("email",)  # the reply to the citizen's SMS confirms it on that channel
     await service.booking_changed(
-        session, booking=event.booking, event=kind, now=event.at, payload=payload or None, channels=channels
+        session,
+        booking=event.booking,
+        event=kind,
+        now=event.at,
+        office_policies=office_policies,
+        payload=payload or None,
+        channels=channels,
     )
 
 
@@ -186,7 +201,7 @@ def _always(handler: Handler) -> Callable[[Runtime], Handler]:
 
 
 SUBSCRIPTIONS: list[tuple[type[DomainEvent], Callable[[Runtime], Handler]]] = [
-    (BookingChanged, _always(booking_changed)),
+    (BookingChanged, booking_changed),
     (BookingMoved, _always(booking_moved)),
     (TicketCalled, ticket_called),
     (QueueAdvanced, queue_advanced),

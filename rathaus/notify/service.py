@@ -19,6 +19,7 @@ from rathaus.notify import policy as policies
 from rathaus.notify.models import NotifyEvent, NotifyPolicy, OutboxMessage, SmsOptOut
 from rathaus.notify.wakeup import wake_dispatchers
 from rathaus.offices import service as offices
+from rathaus.offices.catalog import Catalog
 
 KINDS = (
     "verification",
@@ -82,6 +83,7 @@ async def booking_changed(
     booking: BookingFacts,
     event: str,
     now: datetime,
+    office_policies: policies.Policies,
     payload: dict[str, Any] | None = None,
     channels: tuple[str, ...] = ("email", "sms"),
 ) -> None:
@@ -96,7 +98,7 @@ async def booking_changed(
         await withdraw_pending(session, booking_id=booking.id, now=now)
     reminded = event in {"confirmation", "change"} and booking.status == "confirmed"
     # Read before anything is added, so that the message and its reminders go into the outbox in one INSERT.
-    policy = await office_policy(session, office_id=booking.office_id) if reminded else None
+    policy = await office_policies.of(session, office_id=booking.office_id, now=now) if reminded else None
     for channel, recipient in contacts(booking):
         if channel not in channels:
             continue
@@ -202,9 +204,13 @@ async def set_policy(
     quiet_start: str,
     quiet_end: str,
     turn_near_ahead: int,
+    catalog: Catalog,
     now: datetime,
 ) -> policies.Policy:
-    """Create or replace an office's reminder policy (applies to reminders planned from now on)."""
+    """Create or replace an office's reminder policy (applies to reminders planned from now on).
+
+    It counts as a change of the catalogue, so that every instance's `policies.Policies` reads it again.
+    """
     raw = ",".join(str(m) for m in reminder_offsets_minutes)
     try:
         parsed = policies.Policy(
@@ -226,6 +232,7 @@ async def set_policy(
     }
     statement = dialect_insert(session, NotifyPolicy).values(office_id=office_id, **values)
     await session.execute(statement.on_conflict_do_update(index_elements=[NotifyPolicy.office_id], set_=values))
+    await catalog.changed(session, now=now)
     return parsed
 
 

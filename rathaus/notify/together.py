@@ -1,4 +1,5 @@
-"""Messages about an itinerary's parts sent as one: one confirmation for all, one reminder per day.
+"""Messages about an itinerary's parts sent as one: one confirmation for all, one reminder per day, one code for
+parts held until the contact is confirmed.
 
 Each part gets its own confirmation and reminder rows (so that a part moved or cancelled alone is handled like any
 booking); when they are sent, the first active part of the group speaks for the others and theirs are withdrawn.
@@ -21,7 +22,7 @@ from rathaus.settings import Settings
 from rathaus.tokens import unseal
 
 ACTIVE = ("pending", "confirmed")
-GROUPED = ("confirmation", "reminder")
+GROUPED = ("confirmation", "reminder", "verification")
 MERGED = "sent together with the itinerary's first appointment"
 
 

@@ -91,7 +91,7 @@ class _Candidates:
 async def booking_changed(session: AsyncSession, *, ctx: WaitlistContext, event: BookingChanged) -> None:
     """A cancelled booking or a hold given back frees capacity: offer it to the waiting wishes first. A new
     booking of someone who waits on the list counts toward their limit."""
-    if event.change == "created":
+    if event.change == "created" or event.verified:
         await check_booking(session, ctx=ctx, event=event)
         return
     if event.change not in ("cancelled", "expired"):

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rathaus import i18n, tokens
 from rathaus.booking import service as bookings
-from rathaus.booking.events import BookingChanged
+from rathaus.booking.events import BookingChanged, CreationProbe
 from rathaus.booking.service import BookingContext
 from rathaus.contact import normalise_email, normalise_mobile
 from rathaus.db import dialect_insert, keep_on_error, operation
@@ -130,6 +130,10 @@ async def confirm(
                 raise RathausError("wrong_verification_code", left=left)
             wish.status = "expired"
             raise RathausError("too_many_wish_attempts")
+        # Counted from now on: the limit is checked again, now that the contact is the person's.
+        snapshot = await ctx.booking.catalog.get(session, now=now)
+        services = [snapshot.services_by_id[s.service_id] for s in wish.services]
+        await _check_limit(session, ctx=ctx, email=wish.email, phone=wish.phone, services=services, now=now)
         wish.status = "active"
         wish.verification_code_hash = None
         wish.updated_at = now
@@ -245,12 +249,15 @@ async def _check_limit(
 
 
 async def check_booking(session: AsyncSession, *, ctx: WaitlistContext, event: BookingChanged) -> None:
-    """Refuse a new booking that takes a person who also waits on the list past the limit for a service.
+    """Refuse a new booking, or the confirmation of one held until its contact was confirmed, that takes a person
+    who also waits on the list past the limit for a service.
 
     Runs inside the booking's transaction (its own announcement), so a refusal undoes the booking.
     """
-    if event.change != "created":
+    if event.change != "created" and not event.verified:
         return
+    if event.answers.get(WAITING_PROBE.name) == 0:
+        return  # the statement that wrote the booking found no waiting wish of this person for its services
     facts = event.booking
     ids = await bookings.booking_service_ids(session, booking_id=facts.id)
     waiting = await _waiting_per_service(session, email=facts.email, phone=facts.phone, service_ids=ids)
@@ -266,17 +273,31 @@ async def check_booking(session: AsyncSession, *, ctx: WaitlistContext, event: B
             raise RathausError("wish_limit", service=service.name, limit=ctx.settings.per_person)
 
 
+def _any_waiting(services: int) -> str:
+    """1 if the person with the new booking's e-mail address or mobile number waits for one of its services."""
+    ids = ", ".join(f":s{i}" for i in range(services))
+    statuses = ", ".join(f"'{status}'" for status in WAITING)
+    tables = f"{WishService.__tablename__} AS ws JOIN {Wish.__tablename__} AS w ON w.id = ws.wish_id"
+    wanted = f"(w.email = :email OR w.phone = :phone) AND w.status IN ({statuses}) AND ws.service_id IN ({ids})"
+    return f"CASE WHEN EXISTS (SELECT 1 FROM {tables} WHERE {wanted}) THEN 1 ELSE 0 END"  # noqa: S608 -- names only
+
+
+# Asked with every new booking (see `check_booking`): almost always 0, and then the check reads nothing.
+WAITING_PROBE = CreationProbe("waitlist.waiting", _any_waiting)
+
+
 async def _waiting_per_service(
     session: AsyncSession, *, email: str | None, phone: str | None, service_ids: list[int]
 ) -> dict[int, int]:
-    """How many waiting wishes the person with this e-mail address or mobile number has, per service."""
+    """How many waiting wishes the person with this e-mail address or mobile number has, per service: those
+    whose contact is confirmed (an unconfirmed one may carry anyone's address; it is counted when confirmed)."""
     contacts = [column == value for column, value in ((Wish.email, email), (Wish.phone, phone)) if value]
     if not contacts or not service_ids:
         return {}
     rows = await session.execute(
         select(WishService.service_id, func.count())
         .join(Wish, Wish.id == WishService.wish_id)
-        .where(or_(*contacts), Wish.status.in_(WAITING), WishService.service_id.in_(service_ids))
+        .where(or_(*contacts), Wish.status == "active", WishService.service_id.in_(service_ids))
         .group_by(WishService.service_id)
     )
     return dict(rows.tuples().all())

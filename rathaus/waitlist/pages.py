@@ -180,7 +180,8 @@ class WaitlistPages(PageController):
         """Register the wish; a refusal shows the form again with the reason next to its field."""
         data = await _wish_form(request)
         try:
-            await proof.spend(db_session, payload=data.altcha, now=now)
+            # Without JavaScript no solution is sent; a wish waits only once its contact is confirmed anyway.
+            await proof.spend_from_form(db_session, payload=data.altcha, now=now)
             result = await service.register(db_session, ctx=waitlist_ctx, request=_request(data), now=now)
         except RathausError as error:
             snapshot = await waitlist_ctx.booking.catalog.get(db_session, now=now)

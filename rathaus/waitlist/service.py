@@ -22,6 +22,7 @@ from rathaus.waitlist._offers import (
 )
 from rathaus.waitlist._replies import SmsAnswer, answer_by_sms
 from rathaus.waitlist._wishes import (
+    WAITING_PROBE,
     WaitlistContext,
     Window,
     WishChange,
@@ -37,6 +38,7 @@ from rathaus.waitlist._wishes import (
 
 __all__ = [
     "MIN_OFFER",
+    "WAITING_PROBE",
     "FiguresCache",
     "OfferView",
     "OfficeFigures",

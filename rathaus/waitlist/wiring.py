@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rathaus.booking.events import BookingChanged
+from rathaus.booking.events import BookingChanged, CreationProbes
 from rathaus.events import Handler
 from rathaus.runtime import Runtime
 from rathaus.waitlist import service
@@ -21,6 +21,9 @@ from rathaus.wiring import Wiring
 
 
 def _on_booking_changed(runtime: Runtime) -> Handler:
+    # The check of a new booking against the waiting list asks its question in the booking's own statement.
+    runtime.get(CreationProbes).add(service.WAITING_PROBE)
+
     async def handle(session: AsyncSession, event: BookingChanged) -> None:
         await service.booking_changed(session, ctx=waitlist_context(runtime), event=event)
 

@@ -76,3 +76,13 @@ async def test_the_counter_is_chosen_in_the_insert_skipping_a_busy_one(harness: 
     with pytest.raises(RathausError) as full:
         await book(harness, NINE, "third@example.org")
     assert full.value.code == "slot_taken"
+
+
+async def test_the_reactions_to_a_new_booking_read_nothing(harness: Harness) -> None:
+    # The waiting list's question is asked in the booking's own statement; notify's policy and time zone come
+    # with the catalogue; the outbox rows (confirmation and two reminders) go in one INSERT on both databases.
+    await harness.load(make_config(counters=TWO_COUNTERS))
+    await book(harness, NINE, "erika@example.org")  # the first booking may read the policies
+    _, sent = await book(harness, NINE, "max@example.org")
+    assert [s for s in sent if s.startswith("SELECT")] == []
+    assert len([s for s in sent if s.startswith("INSERT INTO outbox")]) == 1

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from rathaus.clock import ManualClock
-from tests.browser import chromium_browser, chromium_or_skip
+from tests.browser import app_context, chromium_browser, chromium_or_skip
 from tests.conftest import Harness, LiveServer
 from tests.factories import make_config
 from tests.web.test_booking_browser import PHONE, check, tab_to
@@ -42,7 +42,7 @@ async def test_the_widget_solves_under_the_strict_csp_and_the_form_books(
     await sqlite_harness.load(make_config())
     server = live_server_factory(sqlite_url, clock)
     async with chromium_browser(chromium) as browser:
-        strict = await browser.new_context(viewport=PHONE, locale=locale)
+        strict = await app_context(browser, clock, viewport=PHONE, locale=locale)
         await strict.add_init_script(LISTEN)
         page = await strict.new_page()
         errors: list[str] = []
@@ -76,7 +76,7 @@ async def test_the_widget_solves_under_the_strict_csp_and_the_form_books(
         await strict.close()
 
         # axe is injected as a script of its own, which the CSP would refuse: this context lets it in.
-        relaxed = await browser.new_context(viewport=PHONE, locale=locale, bypass_csp=True)
+        relaxed = await app_context(browser, clock, viewport=PHONE, locale=locale, bypass_csp=True)
         page = await relaxed.new_page()
         await page.goto(server.url + CONTACT)
         await expect(page.locator("altcha-widget")).to_contain_text(verified, timeout=20_000)

@@ -1,5 +1,6 @@
 """The proof of work (ALTCHA) before a booking or a wish: refused without a valid, unexpired, unused solution, from
-the API and the forms alike, with nothing created; a solution spent on one instance is spent on all."""
+the API and the forms alike, with nothing created; a solution spent on one instance is spent on all. A form sent
+with no solution at all (no JavaScript) is held until the citizen confirms their contact with a code."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from rathaus.booking.models import Booking
 from rathaus.clock import ManualClock
 from rathaus.fairness.jobs import prune_spent_proofs
 from rathaus.fairness.models import SpentProof
+from rathaus.notify.models import OutboxMessage
 from rathaus.waitlist.models import Wish
 from tests.altcha_client import solved
 from tests.conftest import Harness, open_harness
@@ -113,27 +115,65 @@ async def test_a_wish_without_a_solution_is_refused(harness: Harness) -> None:
 
 
 @pytest.mark.parametrize(("language", "words"), [("de", "Prüfung gegen Roboter"), ("en", "check against robots")])
-async def test_the_booking_form_without_a_solution_shows_why(harness: Harness, language: str, words: str) -> None:
+async def test_the_booking_form_with_a_wrong_solution_shows_why(harness: Harness, language: str, words: str) -> None:
     await harness.load(make_config())
     page = await contact_page(harness, **{"Accept-Language": language})
     assert "<altcha-widget" in page.text and 'name="altcha"' in page.text
-    form = contact_form(page, altcha="")
+    payload = await solved(harness.client)
+    form = contact_form(page, altcha=forged(payload))
     answer = await harness.client.post("/book/contact", data=form, headers={"Accept-Language": language})
     assert answer.status_code == 422 and 'id="altcha-error"' in answer.text
     assert words in answer.text and 'href="#altcha"' in answer.text
     assert await count(harness, Booking) == 0
     # The widget solves again on the form shown anew; with a solution the same form books.
-    booked = await harness.client.post("/book/contact", data=contact_form(page), follow_redirects=False)
+    booked = await harness.client.post("/book/contact", data={**form, "altcha": payload}, follow_redirects=False)
     assert booked.status_code == 303
+    # A solution sent twice (replayed) is refused too: a form that carries one is no form without JavaScript.
+    again = await harness.client.post("/book/contact", data={**form, "altcha": payload, "idempotency_key": ""})
+    assert again.status_code == 422 and 'id="altcha-error"' in again.text
+    assert await count(harness, Booking) == 1
 
 
-async def test_the_wish_form_without_a_solution_shows_why(harness: Harness) -> None:
+@pytest.mark.parametrize("verification", ["off", "sms"])
+async def test_the_booking_form_without_a_solution_is_held_and_a_code_is_sent(
+    harness: Harness, verification: str
+) -> None:
+    """No solution at all: the browser ran no JavaScript. The booking is held and a code goes to the e-mail
+    address even where the office verifies none (or by SMS, where it verifies by SMS)."""
+    await harness.load(make_config(verification=verification))
+    page = await contact_page(harness)
+    form = {**contact_form(page, altcha=""), "phone": "0151 23456789"}
+    answer = await harness.client.post("/book/contact", data=form, follow_redirects=False)
+    assert answer.status_code == 303
+    async with harness.session() as s:
+        [booking] = (await s.scalars(select(Booking))).all()
+    assert booking.status == "pending" and booking.hold_expires_at is not None
+    assert booking.verification_code_hash is not None
+    channel = "email" if verification == "off" else "sms"
+    async with harness.session() as s:
+        [message] = (await s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "verification"))).all()
+    assert message.channel == channel
+    assert await count(harness, SpentProof) == 0
+
+
+async def test_the_api_without_a_solution_is_refused_as_before(harness: Harness) -> None:
+    await harness.load(make_config())
+    answer = await harness.client.post("/api/v1/bookings", json=booking_body(NINE, altcha=""))
+    assert answer.status_code == 422 and answer.json()["code"] == "altcha_missing"
+    assert await count(harness, Booking) == 0
+
+
+async def test_the_wish_form_without_a_solution_waits_for_the_code(harness: Harness) -> None:
     await harness.load(make_config())
     page = await harness.client.get("/wishes/new?services=a&office=amt")
     assert "<altcha-widget" in page.text
-    answer = await harness.client.post("/wishes", data=_form(csrf(page), altcha=""))
-    assert answer.status_code == 422 and 'id="altcha-error"' in answer.text
-    assert await count(harness, Wish) == 0
+    answer = await harness.client.post("/wishes", data=_form(csrf(page), altcha=""), follow_redirects=False)
+    assert answer.status_code == 303
+    async with harness.session() as s:
+        [wish] = (await s.scalars(select(Wish))).all()
+    assert wish.status == "unverified"
+    wrong = await harness.client.post("/wishes", data=_form(csrf(page), altcha="forged"))
+    assert wrong.status_code == 422 and 'id="altcha-error"' in wrong.text
 
 
 async def test_switched_off_nothing_is_asked(sqlite_url: str, clock: ManualClock) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from rathaus.clock import ManualClock
-from tests.browser import axe_violations, chromium_browser, chromium_or_skip
+from tests.browser import app_context, axe_violations, chromium_browser, chromium_or_skip
 from tests.conftest import Harness, LiveServer
 from tests.modes.helpers import VIDEO_TEMPLATE, modes_config
 from tests.web.test_booking_browser import PHONE
@@ -26,7 +26,7 @@ async def test_a_video_appointment_by_keyboard(
     await sqlite_harness.load(modes_config())
     server = live_server_factory(sqlite_url, clock, video_url_template=VIDEO_TEMPLATE)
     async with chromium_browser(chromium) as browser:
-        context = await browser.new_context(viewport=PHONE, locale="en-GB", bypass_csp=True)
+        context = await app_context(browser, clock, viewport=PHONE, locale="en-GB", bypass_csp=True)
         page = await context.new_page()
         await page.goto(f"{server.url}/book/day?office=amt&services=b&lang=en")
         assert await axe_violations(page) == [], "month with the mode choice"

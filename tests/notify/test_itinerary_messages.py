@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -9,12 +10,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from rathaus.booking.models import Booking, SlotClaim
 from rathaus.notify.dispatcher import Dispatcher
 from rathaus.notify.models import OutboxMessage
 from rathaus.offices.config import read_config
 from tests.calendar.clients import icaljs, utc
 from tests.conftest import Harness
 from tests.notify.fakes import SmtpServer, TwilioFake
+from tests.web.test_booking_pages import csrf
 
 pytestmark = pytest.mark.anyio
 DEMO = Path(__file__).resolve().parents[2] / "rathaus" / "demo" / "buergeramt.toml"
@@ -99,3 +102,42 @@ async def test_a_part_cancelled_alone_leaves_the_next_part_to_remind_of_the_day(
     reminder = smtp.parsed()[-1].get_body(preferencelist=("plain",))
     assert isinstance(reminder, EmailMessage)
     assert second["code"] in reminder.get_content() and first["code"] not in reminder.get_content()
+
+
+async def test_an_itinerary_form_without_javascript_is_held_until_one_emailed_code_confirms_every_part(
+    notify_harness: Harness, dispatcher: Dispatcher, smtp: SmtpServer
+) -> None:
+    """No proof of work from the form (no JavaScript): the parts are held together, one e-mail carries the code
+    for all, and the itinerary's page confirms them all; a wrong code is refused with what is left."""
+    h = notify_harness
+    await h.load(read_config(DEMO))
+    plan = await h.client.get("/life-events/nach-berlin-ziehen/plan")
+    choice = re.search(r'name="choice" value="([^"]+)"', plan.text)
+    assert choice is not None
+    form = await h.client.get("/book/itinerary", params={"event": "nach-berlin-ziehen", "choice": choice.group(1)})
+    fields = {"event": "nach-berlin-ziehen", "choice": choice.group(1), "name": "Erika Mustermann"}
+    fields |= {"email": "erika@example.org", "language": "en", "_csrf_token": csrf(form), "altcha": ""}
+    held = await h.client.post("/book/itinerary", data=fields, follow_redirects=False)
+    assert held.status_code == 303
+    page = await h.client.get(held.headers["location"], headers={"Accept-Language": "en"})
+    assert "Your appointments are reserved" in page.text and 'action="/itineraries/' in page.text
+    async with h.session() as s:
+        parts = (await s.scalars(select(Booking))).all()
+    assert len(parts) == 2 and {b.status for b in parts} == {"pending"}
+    assert len({b.hold_expires_at for b in parts}) == 1
+
+    assert (await dispatcher.dispatch()).outcomes == {"sent": 1, "withdrawn": 1}  # one code for both parts
+    [mail] = smtp.parsed()
+    code = re.search(r"(\d{6})", str(mail["Subject"]))
+    assert code is not None
+    action = held.headers["location"].split("?")[0] + "/confirm"
+    token = held.headers["location"].split("token=")[1].split("&")[0]
+    confirm = {"token": token, "_csrf_token": csrf(page)}
+    wrong = await h.client.post(action, data={**confirm, "verification_code": "000000"})
+    assert wrong.status_code == 422 and 'id="verification_code-error"' in wrong.text
+    done = await h.client.post(action, data={**confirm, "verification_code": code.group(1)}, follow_redirects=False)
+    assert done.status_code == 303
+    async with h.session() as s:
+        parts = (await s.scalars(select(Booking).execution_options(populate_existing=True))).all()
+        claims = (await s.scalars(select(SlotClaim))).all()
+    assert {b.status for b in parts} == {"confirmed"} and {c.expires_at for c in claims} == {None}

@@ -17,6 +17,7 @@ from rathaus.jobs import run_unit
 from rathaus.notify import service as notify
 from rathaus.notify.dispatcher import Dispatcher
 from rathaus.notify.models import OutboxMessage, SmsOptOut
+from rathaus.offices.catalog import Catalog
 from rathaus.ratings import service as ratings
 from rathaus.ratings.models import Rating
 from tests.conftest import Harness
@@ -119,6 +120,7 @@ async def test_a_walk_in_who_left_a_number_is_asked_by_sms_after_the_quiet_hours
             quiet_start="08:30",
             quiet_end="11:00",
             turn_near_ahead=0,
+            catalog=h.runtime.get(Catalog),
             now=now,
         ),
     )

@@ -12,7 +12,7 @@ import pytest
 
 from rathaus.clock import ManualClock
 from rathaus.notify.dispatcher import Dispatcher
-from tests.browser import chromium_browser, chromium_or_skip
+from tests.browser import app_context, chromium_browser, chromium_or_skip
 from tests.conftest import Harness, LiveServer, open_harness
 from tests.factories import make_config
 from tests.notify.fakes import SmtpServer, start_smtp
@@ -56,7 +56,7 @@ async def test_a_wish_registered_on_a_phone_gets_the_offer_by_email_and_is_accep
         taken = await book(h, email="holder@example.org")
         server = live_server_factory(sqlite_url, clock)
         async with chromium_browser(chromium) as browser:
-            context = await browser.new_context(viewport=PHONE, locale="de-DE", bypass_csp=True)
+            context = await app_context(browser, clock, viewport=PHONE, locale="de-DE", bypass_csp=True)
             page = await context.new_page()
             await page.goto(f"{server.url}/wishes/new?services=a&office=amt")
             await expect(page.locator("h1")).to_have_text("Auf die Warteliste")
@@ -91,7 +91,7 @@ async def test_a_wish_registered_on_a_phone_gets_the_offer_by_email_and_is_accep
             await expect(page.locator(".kern-body--large")).to_contain_text("Montag, 11. Januar 2027, 09:00")
             await check(page, "de-offer-accepted")
 
-            english = await browser.new_context(viewport=PHONE, locale="en-GB", bypass_csp=True)
+            english = await app_context(browser, clock, viewport=PHONE, locale="en-GB", bypass_csp=True)
             en_page = await english.new_page()
             for url, name, heading in (
                 (f"{server.url}/wishes/new", "en-wish-new", "Join the waiting list"),

@@ -109,6 +109,27 @@ async def test_one_person_holds_at_most_the_limit_of_wishes_and_bookings_per_ser
     assert other_service.status_code == 201  # the limit is per service
 
 
+async def test_the_limit_counts_only_confirmed_contacts_and_is_checked_again_on_confirmation(
+    db_url: str, clock: ManualClock
+) -> None:
+    """Wishes and bookings whose contact is not yet confirmed with a code may carry anyone's address (a form
+    without JavaScript needs no proof of work): they block nobody, and count once confirmed."""
+    async with open_harness(
+        db_url, clock, availability_cache_seconds=86400.0, waitlist=WaitlistSettings(per_person=1, cooldown_minutes=0)
+    ) as h:
+        await h.load(make_config(verification="email"))
+        unconfirmed = await h.client.post("/api/v1/wishes", json=wish_body())
+        held = await h.client.post("/api/v1/bookings", json=booking_body("2027-01-12T09:00:00+01:00"))
+        assert unconfirmed.status_code == 201 and held.json()["status"] == "pending"
+        code = await code_sent(h, "wish_verification", "max@example.org")
+        mine = await register(h, first_day="2027-01-12", last_day="2027-01-12")  # not blocked by either
+        wish = unconfirmed.json()
+        late = await h.client.post(
+            f"/api/v1/wishes/{wish['code']}/confirm", json={"verification_code": code}, headers=auth(wish)
+        )
+        assert mine["status"] == "active" and late.status_code == 409  # the limit, now that both are the person's
+
+
 async def test_the_limit_is_a_setting(db_url: str, clock: ManualClock) -> None:
     async with open_harness(
         db_url, clock, availability_cache_seconds=86400.0, waitlist=WaitlistSettings(per_person=1, cooldown_minutes=0)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from rathaus.clock import ManualClock
-from tests.browser import chromium_browser, chromium_or_skip
+from tests.browser import app_context, chromium_browser, chromium_or_skip
 from tests.conftest import Harness, LiveServer
 from tests.factories import make_config
 from tests.web.test_booking_browser import PHONE, check, tab_to
@@ -34,7 +34,7 @@ async def test_remember_me_fills_the_next_booking_and_forget_me_clears_it(
     server = live_server_factory(sqlite_url, clock)
     async with chromium_browser(chromium) as browser:
         # The CSP is enforced here: a blocked inline script or style would show in the console.
-        context = await browser.new_context(viewport=PHONE, locale="en-GB", bypass_csp=False)
+        context = await app_context(browser, clock, viewport=PHONE, locale="en-GB", bypass_csp=False)
         page = await context.new_page()
         console: list[str] = []
         # The browser's own /favicon.ico request (a 404) logs "Failed to load resource" without a page
@@ -142,7 +142,7 @@ async def test_the_statement_and_the_device_list_pass_axe(
     server = live_server_factory(sqlite_url, clock)
     async with chromium_browser(chromium) as browser:
         # axe is injected as a script of its own, which only a context that bypasses the CSP allows.
-        context = await browser.new_context(viewport=PHONE, locale=locale, bypass_csp=True)
+        context = await app_context(browser, clock, viewport=PHONE, locale=locale, bypass_csp=True)
         page: Any = await context.new_page()
         await page.goto(f"{server.url}/accessibility")
         await check(page, f"{lang}-a11y-statement")

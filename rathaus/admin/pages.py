@@ -29,6 +29,7 @@ from rathaus.notify.render import when
 from rathaus.offices import service as offices
 from rathaus.offices.config import WEEKDAYS, Config, ConfigError, ReleasesConfig, SpecialHoursConfig, parse_config
 from rathaus.offices.deps import CatalogDep
+from rathaus.offices.presenters import NO_RELEASE_WHEN_CLOSED
 from rathaus.offices.rules import wall_to_utc
 from rathaus.staff import accounts
 from rathaus.web import PAGE_SECURITY_HEADERS, DbSession, Now, runtime_of
@@ -298,6 +299,7 @@ class AdminPages(AdminController):
                 "special_hours": config.special_hours,
                 "special": special,
                 "releases": config.releases,
+                "no_release_when_closed": NO_RELEASE_WHEN_CLOSED,
                 "problems": problems,
                 "saved": saved,
             },

@@ -181,7 +181,7 @@ async def view(session: AsyncSession, *, ctx: BookingContext, code: str, token: 
 @operation
 async def cancel(session: AsyncSession, *, ctx: BookingContext, code: str, token: str, now: datetime) -> BookingView:
     """Cancel by the citizen; cancelling twice answers the same."""
-    booking = await _authorised(session, code=code, token=token)
+    booking = await _authorised(session, code=code, token=token, lock=True)
     if booking.status != "cancelled":
         _ensure_changeable(booking, now)
         await cancel_booking(
@@ -223,7 +223,7 @@ async def reschedule(
     session: AsyncSession, *, ctx: BookingContext, code: str, token: str, start: datetime, now: datetime
 ) -> BookingView:
     """Move a booking; the old slot is given up only in the transaction that secures the new one."""
-    booking = await _authorised(session, code=code, token=token)
+    booking = await _authorised(session, code=code, token=token, lock=True)
     _ensure_changeable(booking, now)
     snapshot = await ctx.catalog.get(session, now=now)
     office = snapshot.office_by_id(booking.office_id)
@@ -553,11 +553,20 @@ async def _replay(
     return BookingView(result.booking, result.office, result.services, tokens.unseal(row.sealed_token, ctx.secret_key))
 
 
-async def _authorised(session: AsyncSession, *, code: str, token: str, with_events: bool = False) -> Booking:
-    """The booking if `token` is its manage token; an unknown code and a wrong token answer alike."""
+async def _authorised(
+    session: AsyncSession, *, code: str, token: str, with_events: bool = False, lock: bool = False
+) -> Booking:
+    """The booking if `token` is its manage token; an unknown code and a wrong token answer alike.
+
+    With `lock`, the booking row stays locked to this transaction and is read as committed: concurrent changes of
+    one booking then run one after the other, each seeing what the one before did (the cap on moves counts on it).
+    SQLite ignores the lock; there every writing transaction holds the writer lock from its start anyway.
+    """
     query = select(Booking).where(Booking.code == tokens.normalise_code(code))
     if with_events:
         query = query.options(selectinload(Booking.events))
+    if lock:
+        query = query.with_for_update(of=Booking).execution_options(populate_existing=True)
     booking = await session.scalar(query)
     if not tokens.matches(token, booking.token_hash if booking else _UNKNOWN_HASH) or booking is None:
         raise RathausError("unknown_booking")

@@ -29,6 +29,7 @@ from rathaus.booking._bookings import (
     confirm,
     validate_start,
 )
+from rathaus.booking._changes import check_changes_left
 from rathaus.booking._itinerary_rules import MAX_SEARCH_DAYS, check_sequence, life_event_of, travel_of
 from rathaus.booking.events import Verification
 from rathaus.booking.itinerary import Part, Proposal, StepOptions, propose
@@ -249,6 +250,7 @@ async def reschedule_itinerary(
 ) -> ItineraryView:
     """Move every part at once (each at its office); the old slots are given up only if all new ones are secured."""
     itinerary = await _authorised(session, code=code, token=token)
+    await _lock_parts(session, itinerary)
     current = await _view(session, ctx=ctx, itinerary=itinerary, now=now)
     snapshot = await ctx.catalog.get(session, now=now)
     for part in current.parts:
@@ -259,6 +261,9 @@ async def reschedule_itinerary(
     for step, office, _ in chosen:
         if by_step[step.key].office.id != office.id:
             raise RathausError("itinerary_office", office=office.slug, offices=by_step[step.key].office.slug)
+    for part in current.parts:
+        # Moving the itinerary moves each part: it counts against each booking's cap like a move of its own.
+        await check_changes_left(session, booking=part.booking, most=ctx.max_changes)
     for part in current.parts:
         await _release(session, part.booking)
     sealed = tokens.seal(token, ctx.secret_key)
@@ -305,6 +310,14 @@ async def _authorised(session: AsyncSession, *, code: str, token: str) -> Itiner
     if not tokens.matches(token, itinerary.token_hash if itinerary else _UNKNOWN_HASH) or itinerary is None:
         raise RathausError("unknown_itinerary")
     return itinerary
+
+
+async def _lock_parts(session: AsyncSession, itinerary: Itinerary) -> None:
+    """Lock the itinerary's bookings (in id order, as every locker does) and read them as committed, so that a move
+    of the whole and a move of one part run one after the other (see `_bookings._authorised`)."""
+    ids = [part.booking_id for part in itinerary.parts]
+    locked = select(Booking).where(Booking.id.in_(ids)).order_by(Booking.id).with_for_update(of=Booking)
+    (await session.scalars(locked.execution_options(populate_existing=True))).all()
 
 
 async def _view(session: AsyncSession, *, ctx: BookingContext, itinerary: Itinerary, now: datetime) -> ItineraryView:

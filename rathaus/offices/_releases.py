@@ -15,7 +15,7 @@ from rathaus.offices.rules import OfficeRules
 
 
 async def due_releases(session: AsyncSession, *, office: OfficeRules, now: datetime) -> list[datetime]:
-    """The office's release instants up to `now` not made yet, earliest first.
+    """The office's release instants up to `now` not made yet, earliest first (none on days it is closed).
 
     After a pause (a restart, a deployment) every instant since the last release made is due, so none is skipped;
     an office that made none yet starts with the latest instant (see `open_first_release`).
@@ -24,9 +24,9 @@ async def due_releases(session: AsyncSession, *, office: OfficeRules, now: datet
         return []
     last_made = await session.scalar(select(func.max(OfficeRelease.at)).where(OfficeRelease.office_id == office.id))
     if last_made is None:
-        latest = office.releases.last(office.tz, now=now)
+        latest = office.last_release(now)
         return [] if latest is None else [latest]
-    return office.releases.instants(office.tz, after=last_made, until=now)
+    return office.release_instants(after=last_made, until=now)
 
 
 async def record_release(

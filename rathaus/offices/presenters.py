@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from rathaus import i18n
+from rathaus.i18n import N_
 from rathaus.offices import schemas
 from rathaus.offices.catalog import BundleRule, CatalogSnapshot, LifeEventRule
 from rathaus.offices.config import WEEKDAYS
 from rathaus.offices.rules import ClosureRule, OfficeRules, ServiceRule, day_bounds, wall_to_utc
 
 UPCOMING_DAYS = 7
+# Releases not made in this time ahead (the office is closed that day) are named with the schedule.
+SKIPPED_RELEASES_AHEAD = timedelta(weeks=4)
+NO_RELEASE_WHEN_CLOSED = N_(
+    "No release on public holidays or other days the office is closed; the days it would have opened are released "
+    "with the next release."
+)
 
 
 def service(rule: ServiceRule, language: str) -> schemas.Service:
@@ -128,32 +136,37 @@ def office(
         next_days=days,
         upcoming_closures=closures[:50],
         counters=counters,
-        releases=releases(rules, now=now),
+        releases=releases(rules, language=language, now=now),
     )
 
 
-def releases(rules: OfficeRules, *, now: datetime) -> schemas.Releases | None:
+def releases(rules: OfficeRules, *, language: str, now: datetime) -> schemas.Releases | None:
     """The office's published release schedule with its next release, or None where slots open continuously."""
     schedule = rules.releases
     if schedule is None:
         return None
-    upcoming = schedule.next(rules.tz, now=now)
+    upcoming = rules.next_release(now)
+    ahead = now + SKIPPED_RELEASES_AHEAD
+    made = set(rules.release_instants(after=now, until=ahead))
     return schemas.Releases(
         weekdays=[WEEKDAYS[d] for d in sorted(schedule.weekdays)],
         at=f"{schedule.at:%H:%M}",
         days_ahead=schedule.days_ahead,
-        next_release=upcoming.astimezone(rules.tz),
-        next_day=schedule.day_of(upcoming, rules.tz),
+        next_release=None if upcoming is None else upcoming.astimezone(rules.tz),
+        next_day=None if upcoming is None else schedule.day_of(upcoming, rules.tz),
         released_through=rules.released_through,
+        closed_days=i18n.translations(language).gettext(NO_RELEASE_WHEN_CLOSED),
+        skipped=[rules.local_day(at) for at in schedule.instants(rules.tz, after=now, until=ahead) if at not in made],
     )
 
 
 def office_valid_until(rules: OfficeRules, now: datetime) -> datetime:
     """When `office(rules, …, now=now)` next answers differently with the same rules: at the office's next local
-    midnight (the days shown move on), when one of its closures ends (it is no longer upcoming) or at its next
-    release (another one is next)."""
+    midnight (the days shown move on), when one of its closures ends (it is no longer upcoming) or at the next
+    instant of its release schedule, made or left out (another release is next, the releases left out change)."""
     midnight = day_bounds(rules.local_day(now), rules.tz)[1]
-    upcoming = [rules.releases.next(rules.tz, now=now)] if rules.releases is not None else []
+    schedule = rules.releases
+    upcoming = [] if schedule is None else schedule.instants(rules.tz, after=now, until=now + timedelta(days=8))[:1]
     return min([midnight, *upcoming, *(c.end for c in rules.closures if c.end > now)])
 
 

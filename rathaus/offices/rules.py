@@ -13,6 +13,8 @@ from rathaus.localized import Localized
 
 Interval = tuple[datetime, datetime]
 _INSTANT = timedelta(microseconds=1)
+_WEEK = timedelta(weeks=1)
+_FORTNIGHT = timedelta(days=14)
 
 # How an appointment takes place: at the office, by a call to the citizen, or in a video meeting.
 Mode = Literal["on_site", "phone", "video"]
@@ -110,10 +112,6 @@ class ReleaseSchedule:
         due = self.instants(tz, after=now - timedelta(days=14), until=now)
         return due[-1] if due else None
 
-    def next(self, tz: ZoneInfo, *, now: datetime) -> datetime:
-        """The first release instant after `now`."""
-        return self.instants(tz, after=now, until=now + timedelta(days=8))[0]
-
     def day_of(self, instant: datetime, tz: ZoneInfo) -> date:
         """The day that the release at `instant` opens."""
         return instant.astimezone(tz).date() + timedelta(days=self.days_ahead)
@@ -156,6 +154,38 @@ class OfficeRules:
         if self.released_through is None:
             return earliest, earliest - _INSTANT
         return earliest, day_bounds(self.released_through, self.tz)[1] - _INSTANT
+
+    def closed_all_day(self, day: date) -> bool:
+        """Whether closures (a public holiday, a closure of the office) take up the whole local `day`."""
+        pieces = [day_bounds(day, self.tz)]
+        for closure in self.closures_between(*pieces[0]):
+            pieces = [part for piece in pieces for part in subtract(piece, closure.start, closure.end)]
+        return not pieces
+
+    def release_instants(self, *, after: datetime, until: datetime) -> list[datetime]:
+        """The releases to make in (after, until], earliest first: the schedule's instants, except on days the
+        office is closed all day. Nobody is there to answer for a release on a public holiday and citizens do not
+        wait for one then; the days it would have opened open with the next release made (see `booking_window`),
+        so the window never shrinks and no day is left out."""
+        if self.releases is None:
+            return []
+        instants = self.releases.instants(self.tz, after=after, until=until)
+        return [at for at in instants if not self.closed_all_day(self.local_day(at))]
+
+    def last_release(self, now: datetime) -> datetime | None:
+        """The latest release to make at or before `now` (within a fortnight), or None."""
+        due = self.release_instants(after=now - _FORTNIGHT, until=now)
+        return due[-1] if due else None
+
+    def next_release(self, now: datetime) -> datetime | None:
+        """The first release to make after `now`; None if the office is closed on every release day for a year."""
+        begin = now
+        for _ in range(53):
+            found = self.release_instants(after=begin, until=begin + _WEEK)
+            if found:
+                return found[0]
+            begin += _WEEK
+        return None
 
     def local_day(self, instant: datetime) -> date:
         """The office's calendar date at `instant`."""

@@ -86,9 +86,15 @@ class Releases(msgspec.Struct):
     weekdays: list[str]
     at: str
     days_ahead: int
-    next_release: datetime  # with the office's offset
-    next_day: date  # the day the next release opens
+    # None only if the office is closed on every release day of the coming year.
+    next_release: datetime | None  # with the office's offset
+    next_day: date | None  # the day the next release opens
     released_through: date | None  # the last day open to booking so far
+    # No release is made on a day the office is closed all day (a public holiday, a closure): the days it would have
+    # opened open with the next release made. `closed_days` says so in the answer's language; `skipped` lists the
+    # release days of the coming four weeks without a release for that reason.
+    closed_days: str = ""
+    skipped: list[date] = msgspec.field(default_factory=list)
 
 
 class Office(msgspec.Struct):

@@ -254,18 +254,22 @@ def _waitlist_context(
     locale = i18n.babel_locale(language)
     shown = waitlist_presenters.figures(figures, rules, snapshot.services_by_id)
     found: dict[str, Any] = {"figures": waitlist_presenters.figures_table(shown, language), "releases": None}
-    schedule = presenters.releases(rules, now=now)
+    schedule = presenters.releases(rules, language=language, now=now)
     if schedule is not None:
         day_names = get_day_names("wide", locale=locale)
         found["releases"] = {
             "weekdays": format_list([day_names[WEEKDAY_NUMBERS[d]] for d in schedule.weekdays], locale=locale),
             "at": schedule.at,
             "days": schedule.days_ahead,
-            "next": when(schedule.next_release, rules, language),
-            "next_day": format_date(schedule.next_day, "full", locale=locale),
+            "next": None if schedule.next_release is None else when(schedule.next_release, rules, language),
+            "next_day": None if schedule.next_day is None else format_date(schedule.next_day, "full", locale=locale),
             "through": None
             if schedule.released_through is None
             else format_date(schedule.released_through, "full", locale=locale),
+            "closed_days": schedule.closed_days,
+            "skipped": format_list([format_date(day, "full", locale=locale) for day in schedule.skipped], locale=locale)
+            if schedule.skipped
+            else None,
         }
     return found
 

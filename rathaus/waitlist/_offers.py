@@ -556,7 +556,9 @@ async def _matching(
 ) -> list[Slot]:
     """The free slots overlapping [start, end) that fit the wish's days and times, earliest first."""
     office = free.office
-    if not office.able_counters((s.id for s in services), online=True):
+    # Only on-site appointments are offered: a wish has no mode to choose, nor the number to call (a service given
+    # only by phone or video here, perhaps since the wish was registered, has nothing to offer it).
+    if "on_site" not in office.modes_for(services):
         return []
     windows: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for w in wish.windows:

@@ -309,7 +309,8 @@ def _offices(offices: list[OfficeRules], services: list[ServiceRule]) -> list[Of
     if len({o.id for o in offices}) != len(offices):
         raise RathausError("duplicate_office")
     for office in offices:
-        if not office.able_counters((s.id for s in services), online=True):
+        # Offers hold appointments on site (see `_offers._matching`): every service must be given on site here.
+        if "on_site" not in office.modes_for(services):
             raise RathausError("wish_not_offered", office=office.name)
     return offices
 

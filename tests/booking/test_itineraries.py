@@ -273,6 +273,14 @@ async def test_parts_move_alone_within_the_rules_or_all_together(harness: Harnes
         headers=auth,
     )
     assert other_office.status_code == 422 and "only at: mitte" in other_office.json()["detail"]
+    # The vehicle's part was moved twice (alone, then with the whole): a third move of the whole is one too many.
+    third = await client.post(
+        f"/api/v1/itineraries/{itinerary['code']}/reschedule",
+        json={"parts": body("2027-01-13T09:00:00+01:00", "2027-01-13T11:00:00+01:00")["parts"]},
+        headers=auth,
+    )
+    assert third.status_code == 409 and third.json()["code"] == "too_many_changes", third.text
+    assert await counts(harness) == (2, 3, 1)
 
 
 @pytest.mark.parametrize("altcha", ["", "not base64 at all"])

@@ -29,6 +29,9 @@ async def test_the_offices_api_gives_the_schedule_and_the_next_release(harness: 
         "next_release": "2027-01-11T08:00:00+01:00",
         "next_day": "2027-01-25",
         "released_through": "2027-01-22",
+        "closed_days": "An Feiertagen und anderen Tagen, an denen das Amt geschlossen ist, gibt es keine Freigabe; "
+        "die Tage, die sie freigegeben hätte, werden mit der nächsten Freigabe freigegeben.",
+        "skipped": [],
     }
     await harness.load(make_config())
     assert (await harness.client.get("/api/v1/offices/amt")).json()["releases"] is None

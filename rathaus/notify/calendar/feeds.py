@@ -12,6 +12,7 @@ from rathaus import i18n
 from rathaus.i18n import N_
 from rathaus.notify.calendar.invite import PRODID, host_of
 from rathaus.notify.calendar.vtimezone import unambiguous, vtimezone
+from rathaus.offices.presenters import NO_RELEASE_WHEN_CLOSED
 from rathaus.offices.rules import Interval, OfficeRules, ReleaseSchedule, Window, subtract, wall_to_utc
 
 PAST = timedelta(days=30)  # how far back a feed starts
@@ -230,7 +231,14 @@ def _releases(
         schedule.days_ahead,
     ) % {"num": schedule.days_ahead}
     first_offer = t.gettext("People on the waiting list are offered them first.")
-    event.add("description", vText(f"{opens} {first_offer}"))
+    closed_days = t.gettext(NO_RELEASE_WHEN_CLOSED)
+    event.add("description", vText(f"{opens} {first_offer} {closed_days}"))
+    # The releases not made because the office is closed that day (a public holiday) are left out of the series.
+    scheduled = schedule.instants(office.tz, after=_utc(first, time(0), office), until=_utc(last, schedule.at, office))
+    made = set(office.release_instants(after=_utc(first, time(0), office), until=_utc(last, schedule.at, office)))
+    for instant in scheduled:
+        if instant not in made:
+            event.add("exdate", _local(office.local_day(instant), schedule.at, office))
     return event
 
 

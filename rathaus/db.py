@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import functools
+import sqlite3
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
+import aiosqlite
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
@@ -109,6 +111,24 @@ def create_session_maker(
 Insert = sqlite.Insert | postgresql.Insert
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+async def on_sqlite_thread(session: AsyncSession, work: Callable[[sqlite3.Connection], R]) -> R:
+    """Run `work` with the sqlite3 connection of the session's transaction, in one call on aiosqlite's thread.
+
+    Through SQLAlchemy every statement is three or four hand-overs to that thread and back (cursor, execute, fetch,
+    close), each a turn of the event loop; several statements that must run back to back (inside the writer lock)
+    are one hand-over here. aiosqlite has no public call for it: `_execute` queues a function on its thread, as
+    its own methods do. `work` gets what SQLAlchemy would pass the driver (see `_creation` for the conversions).
+    """
+    connection = await session.connection()  # begins the transaction (BEGIN IMMEDIATE) if not yet begun
+    driver = cast(aiosqlite.Connection, (await connection.get_raw_connection()).driver_connection)
+    execute = cast(Callable[[Callable[[], R]], Awaitable[R]], driver._execute)
+    return await execute(lambda: work(driver._conn))
+
+
 def dialect_insert(session: AsyncSession, entity: Any) -> Insert:
     """An INSERT with the dialect's ON CONFLICT clauses (SQLite and PostgreSQL speak the same upsert)."""
     if session.get_bind().dialect.name == "postgresql":
@@ -146,10 +166,6 @@ _KEEP_ON_ERROR_KEY = "rathaus_keep_on_error"
 def keep_on_error(session: AsyncSession) -> None:
     """Commit this transaction even though the operation ends in an error (e.g. counting failed attempts)."""
     session.sync_session.info[_KEEP_ON_ERROR_KEY] = True
-
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 
 def operation(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
@@ -26,7 +27,14 @@ from rathaus.booking._changes import check_changes_left
 from rathaus.booking._day_claims import note_claimed, note_freed
 from rathaus.booking._itinerary_rules import check_moved_part
 from rathaus.booking.availability import cells
-from rathaus.booking.events import BookingChanged, BookingFacts, CreationProbe, Verification
+from rathaus.booking.events import (
+    BookingChanged,
+    BookingFacts,
+    CreationProbe,
+    CreationRows,
+    NewRows,
+    Verification,
+)
 from rathaus.booking.models import Booking, BookingEvent, BookingService, IdempotentRequest, SlotClaim
 from rathaus.contact import normalise_email, normalise_mobile, normalise_number
 from rathaus.db import dialect_insert, keep_on_error, operation
@@ -55,8 +63,10 @@ class BookingContext:
     video_url_template: str = ""
     # RATHAUS_BOOKING_MAX_CHANGES: how often a citizen may move one booking.
     max_changes: int = 2
-    # What the reactions to a new booking ask in the statement that writes it (see `CreationProbe`).
+    # What the reactions to a new booking ask in the statement that writes it (see `CreationProbe`), and the
+    # reactions that hand over their rows to be written by it (see `CreationRows`).
     probes: tuple[CreationProbe, ...] = ()
+    rows: tuple[CreationRows, ...] = ()
 
     @property
     def video(self) -> bool:
@@ -134,35 +144,46 @@ async def book(
     token = tokens.new_token()
     sealed = tokens.seal(token, ctx.secret_key)
     verification_code = tokens.new_verification_code() if channel != "off" else None
-    booking, answers = await _create_booking(
-        session,
-        probes=ctx.probes,
+    values = _booking_values(
         office=office,
         services=services,
         request=request,
-        values=_booking_values(
-            office=office,
-            services=services,
-            request=request,
-            start=start,
-            token=token,
-            verification_code=verification_code,
-            meeting_url=_meeting_url(ctx) if request.mode == "video" else None,
-            now=now,
-        ),
+        start=start,
+        token=token,
+        verification_code=verification_code,
+        meeting_url=_meeting_url(ctx) if request.mode == "video" else None,
+        now=now,
+    )
+    # The reactions that can hand over their rows do so now, so that the booking's statement writes them too.
+    created = BookingChanged(
+        booking=_facts_of_new(values),
+        change="created",
+        actor="citizen",
+        at=now,
+        manage_token=sealed,
+        verification=None if verification_code is None else Verification(verification_code, channel),
+    )
+    handed = [(writer.name, await writer.build(session, created)) for writer in ctx.rows]
+    booking, answers = await _create_booking(
+        session,
+        probes=ctx.probes,
+        rows=tuple(rows for _, rows in handed if rows is not None),
+        office=office,
+        services=services,
+        request=request,
+        values=values,
         action="booking.created",
         actor="citizen",
         now=now,
     )
-    await _announce(
+    await publish(
         session,
-        booking,
-        "created",
-        "citizen",
-        now,
-        manage_token=sealed,
-        verification=None if verification_code is None else Verification(verification_code, channel),
-        answers=answers,
+        dataclasses.replace(
+            created,
+            booking=facts(booking),
+            answers=answers,
+            written=frozenset(name for name, _ in handed),
+        ),
     )
     if idempotency is not None:
         idempotency.booking_id = booking.id
@@ -416,6 +437,7 @@ async def _create_booking(
     session: AsyncSession,
     *,
     probes: tuple[CreationProbe, ...],
+    rows: tuple[NewRows, ...] = (),
     office: OfficeRules,
     services: list[ServiceRule],
     request: BookingRequest,
@@ -437,6 +459,7 @@ async def _create_booking(
         action=action,
         actor=actor,
         probes=probes,
+        rows=rows,
     )
     for _ in range(5):
         code = tokens.new_code()
@@ -577,6 +600,22 @@ async def _view(session: AsyncSession, *, ctx: BookingContext, booking: Booking,
     snapshot = await ctx.catalog.get(session, now=now)
     office = snapshot.office_by_id(booking.office_id)
     return BookingView(booking, office, [snapshot.services_by_id[i.service_id] for i in booking.items])
+
+
+def _facts_of_new(values: dict[str, Any]) -> BookingFacts:
+    """What reactions may know of a booking about to be written (`_booking_values`): no id and no code yet."""
+    return BookingFacts(
+        id=0,
+        code="",
+        office_id=values["office_id"],
+        status=values["status"],
+        start=values["start_at"],
+        end=values["end_at"],
+        language=values["language"],
+        email=values["email"],
+        phone=values["phone"],
+        sequence=values["ical_sequence"],
+    )
 
 
 def facts(booking: Booking) -> BookingFacts:

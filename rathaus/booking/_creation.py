@@ -17,15 +17,19 @@ from __future__ import annotations
 
 import functools
 import re
+import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BindParameter, TextClause, bindparam, text
+from sqlalchemy import BindParameter, String, Table, TextClause, bindparam, text
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rathaus.booking.events import CreationProbe
+from rathaus.booking.events import NEW_BOOKING_ID, CreationProbe, NewRows, WithBookingId
 from rathaus.booking.models import Booking, BookingEvent, BookingService, SlotClaim
+from rathaus.db import on_sqlite_thread
 
 # The booking's columns that the caller gives, in the INSERT's order (code and counter_id are added here).
 COLUMNS = (
@@ -61,6 +65,7 @@ class NewBooking:
     action: str  # the first history event's action and actor
     actor: str
     probes: tuple[CreationProbe, ...] = ()  # asked in the same statement; their answers come back with it
+    rows: tuple[NewRows, ...] = ()  # other packages' rows, written with the booking (only if it is written)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +80,9 @@ async def write(session: AsyncSession, new: NewBooking, *, code: str, now: datet
     """Write the booking under `code`; None (and nothing written) if that code is taken."""
     dialect = session.get_bind().dialect.name
     shape = (len(new.service_ids), len(new.counters), len(new.cells))
+    extra = tuple(_RowsShape.of(rows) for rows in new.rows)
     params: dict[str, Any] = {
+        **_row_params(new.rows),
         **new.values,
         "code": code,
         "now": now,
@@ -86,21 +93,91 @@ async def write(session: AsyncSession, new: NewBooking, *, code: str, now: datet
         **{f"t{i}": t for i, t in enumerate(new.cells)},
     }
     if dialect == "postgresql":
-        row = (await session.execute(_postgresql(*shape, new.probes), params)).one_or_none()
+        row = (await session.execute(_postgresql(*shape, new.probes, extra), params)).one_or_none()
         return None if row is None else Written(row.id, row.counter_id, row.claimed, _answers(new.probes, row))
-    inserted = (await session.execute(_booking_sql(*shape, new.probes), params)).one_or_none()
-    if inserted is None:
-        return None
-    params.update(booking_id=inserted.id, counter_id=inserted.counter_id)
-    statements = _sqlite(*shape)
-    await session.execute(statements.services, params)
-    claimed = len((await session.execute(statements.claims, params)).all())
-    await session.execute(statements.event, params)
-    return Written(inserted.id, inserted.counter_id, claimed, _answers(new.probes, inserted))
+    batch = _sqlite(session.get_bind().dialect, *shape, new.probes, extra)
+    values = batch.converted(params)
+
+    def run(connection: sqlite3.Connection) -> Written | None:
+        cursor = connection.cursor()
+        try:
+            inserted = cursor.execute(batch.booking.sql, batch.booking.args(values)).fetchone()
+            if inserted is None:
+                return None
+            values.update(booking_id=inserted[0], counter_id=inserted[1])
+            cursor.execute(batch.services.sql, batch.services.args(values))
+            claimed = len(cursor.execute(batch.claims.sql, batch.claims.args(values)).fetchall())
+            cursor.execute(batch.event.sql, batch.event.args(values))
+            for rows in batch.rows:
+                cursor.execute(rows.sql, rows.args(values))
+            return Written(inserted[0], inserted[1], claimed, _answers(new.probes, inserted))
+        finally:
+            cursor.close()
+
+    # One hand-over to aiosqlite's thread for the statements instead of three or four for each: the writer
+    # lock, taken by BEGIN IMMEDIATE, is held for one turn of the event loop less per statement.
+    return await on_sqlite_thread(session, run)
 
 
 def _answers(probes: tuple[CreationProbe, ...], row: Any) -> dict[str, int]:
     return {probe.name: int(row[3 + i]) for i, probe in enumerate(probes)}
+
+
+@dataclass(frozen=True, slots=True)
+class _RowsShape:
+    """What the SQL of a `NewRows` depends on: its table, its columns and where the booking's id goes."""
+
+    table: Table
+    columns: tuple[str, ...]
+    kinds: tuple[tuple[str, ...], ...]  # per row and column: "value", "id" or "text" (a text around the id)
+
+    @classmethod
+    def of(cls, new: NewRows) -> _RowsShape:
+        columns = tuple(new.rows[0])
+        if any(tuple(row) != columns for row in new.rows):
+            raise ValueError(f"rows for {new.table.name} must name the same columns in the same order")
+        return cls(new.table, columns, tuple(tuple(_kind(row[c]) for c in columns) for row in new.rows))
+
+    def values(self, id_sql: str, j: int) -> list[str]:
+        """Each row's values as SQL, with the booking's id as `id_sql`."""
+        expressions = {
+            "value": ":o{j}_{r}_{c}",
+            "id": id_sql,
+            "text": f"(:o{{j}}_{{r}}_{{c}}b || {id_sql} || :o{{j}}_{{r}}_{{c}}a)",
+        }
+        return [
+            ", ".join(expressions[kind].format(j=j, r=r, c=c) for c, kind in enumerate(kinds))
+            for r, kinds in enumerate(self.kinds)
+        ]
+
+    def binds(self, j: int) -> list[BindParameter[Any]]:
+        text_type = String()
+        found = []
+        for r, kinds in enumerate(self.kinds):
+            for c, kind in enumerate(kinds):
+                if kind == "value":
+                    found.append(_typed(f"o{j}_{r}_{c}", self.table.c[self.columns[c]]))
+                elif kind == "text":
+                    found += [bindparam(f"o{j}_{r}_{c}{end}", type_=text_type) for end in ("b", "a")]
+        return found
+
+
+def _kind(value: Any) -> str:
+    if not isinstance(value, WithBookingId):
+        return "value"
+    return "id" if value == NEW_BOOKING_ID else "text"
+
+
+def _row_params(new_rows: tuple[NewRows, ...]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for j, new in enumerate(new_rows):
+        for r, row in enumerate(new.rows):
+            for c, value in enumerate(row.values()):
+                if not isinstance(value, WithBookingId):
+                    params[f"o{j}_{r}_{c}"] = value
+                elif value != NEW_BOOKING_ID:
+                    params[f"o{j}_{r}_{c}b"], params[f"o{j}_{r}_{c}a"] = value.before, value.after
+    return params
 
 
 # --- SQL, built once per dialect and shape -------------------------------------------------------------------
@@ -110,7 +187,7 @@ def _typed(name: str, column: Any) -> BindParameter[Any]:
     return bindparam(name, type_=column.type)
 
 
-def _binds(services: int, counters: int, cells: int) -> list[BindParameter[Any]]:
+def _binds(services: int, counters: int, cells: int, extra: tuple[_RowsShape, ...]) -> list[BindParameter[Any]]:
     table, claim = Booking.__table__.c, SlotClaim.__table__.c
     event = BookingEvent.__table__.c
     return [
@@ -122,6 +199,7 @@ def _binds(services: int, counters: int, cells: int) -> list[BindParameter[Any]]
         *(_typed(f"k{i}", claim.counter_id) for i in range(counters)),
         *(_typed(f"s{i}", BookingService.__table__.c.service_id) for i in range(services)),
         *(_typed(f"t{i}", claim.cell_start) for i in range(cells)),
+        *(bind for j, shape in enumerate(extra) for bind in shape.binds(j)),
     ]
 
 
@@ -161,50 +239,97 @@ def _statement(sql: str, binds: list[BindParameter[Any]]) -> TextClause:
     return text(sql).bindparams(*(b for b in binds if re.search(rf":{b.key}\b", sql)))
 
 
-@functools.cache
-def _booking_sql(services: int, counters: int, cells: int, probes: tuple[CreationProbe, ...]) -> TextClause:
-    # SQLite: the claims are not written yet; the count column only keeps the probes' places alike on both.
-    sql = _insert_booking(counters, cells) + ", 0 AS claimed" + _asked(services, probes)
-    return _statement(sql, _binds(services, counters, cells))
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """A statement as the sqlite3 module takes it: its SQL and the order of its parameters."""
+
+    sql: str
+    names: tuple[str, ...]
+
+    def args(self, values: dict[str, Any]) -> tuple[Any, ...]:
+        return tuple(values[name] for name in self.names)
 
 
 @dataclass(frozen=True, slots=True)
-class _SqliteStatements:
-    services: TextClause
-    claims: TextClause
-    event: TextClause
+class _SqliteBatch:
+    """SQLite's four statements, compiled for the sqlite3 module itself (they run in one call on its thread, past
+    SQLAlchemy), with the conversions SQLAlchemy would apply to their parameters."""
+
+    booking: _Prepared
+    services: _Prepared
+    claims: _Prepared
+    event: _Prepared
+    rows: tuple[_Prepared, ...]
+    converters: dict[str, Callable[[Any], Any]]
+
+    def converted(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            name: convert(value) if (convert := self.converters.get(name)) else value for name, value in params.items()
+        }
 
 
-@functools.cache
-def _sqlite(services: int, counters: int, cells: int) -> _SqliteStatements:
+@functools.lru_cache(maxsize=64)  # per engine's dialect and shape
+def _sqlite(
+    dialect: Dialect,
+    services: int,
+    counters: int,
+    cells: int,
+    probes: tuple[CreationProbe, ...],
+    extra: tuple[_RowsShape, ...],
+) -> _SqliteBatch:
     binds = [
-        *_binds(services, counters, cells),
+        *_binds(services, counters, cells, extra),
         _typed("booking_id", SlotClaim.__table__.c.booking_id),
         _typed("counter_id", SlotClaim.__table__.c.counter_id),
     ]
+    converters: dict[str, Callable[[Any], Any]] = {}
 
-    def statement(sql: str) -> TextClause:
-        return _statement(sql, binds)
+    def prepared(sql: str) -> _Prepared:
+        compiled = _statement(sql, binds).compile(dialect=dialect)
+        for name, bind in compiled.binds.items():
+            convert = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if convert is not None:
+                converters[name] = convert
+        return _Prepared(str(compiled), tuple(compiled.positiontup or ()))
 
+    # The count column only keeps the probes' places alike on both databases (the claims are not written yet).
+    booking = _insert_booking(counters, cells) + ", 0 AS claimed" + _asked(services, probes)
     service_rows = ", ".join(f"(:booking_id, :s{i}, {i})" for i in range(services))
     claim_rows = ", ".join(f"(:counter_id, :t{i}, :booking_id, :hold_expires_at)" for i in range(cells))
-    return _SqliteStatements(
-        services=statement(f"INSERT INTO booking_service (booking_id, service_id, position) VALUES {service_rows}"),
-        claims=statement(
+    return _SqliteBatch(
+        booking=prepared(booking),
+        services=prepared(f"INSERT INTO booking_service (booking_id, service_id, position) VALUES {service_rows}"),
+        claims=prepared(
             f"INSERT INTO slot_claim (counter_id, cell_start, booking_id, expires_at) VALUES {claim_rows} "
             + _TAKE_EXPIRED
         ),
-        event=statement(
+        event=prepared(
             f"INSERT INTO booking_event ({_EVENT_COLUMNS})"
             " VALUES (:booking_id, :created_at, :action, :actor, NULL, :status, '')"
         ),
+        rows=tuple(
+            prepared(
+                f"INSERT INTO {shape.table.name} ({', '.join(shape.columns)}) VALUES "
+                + ", ".join(f"({row})" for row in shape.values(":booking_id", j))
+            )
+            for j, shape in enumerate(extra)
+        ),
+        converters=converters,
     )
 
 
 @functools.cache
-def _postgresql(services: int, counters: int, cells: int, probes: tuple[CreationProbe, ...]) -> TextClause:
+def _postgresql(
+    services: int, counters: int, cells: int, probes: tuple[CreationProbe, ...], extra: tuple[_RowsShape, ...]
+) -> TextClause:
     service_rows = " UNION ALL ".join(f"SELECT :s{i} AS service_id, {i} AS position" for i in range(services))
     cell_rows = " UNION ALL ".join(f"SELECT :t{i} AS cell_start" for i in range(cells))
+    other_rows = "".join(
+        f", o{j} AS (INSERT INTO {shape.table.name} ({', '.join(shape.columns)}) "
+        + " UNION ALL ".join(f"SELECT {row} FROM b" for row in shape.values("b.id", j))
+        + ")"
+        for j, shape in enumerate(extra)
+    )
     sql = (
         f"WITH b AS ({_insert_booking(counters, cells)}),"
         " s AS (INSERT INTO booking_service (booking_id, service_id, position)"
@@ -215,6 +340,9 @@ def _postgresql(services: int, counters: int, cells: int, probes: tuple[Creation
         + "),"
         f" e AS (INSERT INTO booking_event ({_EVENT_COLUMNS})"
         " SELECT b.id, :created_at, :action, :actor, NULL, :status, '' FROM b)"
-        " SELECT b.id, b.counter_id, (SELECT count(*) FROM c) AS claimed" + _asked(services, probes) + " FROM b"
+        + other_rows
+        + " SELECT b.id, b.counter_id, (SELECT count(*) FROM c) AS claimed"
+        + _asked(services, probes)
+        + " FROM b"
     )
-    return _statement(sql, _binds(services, counters, cells))
+    return _statement(sql, _binds(services, counters, cells, extra))

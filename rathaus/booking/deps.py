@@ -24,6 +24,7 @@ def booking_context(runtime: Runtime) -> BookingContext:
         video_url_template=runtime.settings.video_url_template,
         max_changes=runtime.settings.booking_max_changes,
         probes=runtime.get(CreationProbes).probes,
+        rows=runtime.get(CreationProbes).rows,
     )
 
 

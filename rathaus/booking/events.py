@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from rathaus.events import DomainEvent
 
@@ -47,15 +51,55 @@ class CreationProbe:
     sql: Callable[[int], str]
 
 
+@dataclass(frozen=True, slots=True)
+class WithBookingId:
+    """A value that holds the id of a booking not yet written: in an integer column the id itself, in a text column
+    the text `before` + id + `after` (e.g. a key "confirmation:<id>:0:email"). The booking's statement fills it in."""
+
+    before: str = ""
+    after: str = ""
+
+
+NEW_BOOKING_ID = WithBookingId()
+
+
+@dataclass(frozen=True, slots=True)
+class NewRows:
+    """Rows of a reacting package's own table (columns by name) that the statement writing a new booking writes
+    too, so that they cost no statement of their own. A value may be a `WithBookingId`."""
+
+    table: Table
+    rows: tuple[Mapping[str, Any], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CreationRows:
+    """A reaction to `created` that hands over its rows before the booking is written (see `NewRows`).
+
+    `build(session, event)` gets the `created` event as it will be published, except that the booking has no id
+    yet (0: the rows name it with `WithBookingId`); it returns the rows or None for none. The published event then
+    names the reaction in `written`, and the reaction adds nothing.
+    """
+
+    name: str
+    build: Callable[[AsyncSession, BookingChanged], Awaitable[NewRows | None]]
+
+
 class CreationProbes:
-    """The probes of one instance, added by the packages that react to new bookings (a `Wiring` component)."""
+    """The probes and row builders of one instance, added by the packages that react to new bookings (a `Wiring`
+    component)."""
 
     def __init__(self) -> None:
         self.probes: tuple[CreationProbe, ...] = ()
+        self.rows: tuple[CreationRows, ...] = ()
 
     def add(self, probe: CreationProbe) -> None:
         """Ask `probe` with every booking written from now on."""
         self.probes = (*self.probes, probe)
+
+    def add_rows(self, builder: CreationRows) -> None:
+        """Write `builder`'s rows with every booking written from now on."""
+        self.rows = (*self.rows, builder)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -82,6 +126,8 @@ class BookingChanged(DomainEvent):
     # The answers to the creation probes by their names, when the booking was written by the statement that
     # asks them (a `created` booking); a probe not named here was not asked.
     answers: Mapping[str, int] = field(default_factory=dict)
+    # The reactions whose rows the booking's statement wrote (see `CreationRows`): they have nothing left to do.
+    written: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

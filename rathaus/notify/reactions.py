@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import cast
 
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rathaus.booking.events import BookingChanged, BookingMoved
+from rathaus.booking.events import (
+    NEW_BOOKING_ID,
+    BookingChanged,
+    BookingMoved,
+    CreationProbes,
+    CreationRows,
+    NewRows,
+)
 from rathaus.events import DomainEvent, Handler
 from rathaus.notify import policy as policies
 from rathaus.notify import ratings, service
+from rathaus.notify.models import OutboxMessage
 from rathaus.offices.catalog import Catalog
 from rathaus.offices.rules import OfficeRules
 from rathaus.queue import service as queue
@@ -29,20 +39,59 @@ _MESSAGE_OF_CHANGE = {
 }
 
 
+# The name under which notify's rows are written with a new booking, and their table.
+_WRITER = "notify"
+_OUTBOX = cast(Table, OutboxMessage.__table__)
+
+
 def booking_changed(runtime: Runtime) -> Handler:
     """Confirm, tell of a change or a cancellation, ask for the verification code; plan or withdraw reminders."""
     office_policies = runtime.get(policies.Policies)
 
+    async def rows(session: AsyncSession, event: BookingChanged) -> NewRows | None:
+        message = _message(event)
+        if message is None:
+            return None
+        kind, payload, channels = message
+        found = await service.change_messages(
+            session,
+            booking=event.booking,
+            booking_id=NEW_BOOKING_ID,
+            event=kind,
+            now=event.at,
+            office_policies=office_policies,
+            payload=payload,
+            channels=channels,
+        )
+        service.wake_after_commit(session, found)
+        return NewRows(_OUTBOX, tuple(found))
+
+    # A new booking's confirmation and reminders are written by the booking's own statement.
+    runtime.get(CreationProbes).add_rows(CreationRows(_WRITER, rows))
+
     async def handle(session: AsyncSession, event: BookingChanged) -> None:
-        await _booking_changed(session, event, office_policies)
+        message = _message(event)
+        if message is None or _WRITER in event.written:
+            return
+        kind, payload, channels = message
+        await service.booking_changed(
+            session,
+            booking=event.booking,
+            event=kind,
+            now=event.at,
+            office_policies=office_policies,
+            payload=payload or None,
+            channels=channels,
+        )
 
     return handle
 
 
-async def _booking_changed(session: AsyncSession, event: BookingChanged, office_policies: policies.Policies) -> None:
+def _message(event: BookingChanged) -> tuple[str, dict[str, object], tuple[str, ...]] | None:
+    """The message a booking change sends (its kind, payload and channels); None for none."""
     kind = _MESSAGE_OF_CHANGE.get(event.change)
     if kind is None:
-        return
+        return None
     payload: dict[str, object] = {}
     if event.manage_token is not None:
         payload["sealed_manage_token"] = event.manage_token
@@ -57,15 +106,7 @@ async def _booking_changed(session: AsyncSession, event: BookingChanged, office_
         payload.update(reason=event.reason or "citizen", **event.detail)
         if event.actor == "sms":
             channels = ("email",)  # the reply to the citizen's SMS confirms it on that channel
-    await service.booking_changed(
-        session,
-        booking=event.booking,
-        event=kind,
-        now=event.at,
-        office_policies=office_policies,
-        payload=payload or None,
-        channels=channels,
-    )
+    return kind, payload, channels
 
 
 async def booking_moved(session: AsyncSession, event: BookingMoved) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rathaus import i18n
 from rathaus.booking import service as bookings
-from rathaus.booking.events import BookingFacts
+from rathaus.booking.events import BookingFacts, WithBookingId
 from rathaus.db import after_commit, dialect_insert, operation
 from rathaus.errors import RathausError
 from rathaus.notify import policy as policies
@@ -38,6 +38,41 @@ KINDS = (
 WITHDRAWN_WITH_BOOKING = ("reminder", "verification")
 
 
+def message_values(
+    *,
+    kind: str,
+    channel: str,
+    recipient: str,
+    language: str,
+    due_at: datetime,
+    dedupe_key: str | WithBookingId,
+    now: datetime,
+    booking_id: int | WithBookingId | None = None,
+    office_id: int | None = None,
+    payload: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One outbox row's columns. The key and the booking id may name a new booking whose id is not known yet
+    (`WithBookingId`: its statement fills them in)."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown message kind {kind!r}")
+    return {
+        "kind": kind,
+        "channel": channel,
+        "recipient": recipient,
+        "language": i18n.choose(language),
+        "due_at": due_at,
+        "dedupe_key": dedupe_key,
+        "booking_id": booking_id,
+        "office_id": office_id,
+        "payload": payload or {},
+        "status": "pending",
+        "attempts": 0,
+        "priority": 0 if kind == "reminder" else 1,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 def enqueue(
     session: AsyncSession,
     *,
@@ -53,28 +88,28 @@ def enqueue(
     payload: dict[str, Any] | None = None,
 ) -> OutboxMessage:
     """Add one message to the outbox; it is sent after the transaction commits."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown message kind {kind!r}")
-    message = OutboxMessage(
+    values = message_values(
         kind=kind,
         channel=channel,
         recipient=recipient,
-        language=i18n.choose(language),
+        language=language,
         due_at=due_at,
         dedupe_key=dedupe_key,
+        now=now,
         booking_id=booking_id,
         office_id=office_id,
-        payload=payload or {},
-        status="pending",
-        attempts=0,
-        priority=0 if kind == "reminder" else 1,
-        created_at=now,
-        updated_at=now,
+        payload=payload,
     )
+    message = OutboxMessage(**values)
     session.add(message)
-    if due_at <= now:
-        after_commit(session, wake_dispatchers)
+    wake_after_commit(session, [values])
     return message
+
+
+def wake_after_commit(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Wake the dispatchers once the transaction commits if one of the outbox `rows` is due at once."""
+    if any(row["due_at"] <= row["created_at"] for row in rows):
+        after_commit(session, wake_dispatchers)
 
 
 async def booking_changed(
@@ -96,31 +131,65 @@ async def booking_changed(
     """
     if event in {"cancellation", "change"}:
         await withdraw_pending(session, booking_id=booking.id, now=now)
-    reminded = event in {"confirmation", "change"} and booking.status == "confirmed"
-    # Read before anything is added, so that the message and its reminders go into the outbox in one INSERT.
-    policy = await office_policies.of(session, office_id=booking.office_id, now=now) if reminded else None
-    for channel, recipient in contacts(booking):
-        if channel not in channels:
-            continue
-        enqueue(
-            session,
+    rows = await change_messages(
+        session,
+        booking=booking,
+        booking_id=booking.id,
+        event=event,
+        now=now,
+        office_policies=office_policies,
+        payload=payload,
+        channels=channels,
+    )
+    # All added before the flush, so that the message and its reminders go into the outbox in one INSERT.
+    session.add_all([OutboxMessage(**row) for row in rows])
+    wake_after_commit(session, rows)
+
+
+async def change_messages(
+    session: AsyncSession,
+    *,
+    booking: BookingFacts,
+    booking_id: int | WithBookingId,
+    event: str,
+    now: datetime,
+    office_policies: policies.Policies,
+    payload: dict[str, Any] | None = None,
+    channels: tuple[str, ...] = ("email", "sms"),
+) -> list[dict[str, Any]]:
+    """The outbox rows of `booking_changed` (the message on each channel, and the reminders of a confirmed
+    booking), not yet written; `booking_id` is the booking's id or, for one not yet written, its stand-in."""
+    rows = [
+        message_values(
             kind=event,
             channel=channel,
             recipient=recipient,
             language=booking.language,
             due_at=now,
-            dedupe_key=f"{event}:{booking.id}:{booking.sequence}:{channel}",
+            dedupe_key=_key(booking_id, f"{event}:", f":{booking.sequence}:{channel}"),
             now=now,
-            booking_id=booking.id,
+            booking_id=booking_id,
             office_id=booking.office_id,
             payload=payload,
         )
-    if policy is not None:
+        for channel, recipient in contacts(booking)
+        if channel in channels
+    ]
+    if event in {"confirmation", "change"} and booking.status == "confirmed":
+        known = await office_policies.of(session, office_id=booking.office_id, now=now)
         sealed = (payload or {}).get("sealed_manage_token")
         itinerary = (payload or {}).get("itinerary")
-        await plan_reminders(
-            session, booking=booking, now=now, sealed_manage_token=sealed, itinerary=itinerary, known=policy
+        rows += reminders(
+            booking, booking_id=booking_id, now=now, sealed_manage_token=sealed, itinerary=itinerary, known=known
         )
+    return rows
+
+
+def _key(booking_id: int | WithBookingId, before: str, after: str) -> str | WithBookingId:
+    """A dedupe key with the booking's id between `before` and `after`."""
+    if isinstance(booking_id, WithBookingId):
+        return WithBookingId(before=before, after=after)
+    return f"{before}{booking_id}{after}"
 
 
 class _Contactable(Protocol):
@@ -142,43 +211,43 @@ async def office_policy(session: AsyncSession, *, office_id: int) -> tuple[polic
     return policies.policy_of(row), tz
 
 
-async def plan_reminders(
-    session: AsyncSession,
-    *,
+def reminders(
     booking: BookingFacts,
+    *,
+    booking_id: int | WithBookingId,
     now: datetime,
+    known: tuple[policies.Policy, ZoneInfo],
     sealed_manage_token: str | None = None,
     itinerary: str | None = None,
-    known: tuple[policies.Policy, ZoneInfo] | None = None,
-) -> int:
-    """Write the booking's reminders at the office's offsets (SMS moved out of quiet hours); returns how many.
+) -> list[dict[str, Any]]:
+    """The booking's reminders at the office's offsets (SMS moved out of quiet hours), as outbox rows.
 
     A part of an `itinerary` (its code) is reminded of together with the itinerary's other parts that day.
-    `known` is the office's `office_policy`, if the caller has read it already.
+    `known` is the office's policy and time zone.
     """
-    policy, tz = known or await office_policy(session, office_id=booking.office_id)
+    policy, tz = known
     payload: dict[str, Any] = {"sealed_manage_token": sealed_manage_token} if sealed_manage_token else {}
     if itinerary:
         payload["itinerary"] = itinerary
-    count = 0
+    rows = []
     for channel, recipient in contacts(booking):
         for offset, due in policies.reminder_times(start=booking.start, now=now, policy=policy, tz=tz, channel=channel):
             minutes = int(offset.total_seconds() // 60)
-            enqueue(
-                session,
-                kind="reminder",
-                channel=channel,
-                recipient=recipient,
-                language=booking.language,
-                due_at=due,
-                dedupe_key=f"reminder:{booking.id}:{booking.sequence}:{channel}:{minutes}",
-                now=now,
-                booking_id=booking.id,
-                office_id=booking.office_id,
-                payload={**payload, "offset_minutes": minutes},
+            rows.append(
+                message_values(
+                    kind="reminder",
+                    channel=channel,
+                    recipient=recipient,
+                    language=booking.language,
+                    due_at=due,
+                    dedupe_key=_key(booking_id, "reminder:", f":{booking.sequence}:{channel}:{minutes}"),
+                    now=now,
+                    booking_id=booking_id,
+                    office_id=booking.office_id,
+                    payload={**payload, "offset_minutes": minutes},
+                )
             )
-            count += 1
-    return count
+    return rows
 
 
 async def withdraw_pending(session: AsyncSession, *, booking_id: int, now: datetime) -> None:

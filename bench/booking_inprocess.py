@@ -11,9 +11,9 @@ on SQLite also the hand-overs to aiosqlite's thread (each one a turn of the even
 `booking_bench` runs it for each database beside the HTTP rounds.
 
 `--http` calls the app as an ASGI app instead (`POST /api/v1/bookings` against the benchmark server's
-`POST /bench/insert`, the bodies `booking_bench` sends, rate limits and proof of work off): the whole request path
-in process. `--rows-apart` lets notify write its outbox rows with its own INSERT after the booking's statement,
-as before they were handed to the booking's statement (to measure that step alone).
+`POST /bench/insert`, the bodies `booking_bench` sends, rate limits and proof of work off, test settings): the whole
+request path in process. `--rows-apart` lets notify write its outbox rows with its own INSERT after the booking's
+statement, as before they were handed to the booking's statement (to measure that step alone).
 """
 
 from __future__ import annotations
@@ -56,6 +56,15 @@ from tests.factories import make_config
 
 NOW = datetime(2027, 1, 11, 6, 0, tzinfo=UTC)  # Monday 07:00 in Berlin
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+# Test settings; no rate limit and no proof of work for the HTTP calls, as in booking_bench (wrk solves none).
+SETTINGS: dict[str, Any] = {
+    "environment": "test",
+    "secret_key": "b" * 40,
+    "scheduler": False,
+    "log_level": "WARNING",
+    "altcha": False,
+    "booking_rate_limit_per_minute": 0,
+}
 
 
 def _starts(count: int) -> list[datetime]:
@@ -70,7 +79,7 @@ def _starts(count: int) -> list[datetime]:
 
 
 async def _runtime(url: str, count: int) -> Runtime:
-    settings = Settings(database_url=url, environment="test", secret_key="b" * 40, scheduler=False).validated()
+    settings = Settings(database_url=url, **SETTINGS).validated()
     runtime = build_runtime(settings, WIRINGS, clock=ManualClock(NOW))
     await migrate.upgrade(runtime.engine)
     await create_bench_tables(runtime.engine)
@@ -215,18 +224,7 @@ class _Post:
         await self.app({**self.scope, "state": {}}, self.receive, self.send)  # type: ignore[arg-type]
 
 
-async def _measure_http(url: str, count: int) -> dict[str, Any]:
-    settings = Settings(
-        database_url=url,
-        secret_key="b" * 40,
-        environment="production",
-        scheduler=False,
-        email_channel="file",
-        sms_channel="file",
-        log_level="WARNING",
-        altcha=False,
-        booking_rate_limit_per_minute=0,
-    ).validated()
+async def _measure_http(settings: Settings, count: int) -> dict[str, Any]:
     app = create_app(settings, clock=ManualClock(NOW))
     app.register(bare_insert)
     async with app.lifespan():
@@ -267,11 +265,11 @@ async def measure(kind: str, count: int, *, http: bool = False, rows_apart: bool
         name = f"rathaus_bench_inprocess_{Path(folder).name.lower()}"
         url = await _pg_database(name) if kind == "postgres" else f"sqlite+aiosqlite:///{folder}/inprocess.db"
         try:
+            if rows_apart:
+                _rows_apart()
             runtime = await _runtime(url, count)
             try:
-                if rows_apart:
-                    _rows_apart()
-                measured = await (_measure_http(url, count) if http else _measure(runtime, count))
+                measured = await (_measure_http(runtime.settings, count) if http else _measure(runtime, count))
             finally:
                 await runtime.dispose()
             return {"kind": kind, "http": http, "rows_apart": rows_apart, **measured}

@@ -1,16 +1,18 @@
 # ruff: noqa: S608 -- the SQL here is assembled from constants and counts only; every value is a bound parameter.
 """The statements that write a new booking: few, built once, sent back to back.
 
-A new booking is a row in `booking`, its services, its claims on one counter's cells and its first history event.
-On PostgreSQL that is one statement (data-modifying CTEs: one round trip); SQLite has no INSERT inside WITH and
-gets four, one right after the other (it holds the writer lock from the first, so nothing but the statements may
-run until the commit). Every value is decided before the first statement.
+A new booking is a row in `booking`, its services, its claims on one counter's cells, its first history event and
+the rows the reactions to it handed over (`NewRows`: notify's outbox messages). On PostgreSQL that is one statement
+(data-modifying CTEs: one round trip); SQLite has no INSERT inside WITH and gets one INSERT per table, all run in
+one call on aiosqlite's thread (it holds the writer lock from BEGIN IMMEDIATE to COMMIT, so the fewer turns of the
+event loop in between, the shorter other writers wait). Every value is decided before the first statement.
 
 The counter is chosen inside the booking's INSERT: the first able counter (in their order of preference) on which
 no live claim holds any of the cells. A concurrent claimer that got in meanwhile makes the claims come back short;
 the caller then falls back to trying the counters one by one. The SQL text depends only on the dialect and on the
-numbers of services, counters and cells, so it is built once per shape; SQLAlchemy caches a text statement's
-compiled form, while its dialect upserts (`[no key]` in its log) are compiled anew on every execution.
+numbers of services, counters, cells and handed-over rows, so it is built once per shape; SQLAlchemy caches a text
+statement's compiled form (its dialect upserts, `[no key]` in its log, are compiled anew on every execution), and
+SQLite's are compiled here for the sqlite3 module.
 """
 
 from __future__ import annotations

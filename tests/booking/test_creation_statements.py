@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, select
 
+from rathaus import tokens
 from rathaus.booking import service
 from rathaus.booking.deps import booking_context
 from rathaus.booking.models import BookingEvent, BookingService, SlotClaim
@@ -99,3 +100,18 @@ async def test_the_reactions_to_a_new_booking_read_nothing(harness: Harness) -> 
         ("reminder", f"reminder:{booking_id}:0:email:120", booking_id),
     ]
     assert rows[1].payload["offset_minutes"] == 1440 and "sealed_manage_token" in rows[1].payload
+
+
+async def test_a_taken_code_writes_no_message_and_the_next_code_writes_them_once(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # notify's rows go with the booking's statement: a drawn code that is taken writes no booking, so no rows.
+    await harness.load(make_config(counters=TWO_COUNTERS))
+    first, _ = await book(harness, NINE, "erika@example.org")
+    codes = iter([first.booking.code, "NEWCODE2"])
+    monkeypatch.setattr(tokens, "new_code", lambda: next(codes))
+    second, _ = await book(harness, NINE, "max@example.org")
+    assert second.booking.code == "NEWCODE2"
+    async with harness.session() as s:
+        keys = (await s.scalars(select(OutboxMessage.dedupe_key).order_by(OutboxMessage.id))).all()
+    assert keys == [f"confirmation:{first.booking.id}:0:email", f"confirmation:{second.booking.id}:0:email"]

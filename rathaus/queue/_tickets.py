@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import Date, Exists, Integer, Select, String, Update, bindparam, case, cast, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.sql.dml import ReturningInsert
 
 from rathaus import i18n
 from rathaus.booking import service as bookings
@@ -295,8 +296,8 @@ async def transfer(
 
 
 async def staff_ticket(session: AsyncSession, ticket_id: int) -> Ticket:
-    """A ticket by its id, for the staff API (the caller checks the office)."""
-    ticket = await session.get(Ticket, ticket_id)
+    """A ticket by its id with its services in one statement, for the staff API (the caller checks the office)."""
+    ticket = await session.get(Ticket, ticket_id, options=[joinedload(Ticket.items)])
     if ticket is None:
         raise RathausError("unknown_ticket")
     return ticket
@@ -376,13 +377,34 @@ async def _issue(
 async def _next_number(session: AsyncSession, *, office_id: int, day: date, prefix: str) -> int:
     """The next number of the day: the counter row is bumped in the ticket's transaction, so a rollback
     gives the number back and concurrent requests queue on the row (no gaps, no duplicates)."""
-    insert = dialect_insert(session, TicketSequence).values(office_id=office_id, day=day, prefix=prefix, last_number=1)
-    statement = insert.on_conflict_do_update(
-        index_elements=[TicketSequence.office_id, TicketSequence.day, TicketSequence.prefix],
-        set_={"last_number": TicketSequence.last_number + 1},
-    ).returning(TicketSequence.last_number)
-    number: int = (await session.execute(statement)).scalar_one()
+    values = {"sequence_office": office_id, "sequence_day": day, "sequence_prefix": prefix}
+    number: int = (await session.execute(_next_number_statement(session), values)).scalar_one()
     return number
+
+
+# `_next_number`'s upsert per dialect, built once with its values as parameters (like the claim's below).
+_NEXT_NUMBER: dict[str, ReturningInsert[tuple[int]]] = {}
+
+
+def _next_number_statement(session: AsyncSession) -> ReturningInsert[tuple[int]]:
+    dialect = session.get_bind().dialect.name
+    statement = _NEXT_NUMBER.get(dialect)
+    if statement is None:
+        statement = _NEXT_NUMBER[dialect] = (
+            dialect_insert(session, TicketSequence)
+            .values(
+                office_id=bindparam("sequence_office"),
+                day=bindparam("sequence_day"),
+                prefix=bindparam("sequence_prefix"),
+                last_number=1,
+            )
+            .on_conflict_do_update(
+                index_elements=[TicketSequence.office_id, TicketSequence.day, TicketSequence.prefix],
+                set_={"last_number": TicketSequence.last_number + 1},
+            )
+            .returning(TicketSequence.last_number)
+        )
+    return statement
 
 
 # The claim's statements are built once per kind of counter and take the office, day and instant as parameters:

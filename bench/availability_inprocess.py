@@ -29,6 +29,7 @@ from litestar.types import Message
 from bench.booking_inprocess import _drop, _pg_database
 from bench.feed_bench import DEMO, prepare
 from bench.hello import app as hello_app
+from bench.inprocess import http_scope
 from rathaus.app import create_app
 from rathaus.clock import ManualClock, SystemClock
 from rathaus.settings import Settings
@@ -51,20 +52,7 @@ class Caller:
 
     def __init__(self, app: Any, path: str, query: bytes = b"") -> None:
         self.app, self.body = app, b""
-        self.scope = {
-            "type": "http",
-            "asgi": {"version": "3.0", "spec_version": "2.3"},
-            "http_version": "1.1",
-            "method": "GET",
-            "scheme": "http",
-            "path": path,
-            "raw_path": path.encode(),
-            "query_string": query,
-            "root_path": "",
-            "headers": [(b"host", b"127.0.0.1:8000"), *BROWSER],
-            "client": ("127.0.0.1", 40000),
-            "server": ("127.0.0.1", 8000),
-        }
+        self.scope = http_scope(path, query=query, headers=BROWSER)
 
     async def receive(self) -> Message:
         return {"type": "http.request", "body": b"", "more_body": False}

@@ -1,6 +1,6 @@
 """The queue benchmark's day in process: CPU time and SQL statements per counter turn with N live streams.
 
-    .venv/bin/python -m bench.queue_inprocess [--db sqlite|postgres] [--clients 200] [--turns 120]
+    .venv/bin/python -m bench.queue_inprocess [--db sqlite|postgres] [--clients 200] [--turns 120] [--concurrent]
 
 The app (`create_app`, lifespan included) runs on this process's event loop; requests go through httpx's ASGI
 transport and the streams are ASGI calls whose `send` only counts what arrives, so nothing here is a socket: what is
@@ -8,8 +8,15 @@ measured is the app's own Python (and aiosqlite's threads), not uvicorn's writes
 `queue_bench`'s: 100 early appointments and 50 walk-ins wait, half the clients watch the board, half the ticket
 pages of the early appointments. A turn is one counter's walk-in, complete and call-next, then a wait until every
 stream has received what the turn changed. Reported per turn (the first 10 dropped): CPU time of the process
-(`time.process_time`), statements (a cursor hook on both engines; BEGIN counts, COMMIT does not), stream updates,
-and the median call-next latency.
+(`time.process_time`; also by step: walk-in, complete, call-next, the streams' updates after the last answer),
+statements (a cursor hook on both engines; BEGIN counts, COMMIT does not), stream updates, and the median call-next
+latency. The CPU includes the client's side (httpx), the same in every run.
+
+With `--concurrent` the turns are `queue_bench`'s instead: the 8 counters at once, each turn every 0.8 s (10 calls/s),
+so that changes of several counters fall into one read and the writers meet at SQLite's write lock. Reported over
+the whole run: CPU, statements and stream updates per turn, call-next and walk-in latency in process, and the time
+each transaction's BEGIN took to return (a writer's BEGIN IMMEDIATE waits there for the write lock; a reader's plain
+BEGIN is one thread hop, the comparison).
 """
 
 from __future__ import annotations
@@ -26,10 +33,10 @@ from typing import Any
 
 import httpx
 from litestar import Litestar
-from sqlalchemy import event
 
 from bench.booking_inprocess import _drop, _pg_database
-from bench.queue_bench import NOW, PASSWORD, Day, Plan, office_toml, prepare
+from bench.inprocess import Statements, http_scope
+from bench.queue_bench import NOW, PASSWORD, Day, Plan, office_toml, percentile, prepare, run_counters
 from rathaus.app import create_app
 from rathaus.clock import ManualClock
 from rathaus.settings import Settings
@@ -47,20 +54,7 @@ class Stream:
         self._gone = asyncio.Event()
 
     async def run(self, app: Litestar, path: str) -> None:
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0", "spec_version": "2.3"},
-            "http_version": "1.1",
-            "method": "GET",
-            "scheme": "http",
-            "path": path,
-            "raw_path": path.encode(),
-            "query_string": b"",
-            "root_path": "",
-            "headers": [(b"host", b"bench")],
-            "client": ("127.0.0.1", 40000),
-            "server": ("bench", 80),
-        }
+        scope = http_scope(path, host="bench")
         asked = False
 
         async def receive() -> dict[str, Any]:
@@ -92,19 +86,7 @@ async def settled(streams: list[Stream]) -> None:
         last = total
 
 
-def _counting(app: Litestar) -> Callable[[], int]:
-    runtime = runtime_of(app.state)
-    seen = [0]
-
-    def count(*_args: object) -> None:
-        seen[0] += 1
-
-    for engine in {runtime.engine, runtime.read_engine}:
-        event.listen(engine.sync_engine, "before_cursor_execute", count)
-    return lambda: seen[0]
-
-
-async def run(url: str, clients: int, turns: int) -> dict[str, Any]:
+async def run(url: str, clients: int, turns: int, concurrent: bool = False) -> dict[str, Any]:
     plan = Plan.full()
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "office.toml"
@@ -135,31 +117,73 @@ async def run(url: str, clients: int, turns: int) -> dict[str, Any]:
         tasks = [asyncio.create_task(s.run(app, p)) for s, p in zip(streams, paths, strict=True)]
         await asyncio.gather(*(s.shown.wait() for s in streams))
         await settled(streams)
-        statements = _counting(app)
-        cpu: list[float] = []
-        counted: list[int] = []
-        updates: list[int] = []
-        calls: list[float] = []
-        for i in range(turns):
-            began_cpu, began_statements = time.process_time(), statements()
-            began_updates = sum(s.updates for s in streams)
-            await day.walk_in(i)
-            await day.call_and_complete(f"Schalter {i % plan.counters + 1}", calls)
-            await settled(streams)
-            cpu.append(time.process_time() - began_cpu)
-            counted.append(statements() - began_statements)
-            updates.append(sum(s.updates for s in streams) - began_updates)
+        runtime = runtime_of(app.state)
+        statements = Statements([runtime.engine, runtime.read_engine])
+        measure = _concurrent_turns if concurrent else _turns_one_by_one
+        found = await measure(day, streams, statements, turns)
         for s in streams:
             s.close()
         await asyncio.gather(*tasks, return_exceptions=True)
+    return {"clients": clients, **found}
+
+
+async def _turns_one_by_one(day: Day, streams: list[Stream], statements: Statements, turns: int) -> dict[str, Any]:
+    """Each turn alone: the CPU of each request kind (and of the streams' updates after the last answer)."""
+    steps = ("walk_in", "complete", "call_next", "stream_updates")
+    cpu: dict[str, list[float]] = {step: [] for step in (*steps, "turn")}
+    counted: list[int] = []
+    updates: list[int] = []
+    calls: list[float] = []
+    for i in range(turns):
+        counter = f"Schalter {i % day.plan.counters + 1}"
+        began_statements, began_updates = statements.count, sum(s.updates for s in streams)
+        marks = [time.process_time()]
+        await day.walk_in(i)
+        marks.append(time.process_time())
+        if counter in day.open_calls:
+            await day.post(f"/api/v1/tickets/{day.open_calls.pop(counter)}/complete")
+        marks.append(time.process_time())
+        await day.call_and_complete(counter, calls)
+        marks.append(time.process_time())
+        await settled(streams)
+        marks.append(time.process_time())
+        for step, began, ended in zip(steps, marks, marks[1:], strict=False):
+            cpu[step].append(ended - began)
+        cpu["turn"].append(marks[-1] - marks[0])
+        counted.append(statements.count - began_statements)
+        updates.append(sum(s.updates for s in streams) - began_updates)
+    median = {step: round(statistics.median(values[WARM_UP:]) * 1000, 2) for step, values in cpu.items()}
     return {
-        "clients": clients,
         "turns": turns - WARM_UP,
-        "cpu_ms_per_turn": round(statistics.median(cpu[WARM_UP:]) * 1000, 2),
-        "cpu_ms_per_turn_mean": round(statistics.fmean(cpu[WARM_UP:]) * 1000, 2),
+        "cpu_ms_per_turn": median.pop("turn"),
+        "cpu_ms_per_turn_mean": round(statistics.fmean(cpu["turn"][WARM_UP:]) * 1000, 2),
+        "cpu_ms_by_step": median,
         "statements_per_turn": statistics.median(counted[WARM_UP:]),
         "stream_updates_per_turn": statistics.median(updates[WARM_UP:]),
         "call_next_median_ms": round(statistics.median(calls[WARM_UP:]) * 1000, 2),
+    }
+
+
+async def _concurrent_turns(day: Day, streams: list[Stream], statements: Statements, turns: int) -> dict[str, Any]:
+    """The counters at `queue_bench`'s pace (8 counters, a walk-in before each call, 10 calls/s), all at once: CPU
+    and statements per turn over the whole run, and how long each transaction's BEGIN waited."""
+    warm: list[float] = []
+    await run_counters(day, WARM_UP, day.plan.interval, warm, [])
+    statements.begins.clear()
+    began_cpu, began_statements, began_updates = time.process_time(), statements.count, sum(s.updates for s in streams)
+    calls: list[float] = []
+    walk_ins: list[float] = []
+    await run_counters(day, turns, day.plan.interval, calls, walk_ins)
+    await settled(streams)
+    return {
+        "turns": turns,
+        "concurrent": True,
+        "cpu_ms_per_turn": round((time.process_time() - began_cpu) / turns * 1000, 2),
+        "statements_per_turn": round((statements.count - began_statements) / turns, 2),
+        "stream_updates_per_turn": round((sum(s.updates for s in streams) - began_updates) / turns, 1),
+        "call_next_p50_p99_ms": [round(percentile(calls, share) * 1000, 2) for share in (0.5, 0.99)],
+        "walk_in_p50_p99_ms": [round(percentile(walk_ins, share) * 1000, 2) for share in (0.5, 0.99)],
+        "begin_wait": statements.begin_waits(),
     }
 
 
@@ -179,8 +203,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--turns", type=int, default=120)
+    parser.add_argument("--concurrent", action="store_true", help="the 8 counters at once, at queue_bench's pace")
     args = parser.parse_args(argv)
-    result = asyncio.run(_with_database(args.db, lambda url: run(url, args.clients, args.turns)))
+    result = asyncio.run(_with_database(args.db, lambda url: run(url, args.clients, args.turns, args.concurrent)))
     print(json.dumps({"db": args.db, **result}))
     return 0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -9,7 +10,7 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Date, Integer, Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rathaus.booking import service as bookings
@@ -164,12 +165,7 @@ async def ticket_rows(
     session: AsyncSession, *, office: OfficeRules, now: datetime, statuses: tuple[str, ...]
 ) -> list[TicketRow]:
     """The tickets of the office's current local day in these statuses, in one query (a row per service)."""
-    rows = await session.execute(
-        select(*ROW_COLUMNS, TicketService.service_id)
-        .outerjoin(TicketService, TicketService.ticket_id == Ticket.id)
-        .where(Ticket.office_id == office.id, Ticket.day == office.local_day(now), Ticket.status.in_(statuses))
-        .order_by(Ticket.id, TicketService.position)
-    )
+    rows = await session.execute(_rows_query(statuses), {"office": office.id, "day": office.local_day(now)})
     make: Any = TicketRow  # positional: the columns come in field order
     tickets: list[TicketRow] = []
     values: tuple[Any, ...] = ()
@@ -184,6 +180,31 @@ async def ticket_rows(
     if values:
         tickets.append(make(*values, tuple(services)))
     return tickets
+
+
+# The waiting room is read after every burst of changes: its statements are built once, with the office and day as
+# parameters (building a statement and its cache key costs about as much as running it on SQLite).
+_OFFICE = bindparam("office", type_=Integer)
+_DAY = bindparam("day", type_=Date)
+
+
+@functools.lru_cache(maxsize=8)
+def _rows_query(statuses: tuple[str, ...]) -> Select[Any]:
+    return (
+        select(*ROW_COLUMNS, TicketService.service_id)
+        .outerjoin(TicketService, TicketService.ticket_id == Ticket.id)
+        .where(Ticket.office_id == _OFFICE, Ticket.day == _DAY, Ticket.status.in_(statuses))
+        .order_by(Ticket.id, TicketService.position)
+    )
+
+
+# Today's tickets per status and counter, with the counter's latest call: the day's counts and which counters
+# called lately, in one statement.
+_COUNTS = (
+    select(Ticket.status, Ticket.counter_id, func.count(), func.max(Ticket.called_at))
+    .where(Ticket.office_id == _OFFICE, Ticket.day == _DAY)
+    .group_by(Ticket.status, Ticket.counter_id)
+)
 
 
 def item_of(ticket: TicketRow, durations: Durations | None) -> QueueItem:
@@ -241,12 +262,12 @@ async def load_state(
 ) -> QueueState:
     """The office's open tickets of today with positions and estimates from the measured service times."""
     day = office.local_day(now)
-    counted = await session.execute(
-        select(Ticket.status, func.count())
-        .where(Ticket.office_id == office.id, Ticket.day == day)
-        .group_by(Ticket.status)
-    )
-    counts: dict[str, int] = {status: number for status, number in counted}
+    counts: dict[str, int] = defaultdict(int)
+    recent: set[int] = set()
+    for status, counter_id, number, latest_call in await session.execute(_COUNTS, {"office": office.id, "day": day}):
+        counts[status] += number
+        if counter_id is not None and latest_call is not None and latest_call >= now - STAFFED_WINDOW:
+            recent.add(counter_id)
     tickets = await ticket_rows(session, office=office, now=now, statuses=("waiting", "called"))
     durations = await durations_cache.get(
         session, office=office, services=services, completed=counts.get("completed", 0), now=now
@@ -274,12 +295,6 @@ async def load_state(
         )
         for booking_id, start, service_ids in expected
     ]
-    calling = await session.scalars(
-        select(Ticket.counter_id)
-        .distinct()
-        .where(Ticket.office_id == office.id, Ticket.day == day, Ticket.called_at >= now - STAFFED_WINDOW)
-    )
-    recent = {counter_id for counter_id in calling if counter_id is not None}
     counters = staffed_counters(office, called, recent, durations, now)
     starts = simulate(items, counters, now)
     far = now + timedelta(days=1)
@@ -291,7 +306,7 @@ async def load_state(
         )
         for index, t in enumerate(ordered)
     }
-    return QueueState(office, now, tickets, ordered, called, estimates, durations, items, counters, counts)
+    return QueueState(office, now, tickets, ordered, called, estimates, durations, items, counters, dict(counts))
 
 
 def staffed_counters(

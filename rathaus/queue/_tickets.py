@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Exists, Select, String, case, cast, func, or_, select, update
+from sqlalchemy import Date, Exists, Integer, Select, String, Update, bindparam, case, cast, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.sql.dml import ReturningInsert
 
 from rathaus import i18n
 from rathaus.booking import service as bookings
 from rathaus.booking.service import BookingContext
 from rathaus.contact import normalise_mobile
-from rathaus.db import dialect_insert, operation
+from rathaus.db import UTCDateTime, dialect_insert, operation
 from rathaus.errors import RathausError
 from rathaus.events import publish
 from rathaus.localized import Localized, joined
@@ -294,8 +296,8 @@ async def transfer(
 
 
 async def staff_ticket(session: AsyncSession, ticket_id: int) -> Ticket:
-    """A ticket by its id, for the staff API (the caller checks the office)."""
-    ticket = await session.get(Ticket, ticket_id)
+    """A ticket by its id with its services in one statement, for the staff API (the caller checks the office)."""
+    ticket = await session.get(Ticket, ticket_id, options=[joinedload(Ticket.items)])
     if ticket is None:
         raise RathausError("unknown_ticket")
     return ticket
@@ -375,41 +377,94 @@ async def _issue(
 async def _next_number(session: AsyncSession, *, office_id: int, day: date, prefix: str) -> int:
     """The next number of the day: the counter row is bumped in the ticket's transaction, so a rollback
     gives the number back and concurrent requests queue on the row (no gaps, no duplicates)."""
-    insert = dialect_insert(session, TicketSequence).values(office_id=office_id, day=day, prefix=prefix, last_number=1)
-    statement = insert.on_conflict_do_update(
-        index_elements=[TicketSequence.office_id, TicketSequence.day, TicketSequence.prefix],
-        set_={"last_number": TicketSequence.last_number + 1},
-    ).returning(TicketSequence.last_number)
-    number: int = (await session.execute(statement)).scalar_one()
+    values = {"sequence_office": office_id, "sequence_day": day, "sequence_prefix": prefix}
+    number: int = (await session.execute(_next_number_statement(session), values)).scalar_one()
     return number
 
 
-def _first_callable(office: OfficeRules, counter: CounterRule, now: datetime) -> Select[tuple[int]]:
-    """The id of the ticket `ordering.next_for` picks for this counter among today's waiting tickets, in SQL.
+# `_next_number`'s upsert per dialect, built once with its values as parameters (like the claim's below).
+_NEXT_NUMBER: dict[str, ReturningInsert[tuple[int]]] = {}
 
-    The same rule (tests/queue/test_ordering.py compares both): the counter offers every service of the ticket,
-    the ticket is meant for no other counter, a walk-in-only counter takes no appointment lane; then the rank of
-    `ordering.order_key` (transfers, due appointments, walk-ins and late arrivals, early appointments), its
-    instant, the id. On PostgreSQL a ticket another counter is claiming right now is skipped, not waited for.
+
+def _next_number_statement(session: AsyncSession) -> ReturningInsert[tuple[int]]:
+    dialect = session.get_bind().dialect.name
+    statement = _NEXT_NUMBER.get(dialect)
+    if statement is None:
+        statement = _NEXT_NUMBER[dialect] = (
+            dialect_insert(session, TicketSequence)
+            .values(
+                office_id=bindparam("sequence_office"),
+                day=bindparam("sequence_day"),
+                prefix=bindparam("sequence_prefix"),
+                last_number=1,
+            )
+            .on_conflict_do_update(
+                index_elements=[TicketSequence.office_id, TicketSequence.day, TicketSequence.prefix],
+                set_={"last_number": TicketSequence.last_number + 1},
+            )
+            .returning(TicketSequence.last_number)
+        )
+    return statement
+
+
+# The claim's statements are built once per kind of counter and take the office, day and instant as parameters:
+# building the statement and its cache key cost more than half of a call-next's CPU.
+_OFFICE = bindparam("claim_office", type_=Integer)
+_DAY = bindparam("claim_day", type_=Date)
+_NOW = bindparam("claim_now", type_=UTCDateTime)
+_COUNTER = bindparam("claim_counter", type_=Integer)
+
+
+def _claim_parameters(office: OfficeRules, now: datetime, counter: CounterRule) -> dict[str, Any]:
+    day = office.local_day(now)
+    return {"claim_office": office.id, "claim_day": day, "claim_now": now, "claim_counter": counter.id}
+
+
+def _first_callable(office: OfficeRules, counter: CounterRule, now: datetime) -> Select[tuple[int]]:
+    """The id of the ticket `ordering.next_for` picks for this counter among today's waiting tickets, in SQL."""
+    return _callable_query(counter.services, counter.walk_in_only).params(_claim_parameters(office, now, counter))
+
+
+@functools.lru_cache(maxsize=256)
+def _callable_query(services: frozenset[int], walk_in_only: bool) -> Select[tuple[int]]:
+    """`_first_callable` for a counter that offers `services`, with the office, day and instant as parameters.
+
+    The same rule as `ordering.next_for` (tests/queue/test_call_order_sql.py compares both): the counter offers
+    every service of the ticket, the ticket is meant for no other counter (`claim_counter`), a walk-in-only counter
+    takes no appointment lane; then the rank of `ordering.order_key` (transfers, due appointments, walk-ins and late
+    arrivals, early appointments), its instant, the id. On PostgreSQL a ticket another counter is claiming right now
+    is skipped, not waited for.
     """
     foreign_service = (
         select(TicketService.ticket_id)
-        .where(TicketService.ticket_id == Ticket.id, TicketService.service_id.not_in(sorted(counter.services)))
+        .where(TicketService.ticket_id == Ticket.id, TicketService.service_id.not_in(sorted(services)))
         .exists()
     )
     booked = (Ticket.lane == "appointment") & Ticket.due_at.is_not(None)
-    rank = case((Ticket.lane == "transfer", 0), (booked & (Ticket.due_at <= now), 1), (booked, 3), else_=2)
+    rank = case((Ticket.lane == "transfer", 0), (booked & (Ticket.due_at <= _NOW), 1), (booked, 3), else_=2)
     instant = case((booked, Ticket.due_at), else_=Ticket.queued_at)
     query = select(Ticket.id).where(
-        Ticket.office_id == office.id,
-        Ticket.day == office.local_day(now),
+        Ticket.office_id == _OFFICE,
+        Ticket.day == _DAY,
         Ticket.status == "waiting",
-        or_(Ticket.target_counter_id.is_(None), Ticket.target_counter_id == counter.id),
+        or_(Ticket.target_counter_id.is_(None), Ticket.target_counter_id == _COUNTER),
         ~foreign_service,
     )
-    if counter.walk_in_only:
+    if walk_in_only:
         query = query.where(Ticket.lane != "appointment")
     return query.order_by(rank, instant, Ticket.id).limit(1).with_for_update(skip_locked=True)
+
+
+@functools.lru_cache(maxsize=256)
+def _claim_statement(services: frozenset[int], walk_in_only: bool) -> Update:
+    """Mark the first callable ticket called by the counter `claim_counter`, returning what `_claim` answers."""
+    return (
+        update(Ticket)
+        .where(Ticket.id == _callable_query(services, walk_in_only).scalar_subquery(), Ticket.status == "waiting")
+        .values(status="called", counter_id=_COUNTER, called_at=_NOW, target_counter_id=None)
+        .returning(*ROW_COLUMNS, _SERVICES, Ticket.booking_id, Ticket.phone, Ticket.language, _SMS_EXPECTED)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def _claim(
@@ -420,13 +475,7 @@ async def _claim(
     waits whom the counter can serve."""
     try:
         result = await session.execute(
-            update(Ticket)
-            .where(Ticket.id == _first_callable(office, counter, now).scalar_subquery(), Ticket.status == "waiting")
-            .values(status="called", counter_id=counter.id, called_at=now, target_counter_id=None)
-            .returning(
-                *ROW_COLUMNS, _SERVICES, Ticket.booking_id, Ticket.phone, Ticket.language, _sms_expected(office, now)
-            )
-            .execution_options(synchronize_session=False)
+            _claim_statement(counter.services, counter.walk_in_only), _claim_parameters(office, now, counter)
         )
         row = result.first()
     except IntegrityError:
@@ -458,15 +507,18 @@ def _service_ids(aggregated: str | None) -> tuple[int, ...]:
     return tuple(service_id for _position, service_id in pairs)
 
 
-def _sms_expected(office: OfficeRules, now: datetime) -> Exists:
-    """Whether a ticket of the office's day still waits for its "your turn is near" SMS."""
+def _sms_expected() -> Exists:
+    """Whether a ticket of the office's day (the claim's parameters) still waits for its "your turn is near" SMS."""
     other = aliased(Ticket)
     return (
         select(other.id)
-        .where(other.office_id == office.id, other.day == office.local_day(now), other.status == "waiting")
+        .where(other.office_id == _OFFICE, other.day == _DAY, other.status == "waiting")
         .where(other.phone.is_not(None), other.turn_near_sent.is_(False))
         .exists()
     )
+
+
+_SMS_EXPECTED = _sms_expected()
 
 
 def _record(

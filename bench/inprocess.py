@@ -1,0 +1,68 @@
+"""What the in-process benchmarks share: an ASGI request as uvicorn passes it, and a count of the SQL each engine
+sends with the time every transaction's BEGIN took (on SQLite a writer's BEGIN IMMEDIATE waits for the write lock)."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+
+def http_scope(
+    path: str, *, query: bytes = b"", headers: Iterable[tuple[bytes, bytes]] = (), host: str = "127.0.0.1:8000"
+) -> dict[str, Any]:
+    """The scope of a GET as uvicorn hands it to the app (add a fresh `state` per call where the app keeps one)."""
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query,
+        "root_path": "",
+        "headers": [(b"host", host.encode()), *headers],
+        "client": ("127.0.0.1", 40000),
+        "server": ("127.0.0.1", 8000),
+    }
+
+
+class Statements:
+    """Statements sent through the engines (BEGIN counts, COMMIT is no cursor statement), and the wall time each
+    BEGIN took from being sent until it returned: for a writer on SQLite (BEGIN IMMEDIATE) that is the wait for the
+    write lock plus one thread hop; a reader's plain BEGIN is the hop alone."""
+
+    def __init__(self, engines: Iterable[AsyncEngine]) -> None:
+        self.count = 0
+        self.begins: dict[str, list[float]] = {}
+        for engine in set(engines):
+            event.listen(engine.sync_engine, "before_cursor_execute", self._before)
+            event.listen(engine.sync_engine, "after_cursor_execute", self._after)
+
+    def _before(self, conn: Any, _cursor: Any, statement: str, *_args: object) -> None:
+        self.count += 1
+        if statement.startswith("BEGIN"):
+            conn.info["bench_begin"] = time.perf_counter()
+
+    def _after(self, conn: Any, _cursor: Any, statement: str, *_args: object) -> None:
+        began = conn.info.pop("bench_begin", None)
+        if began is not None:
+            self.begins.setdefault(statement, []).append(time.perf_counter() - began)
+
+    def begin_waits(self) -> dict[str, dict[str, float]]:
+        """Per kind of BEGIN: how many, and their p50 / p99 / max in ms."""
+        found = {}
+        for statement, waits in sorted(self.begins.items()):
+            ordered = sorted(waits)
+            found[statement] = {
+                "count": len(ordered),
+                "p50_ms": round(statistics.median(ordered) * 1000, 2),
+                "p99_ms": round(ordered[round(0.99 * (len(ordered) - 1))] * 1000, 2),
+                "max_ms": round(ordered[-1] * 1000, 2),
+            }
+        return found

@@ -5,9 +5,11 @@ they wait?
 
 The database of `availability_bench` (40 offices, bench/population.py); the app built as the benchmark server runs
 it (production settings, rate limits and proofs of work off, the real clock, 1 s cache setting), its lifespan run,
-called as an ASGI app. `--readers` tasks ask for the availability of one day in a loop (answered from memory,
+called as an ASGI app on uvloop (as uvicorn runs it). `--readers` tasks ask for the availability of one day in a loop (answered from memory,
 yielding once between requests as a socket read would), beside `--bookers` tasks that book distinct starts of
-that office through the booking API, for `--seconds` seconds; then the bookers alone for as long.
+that office through the booking API, for `--seconds` seconds; beside that the readers alone and the bookers
+alone, for as long. `--per-turn 1000000000,2` runs the readers beside the bookers once per admission limit of
+`rathaus.writes_first` (SQLite), so a limit that admits every read stands for none, in the same run.
 
 Reported per phase: reads and bookings per second and their latency (p50 / p99), CPU per request, and for
 SQLite what a booking waits for: how long each write transaction holds the write lock (`BEGIN IMMEDIATE` to
@@ -30,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
+import uvloop
 from sqlalchemy import event
 
 from bench.availability_bench import burst_starts, measured_days
@@ -200,17 +203,20 @@ async def run(url: str, path: str, starts: tuple[str, ...], args: argparse.Names
     ]
     app = create_app(settings)
     admission = runtime_of(app.state).components.get(ReadAdmission)
-    # Each round runs every admission limit asked for (order alternating), then the bookers alone.
+    # Each round: readers alone, then beside the bookers once per admission limit asked for, then the bookers
+    # alone (the order alternating between rounds).
     limits: list[int | None] = [int(n) for n in args.per_turn.split(",")] if args.per_turn else [None]
+    phases = [("reads", args.readers, 0, None)]
+    phases += [("both", args.readers, args.bookers, limit) for limit in limits]
+    phases += [("bookings", 0, args.bookers, None)]
     found = []
     async with app.lifespan():
         for r in range(args.rounds):
-            for limit in [*limits[:: 1 if r % 2 == 0 else -1], 0]:
+            for label, readers, bookers, limit in phases[:: 1 if r % 2 == 0 else -1]:
                 if limit and isinstance(admission, ReadAdmission):
                     admission.per_turn = limit
-                readers = args.readers if limit != 0 else 0
-                result = await phase(app, path, bodies, readers=readers, bookers=args.bookers, seconds=args.seconds)
-                found.append({"per_turn": limit, **result})
+                result = await phase(app, path, bodies, readers=readers, bookers=bookers, seconds=args.seconds)
+                found.append({"phase": label, "per_turn": limit, **result})
                 print(json.dumps(found[-1]), flush=True)
     return found
 
@@ -238,13 +244,18 @@ def main(argv: list[str] | None = None) -> int:
         dbs, snapshot, _ = create_databases(args.db, Path(directory), plan, now)
         try:
             day = measured_days(snapshot, now, 1)[0]
+            # On uvloop, as uvicorn serves the app: the pure-Python loop's cost per turn would count for the reads.
+            asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
             found = asyncio.run(run(dbs.base_url, availability_path(day), burst_starts(snapshot, now, day), args))
         finally:
             for undo in dbs.cleanup:
                 undo()
+    kinds = sorted({(r["phase"], r["per_turn"] or 0) for r in found})
     summary = {
-        f"{key}, per turn {limit}": statistics.median(r[key] for r in found if r["per_turn"] == limit)
-        for limit in {r["per_turn"] for r in found}
+        f"{phase} (per turn {limit}): {key}": statistics.median(
+            r[key] for r in found if (r["phase"], r["per_turn"] or 0) == (phase, limit)
+        )
+        for phase, limit in kinds
         for key in ("reads_per_s", "bookings_per_s", "cpu_us_per_request")
     }
     print(json.dumps(summary))

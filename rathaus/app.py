@@ -95,7 +95,7 @@ def _rate_limits(runtime: Runtime) -> list[Middleware]:
 
 
 # Reads that may start per turn of the event loop while requests that write run on SQLite (rathaus.writes_first).
-_READS_PER_TURN = 2
+_READS_PER_TURN = 8
 
 
 def _writes_first(runtime: Runtime) -> list[Middleware]:

@@ -4,7 +4,7 @@ On SQLite every write goes through one connection whose statements each hop to a
 each hop's return waits in the event loop's queue behind whatever is ready. Reads answered from memory are ready
 all the time when many people read (64 open connections keep 64 requests queued), so a booking waited a full
 queue of reads at every hop while holding the write lock: measured in process (bench/bookings_beside_reads.py),
-16 bookers beside 64 readers committed 7 bookings/s, alone 58/s. Letting only a few reads start per turn while a
+16 bookers beside 64 readers committed 6 bookings/s, alone 53-94/s. Letting only a few reads start per turn while a
 write is in flight keeps the queue short, so the write's hops come round quickly; reads still use every turn,
 and with no write in flight they pass without waiting.
 """

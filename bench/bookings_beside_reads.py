@@ -245,8 +245,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             day = measured_days(snapshot, now, 1)[0]
             # On uvloop, as uvicorn serves the app: the pure-Python loop's cost per turn would count for the reads.
-            asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
-            found = asyncio.run(run(dbs.base_url, availability_path(day), burst_starts(snapshot, now, day), args))
+            found = uvloop.run(run(dbs.base_url, availability_path(day), burst_starts(snapshot, now, day), args))
         finally:
             for undo in dbs.cleanup:
                 undo()

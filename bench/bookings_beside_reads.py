@@ -5,11 +5,12 @@ they wait?
 
 The database of `availability_bench` (40 offices, bench/population.py); the app built as the benchmark server runs
 it (production settings, rate limits and proofs of work off, the real clock, 1 s cache setting), its lifespan run,
-called as an ASGI app on uvloop (as uvicorn runs it). `--readers` tasks ask for the availability of one day in a loop (answered from memory,
-yielding once between requests as a socket read would), beside `--bookers` tasks that book distinct starts of
-that office through the booking API, for `--seconds` seconds; beside that the readers alone and the bookers
-alone, for as long. `--per-turn 1000000000,2` runs the readers beside the bookers once per admission limit of
-`rathaus.writes_first` (SQLite), so a limit that admits every read stands for none, in the same run.
+called as an ASGI app on uvloop (as uvicorn runs it). `--readers` tasks ask for the availability of one day in a
+loop (answered from memory, yielding once between requests as a socket read would), beside `--bookers` tasks that
+book distinct starts of that office through the booking API, for `--seconds` seconds; beside that the readers
+alone and the bookers alone, for as long. `--per-turn 1000000000,2` runs the readers beside the bookers once per
+admission limit of `rathaus.writes_first` (SQLite), so a limit that admits every read stands for none, in the
+same run.
 
 Reported per phase: reads and bookings per second and their latency (p50 / p99), CPU per request, and for
 SQLite what a booking waits for: how long each write transaction holds the write lock (`BEGIN IMMEDIATE` to

@@ -37,11 +37,10 @@ import uvloop
 from sqlalchemy import event
 
 from bench.availability_bench import burst_starts, measured_days
-from bench.availability_inprocess import NO_LIMITS, Caller
+from bench.availability_inprocess import NO_LIMITS, Caller, production_settings
 from bench.booking_bench import BOOKED_SERVICE, Plan, availability_path, create_databases
 from bench.population import MEASURED_OFFICE
 from rathaus.app import create_app
-from rathaus.settings import Settings
 from rathaus.web import runtime_of
 from rathaus.writes_first import ReadAdmission
 
@@ -178,17 +177,7 @@ async def phase(
 
 
 async def run(url: str, path: str, starts: tuple[str, ...], args: argparse.Namespace) -> list[dict[str, Any]]:
-    settings = Settings(
-        database_url=url,
-        secret_key="b" * 40,
-        environment="production",
-        scheduler=False,
-        email_channel="file",
-        sms_channel="file",
-        log_level="WARNING",
-        altcha=False,
-        **NO_LIMITS,  # type: ignore[arg-type]
-    ).validated()
+    settings = production_settings(url, altcha=False, **NO_LIMITS)
     bodies = [
         json.dumps(
             {

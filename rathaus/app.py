@@ -158,7 +158,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         ),
         plugins=[plugin for package in WIRINGS for plugin in package.plugins(settings)],
         # The rate limits count after the language is chosen (a refusal is written in it).
-        middleware=[*_writes_first(runtime), request_metrics, speak_the_reader_language, *_rate_limits(runtime)],
+        # Reads waiting behind writes count in the request metrics (their latency, in flight).
+        middleware=[request_metrics, *_writes_first(runtime), speak_the_reader_language, *_rate_limits(runtime)],
         template_config=template_config(),
         csrf_config=_csrf(settings),
         compression_config=CompressionConfig(

@@ -8,7 +8,10 @@ from typing import Any
 
 import pytest
 
+from rathaus.web import runtime_of
 from rathaus.writes_first import ReadAdmission, writes_first
+from tests.conftest import Harness
+from tests.factories import booking_body, make_config
 
 pytestmark = pytest.mark.anyio
 
@@ -93,4 +96,31 @@ async def test_the_middleware_counts_writes_while_they_run_even_when_they_fail()
         await middleware({"type": "http", "method": "DELETE", "path": "/fails"}, None, None)
     await middleware({"type": "http", "method": "GET", "path": "/read"}, None, None)
     assert inside == [1, 1, 0]
+    assert admission.writes == 0
+
+
+async def test_on_sqlite_bookings_beside_readers_all_answer_and_postgresql_has_no_gate(
+    harness: Harness, db_url: str
+) -> None:
+    components = runtime_of(harness.app.state).components
+    if db_url.startswith("postgresql"):
+        assert ReadAdmission not in components  # writes run side by side there
+        return
+    admission = components[ReadAdmission]
+    await harness.load(make_config())
+    url = "/api/v1/offices/amt/availability?services=a&date=2027-01-11"
+    starts = [slot["start"] for slot in (await harness.client.get(url)).json()["slots"]]
+
+    async def read_many() -> list[int]:
+        return [(await harness.client.get(url)).status_code for _ in range(10)]
+
+    async def book(i: int, start: str) -> int:
+        answer = await harness.client.post("/api/v1/bookings", json=booking_body(start, email=f"w{i}@example.org"))
+        return answer.status_code
+
+    found = await asyncio.gather(
+        *(book(i, start) for i, start in enumerate(starts[:6])), *(read_many() for _ in range(4))
+    )
+    assert found[:6] == [201] * 6
+    assert all(statuses == [200] * 10 for statuses in found[6:])
     assert admission.writes == 0

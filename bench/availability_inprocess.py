@@ -108,6 +108,20 @@ async def measure(app: Litestar, *, requests: int, rounds: int, day: date) -> di
     }
 
 
+def production_settings(url: str, **extra: Any) -> Settings:
+    """The settings the benchmark server runs with (scheduler off, no mail or SMS sent), plus `extra`."""
+    return Settings(
+        database_url=url,
+        secret_key="b" * 40,
+        environment="production",
+        scheduler=False,
+        email_channel="file",
+        sms_channel="file",
+        log_level="WARNING",
+        **extra,
+    ).validated()
+
+
 async def run(kind: str, *, requests: int, rounds: int, limits: bool) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as folder:
         name = f"rathaus_bench_avail_{Path(folder).name.lower()}"
@@ -115,16 +129,7 @@ async def run(kind: str, *, requests: int, rounds: int, limits: bool) -> dict[st
         try:
             await prepare(url, DEMO)
             now = SystemClock().now()
-            settings = Settings(
-                database_url=url,
-                secret_key="b" * 40,
-                environment="production",
-                scheduler=False,
-                email_channel="file",
-                sms_channel="file",
-                log_level="WARNING",
-                **(COUNTING if limits else NO_LIMITS),  # type: ignore[arg-type]
-            ).validated()
+            settings = production_settings(url, **(COUNTING if limits else NO_LIMITS))
             app = create_app(settings, clock=ManualClock(now))
             async with app.lifespan():
                 day = bookable_day(now.date())

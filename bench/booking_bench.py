@@ -178,9 +178,10 @@ def start_server(
     app: str = "bench.server:create_bench_app",
     server: str = "uvicorn",
     workers: int = 1,
+    code: Path = ROOT,
 ) -> Server:
     """The bench app (or another ASGI `app`, e.g. a bare hello-world) under `server` (uvicorn, 1 process unless
-    said otherwise) in a subprocess on a free loopback port."""
+    said otherwise) in a subprocess on a free loopback port, importing rathaus from `code` (a checkout)."""
     port = _free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("RATHAUS_", "BENCH_")) or k in PASSED_SETTINGS},
@@ -205,7 +206,7 @@ def start_server(
     log = tmp / f"{name}.log"
     command = serve_command(server, app, port=port, workers=workers)
     with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=code, env=env, stdout=out, stderr=subprocess.STDOUT)
     return Server(name, f"http://127.0.0.1:{port}", process, log)
 
 
@@ -320,18 +321,19 @@ class ServerCpu:
         self._started: tuple[str, float] = ("", 0.0)
         self.per_request_us: dict[str, list[float]] = {}
 
-    def _seconds(self) -> float:
+    def seconds(self) -> float:
+        """CPU seconds the process has used so far."""
         fields = self._stat.read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
     def start(self, label: str, target: loadgen.Target) -> loadgen.Target:
-        self._started = (label, self._seconds())
+        self._started = (label, self.seconds())
         return target
 
     def stop(self, run: loadgen.Run) -> None:
         label, began = self._started
         if run.requests:
-            self.per_request_us.setdefault(label, []).append((self._seconds() - began) / run.requests * 1e6)
+            self.per_request_us.setdefault(label, []).append((self.seconds() - began) / run.requests * 1e6)
 
 
 def run_rounds(

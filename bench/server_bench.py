@@ -59,7 +59,7 @@ class TreeCpu(ServerCpu):
         super().__init__(pid)
         self._pid = pid
 
-    def _seconds(self) -> float:
+    def seconds(self) -> float:
         total, pending = 0.0, [self._pid]
         while pending:
             pid = pending.pop()

@@ -46,6 +46,7 @@ from rathaus.web import (
 from rathaus.web_headers import security_headers
 from rathaus.web_input import refuse_malformed_input
 from rathaus.web_openapi import openapi_router
+from rathaus.writes_first import ReadAdmission, writes_first
 
 ROUTES: list[ControllerRouterHandler] = [route for package in WIRINGS for route in package.routes]
 JOBS = [job for package in WIRINGS for job in package.jobs]
@@ -69,6 +70,8 @@ def _settle_home_loops(app: Litestar) -> None:
     runtime = runtime_of(app.state)
     runtime.get(Catalog).home.settle()
     runtime.get(AvailabilityCache).home.settle()
+    if ReadAdmission in runtime.components:
+        runtime.get(ReadAdmission).home.settle()
 
 
 async def _dispose(app: Litestar) -> None:
@@ -89,6 +92,20 @@ def _rate_limits(runtime: Runtime) -> list[Middleware]:
     """The shared rate limits, when any is set: without them requests pass no check at all."""
     limiter = runtime.get(RateLimiter)
     return [rate_limits(limiter, runtime.clock.now)] if limiter.limits else []
+
+
+# Reads that may start per turn of the event loop while requests that write run on SQLite (rathaus.writes_first).
+_READS_PER_TURN = 8
+
+
+def _writes_first(runtime: Runtime) -> list[Middleware]:
+    """On SQLite, requests that write go before reads (rathaus.writes_first). PostgreSQL runs writes side by side
+    on several connections, so none holds up the others while it waits for the loop."""
+    if not runtime.settings.is_sqlite:
+        return []
+    admission = ReadAdmission(per_turn=_READS_PER_TURN)
+    runtime.components[ReadAdmission] = admission
+    return [writes_first(admission)]
 
 
 def _csrf(settings: Settings) -> CSRFConfig:
@@ -141,7 +158,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         ),
         plugins=[plugin for package in WIRINGS for plugin in package.plugins(settings)],
         # The rate limits count after the language is chosen (a refusal is written in it).
-        middleware=[request_metrics, speak_the_reader_language, *_rate_limits(runtime)],
+        # Reads waiting behind writes count in the request metrics (their latency, in flight).
+        middleware=[request_metrics, *_writes_first(runtime), speak_the_reader_language, *_rate_limits(runtime)],
         template_config=template_config(),
         csrf_config=_csrf(settings),
         compression_config=CompressionConfig(

@@ -189,15 +189,24 @@ class AvailabilityCache:
         self._days[key] = entry
         return entry
 
-    async def warm(self, sessions: Sessions, *, now: datetime) -> None:
+    async def warm(self, sessions: Sessions, *, clock: Callable[[], datetime]) -> None:
         """Read the catalog and every office's claims of its bookable days (one statement per office), so that a
-        fresh instance answers its first readers from memory."""
+        fresh instance answers its first readers from memory.
+
+        Each office's days count from the time of their own read, and the catalog is checked again at the end (one
+        tiny query): with the warm-up of a big installation taking longer than the cache's setting, days dated
+        from its start would all be stale when the first readers come, and every one of those would run the
+        handler while the first of them reads again.
+        """
         async with sessions() as session:
-            snapshot = await self.catalog.get(session, now=now)
+            snapshot = await self.catalog.get(session, now=clock())
         for office in snapshot.offices.values():
+            now = clock()
             first, last = (office.local_day(instant) for instant in office.booking_window(now))
             days = [first + timedelta(days=d) for d in range((last - first).days + 1)]
             await self.read(sessions, office, days, now=now)
+        async with sessions() as session:
+            await self.catalog.check(session, now=clock())
 
     async def drain(self) -> None:
         """Stop the background reads (before the database connections close)."""

@@ -38,7 +38,7 @@ async def warm_availability(app: Litestar) -> AsyncIterator[None]:
     database."""
     runtime = runtime_of(app.state)
     try:
-        await runtime.get(service.AvailabilityCache).warm(runtime.read_session_maker, now=runtime.clock.now())
+        await runtime.get(service.AvailabilityCache).warm(runtime.read_session_maker, clock=runtime.clock.now)
     except Exception as error:  # e.g. a database not migrated yet: the caches then fill on first use
         log.warning("availability warm-up skipped: %s", type(error).__name__)
     yield

@@ -186,6 +186,10 @@ class Catalog:
         snapshot = self.peek(now=now)
         if snapshot is not None:
             return snapshot
+        return await self.check(session, now=now)
+
+    async def check(self, session: AsyncSession, *, now: datetime) -> CatalogSnapshot:
+        """The snapshot checked against the database now (reloaded if its version changed), however young."""
         return await self._checks.run(None, lambda: self._check(session, now))
 
     async def _check(self, session: AsyncSession, now: datetime) -> CatalogSnapshot:
@@ -229,7 +233,7 @@ class Catalog:
         async def refresh() -> None:
             try:
                 async with sessions() as session:
-                    await self._checks.run(None, lambda: self._check(session, now))
+                    await self.check(session, now=now)
             except Exception as error:  # the snapshot stays until `ttl`; then a reader checks it itself
                 log.warning("catalog refresh failed: %s", type(error).__name__)
 

@@ -170,6 +170,32 @@ async def test_a_fresh_instance_has_read_its_days_before_the_first_request(db_ur
         assert cache_of(fresh).reads == reads
 
 
+async def test_the_warm_up_dates_each_office_from_its_own_read(harness: Harness) -> None:
+    # A warm-up that takes longer than the cache's setting (a big installation): days dated from its start would
+    # all be stale by the time the server takes requests.
+    await harness.load(make_config())
+    sessions = harness.runtime.read_session_maker
+    catalog = Catalog(ttl=harness.runtime.settings.availability_cache_seconds, sessions=sessions)
+    cache = service.AvailabilityCache(catalog, sessions)
+    began, step = harness.clock.now(), timedelta(seconds=catalog.ttl * 0.6)
+    asked: list[datetime] = []
+
+    def clock() -> datetime:  # every reading of the clock lands 0.6 of the setting later
+        asked.append(began + step * len(asked))
+        return asked[-1]
+
+    await cache.warm(sessions, clock=clock)
+    ready = asked[-1]
+    assert ready - began > timedelta(seconds=catalog.ttl)
+    snapshot = catalog.peek(now=ready)
+    assert snapshot is not None  # checked again at the end
+    day = datetime.fromisoformat(DAY).date()
+    assert cache.claims(snapshot.offices["amt"], day, now=ready) is not None
+    assert cache.reads == 1
+    await cache.drain()
+    await catalog.drain()
+
+
 async def test_cells_reported_in_a_rolled_back_savepoint_void_the_report(harness: Harness) -> None:
     cell = datetime(2027, 1, 11, 8, tzinfo=UTC)
     async with harness.session() as session, session.begin():

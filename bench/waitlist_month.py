@@ -1,6 +1,7 @@
 """A simulated month of the waiting list (issue 14), in process, by an injected clock (no sleeps, no HTTP).
 
-    .venv/bin/python -m bench.waitlist_month [--quick] [--db sqlite|postgres] [--seed N] [--no-http] [--output FILE]
+    .venv/bin/python -m bench.waitlist_month [--quick] [--wishes N] [--db sqlite|postgres] [--seed N] [--no-http]
+        [--output FILE]
 
 Two offices of one counter each ("nord" first come first served, "sued" by lottery) with a 14-day booking window
 that starts fully booked. Every evening at 20:00 the window moves by a day and the real sweep job offers the new
@@ -556,12 +557,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a twentieth of the numbers (--fraction 0.05)")
     parser.add_argument("--fraction", type=float, default=1.0, help="of the full month's numbers")
+    parser.add_argument("--wishes", type=int, help="wishes over the month, instead of the fraction of the full number")
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--seed", type=int, default=Scale().seed)
     parser.add_argument("--no-http", action="store_true", help="skip the acceptance path's latency")
     parser.add_argument("--output", type=Path)
     args = parser.parse_args(argv)
     scale = Scale(seed=args.seed).part(0.05 if args.quick else args.fraction)
+    if args.wishes is not None:
+        scale = replace(scale, wishes=args.wishes)
     result: dict[str, Any] = {"commit": _commit(), "load_average_at_start": os.getloadavg(), "db": args.db}
     with tempfile.TemporaryDirectory() as folder, database(args.db, Path(folder)) as url:
         result["month"] = asyncio.run(simulate(url, scale))

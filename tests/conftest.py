@@ -105,12 +105,36 @@ def pg_database() -> Iterator[str]:
     asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+# Children before parents, so that no row is left pointing at a deleted one.
+_TABLES = [t.name for t in reversed(Base.metadata.sorted_tables)]
+_FILLED_TABLES = text(" UNION ALL ".join(f"SELECT '{t}' WHERE EXISTS (SELECT FROM \"{t}\")" for t in _TABLES))
+# The sequences TRUNCATE … RESTART IDENTITY would restart (those owned by the tables' columns), where used.
+_RESTART_USED_SEQUENCES = text(
+    """
+    SELECT setval(s.oid, p.start_value, false)
+    FROM pg_class s
+    JOIN pg_namespace n ON n.oid = s.relnamespace
+    JOIN pg_sequences p ON p.schemaname = n.nspname AND p.sequencename = s.relname
+    JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = s.oid
+        AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+    JOIN pg_class t ON t.oid = d.refobjid
+    WHERE s.relkind = 'S' AND t.relname = ANY(:tables) AND p.last_value IS NOT NULL
+    """
+)
+
+
 async def _truncate_pg(url: str) -> None:
+    """Empty every table and restart their sequences, as TRUNCATE … RESTART IDENTITY would. TRUNCATE gives each of
+    the ~50 tables new files (0.3-1 s a test on a busy machine); deleting the few rows a test left costs
+    milliseconds, and setval restarts a sequence in place."""
     engine = create_engine(url, pool_size=0)
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     try:
         async with engine.begin() as conn:
-            await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            filled = set((await conn.scalars(_FILLED_TABLES)).all())
+            for table in _TABLES:
+                if table in filled:
+                    await conn.execute(text(f'DELETE FROM "{table}"'))
+            await conn.execute(_RESTART_USED_SEQUENCES, {"tables": _TABLES})
     finally:
         await engine.dispose()
 

@@ -7,8 +7,8 @@ so it never enters rathaus's dependencies: `django-appointment` 3.x and gunicorn
 (DEBUG off) with one 15-minute service and one staff member working Monday to Friday 08:00-16:00 in 15-minute
 slots: the demo Bürgeramt Mitte's Anmeldung (15 minutes, 15-minute slots, Monday 08:00-16:00 with a lunch break).
 The peer runs under gunicorn with one sync worker per CPU, as its documentation deploys it, loaded through two
-connections per worker; rathaus runs as `rathaus serve` does (uvicorn, one process) on the demo data, loaded through
-wrk's 64. Measured in the same interleaved rounds:
+connections per worker; rathaus runs under uvicorn in one process (as `rathaus serve` did when this was measured)
+on the demo data, loaded through wrk's 64. Measured in the same interleaved rounds:
 
     peer-slots     GET /appointment/ajax/available_slots/?selected_date=<Monday>&staff_member=..&service_id=..
     rathaus-avail  GET /api/v1/offices/mitte/availability?services=anmeldung&date=<the same Monday>

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.server_bench [--quick] [--db sqlite|postgres|both] [--workers 1,2] [--output FILE]
 
-For each server (uvicorn with uvloop and httptools, as `rathaus serve` runs it; Granian 2) and each worker count:
+For each server (uvicorn with uvloop and httptools; Granian 2, which `rathaus serve` runs) and each worker count:
 the real app (bench/server.py) on a demo database of each kind, and the bare Litestar hello-world (bench/hello.py),
 each in its own process tree on a free loopback port. wrk loads, in interleaved rounds, every app's `/health`, the
 availability of a day and the time-choice page, and every hello-world. Reported: medians, every ratio against both

@@ -79,26 +79,13 @@ def main(context: click.Context) -> None:
 @click.option("--demo/--no-demo", default=None, help="Load the demo office into an empty database [RATHAUS_LOAD_DEMO].")
 def serve(host: str, port: int, workers: int, demo: bool | None) -> None:
     """Apply migrations, load the demo into an empty database, and serve."""
-    import uvicorn
+    from rathaus import serving
 
     start = launcher()
     settings = start.settings()
     message = start.run(lambda runtime: _prepare(runtime, demo=settings.load_demo if demo is None else demo), settings)
     click.echo(f"rathaus: {message}; serving on http://{host}:{port} (API docs at /schema)")
-    # No access log: request lines carry booking codes and ?token= secrets.
-    uvicorn.run(
-        "rathaus.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="info",
-        access_log=False,
-        # On SIGTERM uvicorn stops accepting at once, then waits this long for running requests (a request cut off
-        # while committing still gets its answer: rathaus.web). Event streams of boards and ticket pages end at
-        # the signal (rathaus.queue.jobs) and reconnect to another instance by themselves.
-        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
-    )
+    serving.serve(host=host, port=port, workers=workers, grace_seconds=settings.shutdown_grace_seconds)
 
 
 def _add_package_commands() -> None:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
+import threading
 import traceback
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
-from typing import Annotated, Any
+from types import FrameType
+from typing import Annotated, Any, cast
 from urllib.parse import parse_qs, urlencode
 
 from litestar import Controller, MediaType, Request, Response, get
@@ -67,10 +71,11 @@ _answering: set[asyncio.Task[Any]] = set()
 async def _end_uncancelled(session: AsyncSession, error: BaseException | None) -> None:
     """End the request's transaction even if the request is cancelled meanwhile, and then go on with it.
 
-    The server cancels requests still running at the end of its shutdown grace. A cancellation that arrived during
-    COMMIT would leave the change committed and its client with an error (and without the booking code); instead
-    the commit finishes and the response is sent (`finish_answers` keeps the process alive for that). A request
-    cancelled before it commits is rolled back: retried with the same Idempotency-Key, it is booked once.
+    Requests still running at the end of the shutdown grace are cancelled (`cut_off_at_the_end_of_the_grace`). A
+    cancellation that arrived during COMMIT would leave the change committed and its client with an error (and
+    without the booking code); instead the commit finishes and the response is sent (`finish_answers` keeps the
+    process alive for that). A request cancelled before it commits is rolled back: retried with the same
+    Idempotency-Key, it is booked once.
     """
     ending = asyncio.ensure_future(end_unit(session, error))
     task = asyncio.current_task()
@@ -97,6 +102,79 @@ async def finish_answers(*, within: float) -> None:
         await asyncio.wait(set(_answering), timeout=within)
 
 
+@contextmanager
+def told_of_stop_signals(callback: Callable[[], object]) -> Iterator[None]:
+    """Call `callback` on SIGTERM and SIGINT before the server's own handler, which stays in charge.
+
+    The server stops accepting on these signals, then waits for every open response and only then shuts the app
+    down: event streams never finish by themselves, and requests that outlast the grace must be cut off, so the app
+    must hear the signal. Signals reach only the main thread; an app served from another thread (tests) is not
+    told, nor is one whose signals nobody handles (the process simply ends).
+    """
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)} if in_main_thread else {}
+    previous = {sig: handler for sig, handler in handlers.items() if callable(handler)}
+
+    def chained(signum: int, frame: FrameType | None) -> None:
+        callback()
+        handler = previous[signal.Signals(signum)]
+        assert callable(handler)
+        handler(signum, frame)
+
+    for sig in previous:
+        signal.signal(sig, chained)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def cut_off_at_the_end_of_the_grace(app: ASGIApp, *, grace: float) -> ASGIApp:
+    """`app`, whose requests still running `grace` seconds after a stop signal are cancelled.
+
+    uvicorn does this itself; Granian only kills its worker at its own timeout, which leaves those requests without
+    an answer and the app's shutdown (the dispatcher's sends) unrun. Cancelled here, a request that was committing
+    still finishes and answers (`_end_uncancelled`), the others end, and the server shuts the app down.
+    """
+    running: set[asyncio.Task[Any]] = set()
+
+    def cut_off() -> None:
+        if running:
+            log.warning("shutdown grace of %s s ended: cutting off %d running request(s)", grace, len(running))
+        for task in list(running):
+            task.cancel()
+
+    async def lifespan(scope: Scope, receive: Receive, send: Send) -> None:
+        loop = asyncio.get_running_loop()
+        timers: list[asyncio.TimerHandle] = []
+
+        def start_the_grace() -> None:
+            if not timers:  # SIGINT from a terminal and the supervisor's SIGTERM: one grace
+                timers.append(loop.call_later(grace, cut_off))
+
+        try:
+            with told_of_stop_signals(lambda: loop.call_soon_threadsafe(start_the_grace)):
+                await app(scope, receive, send)
+        finally:
+            for timer in timers:
+                timer.cancel()
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        if cast(str, scope["type"]) == "lifespan":  # Litestar's Scope leaves the lifespan out
+            await lifespan(scope, receive, send)
+            return
+        task = asyncio.current_task()
+        assert task is not None  # servers run each request in a task of its own
+        running.add(task)
+        try:
+            await app(scope, receive, send)
+        finally:
+            running.discard(task)
+
+    return wrapped
+
+
 def provide_now(state: State) -> datetime:
     """The current instant, read once per request."""
     return runtime_of(state).clock.now()
@@ -110,7 +188,7 @@ def bearer_token(request: Request[Any, Any, Any]) -> str | None:
 
 
 def client_address(request: Request[Any, Any, Any]) -> str:
-    """The client's address (behind a proxy, uvicorn's --proxy-headers must be set for it to be the client's)."""
+    """The client's address (behind a proxy, FORWARDED_ALLOW_IPS must name it for this to be the client's)."""
     return request.client.host if request.client else "unknown"
 
 

@@ -8,8 +8,8 @@ Refusing never waits for the database: availability and cached pages are answere
 round trip per request would cost them more than their whole answer.
 
 Fixed windows let a client make up to twice the limit around a window's end; that is the price of counting with
-one integer per client. The client is the ASGI client address: behind a proxy uvicorn's --proxy-headers (with
-FORWARDED_ALLOW_IPS) must be set, or every citizen counts as the proxy. Only a keyed hash of the address is kept.
+one integer per client. The client is the ASGI client address: behind a proxy on another host FORWARDED_ALLOW_IPS
+must name it (rathaus.serving), or every citizen counts as the proxy. Only a keyed hash of the address is kept.
 """
 
 from __future__ import annotations

@@ -22,6 +22,10 @@ from rathaus.web import cut_off_at_the_end_of_the_grace
 # After the grace the app's shutdown waits up to a grace for the dispatcher's sends and up to one more for answers
 # cut off while committing; then it closes the database connections within this margin.
 _KILL_MARGIN_SECONDS = 10
+# Granian serves at most this many connections per worker at once and leaves the next ones waiting, idle keep-alive
+# connections and the event streams of boards and ticket pages included (its default is 1024 over the workers). uvicorn
+# had no such bound; the process's open-file limit is the one that counts.
+_CONNECTIONS_PER_WORKER = 65_536
 
 
 def served_app() -> ASGIApp:
@@ -49,6 +53,7 @@ def serve(*, host: str, port: int, workers: int, grace_seconds: int) -> None:
         address=host,
         port=port,
         workers=workers,
+        backpressure=_CONNECTIONS_PER_WORKER,
         log_level=LogLevels.info,
         log_access=False,
         workers_kill_timeout=3 * grace_seconds + _KILL_MARGIN_SECONDS,

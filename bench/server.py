@@ -90,8 +90,9 @@ SERVERS = ("uvicorn", "granian")
 def serve_command(server: str, app: str, *, port: int, workers: int = 1) -> list[str]:
     """The command line serving `app` ("module:attribute", a factory if it names `create_bench_app`) on 127.0.0.1.
 
-    Both servers as `rathaus serve` would run them: no access log, log level warning, their own defaults otherwise
-    (uvicorn picks uvloop and httptools, Granian its Rust HTTP stack with uvloop).
+    Both servers with no access log, log level warning and their own defaults otherwise (uvicorn picks uvloop and
+    httptools, Granian its Rust HTTP stack with uvloop); `rathaus serve` adds to Granian the wrappers of
+    rathaus.serving (the end of the grace, proxy headers) and a higher bound on connections.
     """
     factory = ["--factory"] if app.endswith("create_bench_app") else []
     common = ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), "--log-level", "warning"]

@@ -53,6 +53,7 @@ from rathaus.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
+DEFAULT_SERVER = os.environ.get("BENCH_SERVER", "uvicorn")
 PG_ADMIN = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 AVAILABILITY_SERVICES = "anmeldung,personalausweis"  # the "moving to Berlin" bundle: 35 minutes, 3 cells
 BOOKED_SERVICE = "anmeldung"  # 15 minutes: one cell on any of the three bookable counters
@@ -176,12 +177,14 @@ def start_server(
     slot_cache: bool,
     extra: dict[str, str] | None = None,
     app: str = "bench.server:create_bench_app",
-    server: str = "uvicorn",
+    server: str | None = None,
     workers: int = 1,
     code: Path = ROOT,
 ) -> Server:
-    """The bench app (or another ASGI `app`, e.g. a bare hello-world) under `server` (uvicorn, 1 process unless
-    said otherwise) in a subprocess on a free loopback port, importing rathaus from `code` (a checkout)."""
+    """The bench app (or another ASGI `app`, e.g. a bare hello-world) under `server` (default: $BENCH_SERVER, else
+    uvicorn; 1 process unless said otherwise) in a subprocess on a free loopback port, importing rathaus from `code`
+    (a checkout). Every script that starts its servers here runs under Granian, as `rathaus serve` does, with
+    BENCH_SERVER=granian: the app and its hello-world baseline alike."""
     port = _free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("RATHAUS_", "BENCH_")) or k in PASSED_SETTINGS},
@@ -204,7 +207,7 @@ def start_server(
         **(extra or {}),
     }
     log = tmp / f"{name}.log"
-    command = serve_command(server, app, port=port, workers=workers)
+    command = serve_command(server or DEFAULT_SERVER, app, port=port, workers=workers)
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=code, env=env, stdout=out, stderr=subprocess.STDOUT)
     return Server(name, f"http://127.0.0.1:{port}", process, log)
@@ -317,14 +320,13 @@ class ServerCpu:
     with the neighbours, while the CPU a request costs the server does not."""
 
     def __init__(self, pid: int) -> None:
-        self._stat = Path(f"/proc/{pid}/stat")
+        self._pid = pid
         self._started: tuple[str, float] = ("", 0.0)
         self.per_request_us: dict[str, list[float]] = {}
 
     def seconds(self) -> float:
-        """CPU seconds the process has used so far."""
-        fields = self._stat.read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+        """CPU seconds the server has used so far."""
+        return tree_cpu_seconds(self._pid)
 
     def start(self, label: str, target: loadgen.Target) -> loadgen.Target:
         self._started = (label, self.seconds())
@@ -334,6 +336,23 @@ class ServerCpu:
         label, began = self._started
         if run.requests:
             self.per_request_us.setdefault(label, []).append((self.seconds() - began) / run.requests * 1e6)
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time of a server's whole process tree (all threads): Granian always, and uvicorn with several workers,
+    serve from child processes of a supervisor."""
+    total, pending = 0.0, [pid]
+    while pending:
+        pid = pending.pop()
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            tasks = list(Path(f"/proc/{pid}/task").iterdir())
+        except FileNotFoundError:  # a process that ended between two reads
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+        for task in tasks:
+            pending += [int(child) for child in (task / "children").read_text().split()]
+    return total
 
 
 def run_rounds(

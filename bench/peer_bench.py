@@ -42,6 +42,7 @@ from bench.booking_bench import (
     RESULTS,
     Job,
     Server,
+    ServerCpu,
     _free_port,
     machine,
     median_of,
@@ -52,7 +53,7 @@ from bench.booking_bench import (
     wait_ready,
 )
 from bench.feed_bench import DEMO, prepare
-from bench.server_bench import TreeCpu, plan_of
+from bench.server_bench import plan_of
 
 PEER_PACKAGES = ("django-appointment>=3,<4", "gunicorn")
 # gunicorn's sync workers answer one request at a time each: two connections per worker keep every worker busy,
@@ -221,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
             elif label == "rathaus-avail":
                 slots[label] = len(answer.json()["slots"])
         print(f"slots on {day}: {slots}", flush=True)
-        meters = {server.name: TreeCpu(server.process.pid) for server in (peer, rathaus, hello)}
+        meters = {server.name: ServerCpu(server.process.pid) for server in (peer, rathaus, hello)}
         jobs = []
         for label, (server, path, headers) in targets.items():
             meter, target = meters[server.name], loadgen.Target(server.url, "get", path, headers=headers)

@@ -19,7 +19,6 @@ import argparse
 import asyncio
 import json
 import multiprocessing
-import os
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -32,7 +31,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bench import feed_bench, sse_clients
-from bench.booking_bench import ROOT, Server, start_server, stop_server, wait_ready
+from bench.booking_bench import ROOT, Server, start_server, stop_server, tree_cpu_seconds, wait_ready
 from rathaus.offices import service as offices_service
 from rathaus.staff import service as staff
 
@@ -262,12 +261,6 @@ class Streams:
             self._process.kill()
 
 
-def server_cpu_seconds(pid: int) -> float:
-    """CPU time the server process has used (all its threads): steadier than latency on a shared machine."""
-    utime, stime = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[11:13]
-    return (int(utime) + int(stime)) / os.sysconf("SC_CLK_TCK")
-
-
 async def play(server: Server, plan: Plan) -> dict[str, Any]:
     limits = httpx.Limits(max_connections=plan.clients + plan.counters + 8, max_keepalive_connections=plan.counters + 8)
     async with httpx.AsyncClient(base_url=server.url, limits=limits, timeout=30) as client:
@@ -294,14 +287,14 @@ async def play(server: Server, plan: Plan) -> dict[str, Any]:
         for round_number in range(plan.rounds):
             order = ["calls", "hello"] if round_number % 2 == 0 else ["hello", "calls"]
             for phase in order:
-                began = server_cpu_seconds(server.process.pid)
+                began = tree_cpu_seconds(server.process.pid)
                 if phase == "calls":
                     calls.append([])
                     await run_counters(day, plan.calls_per_round, plan.interval, calls[-1], issued)
                 else:
                     hello.append([])
                     await run_hello(client, plan.calls_per_round, plan.counters, plan.interval, hello[-1])
-                cpu_ms[phase].append((server_cpu_seconds(server.process.pid) - began) / plan.calls_per_round * 1000)
+                cpu_ms[phase].append((tree_cpu_seconds(server.process.pid) - began) / plan.calls_per_round * 1000)
             for counter in list(day.open_calls):
                 await day.post(f"/api/v1/tickets/{day.open_calls.pop(counter)}/complete")
             for _ in range(plan.fanout_samples // plan.rounds or 1):

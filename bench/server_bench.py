@@ -51,29 +51,6 @@ from bench.server import SERVERS
 ENDPOINTS = ("health", "availability", "page")
 
 
-class TreeCpu(ServerCpu):
-    """CPU time of a server's whole process tree: Granian always, and uvicorn with several workers, serve from
-    child processes of a supervisor."""
-
-    def __init__(self, pid: int) -> None:
-        super().__init__(pid)
-        self._pid = pid
-
-    def seconds(self) -> float:
-        total, pending = 0.0, [self._pid]
-        while pending:
-            pid = pending.pop()
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                tasks = list(Path(f"/proc/{pid}/task").iterdir())
-            except FileNotFoundError:  # a process that ended between two reads
-                continue
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-            for task in tasks:
-                pending += [int(child) for child in (task / "children").read_text().split()]
-        return total
-
-
 @contextmanager
 def databases(kinds: list[str], tmp: Path) -> Iterator[dict[str, str]]:
     """A migrated database with the demo offices per kind (PostgreSQL's dropped at the end)."""
@@ -121,14 +98,14 @@ def main(argv: list[str] | None = None) -> int:
     worker_counts = [int(w) for w in args.workers.split(",")]
     began = machine()
     runs: dict[str, list[loadgen.Run]] = {}
-    meters: dict[str, TreeCpu] = {}
+    meters: dict[str, ServerCpu] = {}
     with tempfile.TemporaryDirectory() as directory, ExitStack() as stack:
         tmp = Path(directory)
         urls = stack.enter_context(databases(kinds, tmp))
         jobs: list[Job] = []
 
         def job(label: str, server: Server, path: str) -> None:
-            meter = meters.setdefault(server.name, TreeCpu(server.process.pid))
+            meter = meters.setdefault(server.name, ServerCpu(server.process.pid))
             target = loadgen.Target(server.url, "get", path)
             jobs.append(
                 Job(label, lambda: meter.start(label, target), plan.connections, plan.threads, after=meter.stop)
@@ -159,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def report(
     runs: dict[str, list[loadgen.Run]],
-    meters: dict[str, TreeCpu],
+    meters: dict[str, ServerCpu],
     worker_counts: list[int],
     kinds: list[str],
     plan: Plan,

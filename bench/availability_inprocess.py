@@ -1,7 +1,7 @@
 """CPU per availability request in process (no server, no HTTP): the app called as an ASGI app, one request after
 the other, beside the app's /health and the bare Litestar hello-world (`bench/hello.py`).
 
-    .venv/bin/python -m bench.availability_inprocess [--db sqlite|postgres] [--requests N] [--rounds R]
+    .venv/bin/python -m bench.availability_inprocess [--db sqlite|postgres] [--requests N] [--rounds R] [--uvicorn]
 
 The demo catalogue (`rathaus/demo/buergeramt.toml`) on a fresh database, the app built as the benchmark server
 runs it (production settings, rate limits off unless `--limits`), its lifespan run (the availability warm-up
@@ -9,6 +9,12 @@ included) and its clock frozen, so that no cached day goes stale during a round.
 `N` times in a row (the order alternates per round) and takes `time.process_time` over them: CPU per request is
 less sensitive to other people's load than wall time. Every answer's status is checked, so that a refused or
 failing request cannot pass for a fast one.
+
+With `--uvicorn` every request goes through uvicorn's own HTTP protocol (httptools, on uvloop, the app wrapped as
+uvicorn wraps it) as the benchmark server runs it, on a stand-in transport: the request's bytes parsed, the
+scope built, a task per request, the answer's head encoded header by header; only the socket and its system
+calls are left out. What the server spends beyond the app shows there (and differs between answers with few and
+with many headers).
 """
 
 from __future__ import annotations
@@ -20,11 +26,16 @@ import statistics
 import tempfile
 import time
 from datetime import date, timedelta
+from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
+import uvloop
 from litestar import Litestar
 from litestar.types import Message
+from uvicorn.config import Config
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.server import ServerState
 
 from bench.booking_inprocess import _drop, _pg_database
 from bench.feed_bench import DEMO, prepare
@@ -67,6 +78,59 @@ class Caller:
         await self.app({**self.scope, "state": {}}, self.receive, self.send)
 
 
+class _Transport(asyncio.Transport):
+    """Where uvicorn writes the answer instead of a socket: kept, not sent."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written: list[bytes] = []
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return {"sockname": ("127.0.0.1", 8000), "peername": ("127.0.0.1", 40000)}.get(name, default)
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.written.append(bytes(data))
+
+    def is_closing(self) -> bool:
+        return False
+
+    def pause_reading(self) -> None:
+        """uvicorn's flow control: nothing to pause here."""
+
+    def resume_reading(self) -> None:
+        """uvicorn's flow control: nothing to resume here."""
+
+    def close(self) -> None:
+        """One keep-alive connection for the whole run: never closed."""
+
+
+class Served(Caller):
+    """The same GET as its bytes through uvicorn's HTTP protocol on one keep-alive connection."""
+
+    def __init__(self, app: Any, path: str, query: bytes = b"") -> None:
+        super().__init__(app, path, query)
+        config = Config(app, access_log=False, log_level="warning", lifespan="off")
+        config.load()
+        self.server = ServerState()
+        self.server.default_headers = [(b"date", formatdate(usegmt=True).encode()), *config.encoded_headers]
+        self.protocol = HttpToolsProtocol(config, self.server, app_state={}, _loop=asyncio.get_running_loop())
+        self.transport = _Transport()
+        self.protocol.connection_made(self.transport)
+        head = [f"GET {path}{'?' if query else ''}{query.decode()} HTTP/1.1", "host: 127.0.0.1:8000"]
+        head += [f"{name.decode()}: {value.decode()}" for name, value in BROWSER]
+        self.request = ("\r\n".join(head) + "\r\n\r\n").encode()
+
+    async def __call__(self) -> None:
+        self.transport.written.clear()
+        self.protocol.data_received(self.request)
+        while self.server.tasks:
+            await asyncio.wait(set(self.server.tasks))
+        head, self.body = self.transport.written
+        status = head.split(b"\r\n", 1)[0]
+        if status != b"HTTP/1.1 200 OK":
+            raise RuntimeError(f"{self.scope['path']} answered {status!r}")
+
+
 async def cpu_per_call(call: Caller, count: int) -> float:
     """Microseconds of CPU per call, over `count` calls in a row."""
     began = time.process_time()
@@ -83,12 +147,12 @@ def bookable_day(today: date) -> date:
     return day
 
 
-async def measure(app: Litestar, *, requests: int, rounds: int, day: date) -> dict[str, Any]:
+async def measure(app: Litestar, *, requests: int, rounds: int, day: date, call: type[Caller]) -> dict[str, Any]:
     query = f"services={SERVICES}&date={day}".encode()
     calls = {
-        "hello": Caller(hello_app, "/health"),
-        "health": Caller(app, "/health"),
-        "availability": Caller(app, f"/api/v1/offices/{OFFICE}/availability", query),
+        "hello": call(hello_app, "/health"),
+        "health": call(app, "/health"),
+        "availability": call(app, f"/api/v1/offices/{OFFICE}/availability", query),
     }
     for call in calls.values():  # warm: caches filled, first-call costs paid
         for _ in range(200):
@@ -122,7 +186,7 @@ def production_settings(url: str, **extra: Any) -> Settings:
     ).validated()
 
 
-async def run(kind: str, *, requests: int, rounds: int, limits: bool) -> dict[str, Any]:
+async def run(kind: str, *, requests: int, rounds: int, limits: bool, uvicorn: bool = False) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as folder:
         name = f"rathaus_bench_avail_{Path(folder).name.lower()}"
         url = await _pg_database(name) if kind == "postgres" else f"sqlite+aiosqlite:///{folder}/avail.db"
@@ -133,8 +197,11 @@ async def run(kind: str, *, requests: int, rounds: int, limits: bool) -> dict[st
             app = create_app(settings, clock=ManualClock(now))
             async with app.lifespan():
                 day = bookable_day(now.date())
-                found = await measure(app, requests=requests, rounds=rounds, day=day)
-            return {"kind": kind, "limits": "counting" if limits else "off", "day": str(day), **found}
+                call = Served if uvicorn else Caller
+                found = await measure(app, requests=requests, rounds=rounds, day=day, call=call)
+            through = "uvicorn" if uvicorn else "asgi"
+            limited = "counting" if limits else "off"
+            return {"kind": kind, "limits": limited, "through": through, "day": str(day), **found}
         finally:
             if kind == "postgres":
                 await _drop(name)
@@ -146,8 +213,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=5_000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--limits", action="store_true", help="rate limits counting (never refusing)")
+    parser.add_argument("--uvicorn", action="store_true", help="through uvicorn's HTTP protocol, on uvloop")
     args = parser.parse_args(argv)
-    found = asyncio.run(run(args.db, requests=args.requests, rounds=args.rounds, limits=args.limits))
+    measured = run(args.db, requests=args.requests, rounds=args.rounds, limits=args.limits, uvicorn=args.uvicorn)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop if args.uvicorn else None) as runner:
+        found = runner.run(measured)
     print(json.dumps(found, indent=2))
     return 0
 

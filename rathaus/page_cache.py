@@ -16,7 +16,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 from collections.abc import Callable, Hashable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -39,6 +39,8 @@ _MAX_ENTRIES = 2_000
 # The API's public answers: revalidated, and in the reader's language (chosen by header or cookie).
 _PUBLIC = PUBLIC_REVALIDATE.to_header()
 _VARY_LANGUAGE = VARY_LANGUAGE[0].value or ""
+# An answer as the ASGI messages carry it: status, headers, body.
+Sent = tuple[int, list[tuple[bytes, bytes]], bytes]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,11 +54,33 @@ class RenderedPage:
     media_type: str = MediaType.HTML.value
     vary: str = VARY
     cache_control: str = _REVALIDATE
+    # Status, headers and body as sent from memory (`answered_from`), by `_choice`: built once, not per request.
+    sent: tuple[Sent, Sent, Sent] = field(init=False, repr=False, compare=False)
 
-    @property
-    def content_type(self) -> bytes:
-        """The Content-Type header of the answer."""
-        return content_type_of(self.media_type)
+    def __post_init__(self) -> None:
+        described = [
+            (b"etag", self.etag.encode("latin-1")),
+            (b"vary", self.vary.encode("latin-1")),
+            (b"cache-control", self.cache_control.encode("latin-1")),
+        ]
+        typed = (b"content-type", content_type_of(self.media_type))
+        plain = [*described, typed, (b"content-length", str(len(self.body)).encode())]
+        compressed = (
+            plain
+            if self.gzipped is None
+            else [
+                *described,
+                (b"content-encoding", b"gzip"),
+                typed,
+                (b"content-length", str(len(self.gzipped)).encode()),
+            ]
+        )
+        sent = (
+            (304, described, b""),
+            (self.status_code, compressed, self.gzipped or self.body),
+            (self.status_code, plain, self.body),
+        )
+        object.__setattr__(self, "sent", sent)
 
 
 def content_type_of(media_type: str) -> bytes:
@@ -143,25 +167,38 @@ def accepts_gzip(header: str) -> bool:
     return False
 
 
-def _negotiated(page: RenderedPage, scope: Scope, private: bool) -> tuple[int, dict[str, str], bytes]:
-    """Status, headers and body of `page` for this request: 304 if the reader has it, else gzip if accepted."""
+# What a request gets of a page (indexes into RenderedPage.sent).
+_NOT_MODIFIED, _GZIP, _PLAIN = 0, 1, 2
+
+
+def _choice(page: RenderedPage, scope: Scope) -> int:
+    """304 if the reader has the page, else gzip if it is compressed and accepted, else the plain bytes."""
     if_none_match = accept_encoding = ""
     for name, value in scope["headers"]:
         if name == b"if-none-match":
             if_none_match = value.decode("latin-1")
         elif name == b"accept-encoding":
             accept_encoding = value.decode("latin-1")
+    if page.status_code == 200 and page.etag in if_none_match:
+        return _NOT_MODIFIED
+    if page.gzipped is not None and accepts_gzip(accept_encoding):
+        return _GZIP
+    return _PLAIN
+
+
+def _negotiated(page: RenderedPage, scope: Scope, private: bool) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers and body of `page` for this request, as `_choice` says."""
+    choice = _choice(page, scope)
     out = {
         "etag": page.etag,
         "vary": page.vary,
         "cache-control": f"private, {_REVALIDATE}" if private else page.cache_control,
     }
-    if page.status_code == 200 and page.etag in if_none_match:
+    if choice == _NOT_MODIFIED:
         return 304, out, b""
-    if page.gzipped is not None and accepts_gzip(accept_encoding):
+    if choice == _GZIP:
         out["content-encoding"] = "gzip"
-        return page.status_code, out, page.gzipped
-    return page.status_code, out, page.body
+    return page.sent[choice][0], out, page.sent[choice][2]
 
 
 def respond(request: Request[Any, Any, Any], page: RenderedPage, *, private: bool = False) -> Response[bytes]:
@@ -194,8 +231,10 @@ def answered_from(store: type[Kept[RenderedPage]], key: Callable[[Scope], Hashab
             if page is None:
                 await app(scope, receive, send)
                 return
-            status, headers, body = _negotiated(page, scope, private=False)
-            await send_raw(send, status, headers, body, page.content_type)
+            status, headers, body = page.sent[_choice(page, scope)]
+            # A copy: whoever wraps `send` may add headers to the message's list.
+            await send({"type": "http.response.start", "status": status, "headers": [*headers]})
+            await send({"type": "http.response.body", "body": body, "more_body": False})
 
         return middleware
 

@@ -42,7 +42,8 @@ Now = NamedDependency[datetime]
 
 def runtime_of(state: State) -> Runtime:
     """The app's runtime."""
-    runtime: Runtime = state.runtime
+    # By key: `state.runtime` goes through a failed attribute lookup first (0.7 µs against 0.2, on every request).
+    runtime: Runtime = state["runtime"]
     return runtime
 
 
@@ -203,18 +204,28 @@ def language_of(request: Request[Any, Any, Any]) -> str:
     return i18n.negotiate(requested, request.headers.get("accept-language", ""))
 
 
-def _chosen_language(scope: Scope) -> str | None:
+_LANGUAGE_COOKIE = LANGUAGE_COOKIE.encode()
+
+
+def _reader_language(scope: Scope) -> str:
+    """`language_of` from the raw scope, in one pass over the headers."""
     query = scope["query_string"]
-    if b"lang=" in query:
-        requested = parse_qs(query.decode("latin-1")).get("lang", [None])[0]
-        if requested:
-            return requested
+    requested = parse_qs(query.decode("latin-1")).get("lang", [None])[0] if b"lang=" in query else None
+    cookie = accept = None
     for name, value in scope["headers"]:
-        if name == b"cookie" and LANGUAGE_COOKIE.encode() in value:
-            for part in value.decode("latin-1").split(";"):
-                key, _, chosen = part.strip().partition("=")
-                if key == LANGUAGE_COOKIE:
-                    return chosen
+        if name == b"accept-language":
+            if accept is None:
+                accept = value.decode("latin-1")
+        elif name == b"cookie" and cookie is None and _LANGUAGE_COOKIE in value:
+            cookie = _cookie_value(value.decode("latin-1"), LANGUAGE_COOKIE)
+    return i18n.negotiate(requested or cookie, accept or "")
+
+
+def _cookie_value(header: str, cookie: str) -> str | None:
+    for part in header.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == cookie:
+            return value
     return None
 
 
@@ -226,8 +237,7 @@ def speak_the_reader_language(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send)
             return
         # Read from the raw scope: building a Request here would cost every request (feeds, API) a few µs.
-        accept = next((value.decode("latin-1") for name, value in scope["headers"] if name == b"accept-language"), "")
-        with i18n.speaking(i18n.negotiate(_chosen_language(scope), accept)):
+        with i18n.speaking(_reader_language(scope)):
             await app(scope, receive, send)
 
     return middleware

@@ -25,6 +25,7 @@ STRICT_CSP = (
 # The API documentation (Scalar, Swagger UI) runs its viewer's inline bootstrap from a CDN: it only may not be framed.
 DOCS_CSP = "frame-ancestors 'none'"
 _DOCS = re.compile(r"^/(schema|swagger)(/|$)")
+_DOCS_PREFIXES = ("/schema", "/swagger")
 # The opening-hours snippet that city websites show in a frame.
 _EMBED = re.compile(r"^/feeds/[^/]+/embed\.html$")
 HSTS = "max-age=31536000; includeSubDomains"
@@ -56,16 +57,27 @@ def security_headers(settings: Settings) -> Callable[[Message, Scope], Awaitable
     ]
     if settings.is_production:
         common.append((b"strict-transport-security", HSTS.encode()))
-    strict, docs, embed = STRICT_CSP.encode(), DOCS_CSP.encode(), _embed_csp(settings.embed_origin_list)
+    # Every response passes here: the defaults are built once per policy, and most responses set none of them.
+    strict, docs, embed = (
+        [(b"content-security-policy", policy), *common]
+        for policy in (STRICT_CSP.encode(), DOCS_CSP.encode(), _embed_csp(settings.embed_origin_list))
+    )
+    ours = frozenset(name for name, _ in strict)
 
     async def add_headers(message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start":
             return
         path = scope["path"]
-        policy = embed if _EMBED.match(path) else docs if _DOCS.match(path) else strict
+        defaults = (
+            embed
+            if path.startswith("/feeds/") and _EMBED.match(path)
+            else docs
+            if path.startswith(_DOCS_PREFIXES) and _DOCS.match(path)
+            else strict
+        )
         headers = list(message.get("headers", ()))
         present = {name.lower() for name, _ in headers}
-        headers.extend(h for h in ((b"content-security-policy", policy), *common) if h[0] not in present)
+        headers.extend(defaults if present.isdisjoint(ours) else [h for h in defaults if h[0] not in present])
         message["headers"] = headers
 
     return add_headers

@@ -36,9 +36,13 @@ class ReadAdmission:
         self._parked: deque[asyncio.Future[None]] = deque()
         self._turn_pending = False
 
+    def open(self) -> bool:
+        """Whether a read may start at once: nothing writes and nobody waits."""
+        return self.writes == 0 and not self._parked
+
     async def admit(self) -> None:
-        """Return when this read may start (at once when nothing writes and nobody waits)."""
-        if (self.writes == 0 and not self._parked) or not self.home.here():
+        """Return when this read may start (at once when `open`)."""
+        if self.open() or not self.home.here():
             return
         loop = asyncio.get_running_loop()
         self._end_turn_soon(loop)
@@ -76,7 +80,8 @@ def writes_first(admission: ReadAdmission) -> Callable[[ASGIApp], ASGIApp]:
             if scope["type"] != ScopeType.HTTP:
                 await app(scope, receive, send)
             elif scope["method"] in _READS:
-                await admission.admit()
+                if not admission.open():  # checked here first: most reads find it open, and then no coroutine
+                    await admission.admit()
                 await app(scope, receive, send)
             else:
                 admission.writes += 1

@@ -6,13 +6,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from litestar import Litestar, Response, get
+from litestar.params import FromPath
 from litestar.testing import AsyncTestClient
+from prometheus_client import REGISTRY, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
 from rathaus.app import create_app
 from rathaus.booking.models import Booking
 from rathaus.clock import ManualClock
+from rathaus.metrics import request_metrics
 from rathaus.notify.models import OutboxMessage
 from rathaus.queue.models import Ticket
 from tests import conftest
@@ -152,3 +156,37 @@ async def test_not_ready_when_the_database_does_not_answer(tmp_path: Path, clock
             assert (await client.get("/health")).status_code == 200  # alive, just not ready
         del client, app
         gc.collect()
+
+
+async def test_server_errors_durations_and_requests_in_progress_are_exported() -> None:
+    @get("/metrics-probe/{status:int}", sync_to_thread=False)
+    def probe(status: FromPath[int]) -> Response[str]:
+        # What a scrape sees while this very request runs.
+        running = value(
+            samples(generate_latest(REGISTRY).decode()),
+            "rathaus_http_requests_in_progress",
+            method="GET",
+            path="/metrics-probe/{status}",
+            status_code="200",
+            app_name="rathaus",
+        )
+        return Response(str(running), status_code=status)
+
+    async with AsyncTestClient(app=Litestar([probe], middleware=[request_metrics])) as client:
+        answers = [await client.get(f"/metrics-probe/{status}") for status in (503, 503, 200)]
+    assert [answer.text for answer in answers] == ["1.0"] * 3
+    found = samples(generate_latest(REGISTRY).decode())
+    labels = {"method": "GET", "path": "/metrics-probe/{status}", "app_name": "rathaus"}
+    for status, count in (("503", 2), ("200", 1)):
+        assert value(found, "rathaus_http_requests_total", **labels, status_code=status) == count
+        assert value(found, "rathaus_http_request_duration_seconds_count", **labels, status_code=status) == count
+        assert value(found, "rathaus_http_request_duration_seconds_sum", **labels, status_code=status) > 0
+        assert value(found, "rathaus_http_requests_created", **labels, status_code=status) > 0
+        buckets = [
+            value(found, "rathaus_http_request_duration_seconds_bucket", **labels, status_code=status, le=le)
+            for le in ("0.005", "0.01", "0.1", "1.0", "10.0", "+Inf")
+        ]
+        assert buckets == sorted(buckets) and buckets[-1] == count  # cumulative, every request counted once
+    assert value(found, "rathaus_http_requests_error_total", **labels, status_code="503") == 2
+    assert ("rathaus_http_requests_error_total", frozenset({**labels, "status_code": "200"}.items())) not in found
+    assert value(found, "rathaus_http_requests_in_progress", **labels, status_code="200") == 0

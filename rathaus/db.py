@@ -90,11 +90,14 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # Writers take the lock up front: SQLite cannot upgrade a read lock safely under contention, and
         # this makes every writing transaction serialisable, which the booking races rely on. Readers
         # (READ_ONLY sessions) take a snapshot instead and never wait for writers in WAL mode.
-        read_only = conn.get_execution_options().get(READ_ONLY_OPTION, False)
-        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        options = conn.get_execution_options()
+        if options.get(_BEGIN_ON_THREAD_OPTION, False):
+            return  # `on_sqlite_thread` begins it as the first statement of its call
+        conn.exec_driver_sql("BEGIN" if options.get(READ_ONLY_OPTION, False) else "BEGIN IMMEDIATE")
 
 
 READ_ONLY_OPTION = "rathaus_read_only"
+_BEGIN_ON_THREAD_OPTION = "rathaus_begin_on_thread"
 
 
 def create_session_maker(
@@ -122,11 +125,23 @@ async def on_sqlite_thread(session: AsyncSession, work: Callable[[sqlite3.Connec
     close), each a turn of the event loop; several statements that must run back to back (inside the writer lock)
     are one hand-over here. aiosqlite has no public call for it: `_execute` queues a function on its thread, as
     its own methods do. `work` gets what SQLAlchemy would pass the driver (see `_creation` for the conversions).
+
+    If `work` opens the session's transaction, its BEGIN IMMEDIATE is sent in the same call, before `work`: through
+    SQLAlchemy's "begin" hook it would be three more hand-overs, the writer lock already held across them.
     """
-    connection = await session.connection()  # begins the transaction (BEGIN IMMEDIATE) if not yet begun
+    # Only a session that holds no connection yet takes the option (its connection is made for this transaction).
+    options = None if session.sync_session.in_transaction() else {_BEGIN_ON_THREAD_OPTION: True}
+    connection = await session.connection(execution_options=options)
     driver = cast(aiosqlite.Connection, (await connection.get_raw_connection()).driver_connection)
     execute = cast(Callable[[Callable[[], R]], Awaitable[R]], driver._execute)
-    return await execute(lambda: work(driver._conn))
+
+    def begun_work() -> R:
+        raw = driver._conn
+        if not raw.in_transaction:
+            raw.execute("BEGIN IMMEDIATE")
+        return work(raw)
+
+    return await execute(begun_work)
 
 
 def dialect_insert(session: AsyncSession, entity: Any) -> Insert:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import secrets
@@ -16,7 +17,13 @@ CODE_LENGTH = 8
 
 def new_code() -> str:
     """A short booking code such as K7M2XQ4P."""
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    # One draw of all its letters at once (uniform, as eight draws of one letter are): a booking draws at least one.
+    number = secrets.randbelow(len(CODE_ALPHABET) ** CODE_LENGTH)
+    letters = []
+    for _ in range(CODE_LENGTH):
+        number, letter = divmod(number, len(CODE_ALPHABET))
+        letters.append(CODE_ALPHABET[letter])
+    return "".join(letters)
 
 
 def normalise_code(raw: str) -> str:
@@ -49,6 +56,7 @@ def new_verification_code() -> str:
     return f"{secrets.randbelow(1_000_000):06d}"
 
 
+@functools.lru_cache(maxsize=4)  # one app secret per instance: its key is derived once
 def _fernet(secret_key: str) -> Fernet:
     key = hashlib.sha256(b"rathaus-idempotency:" + secret_key.encode()).digest()
     return Fernet(base64.urlsafe_b64encode(key))

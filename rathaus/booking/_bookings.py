@@ -113,7 +113,8 @@ async def book(
 ) -> BookingView:
     """Book a slot: claim it on an able counter, or fail with slot_taken and write nothing."""
     request = _normalised(request)
-    request_hash = _request_hash(request)
+    # Only a request with a key is compared with an earlier one.
+    request_hash = _request_hash(request) if idempotency_key is not None else ""
     if idempotency_key is not None:
         # A replay answers as the first request did, even if its slot has since moved into the past.
         replay = await _replay(session, ctx=ctx, key=idempotency_key, request_hash=request_hash, now=now)
@@ -502,29 +503,12 @@ def _persistent(instance: _Row) -> _Row:
 
 
 async def _insert_booking(
-    session: AsyncSession,
-    *,
-    office: OfficeRules,
-    services: list[ServiceRule],
-    request: BookingRequest,
-    start: datetime,
-    token: str,
-    verification_code: str | None,
-    meeting_url: str | None,
-    now: datetime,
+    session: AsyncSession, *, office: OfficeRules, services: list[ServiceRule], values: dict[str, Any]
 ) -> Booking:
+    """Write a booking of `_booking_values` on the office's first able counter (the caller claims its cells)."""
     values = {
-        **_booking_values(
-            office=office,
-            services=services,
-            request=request,
-            start=start,
-            token=token,
-            verification_code=verification_code,
-            meeting_url=meeting_url,
-            now=now,
-        ),
-        "counter_id": office.able_counters((s.id for s in services), online=True, mode=request.mode)[0].id,
+        **values,
+        "counter_id": office.able_counters((s.id for s in services), online=True, mode=values["mode"])[0].id,
     }
     for _ in range(5):
         statement = (

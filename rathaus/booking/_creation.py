@@ -116,8 +116,8 @@ async def write(session: AsyncSession, new: NewBooking, *, code: str, now: datet
         finally:
             cursor.close()
 
-    # One hand-over to aiosqlite's thread for the statements instead of three or four for each: the writer
-    # lock, taken by BEGIN IMMEDIATE, is held for one turn of the event loop less per statement.
+    # One hand-over to aiosqlite's thread for the statements (and the BEGIN IMMEDIATE that opens the transaction)
+    # instead of three or four for each: the writer lock is held for one turn of the event loop less per statement.
     return await on_sqlite_thread(session, run)
 
 

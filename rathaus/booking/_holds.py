@@ -22,6 +22,7 @@ from rathaus.booking._bookings import (
     BookingRequest,
     BookingView,
     _announce,
+    _booking_values,
     _claim,
     _insert_booking,
     _record,
@@ -80,8 +81,7 @@ async def hold(
         phone=holder.phone,
         language=holder.language,
     )
-    booking = await _insert_booking(
-        session,
+    values = _booking_values(
         office=office,
         services=services,
         request=request,
@@ -91,6 +91,7 @@ async def hold(
         meeting_url=None,  # held appointments are on site
         now=now,
     )
+    booking = await _insert_booking(session, office=office, services=services, values=values)
     booking.status = "pending"  # without hold_expires_at: the claim stays until the holder decides
     booking.counter_id = await _claim(session, booking=booking, office=office, services=services, now=now)
     _record(session, booking, "booking.held", actor, None, now)

@@ -19,6 +19,7 @@ from rathaus.booking._bookings import (
     BookingRequest,
     BookingView,
     _announce,
+    _booking_values,
     _claim,
     _ensure_changeable,
     _insert_booking,
@@ -169,8 +170,7 @@ async def book_itinerary(
     views = []
     for position, (step, office, part) in enumerate(chosen):
         services = list(step.services)
-        booking = await _insert_booking(
-            session,
+        values = _booking_values(
             office=office,
             services=services,
             request=contact,
@@ -180,6 +180,7 @@ async def book_itinerary(
             meeting_url=None,
             now=now,
         )
+        booking = await _insert_booking(session, office=office, services=services, values=values)
         if code is not None:
             booking.hold_expires_at = hold_until
         session.add(ItineraryPart(itinerary_id=itinerary.id, booking_id=booking.id, position=position, step=step.key))

@@ -76,6 +76,20 @@ async def test_the_counter_is_chosen_in_the_insert_skipping_a_busy_one(harness: 
     assert full.value.code == "slot_taken"
 
 
+async def test_the_booking_begins_its_transaction_with_its_own_statements(harness: Harness) -> None:
+    # On SQLite the BEGIN IMMEDIATE goes in the same call on aiosqlite's thread as the INSERTs (not through
+    # SQLAlchemy's cursor); asyncpg's BEGIN is never a cursor statement. A booking that fails after it undoes all.
+    await harness.load(make_config(counters=TWO_COUNTERS))
+    await book(harness, NINE, "erika@example.org")  # the first booking may read the catalogue, which begins it
+    _, sent = await book(harness, NINE, "max@example.org")
+    assert not any(s.startswith("BEGIN") for s in sent)
+    with pytest.raises(RathausError):
+        await book(harness, NINE, "third@example.org")
+    async with harness.session() as s:
+        assert len((await s.scalars(select(BookingEvent.id))).all()) == 2
+        assert len((await s.scalars(select(OutboxMessage.id))).all()) == 2
+
+
 async def test_the_reactions_to_a_new_booking_read_nothing(harness: Harness) -> None:
     # The waiting list's question is asked in the booking's own statement; notify's policy and time zone come
     # with the catalogue; the outbox rows (confirmation and two reminders) are written by the booking's statement.

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
@@ -15,6 +16,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.pool import NullPool
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.selectable import ReturnsRows
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -90,11 +93,18 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # Writers take the lock up front: SQLite cannot upgrade a read lock safely under contention, and
         # this makes every writing transaction serialisable, which the booking races rely on. Readers
         # (READ_ONLY sessions) take a snapshot instead and never wait for writers in WAL mode.
-        read_only = conn.get_execution_options().get(READ_ONLY_OPTION, False)
-        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        options = conn.get_execution_options()
+        begin = "BEGIN" if options.get(READ_ONLY_OPTION, False) else "BEGIN IMMEDIATE"
+        if options.get(_BEGIN_ON_THREAD_OPTION, False):
+            conn.info[_PENDING_BEGIN] = begin  # `on_sqlite_thread` sends it with its statements
+        else:
+            conn.info.pop(_PENDING_BEGIN, None)
+            conn.exec_driver_sql(begin)
 
 
 READ_ONLY_OPTION = "rathaus_read_only"
+_BEGIN_ON_THREAD_OPTION = "rathaus_begin_on_thread"
+_PENDING_BEGIN = "rathaus_pending_begin"
 
 
 def create_session_maker(
@@ -121,12 +131,65 @@ async def on_sqlite_thread(session: AsyncSession, work: Callable[[sqlite3.Connec
     Through SQLAlchemy every statement is three or four hand-overs to that thread and back (cursor, execute, fetch,
     close), each a turn of the event loop; several statements that must run back to back (inside the writer lock)
     are one hand-over here. aiosqlite has no public call for it: `_execute` queues a function on its thread, as
-    its own methods do. `work` gets what SQLAlchemy would pass the driver (see `_creation` for the conversions).
+    its own methods do. `work` gets what SQLAlchemy would pass the driver (`SqliteStatement` converts). If the
+    session has no transaction yet, its BEGIN goes in the same call, before `work`.
     """
-    connection = await session.connection()  # begins the transaction (BEGIN IMMEDIATE) if not yet begun
-    driver = cast(aiosqlite.Connection, (await connection.get_raw_connection()).driver_connection)
+    fresh = not session.in_transaction()
+    # A session in a transaction already has its connection, and that connection's BEGIN has been sent.
+    options = {_BEGIN_ON_THREAD_OPTION: True} if fresh else None
+    connection = await session.connection(execution_options=options)
+    raw = await connection.get_raw_connection()
+    begin = raw.info.pop(_PENDING_BEGIN, None) if fresh else None
+    driver = cast(aiosqlite.Connection, raw.driver_connection)
     execute = cast(Callable[[Callable[[], R]], Awaitable[R]], driver._execute)
-    return await execute(lambda: work(driver._conn))
+
+    def run() -> R:
+        if begin is not None:
+            driver._conn.execute(begin)
+        return work(driver._conn)
+
+    return await execute(run)
+
+
+@dataclass(frozen=True, slots=True)
+class SqliteStatement:
+    """A statement compiled once for the sqlite3 module itself, to run in `on_sqlite_thread`: its SQL, the order of
+    its parameters with the conversions SQLAlchemy would apply to their values (and the values the statement fixes
+    itself), and the conversions of its result columns."""
+
+    sql: str
+    names: tuple[str, ...]
+    fixed: Mapping[str, Any]
+    converters: Mapping[str, Callable[[Any], Any]]
+    results: tuple[Callable[[Any], Any] | None, ...]
+
+    @classmethod
+    def of(cls, statement: ClauseElement, dialect: Dialect) -> SqliteStatement:
+        compiled = statement.compile(dialect=dialect)
+        converters: dict[str, Callable[[Any], Any]] = {}
+        fixed: dict[str, Any] = {}
+        for name, bind in compiled.binds.items():
+            convert = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if convert is not None:
+                converters[name] = convert
+            if not bind.required:
+                fixed[name] = bind.effective_value
+        columns = statement.exported_columns if isinstance(statement, ReturnsRows) else ()
+        results = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns)
+        return cls(str(compiled), tuple(compiled.positiontup or ()), fixed, converters, results)
+
+    def args(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
+        """The parameters in their order, converted (`values` before those the statement fixes)."""
+        found = []
+        for name in self.names:
+            value = values[name] if name in values else self.fixed[name]
+            convert = self.converters.get(name)
+            found.append(value if convert is None else convert(value))
+        return tuple(found)
+
+    def row(self, raw: Sequence[Any]) -> tuple[Any, ...]:
+        """A result row as SQLAlchemy would give it."""
+        return tuple(v if convert is None else convert(v) for v, convert in zip(raw, self.results, strict=True))
 
 
 def dialect_insert(session: AsyncSession, entity: Any) -> Insert:

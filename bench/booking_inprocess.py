@@ -29,9 +29,8 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-import aiosqlite
 import asyncpg
 from litestar import Litestar
 from litestar.types import Message

@@ -80,11 +80,9 @@ class Waits:
 
     def __init__(self, dialect: str) -> None:
         self.count = 0
+        pg = [(asyncpg.Connection, name) for name in ("execute", "fetchrow", "prepare")]
         self._targets: list[tuple[type[Any], str]] = (
-            [(aiosqlite.Connection, "_execute")]
-            if dialect == "sqlite"
-            else [(asyncpg.Connection, "execute"), (asyncpg.Connection, "fetchrow"), (asyncpg.Connection, "prepare")]
-            + [(PreparedStatement, "fetch")]
+            [(aiosqlite.Connection, "_execute")] if dialect == "sqlite" else [*pg, (PreparedStatement, "fetch")]
         )
 
     @contextmanager

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.selectable import ReturnsRows
 from sqlalchemy.types import TypeDecorator
 
@@ -165,7 +166,7 @@ class SqliteStatement:
 
     @classmethod
     def of(cls, statement: ClauseElement, dialect: Dialect) -> SqliteStatement:
-        compiled = statement.compile(dialect=dialect)
+        compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
         converters: dict[str, Callable[[Any], Any]] = {}
         fixed: dict[str, Any] = {}
         for name, bind in compiled.binds.items():

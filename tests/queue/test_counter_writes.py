@@ -87,7 +87,8 @@ async def test_a_call_whose_record_fails_leaves_the_ticket_waiting(harness: Harn
 
 
 async def test_two_counters_claiming_the_last_ticket_at_once_record_one_call(harness: Harness) -> None:
-    desk = await Desk.open(harness, queue_config(counters=[{"name": f"Schalter {i}", "services": ["a"]} for i in (1, 2)]))
+    counters = [{"name": f"Schalter {i}", "services": ["a"]} for i in (1, 2)]
+    desk = await Desk.open(harness, queue_config(counters=counters))
     ticket = (await desk.walk_in("a")).json()
     runtime, now = harness.runtime, harness.clock.now()
     ctx = service.QueueContext(booking_context(runtime), runtime.read_session_maker, "", DurationsCache())

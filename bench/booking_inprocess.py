@@ -29,15 +29,15 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-import aiosqlite
 import asyncpg
 from litestar import Litestar
 from litestar.types import Message
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from bench.inprocess import Waits
 from bench.server import BenchRow, bare_insert, create_bench_tables
 from rathaus import migrate
 from rathaus.app import create_app
@@ -119,19 +119,13 @@ class Recorder:
 
     @contextmanager
     def recording(self) -> Iterator[None]:
-        self.statements, self.hand_overs, self.on = [], 0, True
-        original = aiosqlite.Connection._execute
-        execute = cast(Callable[..., Awaitable[Any]], original)
-
-        async def counted(connection: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
-            self.hand_overs += 1
-            return await execute(connection, fn, *args, **kwargs)
-
-        aiosqlite.Connection._execute = counted  # type: ignore[method-assign,assignment]
+        self.statements, self.on = [], True
+        counted = Waits("sqlite")
         try:
-            yield
+            with counted.counting():
+                yield
         finally:
-            aiosqlite.Connection._execute = original  # type: ignore[method-assign]
+            self.hand_overs = counted.count
             self.on = False
 
     def seen(self) -> dict[str, Any]:

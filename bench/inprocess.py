@@ -3,11 +3,16 @@ sends with the time every transaction's BEGIN took (on SQLite a writer's BEGIN I
 
 from __future__ import annotations
 
+import asyncio
 import statistics
 import time
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any, cast
 
+import aiosqlite
+import asyncpg
+from asyncpg.prepared_stmt import PreparedStatement
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -66,3 +71,65 @@ class Statements:
                 "max_ms": round(ordered[-1] * 1000, 2),
             }
         return found
+
+
+class Waits:
+    """How often the app waits outside its event loop for the database: each a turn of the loop before it goes on.
+    On SQLite a hand-over to aiosqlite's thread (any function it runs there); on PostgreSQL a round trip to the
+    server (asyncpg's simple queries, e.g. BEGIN and COMMIT, the pool's ping, prepared statements run or made)."""
+
+    def __init__(self, dialect: str) -> None:
+        self.count = 0
+        pg = [(asyncpg.Connection, name) for name in ("execute", "fetchrow", "prepare")]
+        self._targets: list[tuple[type[Any], str]] = (
+            [(aiosqlite.Connection, "_execute")] if dialect == "sqlite" else [*pg, (PreparedStatement, "fetch")]
+        )
+
+    @contextmanager
+    def counting(self) -> Iterator[None]:
+        originals = [(owner, name, getattr(owner, name)) for owner, name in self._targets]
+        for owner, name, original in originals:
+            setattr(owner, name, self._counted(cast(Callable[..., Awaitable[Any]], original)))
+        try:
+            yield
+        finally:
+            for owner, name, original in originals:
+                setattr(owner, name, original)
+
+    def _counted(self, original: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            self.count += 1
+            return await original(*args, **kwargs)
+
+        return counted
+
+
+class LoopLag:
+    """How late the event loop wakes a task that asked to sleep 1 ms: how long whatever runs on the loop keeps a
+    resumed request (a statement's answer, a thread's result) waiting."""
+
+    def __init__(self) -> None:
+        self.samples: list[float] = []
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._probe())
+
+    async def _probe(self) -> None:
+        while True:
+            began = time.perf_counter()
+            await asyncio.sleep(0.001)
+            self.samples.append(time.perf_counter() - began - 0.001)
+
+    async def stop(self) -> dict[str, float]:
+        """Stop probing: the lag's p50 / p99 / max in ms."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        ordered = sorted(self.samples) or [0.0]
+        return {
+            "count": len(self.samples),
+            "p50_ms": round(statistics.median(ordered) * 1000, 2),
+            "p99_ms": round(ordered[round(0.99 * (len(ordered) - 1))] * 1000, 2),
+            "max_ms": round(ordered[-1] * 1000, 2),
+        }

@@ -9,14 +9,18 @@ measured is the app's own Python (and aiosqlite's threads), not uvicorn's writes
 pages of the early appointments. A turn is one counter's walk-in, complete and call-next, then a wait until every
 stream has received what the turn changed. Reported per turn (the first 10 dropped): CPU time of the process
 (`time.process_time`; also by step: walk-in, complete, call-next, the streams' updates after the last answer),
-statements (a cursor hook on both engines; BEGIN counts, COMMIT does not), stream updates, and the median call-next
-latency. The CPU includes the client's side (httpx), the same in every run.
+statements (a cursor hook on both engines; BEGIN counts, COMMIT does not; statements run in one call on aiosqlite's
+thread past SQLAlchemy are not seen), waits for the database (`bench.inprocess.Waits`: hand-overs to aiosqlite's
+thread, round trips to PostgreSQL; each a turn of the event loop; also by step), stream updates, and the median
+call-next latency. The CPU includes the client's side (httpx),
+the same in every run.
 
 With `--concurrent` the turns are `queue_bench`'s instead: the 8 counters at once, each turn every 0.8 s (10 calls/s),
 so that changes of several counters fall into one read and the writers meet at SQLite's write lock. Reported over
-the whole run: CPU, statements and stream updates per turn, call-next and walk-in latency in process, and the time
-each transaction's BEGIN took to return (a writer's BEGIN IMMEDIATE waits there for the write lock; a reader's plain
-BEGIN is one thread hop, the comparison).
+the whole run: CPU, statements, waits and stream updates per turn, call-next and walk-in latency in process,
+the time each transaction's BEGIN took to return (a writer's BEGIN IMMEDIATE waits there for the write lock; a
+reader's plain BEGIN is one thread hop, the comparison), and the event loop's lag: how late a task sleeping 1 ms
+is woken, i.e. how long a request ready to go on waits behind whatever runs on the loop.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ import httpx
 from litestar import Litestar
 
 from bench.booking_inprocess import _drop, _pg_database
-from bench.inprocess import Statements, http_scope
+from bench.inprocess import LoopLag, Statements, Waits, http_scope
 from bench.queue_bench import NOW, PASSWORD, Day, Plan, office_toml, percentile, prepare, run_counters
 from rathaus.app import create_app
 from rathaus.clock import ManualClock
@@ -118,68 +122,93 @@ async def run(url: str, clients: int, turns: int, concurrent: bool = False) -> d
         await asyncio.gather(*(s.shown.wait() for s in streams))
         await settled(streams)
         runtime = runtime_of(app.state)
-        statements = Statements([runtime.engine, runtime.read_engine])
+        counts = Counts(Statements([runtime.engine, runtime.read_engine]), Waits(runtime.engine.dialect.name))
         measure = _concurrent_turns if concurrent else _turns_one_by_one
-        found = await measure(day, streams, statements, turns)
+        with counts.waits.counting():
+            found = await measure(day, streams, counts, turns)
         for s in streams:
             s.close()
         await asyncio.gather(*tasks, return_exceptions=True)
     return {"clients": clients, **found}
 
 
-async def _turns_one_by_one(day: Day, streams: list[Stream], statements: Statements, turns: int) -> dict[str, Any]:
-    """Each turn alone: the CPU of each request kind (and of the streams' updates after the last answer)."""
+class Counts:
+    """The statements sent through the engines, and the waits for the database (`Waits`)."""
+
+    def __init__(self, statements: Statements, waits: Waits) -> None:
+        self.statements = statements
+        self.waits = waits
+
+    def now(self) -> tuple[int, int]:
+        return self.statements.count, self.waits.count
+
+
+async def _turns_one_by_one(day: Day, streams: list[Stream], counts: Counts, turns: int) -> dict[str, Any]:
+    """Each turn alone: the CPU, statements and waits of each request kind (and of the streams' updates after
+    the last answer)."""
     steps = ("walk_in", "complete", "call_next", "stream_updates")
     cpu: dict[str, list[float]] = {step: [] for step in (*steps, "turn")}
-    counted: list[int] = []
+    by_step: dict[str, list[tuple[int, int]]] = {step: [] for step in steps}
     updates: list[int] = []
     calls: list[float] = []
     for i in range(turns):
         counter = f"Schalter {i % day.plan.counters + 1}"
-        began_statements, began_updates = statements.count, sum(s.updates for s in streams)
-        marks = [time.process_time()]
+        began_updates = sum(s.updates for s in streams)
+        marks = [(time.process_time(), counts.now())]
         await day.walk_in(i)
-        marks.append(time.process_time())
+        marks.append((time.process_time(), counts.now()))
         if counter in day.open_calls:
             await day.post(f"/api/v1/tickets/{day.open_calls.pop(counter)}/complete")
-        marks.append(time.process_time())
+        marks.append((time.process_time(), counts.now()))
         await day.call_and_complete(counter, calls)
-        marks.append(time.process_time())
+        marks.append((time.process_time(), counts.now()))
         await settled(streams)
-        marks.append(time.process_time())
+        marks.append((time.process_time(), counts.now()))
         for step, began, ended in zip(steps, marks, marks[1:], strict=False):
-            cpu[step].append(ended - began)
-        cpu["turn"].append(marks[-1] - marks[0])
-        counted.append(statements.count - began_statements)
+            cpu[step].append(ended[0] - began[0])
+            by_step[step].append((ended[1][0] - began[1][0], ended[1][1] - began[1][1]))
+        cpu["turn"].append(marks[-1][0] - marks[0][0])
         updates.append(sum(s.updates for s in streams) - began_updates)
     median = {step: round(statistics.median(values[WARM_UP:]) * 1000, 2) for step, values in cpu.items()}
+    counted = {step: [sum(pair) for pair in zip(*values[WARM_UP:], strict=True)] for step, values in by_step.items()}
     return {
         "turns": turns - WARM_UP,
         "cpu_ms_per_turn": median.pop("turn"),
         "cpu_ms_per_turn_mean": round(statistics.fmean(cpu["turn"][WARM_UP:]) * 1000, 2),
         "cpu_ms_by_step": median,
-        "statements_per_turn": statistics.median(counted[WARM_UP:]),
+        "statements_per_turn": round(sum(n for n, _ in counted.values()) / (turns - WARM_UP), 2),
+        "statements_waits_by_step": {
+            step: [round(n / (turns - WARM_UP), 2) for n in totals] for step, totals in counted.items()
+        },
         "stream_updates_per_turn": statistics.median(updates[WARM_UP:]),
         "call_next_median_ms": round(statistics.median(calls[WARM_UP:]) * 1000, 2),
     }
 
 
-async def _concurrent_turns(day: Day, streams: list[Stream], statements: Statements, turns: int) -> dict[str, Any]:
-    """The counters at `queue_bench`'s pace (8 counters, a walk-in before each call, 10 calls/s), all at once: CPU
-    and statements per turn over the whole run, and how long each transaction's BEGIN waited."""
+async def _concurrent_turns(day: Day, streams: list[Stream], counts: Counts, turns: int) -> dict[str, Any]:
+    """The counters at `queue_bench`'s pace (8 counters, a walk-in before each call, 10 calls/s), all at once: CPU,
+    statements and waits per turn over the whole run, how long each transaction's BEGIN waited, and how late
+    the event loop came back to a task ready to go on (its lag)."""
     warm: list[float] = []
     await run_counters(day, WARM_UP, day.plan.interval, warm, [])
+    statements = counts.statements
     statements.begins.clear()
-    began_cpu, began_statements, began_updates = time.process_time(), statements.count, sum(s.updates for s in streams)
+    began_cpu, began_counts, began_updates = time.process_time(), counts.now(), sum(s.updates for s in streams)
     calls: list[float] = []
     walk_ins: list[float] = []
+    lag = LoopLag()
+    lag.start()
     await run_counters(day, turns, day.plan.interval, calls, walk_ins)
+    loop_lag = await lag.stop()
     await settled(streams)
+    ended = counts.now()
     return {
         "turns": turns,
         "concurrent": True,
         "cpu_ms_per_turn": round((time.process_time() - began_cpu) / turns * 1000, 2),
-        "statements_per_turn": round((statements.count - began_statements) / turns, 2),
+        "statements_per_turn": round((ended[0] - began_counts[0]) / turns, 2),
+        "waits_per_turn": round((ended[1] - began_counts[1]) / turns, 2),
+        "loop_lag": loop_lag,
         "stream_updates_per_turn": round((sum(s.updates for s in streams) - began_updates) / turns, 1),
         "call_next_p50_p99_ms": [round(percentile(calls, share) * 1000, 2) for share in (0.5, 0.99)],
         "walk_in_p50_p99_ms": [round(percentile(walk_ins, share) * 1000, 2) for share in (0.5, 0.99)],

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
@@ -12,9 +13,13 @@ import aiosqlite
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.pool import NullPool
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.selectable import ReturnsRows
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -72,7 +77,21 @@ def create_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:
         return engine
     if pool_size <= 0:
         return create_async_engine(url, poolclass=NullPool)
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True)
+    engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size * 2)
+    _ping_on_checkout(engine)
+    return engine
+
+
+def _ping_on_checkout(engine: AsyncEngine) -> None:
+    """What `pool_pre_ping` does, in one round trip: SQLAlchemy's ping on asyncpg wraps its `;` in BEGIN and
+    ROLLBACK when no transaction is open (for pgbouncer's transaction mode), three round trips at every checkout."""
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _ping(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        try:
+            dbapi_connection.run_async(lambda driver: driver.fetchrow(";"))
+        except Exception as error:  # whatever the reason, this connection cannot serve
+            raise DisconnectionError from error  # the pool drops it and checks out another
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -91,13 +110,17 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # this makes every writing transaction serialisable, which the booking races rely on. Readers
         # (READ_ONLY sessions) take a snapshot instead and never wait for writers in WAL mode.
         options = conn.get_execution_options()
+        begin = "BEGIN" if options.get(READ_ONLY_OPTION, False) else "BEGIN IMMEDIATE"
         if options.get(_BEGIN_ON_THREAD_OPTION, False):
-            return  # `on_sqlite_thread` begins it as the first statement of its call
-        conn.exec_driver_sql("BEGIN" if options.get(READ_ONLY_OPTION, False) else "BEGIN IMMEDIATE")
+            conn.info[_PENDING_BEGIN] = begin  # `on_sqlite_thread` sends it with its statements
+        else:
+            conn.info.pop(_PENDING_BEGIN, None)
+            conn.exec_driver_sql(begin)
 
 
 READ_ONLY_OPTION = "rathaus_read_only"
 _BEGIN_ON_THREAD_OPTION = "rathaus_begin_on_thread"
+_PENDING_BEGIN = "rathaus_pending_begin"
 
 
 def create_session_maker(
@@ -124,24 +147,65 @@ async def on_sqlite_thread(session: AsyncSession, work: Callable[[sqlite3.Connec
     Through SQLAlchemy every statement is three or four hand-overs to that thread and back (cursor, execute, fetch,
     close), each a turn of the event loop; several statements that must run back to back (inside the writer lock)
     are one hand-over here. aiosqlite has no public call for it: `_execute` queues a function on its thread, as
-    its own methods do. `work` gets what SQLAlchemy would pass the driver (see `_creation` for the conversions).
-
-    If `work` opens the session's transaction, its BEGIN IMMEDIATE is sent in the same call, before `work`: through
-    SQLAlchemy's "begin" hook it would be three more hand-overs, the writer lock already held across them.
+    its own methods do. `work` gets what SQLAlchemy would pass the driver (`SqliteStatement` converts). If the
+    session has no transaction yet, its BEGIN goes in the same call, before `work`.
     """
-    # Only a session that holds no connection yet takes the option (its connection is made for this transaction).
-    options = None if session.sync_session.in_transaction() else {_BEGIN_ON_THREAD_OPTION: True}
+    fresh = not session.in_transaction()
+    # A session in a transaction already has its connection, and that connection's BEGIN has been sent.
+    options = {_BEGIN_ON_THREAD_OPTION: True} if fresh else None
     connection = await session.connection(execution_options=options)
-    driver = cast(aiosqlite.Connection, (await connection.get_raw_connection()).driver_connection)
+    raw = await connection.get_raw_connection()
+    begin = raw.info.pop(_PENDING_BEGIN, None) if fresh else None
+    driver = cast(aiosqlite.Connection, raw.driver_connection)
     execute = cast(Callable[[Callable[[], R]], Awaitable[R]], driver._execute)
 
-    def begun_work() -> R:
-        raw = driver._conn
-        if not raw.in_transaction:
-            raw.execute("BEGIN IMMEDIATE")
-        return work(raw)
+    def run() -> R:
+        if begin is not None:
+            driver._conn.execute(begin)
+        return work(driver._conn)
 
-    return await execute(begun_work)
+    return await execute(run)
+
+
+@dataclass(frozen=True, slots=True)
+class SqliteStatement:
+    """A statement compiled once for the sqlite3 module itself, to run in `on_sqlite_thread`: its SQL, the order of
+    its parameters with the conversions SQLAlchemy would apply to their values (and the values the statement fixes
+    itself), and the conversions of its result columns."""
+
+    sql: str
+    names: tuple[str, ...]
+    fixed: Mapping[str, Any]
+    converters: Mapping[str, Callable[[Any], Any]]
+    results: tuple[Callable[[Any], Any] | None, ...]
+
+    @classmethod
+    def of(cls, statement: ClauseElement, dialect: Dialect) -> SqliteStatement:
+        compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
+        converters: dict[str, Callable[[Any], Any]] = {}
+        fixed: dict[str, Any] = {}
+        for name, bind in compiled.binds.items():
+            convert = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if convert is not None:
+                converters[name] = convert
+            if not bind.required:
+                fixed[name] = bind.effective_value
+        columns = statement.exported_columns if isinstance(statement, ReturnsRows) else ()
+        results = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns)
+        return cls(str(compiled), tuple(compiled.positiontup or ()), fixed, converters, results)
+
+    def args(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
+        """The parameters in their order, converted (`values` before those the statement fixes)."""
+        found = []
+        for name in self.names:
+            value = values[name] if name in values else self.fixed[name]
+            convert = self.converters.get(name)
+            found.append(value if convert is None else convert(value))
+        return tuple(found)
+
+    def row(self, raw: Sequence[Any]) -> tuple[Any, ...]:
+        """A result row as SQLAlchemy would give it."""
+        return tuple(v if convert is None else convert(v) for v, convert in zip(raw, self.results, strict=True))
 
 
 def dialect_insert(session: AsyncSession, entity: Any) -> Insert:

@@ -156,7 +156,9 @@ class TicketRow:
 
 _COLUMNS = [f.name for f in fields(TicketRow) if f.name != "service_ids"]
 ROW_COLUMNS = [
-    (Ticket.phone.is_not(None) & Ticket.turn_near_sent.is_(False)) if name == "sms_pending" else getattr(Ticket, name)
+    (Ticket.phone.is_not(None) & Ticket.turn_near_sent.is_(False)).label(name)
+    if name == "sms_pending"
+    else getattr(Ticket, name)
     for name in _COLUMNS
 ]
 

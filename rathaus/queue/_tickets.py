@@ -4,11 +4,33 @@ from __future__ import annotations
 
 import functools
 import secrets
+import sqlite3
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Date, Exists, Integer, Select, String, Update, bindparam, case, cast, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    FromClause,
+    Insert,
+    Integer,
+    Label,
+    Select,
+    String,
+    Update,
+    bindparam,
+    case,
+    cast,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased, joinedload
@@ -18,7 +40,7 @@ from rathaus import i18n
 from rathaus.booking import service as bookings
 from rathaus.booking.service import BookingContext
 from rathaus.contact import normalise_mobile
-from rathaus.db import UTCDateTime, dialect_insert, operation
+from rathaus.db import SqliteStatement, UTCDateTime, dialect_insert, on_sqlite_thread, operation
 from rathaus.errors import RathausError
 from rathaus.events import publish
 from rathaus.localized import Localized, joined
@@ -33,7 +55,7 @@ from rathaus.queue._state import (
     load_state,
 )
 from rathaus.queue.events import QueueAdvanced, TicketCalled, TicketFinished, WaitingTicket
-from rathaus.queue.models import Ticket, TicketSequence, TicketService, label_of, transition
+from rathaus.queue.models import Ticket, TicketEvent, TicketSequence, TicketService, label_of, transition
 from rathaus.tokens import normalise_code
 
 PREFIXES = {"appointment": "A", "walk_in": "W"}
@@ -192,11 +214,10 @@ async def _call_first(
     session: AsyncSession, *, ctx: QueueContext, office: OfficeRules, counter: CounterRule, actor: str, now: datetime
 ) -> TicketRow:
     """Claim the first waiting ticket in call order that this counter can serve, in one statement."""
-    claimed = await _claim(session, ctx=ctx, office=office, counter=counter, now=now)
+    claimed = await _claim(session, ctx=ctx, office=office, counter=counter, actor=actor, now=now)
     if claimed is None:
         raise RathausError("nothing_to_call", counter=counter.name)
     ticket, booking_id, phone, language, sms_expected = claimed
-    _record(session, ticket, "call", actor, "waiting", now, counter_id=counter.id)
     if booking_id is not None:
         await bookings.move(session, booking_id=booking_id, status="serving", actor=actor, now=now)
     await publish(
@@ -228,24 +249,73 @@ async def finish(
     ticket.status = outcome
     ticket.finished_at = now
     _record(session, ticket, outcome, actor, "called", now, counter_id=ticket.counter_id)
-    if ticket.booking_id is not None:
-        await bookings.move(session, booking_id=ticket.booking_id, status=outcome, actor=actor, now=now)
+    await _finished(session, office.id, ticket.day, TicketRow.of(ticket), ticket, actor=actor, at=now)
+    return ticket
+
+
+@operation
+async def finish_called(
+    session: AsyncSession,
+    *,
+    ctx: QueueContext,
+    ticket_id: int,
+    outcome: str,
+    check_office: Callable[[int], None],
+    actor: str,
+    now: datetime,
+) -> tuple[TicketRow, OfficeRules]:
+    """`finish` for a ticket known by its id, written with its record in one go (no read before): the ticket and
+    its office. `check_office` refuses a ticket of an office the caller may not act for (the write is undone)."""
+    params = {"ticket": ticket_id, "outcome": outcome, "now": now, "actor": actor}
+    row = await _change_and_record(session, _FINISH, params)
+    if row is None:  # unknown, or not called (any more): say which, to those who may know
+        ticket = await staff_ticket(session, ticket_id)
+        check_office(ticket.office_id)
+        raise RathausError("ticket_state", ticket=ticket.label, status=ticket.status)
+    *columns, services, booking_id, phone, language, day = row
+    make: Any = TicketRow  # positional: the columns come in field order
+    finished: TicketRow = make(*columns, _service_ids(services))
+    check_office(finished.office_id)
+    contact = _Contact(booking_id, phone, language)
+    await _finished(session, finished.office_id, day, finished, contact, actor=actor, at=now)
+    return finished, (await ctx.booking.catalog.get(session, now=now)).office_by_id(finished.office_id)
+
+
+@dataclass(frozen=True, slots=True)
+class _Contact:
+    booking_id: int | None
+    phone: str | None
+    language: str
+
+
+async def _finished(
+    session: AsyncSession,
+    office_id: int,
+    day: date,
+    ticket: TicketRow,
+    contact: Ticket | _Contact,
+    *,
+    actor: str,
+    at: datetime,
+) -> None:
+    """What follows a finished ticket: its booking moves along, and the others hear of it."""
+    if contact.booking_id is not None:
+        await bookings.move(session, booking_id=contact.booking_id, status=ticket.status, actor=actor, now=at)
     await publish(
         session,
         TicketFinished(
             actor=actor,
-            at=now,
-            office_id=office.id,
-            office_day=ticket.day.isoformat(),
+            at=at,
+            office_id=office_id,
+            office_day=day.isoformat(),
             ticket_id=ticket.id,
-            outcome=outcome,
-            phone=ticket.phone,
-            language=ticket.language,
-            booking_id=ticket.booking_id,
-            service_ids=tuple(item.service_id for item in ticket.items),
+            outcome=ticket.status,
+            phone=contact.phone,
+            language=contact.language,
+            booking_id=contact.booking_id,
+            service_ids=ticket.service_ids,
         ),
     )
-    return ticket
 
 
 @operation
@@ -411,13 +481,13 @@ def _next_number_statement(session: AsyncSession) -> ReturningInsert[tuple[int]]
 # building the statement and its cache key cost more than half of a call-next's CPU.
 _OFFICE = bindparam("claim_office", type_=Integer)
 _DAY = bindparam("claim_day", type_=Date)
-_NOW = bindparam("claim_now", type_=UTCDateTime)
+_NOW = bindparam("now", type_=UTCDateTime)
 _COUNTER = bindparam("claim_counter", type_=Integer)
 
 
 def _claim_parameters(office: OfficeRules, now: datetime, counter: CounterRule) -> dict[str, Any]:
     day = office.local_day(now)
-    return {"claim_office": office.id, "claim_day": day, "claim_now": now, "claim_counter": counter.id}
+    return {"claim_office": office.id, "claim_day": day, "now": now, "claim_counter": counter.id}
 
 
 def _first_callable(office: OfficeRules, counter: CounterRule, now: datetime) -> Select[tuple[int]]:
@@ -435,9 +505,12 @@ def _callable_query(services: frozenset[int], walk_in_only: bool) -> Select[tupl
     arrivals, early appointments), its instant, the id. On PostgreSQL a ticket another counter is claiming right now
     is skipped, not waited for.
     """
+    # The counter's services as fixed values, not one list parameter expanded anew at every execution (which the
+    # statement compiled once for the sqlite3 module could not take either).
+    offered = [literal(service_id, Integer) for service_id in sorted(services)]
     foreign_service = (
         select(TicketService.ticket_id)
-        .where(TicketService.ticket_id == Ticket.id, TicketService.service_id.not_in(sorted(services)))
+        .where(TicketService.ticket_id == Ticket.id, TicketService.service_id.not_in(offered))
         .exists()
     )
     booked = (Ticket.lane == "appointment") & Ticket.due_at.is_not(None)
@@ -467,18 +540,107 @@ def _claim_statement(services: frozenset[int], walk_in_only: bool) -> Update:
     )
 
 
+_ACTOR = bindparam("actor", type_=String)
+_CHANGED = bindparam("changed_ticket", type_=Integer)
+
+
+@dataclass(frozen=True, slots=True, eq=False)  # cached by identity: `==` on SQL expressions builds SQL
+class _Change:
+    """A change of one ticket by one `UPDATE … RETURNING` (the `TicketRow` columns first), recorded as `action`
+    from the status `previous` to the one it sets (see `models.transition`)."""
+
+    update: Update
+    action: ColumnElement[str]
+    previous: str
+
+
+def _recording(changed: FromClause, change: _Change, *where: ColumnElement[bool]) -> Insert:
+    """The change's row in `ticket_event`, from the changed ticket's columns in `changed`."""
+    values = {
+        "ticket_id": changed.c.id,
+        "at": _NOW,
+        "action": change.action,
+        "actor": _ACTOR,
+        "from_status": literal(change.previous),
+        "to_status": changed.c.status,
+        "counter_id": changed.c.counter_id,
+        "detail": literal(""),
+    }
+    return insert(TicketEvent).from_select(list(values), select(*values.values()).where(*where))
+
+
+@functools.lru_cache(maxsize=256)
+def _in_one_statement(change: _Change) -> Select[Any]:
+    """PostgreSQL: the change and its record in one statement (a data-modifying WITH), so one round trip."""
+    changed = change.update.cte("changed")
+    return select(*changed.c).add_cte(_recording(changed, change).cte("recorded"))
+
+
+@functools.lru_cache(maxsize=256)  # per engine's dialect and change
+def _for_sqlite(dialect: Dialect, change: _Change) -> tuple[SqliteStatement, SqliteStatement]:
+    """SQLite (no INSERT inside WITH): the change and its record, compiled for the sqlite3 module."""
+    ticket = Ticket.__table__
+    return (
+        SqliteStatement.of(change.update, dialect),
+        SqliteStatement.of(_recording(ticket, change, ticket.c.id == _CHANGED), dialect),
+    )
+
+
+async def _change_and_record(session: AsyncSession, change: _Change, params: dict[str, Any]) -> Sequence[Any] | None:
+    """Change one ticket and record it together, answering the `UPDATE`'s row (None: no ticket matched). One
+    statement on PostgreSQL; on SQLite both statements, with the transaction's BEGIN IMMEDIATE, in one hand-over to
+    aiosqlite's thread, so the writer lock is held for one turn of the event loop instead of a dozen."""
+    dialect = session.get_bind().dialect
+    if dialect.name != "sqlite":
+        return (await session.execute(_in_one_statement(change), params)).first()
+    changing, recording = _for_sqlite(dialect, change)
+
+    def run(connection: sqlite3.Connection) -> tuple[Any, ...] | None:
+        cursor = connection.cursor()
+        try:
+            raw = cursor.execute(changing.sql, changing.args(params)).fetchone()
+            if raw is None:
+                return None
+            cursor.execute(recording.sql, recording.args({**params, "changed_ticket": raw[0]}))
+            return changing.row(raw)
+        finally:
+            cursor.close()
+
+    return await on_sqlite_thread(session, run)
+
+
+@functools.lru_cache(maxsize=256)
+def _claim_change(services: frozenset[int], walk_in_only: bool) -> _Change:
+    return _Change(_claim_statement(services, walk_in_only), literal("call"), "waiting")
+
+
+_TICKET = bindparam("ticket", type_=Integer)
+_OUTCOME = bindparam("outcome", type_=String)
+
+
+def _finish_change() -> _Change:
+    finish = (
+        update(Ticket)
+        .where(Ticket.id == _TICKET, Ticket.status == "called")
+        .values(status=_OUTCOME, finished_at=_NOW)
+        .returning(*ROW_COLUMNS, _SERVICES, Ticket.booking_id, Ticket.phone, Ticket.language, Ticket.day)
+        .execution_options(synchronize_session=False)
+    )
+    return _Change(finish, _OUTCOME, "called")
+
+
 async def _claim(
-    session: AsyncSession, *, ctx: QueueContext, office: OfficeRules, counter: CounterRule, now: datetime
+    session: AsyncSession, *, ctx: QueueContext, office: OfficeRules, counter: CounterRule, actor: str, now: datetime
 ) -> tuple[TicketRow, int | None, str | None, str, bool] | None:
-    """Mark the first callable ticket called by this counter, in one statement: the ticket, its booking id,
+    """Mark the first callable ticket called by this counter and record the call: the ticket, its booking id,
     phone and language, and whether anyone waiting still expects the "your turn is near" SMS; None if nobody
     waits whom the counter can serve."""
     try:
-        result = await session.execute(
-            _claim_statement(counter.services, counter.walk_in_only), _claim_parameters(office, now, counter)
-        )
-        row = result.first()
-    except IntegrityError:
+        change = _claim_change(counter.services, counter.walk_in_only)
+        row = await _change_and_record(session, change, {**_claim_parameters(office, now, counter), "actor": actor})
+    except (IntegrityError, sqlite3.IntegrityError) as error:
+        if not _unique_violation(error):
+            raise
         # This counter has called someone already (perhaps a moment ago, in a parallel request).
         async with ctx.read_sessions() as reader:
             current = await reader.scalar(
@@ -492,6 +654,15 @@ async def _claim(
     return make(*columns, _service_ids(services)), booking_id, phone, language, bool(sms_expected)
 
 
+def _unique_violation(error: Exception) -> bool:
+    """Whether the claim failed on a unique index: the only one it can break is "one called ticket per counter"."""
+    cause = error.orig if isinstance(error, IntegrityError) else error
+    return (
+        getattr(cause, "pgcode", None) == "23505"
+        or getattr(cause, "sqlite_errorname", None) == "SQLITE_CONSTRAINT_UNIQUE"
+    )
+
+
 # The ticket's services as "position:id,…" (RETURNING cannot join; the order of an aggregate is not given).
 _SERVICES = (
     select(
@@ -499,6 +670,7 @@ _SERVICES = (
     )
     .where(TicketService.ticket_id == Ticket.id)
     .scalar_subquery()
+    .label("service_list")
 )
 
 
@@ -507,7 +679,7 @@ def _service_ids(aggregated: str | None) -> tuple[int, ...]:
     return tuple(service_id for _position, service_id in pairs)
 
 
-def _sms_expected() -> Exists:
+def _sms_expected() -> Label[bool]:
     """Whether a ticket of the office's day (the claim's parameters) still waits for its "your turn is near" SMS."""
     other = aliased(Ticket)
     return (
@@ -515,10 +687,12 @@ def _sms_expected() -> Exists:
         .where(other.office_id == _OFFICE, other.day == _DAY, other.status == "waiting")
         .where(other.phone.is_not(None), other.turn_near_sent.is_(False))
         .exists()
+        .label("sms_expected")
     )
 
 
 _SMS_EXPECTED = _sms_expected()
+_FINISH = _finish_change()
 
 
 def _record(

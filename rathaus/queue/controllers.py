@@ -142,10 +142,7 @@ class TicketController(Controller):
     async def _ticket(
         self, session: AsyncSession, ctx: QueueContext, ref: str, staff: Staff, now: datetime
     ) -> tuple[Ticket, OfficeRules]:
-        ticket_id = database_id(ref)
-        if ticket_id is None:
-            raise RathausError("unknown_ticket")
-        ticket = await service.staff_ticket(session, ticket_id)
+        ticket = await service.staff_ticket(session, _ticket_id(ref))
         office = (await ctx.booking.catalog.get(session, now=now)).office_by_id(ticket.office_id)
         staff.require(office.id)
         return ticket, office
@@ -160,9 +157,16 @@ class TicketController(Controller):
         hub: QueueHub,
         now: datetime,
     ) -> schemas.Ticket:
-        ticket, office = await self._ticket(session, ctx, ref, staff, now)
-        await service.finish(session, office=office, ticket=ticket, outcome=outcome, actor=staff.username, now=now)
-        return await _answer(session, ctx, hub, office, ticket, now)
+        row, office = await service.finish_called(
+            session,
+            ctx=ctx,
+            ticket_id=_ticket_id(ref),
+            outcome=outcome,
+            check_office=staff.require,
+            actor=staff.username,
+            now=now,
+        )
+        return await _answer(session, ctx, hub, office, row, now)
 
     @post("/complete", status_code=200)
     async def complete(
@@ -211,6 +215,13 @@ class TicketController(Controller):
             now=now,
         )
         return await _answer(db_session, queue_ctx, hub, office, row, now)
+
+
+def _ticket_id(ref: str) -> int:
+    ticket_id = database_id(ref)
+    if ticket_id is None:
+        raise RathausError("unknown_ticket")
+    return ticket_id
 
 
 class PublicQueueController(Controller):

@@ -83,6 +83,12 @@ def serve(host: str, port: int, workers: int, demo: bool | None) -> None:
 
     start = launcher()
     settings = start.settings()
+    if workers > 1 and settings.is_sqlite:
+        # Each worker is an instance of its own, and only PostgreSQL carries queue changes between instances.
+        raise click.UsageError(
+            "--workers above 1 needs PostgreSQL: on SQLite each worker's boards and ticket pages would show only "
+            "the changes made through that worker"
+        )
     message = start.run(lambda runtime: _prepare(runtime, demo=settings.load_demo if demo is None else demo), settings)
     click.echo(f"rathaus: {message}; serving on http://{host}:{port} (API docs at /schema)")
     serving.serve(host=host, port=port, workers=workers, grace_seconds=settings.shutdown_grace_seconds)

@@ -91,6 +91,17 @@ def test_serve_refuses_bad_settings_with_every_problem_and_no_traceback(tmp_path
     assert not (tmp_path / "rathaus.db").exists()
 
 
+def test_serve_refuses_several_workers_on_sqlite_before_touching_the_database(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RATHAUS_")}
+    env.update(RATHAUS_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'rathaus.db'}", RATHAUS_SECRET_KEY=TEST_SECRET)
+    command = [RATHAUS, "serve", "--workers", "2", "--port", str(free_port())]
+    result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "--workers above 1 needs PostgreSQL" in result.stderr
+    assert not (tmp_path / "rathaus.db").exists()
+
+
 @contextmanager
 def _serving(database_url: str, tmp_path: Path, **settings: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """`rathaus serve` with the demo office on `database_url`, answering; stopped (if still running) at the end."""

@@ -26,10 +26,13 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    null,
     or_,
     select,
+    union_all,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -40,7 +43,7 @@ from rathaus import i18n
 from rathaus.booking import service as bookings
 from rathaus.booking.service import BookingContext
 from rathaus.contact import normalise_mobile
-from rathaus.db import SqliteStatement, UTCDateTime, dialect_insert, on_sqlite_thread, operation
+from rathaus.db import SqliteStatement, UTCDateTime, on_sqlite_thread, operation
 from rathaus.errors import RathausError
 from rathaus.events import publish
 from rathaus.localized import Localized, joined
@@ -85,7 +88,7 @@ class WalkInRequest:
 @operation
 async def check_in(
     session: AsyncSession, *, ctx: QueueContext, office: OfficeRules, code: str, actor: str, now: datetime
-) -> Ticket:
+) -> TicketRow:
     """A ticket for a booked citizen; arriving later than the grace period puts them in the walk-in order.
 
     Checking in twice answers the ticket of the first check-in.
@@ -99,7 +102,7 @@ async def check_in(
         raise RathausError("booking_other_office", office=other.name)
     existing = await session.scalar(select(Ticket).where(Ticket.booking_id == booking.id))
     if existing is not None:
-        return existing
+        return TicketRow.of(existing)
     booked_day = office.local_day(booking.start_at)
     if booked_day != office.local_day(now):
         raise RathausError("booking_other_day", day=f"{booked_day:%d.%m.%Y}")
@@ -133,7 +136,7 @@ async def walk_in(
     request: WalkInRequest,
     actor: str,
     now: datetime,
-) -> Ticket:
+) -> TicketRow:
     """A walk-in ticket, or a refusal with the reason, when tickets are accepted again and the next free slot."""
     snapshot = await ctx.booking.catalog.get(session, now=now)
     services = resolve_services(snapshot, request.services)
@@ -415,66 +418,146 @@ async def _issue(
     note: str,
     actor: str,
     now: datetime,
-) -> Ticket:
-    day = office.local_day(now)
-    prefix = PREFIXES[kind]
-    ticket = Ticket(
-        public_id=secrets.token_urlsafe(16),
-        office_id=office.id,
-        day=day,
-        prefix=prefix,
-        number=await _next_number(session, office_id=office.id, day=day, prefix=prefix),
-        kind=kind,
-        lane=lane,
-        status="waiting",
-        booking_id=booking_id,
-        due_at=due_at,
-        arrived_at=now,
-        queued_at=now,
-        recalls=0,
-        language=language,
-        phone=phone,
-        turn_near_sent=False,
-        note=note,
-        items=[TicketService(service_id=sid, position=i) for i, sid in enumerate(service_ids)],
-    )
-    session.add(ticket)
-    await session.flush()
-    _record(session, ticket, "issue", actor, None, now, detail=note)
-    return ticket
+) -> TicketRow:
+    """A new waiting ticket with the day's next number, its services and its record, written together: one
+    statement on PostgreSQL; on SQLite one hand-over to aiosqlite's thread (with the transaction's BEGIN IMMEDIATE
+    if it has not begun), so the writer lock is held for one turn of the event loop.
+
+    The number's row is bumped in the ticket's transaction, so a rollback gives the number back and concurrent
+    requests queue on the row (no gaps, no duplicates)."""
+    params: dict[str, Any] = {
+        "sequence_office": office.id,
+        "sequence_day": office.local_day(now),
+        "sequence_prefix": PREFIXES[kind],
+        "public_id": secrets.token_urlsafe(16),
+        "kind": kind,
+        "lane": lane,
+        "booking_id": booking_id,
+        "due_at": due_at,
+        "now": now,
+        "language": language,
+        "phone": phone,
+        "note": note,
+        "actor": actor,
+    }
+    params.update((f"service_{i}", service_id) for i, service_id in enumerate(service_ids))
+    dialect = session.get_bind().dialect
+    make: Any = TicketRow  # positional: the columns come in field order
+    if dialect.name != "sqlite":
+        row = (await session.execute(_issue_in_one_statement(len(service_ids)), params)).one()
+        issued: TicketRow = make(*row, tuple(service_ids))
+        return issued
+    upsert, issuing, listing, recording = _issue_for_sqlite(dialect, len(service_ids))
+
+    def run(connection: sqlite3.Connection) -> tuple[Any, ...]:
+        cursor = connection.cursor()
+        try:
+            (number,) = cursor.execute(upsert.sql, upsert.args(params)).fetchone()
+            raw = cursor.execute(issuing.sql, issuing.args({**params, "number": number})).fetchone()
+            known = {**params, "issued_ticket": raw[0]}
+            cursor.execute(listing.sql, listing.args(known))
+            cursor.execute(recording.sql, recording.args(known))
+            return issuing.row(raw)
+        finally:
+            cursor.close()
+
+    issued = make(*await on_sqlite_thread(session, run), tuple(service_ids))
+    return issued
 
 
-async def _next_number(session: AsyncSession, *, office_id: int, day: date, prefix: str) -> int:
-    """The next number of the day: the counter row is bumped in the ticket's transaction, so a rollback
-    gives the number back and concurrent requests queue on the row (no gaps, no duplicates)."""
-    values = {"sequence_office": office_id, "sequence_day": day, "sequence_prefix": prefix}
-    number: int = (await session.execute(_next_number_statement(session), values)).scalar_one()
-    return number
+# A new ticket's statements, built once per dialect (and number of services) with every value a parameter.
+_ISSUED = bindparam("issued_ticket", type_=Integer)
+_NOTE = bindparam("note", type_=String)  # the ticket's note is its record's detail too
 
 
-# `_next_number`'s upsert per dialect, built once with its values as parameters (like the claim's below).
-_NEXT_NUMBER: dict[str, ReturningInsert[tuple[int]]] = {}
-
-
-def _next_number_statement(session: AsyncSession) -> ReturningInsert[tuple[int]]:
-    dialect = session.get_bind().dialect.name
-    statement = _NEXT_NUMBER.get(dialect)
-    if statement is None:
-        statement = _NEXT_NUMBER[dialect] = (
-            dialect_insert(session, TicketSequence)
-            .values(
-                office_id=bindparam("sequence_office"),
-                day=bindparam("sequence_day"),
-                prefix=bindparam("sequence_prefix"),
-                last_number=1,
-            )
-            .on_conflict_do_update(
-                index_elements=[TicketSequence.office_id, TicketSequence.day, TicketSequence.prefix],
-                set_={"last_number": TicketSequence.last_number + 1},
-            )
-            .returning(TicketSequence.last_number)
+def _next_number(insert_of: Callable[[type[TicketSequence]], Any]) -> ReturningInsert[tuple[int]]:
+    """The day's next number for an office and prefix (an upsert of its `ticket_sequence` row)."""
+    statement: ReturningInsert[tuple[int]] = (
+        insert_of(TicketSequence)
+        .values(
+            office_id=bindparam("sequence_office", type_=Integer),
+            day=bindparam("sequence_day", type_=Date),
+            prefix=bindparam("sequence_prefix", type_=String),
+            last_number=1,
         )
+        .on_conflict_do_update(
+            index_elements=[TicketSequence.office_id, TicketSequence.day, TicketSequence.prefix],
+            set_={"last_number": TicketSequence.last_number + 1},
+        )
+        .returning(TicketSequence.last_number)
+    )
     return statement
+
+
+def _new_ticket(number: ColumnElement[int]) -> ReturningInsert[Any]:
+    """The ticket with this number, answering its `TicketRow` columns."""
+    return (
+        insert(Ticket)
+        .values(
+            public_id=bindparam("public_id", type_=String),
+            office_id=bindparam("sequence_office", type_=Integer),
+            day=bindparam("sequence_day", type_=Date),
+            prefix=bindparam("sequence_prefix", type_=String),
+            number=number,
+            kind=bindparam("kind", type_=String),
+            lane=bindparam("lane", type_=String),
+            status="waiting",
+            booking_id=bindparam("booking_id", type_=Integer),
+            due_at=bindparam("due_at", type_=UTCDateTime),
+            arrived_at=_NOW,
+            queued_at=_NOW,
+            recalls=0,
+            language=bindparam("language", type_=String),
+            phone=bindparam("phone", type_=String),
+            turn_near_sent=False,
+            note=_NOTE,
+        )
+        .returning(*ROW_COLUMNS)
+    )
+
+
+def _ticket_services(ticket_id: ColumnElement[int], services: int) -> Insert:
+    """The ticket's services (`service_0`, … in their order)."""
+    rows = [select(ticket_id, bindparam(f"service_{i}", type_=Integer), literal(i, Integer)) for i in range(services)]
+    listed = rows[0] if len(rows) == 1 else union_all(*rows)
+    return insert(TicketService).from_select(["ticket_id", "service_id", "position"], listed)
+
+
+def _issue_record(ticket_id: ColumnElement[int]) -> Insert:
+    """The record of the issue in `ticket_event`."""
+    values: dict[str, ColumnElement[Any]] = {
+        "ticket_id": ticket_id,
+        "at": _NOW,
+        "action": literal("issue"),
+        "actor": _ACTOR,
+        "from_status": null(),
+        "to_status": literal("waiting"),
+        "counter_id": null(),
+        "detail": _NOTE,
+    }
+    return insert(TicketEvent).from_select(list(values), select(*values.values()))
+
+
+@functools.lru_cache(maxsize=16)
+def _issue_in_one_statement(services: int) -> Select[Any]:
+    """PostgreSQL: the number, the ticket, its services and its record in one statement (data-modifying WITHs)."""
+    number = _next_number(postgresql.insert).cte("number")
+    issued = _new_ticket(select(number.c.last_number).scalar_subquery()).cte("issued")
+    listed = _ticket_services(issued.c.id, services).cte("listed")
+    return select(*issued.c).add_cte(listed, _issue_record(issued.c.id).cte("recorded"))
+
+
+@functools.lru_cache(maxsize=64)  # per engine's dialect and number of services
+def _issue_for_sqlite(
+    dialect: Dialect, services: int
+) -> tuple[SqliteStatement, SqliteStatement, SqliteStatement, SqliteStatement]:
+    """SQLite (no INSERT inside WITH): the four statements, compiled for the sqlite3 module."""
+    return (
+        SqliteStatement.of(_next_number(sqlite.insert), dialect),
+        SqliteStatement.of(_new_ticket(bindparam("number", type_=Integer)), dialect),
+        SqliteStatement.of(_ticket_services(_ISSUED, services), dialect),
+        SqliteStatement.of(_issue_record(_ISSUED), dialect),
+    )
 
 
 # The claim's statements are built once per kind of counter and take the office, day and instant as parameters:

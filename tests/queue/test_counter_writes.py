@@ -1,5 +1,5 @@
-"""Call-next and complete write the ticket's change and its record together (one statement on PostgreSQL, one
-hand-over to aiosqlite's thread on SQLite): both or neither; of two counters claiming at once only one gets the
+"""A new ticket, call-next and complete write the ticket and its record together (one statement on PostgreSQL, one
+hand-over to aiosqlite's thread on SQLite): all or nothing; of two counters claiming at once only one gets the
 ticket; a write refused for the caller's office is undone."""
 
 import asyncio
@@ -23,29 +23,28 @@ pytestmark = pytest.mark.anyio
 
 _REFUSE = {
     "sqlite": [
-        "CREATE TRIGGER refuse_call BEFORE INSERT ON ticket_event WHEN NEW.action = 'call'"
-        " BEGIN SELECT RAISE(ABORT, 'no calls today'); END"
+        "CREATE TRIGGER refuse BEFORE INSERT ON ticket_event WHEN NEW.action = '{action}'"
+        " BEGIN SELECT RAISE(ABORT, 'not today'); END"
     ],
     "postgresql": [
-        "CREATE FUNCTION refuse_call() RETURNS trigger LANGUAGE plpgsql"
-        " AS $$ BEGIN RAISE EXCEPTION 'no calls today'; END $$",
-        "CREATE TRIGGER refuse_call BEFORE INSERT ON ticket_event FOR EACH ROW WHEN (NEW.action = 'call')"
-        " EXECUTE FUNCTION refuse_call()",
+        "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'not today'; END $$",
+        "CREATE TRIGGER refuse BEFORE INSERT ON ticket_event FOR EACH ROW WHEN (NEW.action = '{action}')"
+        " EXECUTE FUNCTION refuse()",
     ],
 }
 _ALLOW = {
-    "sqlite": ["DROP TRIGGER refuse_call"],
-    "postgresql": ["DROP TRIGGER refuse_call ON ticket_event", "DROP FUNCTION refuse_call()"],
+    "sqlite": ["DROP TRIGGER refuse"],
+    "postgresql": ["DROP TRIGGER refuse ON ticket_event", "DROP FUNCTION refuse()"],
 }
 
 
 @asynccontextmanager
-async def _calls_not_recorded(harness: Harness) -> AsyncIterator[None]:
-    """The database refuses every call's record (the write's second half fails after the claim succeeded)."""
+async def _not_recorded(harness: Harness, action: str) -> AsyncIterator[None]:
+    """The database refuses every record of this action (the write's last part fails after the rest succeeded)."""
     dialect = harness.engine.dialect.name
     async with harness.engine.begin() as connection:
         for sql in _REFUSE[dialect]:
-            await connection.execute(text(sql))
+            await connection.execute(text(sql.replace("{action}", action)))
     try:
         yield
     finally:
@@ -73,7 +72,7 @@ async def test_a_call_whose_record_fails_leaves_the_ticket_waiting(harness: Harn
     desk = await Desk.open(harness)
     ticket = (await desk.walk_in("a")).json()
 
-    async with _calls_not_recorded(harness):
+    async with _not_recorded(harness, "call"):
         refused = await desk.call_next("Schalter 1")
 
     assert refused.status_code == 500
@@ -84,6 +83,20 @@ async def test_a_call_whose_record_fails_leaves_the_ticket_waiting(harness: Harn
     async with harness.session() as session:
         counter_id = await session.scalar(select(Ticket.counter_id).where(Ticket.id == ticket["id"]))
     assert (await _records(harness))[-1] == (ticket["id"], "call", "waiting", "called", counter_id, "desk")
+
+
+async def test_a_walk_in_whose_record_fails_leaves_nothing_and_gives_its_number_back(harness: Harness) -> None:
+    desk = await Desk.open(harness)
+
+    async with _not_recorded(harness, "issue"):
+        refused = await desk.walk_in("a", "b")
+
+    assert refused.status_code == 500
+    assert (await desk.queue())["waiting"] == []
+    ticket = (await desk.walk_in("b", "a", phone="0151 12345678")).json()
+    assert ticket["number"] == "W-001" and ticket["services"] == ["b", "a"] and ticket["position"] == 1
+    assert [t["services"] for t in (await desk.queue())["waiting"]] == [["b", "a"]]  # read back in their order
+    assert await _records(harness) == [(ticket["id"], "issue", None, "waiting", None, "desk")]
 
 
 async def test_two_counters_claiming_the_last_ticket_at_once_record_one_call(harness: Harness) -> None:

@@ -113,12 +113,20 @@ class _OfficeFeed:
         self.completed = -1  # the request number the current snapshot answers
         self.snapshot: LiveSnapshot | None = None
         self.reader: asyncio.Task[None] | None = None
-        self.done = asyncio.Condition()
+        # Set, and replaced by a fresh one, whenever a read completes or fails or the server stops. An event and
+        # not a condition: a condition's waiters take its lock back one after another, a turn of the event loop
+        # each, and every open stream waits here after every read.
+        self.news = asyncio.Event()
         self.streams = 0
         self.listener: asyncio.Task[None] | None = None
         self.listening = asyncio.Event()
         # Set by a caller that waits for the next read (an answer to a request): the read starts without settling.
         self.hurry = asyncio.Event()
+
+    def announce(self) -> None:
+        """Wake everyone waiting for this feed to move on."""
+        news, self.news = self.news, asyncio.Event()
+        news.set()
 
     def reads_here(self) -> bool:
         """Whether this feed's streams listen on the running event loop (the app's; tests commit from another)."""
@@ -148,8 +156,7 @@ class QueueHub:
         """The server is stopping: every open stream ends now, telling its browser when to reconnect."""
         self._stopping = True
         for feed in self._feeds.values():
-            async with feed.done:
-                feed.done.notify_all()
+            feed.announce()
 
     def changed_after_commit(self, session: AsyncSession, office_id: int) -> None:
         """Tell every instance, once the transaction has committed, that the office's queue changed."""
@@ -182,9 +189,8 @@ class QueueHub:
                 feed.reader = None
                 raise RuntimeError("reading the waiting room failed") from reader.exception()
             if reader is None or reader.done():
-                reader = self._start_reader(office_id, feed)
-            async with feed.done:
-                await feed.done.wait_for(lambda task=reader: feed.completed >= wanted or task.done())  # type: ignore[misc]
+                self._start_reader(office_id, feed)
+            await feed.news.wait()
         return feed.snapshot
 
     def peek(self, office_id: int) -> LiveSnapshot | None:
@@ -261,16 +267,13 @@ class QueueHub:
                             await feed.hurry.wait()
                 feed.hurry.clear()
                 target = feed.requested
-                snapshot = await self._read(office_id)
-                async with feed.done:
-                    feed.snapshot, feed.completed = snapshot, target
-                    feed.done.notify_all()
+                feed.snapshot, feed.completed = await self._read(office_id), target
+                feed.announce()
         except Exception as error:
             log.warning("reading the waiting room of office %s failed: %s", office_id, type(error).__name__)
             raise
         finally:
-            async with feed.done:
-                feed.done.notify_all()  # waiters of a failed read wake up and report it
+            feed.announce()  # waiters of a failed read wake up and report it
 
     async def _read(self, office_id: int) -> LiveSnapshot:
         runtime = self._require()
@@ -291,8 +294,9 @@ class QueueHub:
         try:
             # asyncio.timeout, not wait_for: every open stream waits here after every change, and wait_for would
             # wrap each wait in a task of its own.
-            async with asyncio.timeout(HEARTBEAT_SECONDS), feed.done:
-                await feed.done.wait_for(lambda: feed.completed > seen or self._stopping)
+            async with asyncio.timeout(HEARTBEAT_SECONDS):
+                while feed.completed <= seen and not self._stopping:
+                    await feed.news.wait()
         except TimeoutError:
             return False
         return feed.completed > seen

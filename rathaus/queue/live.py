@@ -120,6 +120,10 @@ class _OfficeFeed:
         self.streams = 0
         self.listener: asyncio.Task[None] | None = None
         self.listening = asyncio.Event()
+        # One timer for all the feed's streams: every HEARTBEAT_SECONDS it counts a beat and wakes them, and each
+        # sends a keep-alive (a timeout per stream would be set and cancelled again at every read).
+        self.beats = 0
+        self.beating: asyncio.Task[None] | None = None
         # Set by a caller that waits for the next read (an answer to a request): the read starts without settling.
         self.hurry = asyncio.Event()
 
@@ -127,6 +131,16 @@ class _OfficeFeed:
         """Wake everyone waiting for this feed to move on."""
         news, self.news = self.news, asyncio.Event()
         news.set()
+
+    def deaf(self) -> bool:
+        """Whether this instance no longer hears the office's changes."""
+        return self.listener is None or self.listener.done()
+
+    async def beat(self) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            self.beats += 1
+            self.announce()
 
     def reads_here(self) -> bool:
         """Whether this feed's streams listen on the running event loop (the app's; tests commit from another)."""
@@ -204,9 +218,12 @@ class QueueHub:
         feed = self._feeds.setdefault(office_id, _OfficeFeed())
         feed.streams += 1
         try:
-            if feed.listener is None or feed.listener.done():
+            loop = asyncio.get_running_loop()
+            if feed.deaf():
                 feed.listening.clear()
-                feed.listener = asyncio.get_running_loop().create_task(self._listen(office_id, feed))
+                feed.listener = loop.create_task(self._listen(office_id, feed))
+            if feed.beating is None or feed.beating.done():
+                feed.beating = loop.create_task(feed.beat())
             await feed.listening.wait()  # read only once changes can no longer be missed
             snapshot = await self.snapshot(office_id)
             last = await render(snapshot)
@@ -220,7 +237,7 @@ class QueueHub:
                     yield STOPPING
                     return
                 if not newer:
-                    if feed.listener is None or feed.listener.done():
+                    if feed.deaf():
                         return  # this instance no longer hears changes: the browser reconnects and starts anew
                     yield KEEP_ALIVE
                     continue
@@ -233,8 +250,10 @@ class QueueHub:
                     yield latest.frame(current)
         finally:
             feed.streams -= 1
-            if feed.streams == 0 and feed.listener is not None:
-                feed.listener.cancel()  # nobody watches this office here any more
+            if feed.streams == 0:  # nobody watches this office here any more
+                for task in (feed.listener, feed.beating):
+                    if task is not None:
+                        task.cancel()
 
     async def _listen(self, office_id: int, feed: _OfficeFeed) -> None:
         """Turn every change message for the office into a new read (bursts collapse into few reads)."""
@@ -253,6 +272,7 @@ class QueueHub:
             raise
         finally:
             feed.listening.set()  # streams waiting for it go on, notice the listener is gone and end
+            feed.announce()
 
     def _start_reader(self, office_id: int, feed: _OfficeFeed, *, settle: float = 0.0) -> asyncio.Task[None]:
         feed.reader = asyncio.get_running_loop().create_task(self._read_until_current(office_id, feed, settle))
@@ -287,18 +307,11 @@ class QueueHub:
         return LiveSnapshot(state, catalog.services_by_id, now)
 
     async def _newer_than(self, feed: _OfficeFeed, seen: int) -> bool:
-        """Wait until a read newer than `seen` completes (True), or the heartbeat interval passes or the server
-        stops (False)."""
-        if feed.completed > seen:
-            return True
-        try:
-            # asyncio.timeout, not wait_for: every open stream waits here after every change, and wait_for would
-            # wrap each wait in a task of its own.
-            async with asyncio.timeout(HEARTBEAT_SECONDS):
-                while feed.completed <= seen and not self._stopping:
-                    await feed.news.wait()
-        except TimeoutError:
-            return False
+        """Wait until a read newer than `seen` completes (True), or the next heartbeat, the server stopping or the
+        listener ending (False)."""
+        beat = feed.beats
+        while feed.completed <= seen and feed.beats == beat and not self._stopping and not feed.deaf():
+            await feed.news.wait()
         return feed.completed > seen
 
     def _require(self) -> Runtime:

@@ -21,7 +21,7 @@ from sqlalchemy import event
 from rathaus.app import create_app
 from rathaus.clock import ManualClock
 from rathaus.offices.catalog import Catalog
-from rathaus.queue.live import SETTLE_SECONDS, LiveSnapshot, QueueHub
+from rathaus.queue.live import KEEP_ALIVE, SETTLE_SECONDS, LiveSnapshot, QueueHub
 from rathaus.runtime import Runtime
 from rathaus.web import runtime_of
 from tests import conftest
@@ -134,3 +134,19 @@ async def test_streams_add_no_read_to_a_change_made_here(db_url: str, clock: Man
             event.remove(engine, "before_cursor_execute", count)
             for stream in streams:
                 await stream.aclose()
+
+
+async def test_a_quiet_stream_sends_keep_alives_and_then_the_next_change(
+    db_url: str, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("rathaus.queue.live.HEARTBEAT_SECONDS", 0.05)
+    async with live_app(db_url, clock) as live:
+        stream = live.hub.stream(live.office_id, board)
+        try:
+            assert shown(await anext(stream))["next"] == []
+            assert await asyncio.wait_for(anext(stream), timeout=5) == KEEP_ALIVE
+            assert await asyncio.wait_for(anext(stream), timeout=5) == KEEP_ALIVE
+            await live.walk_in()
+            assert shown(await asyncio.wait_for(anext(stream), timeout=5))["next"] == ["W-001"]
+        finally:
+            await stream.aclose()

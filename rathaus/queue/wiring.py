@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from litestar.channels import ChannelsBackend, ChannelsPlugin
-from litestar.channels.backends.asyncpg import AsyncPgChannelsBackend
 from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.plugins import PluginProtocol
 
@@ -15,6 +14,7 @@ from rathaus.queue.display_pages import DisplayLauncher
 from rathaus.queue.jobs import close_days, live_lifespan
 from rathaus.queue.live import QueueHub
 from rathaus.queue.office_pages import OfficePageRenders, OfficePages
+from rathaus.queue.pg_channels import KeptConnectionChannelsBackend
 from rathaus.settings import Settings
 from rathaus.wiring import Wiring
 
@@ -26,7 +26,7 @@ def _channels(settings: Settings) -> Sequence[PluginProtocol]:
         backend = MemoryChannelsBackend()
     else:
         dsn = settings.database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
-        backend = AsyncPgChannelsBackend(dsn=dsn)
+        backend = KeptConnectionChannelsBackend(dsn)
     return [ChannelsPlugin(backend=backend, arbitrary_channels_allowed=True)]
 
 

@@ -85,6 +85,7 @@ class QueueState:
     items: list[QueueItem]
     counters: list[CounterState]
     counts: dict[str, int]  # today's tickets by status
+    walk_in_start: datetime | None  # when a walk-in for no particular service, arriving now, would be called
 
     def start_for_new(self, services: list[ServiceRule]) -> datetime | None:
         """When a walk-in for these services, arriving now, would probably be called (None: nobody serves it)."""
@@ -111,7 +112,7 @@ class QueueState:
 
     def walk_in_wait_minutes(self) -> int | None:
         """The wait a walk-in arriving now should expect, for the board (None while the office is closed)."""
-        start = self.start_for_new([]) if self.open_now else None
+        start = self.walk_in_start if self.open_now else None
         return None if start is None else minutes_until(start, self.now)
 
 
@@ -298,7 +299,10 @@ async def load_state(
         for booking_id, start, service_ids in expected
     ]
     counters = staffed_counters(office, called, recent, durations, now)
-    starts = simulate(items, counters, now)
+    # The board's wait for a walk-in (`start_for_new([])`) from the same simulation: a newcomer for no service takes
+    # no time at a counter, so it moves nobody else's start (tests/queue/test_ordering.py).
+    newcomer = QueueItem(_HYPOTHETICAL, "walk_in", "walk_in", frozenset(), now, None, timedelta())
+    starts = simulate([*items, newcomer], counters, now)
     far = now + timedelta(days=1)
     ordered = sorted(waiting, key=lambda t: (starts.get(t.id, far), order_key(present[t.id], now)))
     estimates = {
@@ -308,7 +312,19 @@ async def load_state(
         )
         for index, t in enumerate(ordered)
     }
-    return QueueState(office, now, tickets, ordered, called, estimates, durations, items, counters, dict(counts))
+    return QueueState(
+        office,
+        now,
+        tickets,
+        ordered,
+        called,
+        estimates,
+        durations,
+        items,
+        counters,
+        dict(counts),
+        starts.get(_HYPOTHETICAL),
+    )
 
 
 def staffed_counters(

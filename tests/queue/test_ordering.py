@@ -1,5 +1,6 @@
 """The call order and the wait simulation as pure functions."""
 
+import random
 from datetime import UTC, datetime, timedelta
 
 from rathaus.queue.ordering import CounterState, QueueItem, next_for, simulate
@@ -62,3 +63,31 @@ def test_simulation_fills_counters_and_waits_for_expected_appointments() -> None
 def test_simulation_leaves_out_what_no_counter_serves() -> None:
     starts = simulate([walk_in(1, 0, services=frozenset({7}))], [counter(1)], NOW)
     assert starts == {}
+
+
+def test_a_newcomer_who_takes_no_time_moves_nobody_else() -> None:
+    """The board's wait for a walk-in comes from the waiting room's own simulation with such a newcomer added."""
+    rng = random.Random(15)
+    for _ in range(200):
+        services = [frozenset({1}), frozenset({2}), frozenset({1, 2})]
+        items = []
+        for key in range(1, rng.randint(0, 30)):
+            lane = rng.choice(["walk_in", "appointment", "transfer"])
+            at = NOW + rng.randint(-60, 60) * MIN
+            due = at if lane == "appointment" else None
+            target = rng.choice([None, 1, 2]) if lane == "transfer" else None
+            present = lane != "appointment" or rng.random() < 0.7
+            expected = rng.randint(1, 30) * MIN
+            kind = "appointment" if lane == "appointment" else "walk_in"
+            items.append(QueueItem(key, lane, kind, rng.choice(services), at, due, expected, target, present))
+        counters = [
+            CounterState(key, rng.choice(services), rng.random() < 0.3, NOW + rng.randint(0, 20) * MIN)
+            for key in range(1, rng.randint(1, 4))
+        ]
+        newcomer = QueueItem(2**62, "walk_in", "walk_in", frozenset(), NOW, None, timedelta())
+
+        alone = simulate(items, counters, NOW)
+        together = simulate([*items, newcomer], counters, NOW)
+
+        assert {key: start for key, start in together.items() if key != newcomer.key} == alone
+        assert (newcomer.key in together) == bool(counters)

@@ -19,7 +19,8 @@ With `--concurrent` the turns are `queue_bench`'s instead: the 8 counters at onc
 so that changes of several counters fall into one read and the writers meet at SQLite's write lock. Reported over
 the whole run: CPU, statements, waits and stream updates per turn, call-next and walk-in latency in process,
 the time each transaction's BEGIN took to return (a writer's BEGIN IMMEDIATE waits there for the write lock; a
-reader's plain BEGIN is one thread hop, the comparison), and the event loop's lag: how late a task sleeping 1 ms
+reader's plain BEGIN is one thread hop, the comparison; the counters' and the desk's writes send theirs on aiosqlite's
+thread with their statements, where the hook does not see it), and the event loop's lag: how late a task sleeping 1 ms
 is woken, i.e. how long a request ready to go on waits behind whatever runs on the loop.
 """
 

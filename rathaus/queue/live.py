@@ -114,8 +114,8 @@ class _OfficeFeed:
         self.snapshot: LiveSnapshot | None = None
         self.reader: asyncio.Task[None] | None = None
         # Set, and replaced by a fresh one, whenever a read completes or fails or the server stops. An event and
-        # not a condition: a condition's waiters take its lock back one after another, a turn of the event loop
-        # each, and every open stream waits here after every read.
+        # not a condition: every open stream waits here after every read, and a condition's waiter gives its lock
+        # back, waits, takes the lock again and checks its predicate again.
         self.news = asyncio.Event()
         self.streams = 0
         self.listener: asyncio.Task[None] | None = None
@@ -137,6 +137,7 @@ class _OfficeFeed:
         return self.listener is None or self.listener.done()
 
     async def beat(self) -> None:
+        """Every HEARTBEAT_SECONDS, count a beat and wake the streams (each sends a keep-alive)."""
         while True:
             await asyncio.sleep(HEARTBEAT_SECONDS)
             self.beats += 1

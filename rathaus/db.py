@@ -147,7 +147,7 @@ async def on_sqlite_thread(session: AsyncSession, work: Callable[[sqlite3.Connec
     Through SQLAlchemy every statement is three or four hand-overs to that thread and back (cursor, execute, fetch,
     close), each a turn of the event loop; several statements that must run back to back (inside the writer lock)
     are one hand-over here. aiosqlite has no public call for it: `_execute` queues a function on its thread, as
-    its own methods do. `work` gets what SQLAlchemy would pass the driver (`SqliteStatement` converts). If the
+    its own methods do. `work` gets what SQLAlchemy would pass the driver (`DriverStatement` converts). If the
     session has no transaction yet, its BEGIN goes in the same call, before `work`.
     """
     fresh = not session.in_transaction()
@@ -168,10 +168,12 @@ async def on_sqlite_thread(session: AsyncSession, work: Callable[[sqlite3.Connec
 
 
 @dataclass(frozen=True, slots=True)
-class SqliteStatement:
-    """A statement compiled once for the sqlite3 module itself, to run in `on_sqlite_thread`: its SQL, the order of
-    its parameters with the conversions SQLAlchemy would apply to their values (and the values the statement fixes
-    itself), and the conversions of its result columns."""
+class DriverStatement:
+    """A statement compiled once for a dialect's driver itself (the sqlite3 module in `on_sqlite_thread`, asyncpg
+    through `Connection.exec_driver_sql`): its SQL, the order of its parameters with the conversions SQLAlchemy
+    would apply to their values (and the values the statement fixes itself), and the conversions of its result
+    columns. Executing it skips what SQLAlchemy does with a statement object at every execution: looking up its
+    compiled form and building the parameter list from a dictionary through the compiled form's binds."""
 
     sql: str
     names: tuple[str, ...]
@@ -180,7 +182,7 @@ class SqliteStatement:
     results: tuple[Callable[[Any], Any] | None, ...]
 
     @classmethod
-    def of(cls, statement: ClauseElement, dialect: Dialect) -> SqliteStatement:
+    def of(cls, statement: ClauseElement, dialect: Dialect) -> DriverStatement:
         compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
         converters: dict[str, Callable[[Any], Any]] = {}
         fixed: dict[str, Any] = {}
@@ -206,6 +208,9 @@ class SqliteStatement:
     def row(self, raw: Sequence[Any]) -> tuple[Any, ...]:
         """A result row as SQLAlchemy would give it."""
         return tuple(v if convert is None else convert(v) for v, convert in zip(raw, self.results, strict=True))
+
+
+SqliteStatement = DriverStatement  # its name where it only ever runs on SQLite
 
 
 def dialect_insert(session: AsyncSession, entity: Any) -> Insert:

@@ -10,9 +10,10 @@ event loop in between, the shorter other writers wait). Every value is decided b
 The counter is chosen inside the booking's INSERT: the first able counter (in their order of preference) on which
 no live claim holds any of the cells. A concurrent claimer that got in meanwhile makes the claims come back short;
 the caller then falls back to trying the counters one by one. The SQL text depends only on the dialect and on the
-numbers of services, counters, cells and handed-over rows, so it is built once per shape; SQLAlchemy caches a text
-statement's compiled form (its dialect upserts, `[no key]` in its log, are compiled anew on every execution), and
-SQLite's are compiled here for the sqlite3 module.
+numbers of services, counters, cells and handed-over rows, so it is built and compiled for the driver once per
+shape (SQLAlchemy's dialect upserts, `[no key]` in its log, were compiled anew on every execution); a booking then
+only puts its values in order and converts them, where SQLAlchemy would look the compiled form up by a key over
+every parameter and build the driver's parameters from a dictionary again (PostgreSQL: ~0.1 ms of a booking's CPU).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rathaus.booking.events import NEW_BOOKING_ID, CreationProbe, NewRows, WithBookingId
 from rathaus.booking.models import Booking, BookingEvent, BookingService, SlotClaim
-from rathaus.db import on_sqlite_thread
+from rathaus.db import DriverStatement, on_sqlite_thread
 
 # The booking's columns that the caller gives, in the INSERT's order (code and counter_id are added here).
 COLUMNS = (
@@ -80,7 +81,7 @@ class Written:
 
 async def write(session: AsyncSession, new: NewBooking, *, code: str, now: datetime) -> Written | None:
     """Write the booking under `code`; None (and nothing written) if that code is taken."""
-    dialect = session.get_bind().dialect.name
+    dialect = session.get_bind().dialect
     shape = (len(new.service_ids), len(new.counters), len(new.cells))
     extra = tuple(_RowsShape.of(rows) for rows in new.rows)
     params: dict[str, Any] = {
@@ -94,10 +95,13 @@ async def write(session: AsyncSession, new: NewBooking, *, code: str, now: datet
         **{f"s{i}": s for i, s in enumerate(new.service_ids)},
         **{f"t{i}": t for i, t in enumerate(new.cells)},
     }
-    if dialect == "postgresql":
-        row = (await session.execute(_postgresql(*shape, new.probes, extra), params)).one_or_none()
-        return None if row is None else Written(row.id, row.counter_id, row.claimed, _answers(new.probes, row))
-    batch = _sqlite(session.get_bind().dialect, *shape, new.probes, extra)
+    if dialect.name == "postgresql":
+        statement = _postgresql(dialect, *shape, new.probes, extra)
+        args = statement.args(params)
+        # One hand-over to SQLAlchemy's greenlet, and the driver's SQL as it is (events and error wrapping stay).
+        row = await session.run_sync(lambda sync: sync.connection().exec_driver_sql(statement.sql, args).first())
+        return None if row is None else Written(row[0], row[1], row[2], _answers(new.probes, row))
+    batch = _sqlite(dialect, *shape, new.probes, extra)
     values = batch.converted(params)
 
     def run(connection: sqlite3.Connection) -> Written | None:
@@ -320,10 +324,15 @@ def _sqlite(
     )
 
 
-@functools.cache
+@functools.lru_cache(maxsize=64)  # per engine's dialect and shape
 def _postgresql(
-    services: int, counters: int, cells: int, probes: tuple[CreationProbe, ...], extra: tuple[_RowsShape, ...]
-) -> TextClause:
+    dialect: Dialect,
+    services: int,
+    counters: int,
+    cells: int,
+    probes: tuple[CreationProbe, ...],
+    extra: tuple[_RowsShape, ...],
+) -> DriverStatement:
     service_rows = " UNION ALL ".join(f"SELECT :s{i} AS service_id, {i} AS position" for i in range(services))
     cell_rows = " UNION ALL ".join(f"SELECT :t{i} AS cell_start" for i in range(cells))
     other_rows = "".join(
@@ -347,4 +356,4 @@ def _postgresql(
         + _asked(services, probes)
         + " FROM b"
     )
-    return _statement(sql, _binds(services, counters, cells, extra))
+    return DriverStatement.of(_statement(sql, _binds(services, counters, cells, extra)), dialect)

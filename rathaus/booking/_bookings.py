@@ -189,7 +189,10 @@ async def book(
     if idempotency is not None:
         idempotency.booking_id = booking.id
         idempotency.sealed_token = sealed
-    await session.flush()
+    if session.new or session.dirty or session.deleted:
+        # What the key or the reactions changed fails here, inside the operation, if it fails. Usually nothing is
+        # left (the booking's statement wrote it all), and an empty flush still costs a hand-over to the greenlet.
+        await session.flush()
     ctx.invalidate_after_commit(session, office.id)
     return BookingView(booking, office, services, token)
 

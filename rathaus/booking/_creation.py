@@ -83,18 +83,19 @@ async def write(session: AsyncSession, new: NewBooking, *, code: str, now: datet
     """Write the booking under `code`; None (and nothing written) if that code is taken."""
     dialect = session.get_bind().dialect
     shape = (len(new.service_ids), len(new.counters), len(new.cells))
-    extra = tuple(_RowsShape.of(rows) for rows in new.rows)
-    params: dict[str, Any] = {
-        **_row_params(new.rows),
-        **new.values,
-        "code": code,
-        "now": now,
-        "action": new.action,
-        "actor": new.actor,
-        **{f"k{i}": c for i, c in enumerate(new.counters)},
-        **{f"s{i}": s for i, s in enumerate(new.service_ids)},
-        **{f"t{i}": t for i, t in enumerate(new.cells)},
-    }
+    extra, params = _handed_over(new.rows)
+    params.update(new.values)
+    params.update(
+        {
+            "code": code,
+            "now": now,
+            "action": new.action,
+            "actor": new.actor,
+            **{f"k{i}": c for i, c in enumerate(new.counters)},
+            **{f"s{i}": s for i, s in enumerate(new.service_ids)},
+            **{f"t{i}": t for i, t in enumerate(new.cells)},
+        }
+    )
     if dialect.name == "postgresql":
         statement = _postgresql(dialect, *shape, new.probes, extra)
         args = statement.args(params)
@@ -137,13 +138,6 @@ class _RowsShape:
     columns: tuple[str, ...]
     kinds: tuple[tuple[str, ...], ...]  # per row and column: "value", "id" or "text" (a text around the id)
 
-    @classmethod
-    def of(cls, new: NewRows) -> _RowsShape:
-        columns = tuple(new.rows[0])
-        if any(tuple(row) != columns for row in new.rows):
-            raise ValueError(f"rows for {new.table.name} must name the same columns in the same order")
-        return cls(new.table, columns, tuple(tuple(_kind(row[c]) for c in columns) for row in new.rows))
-
     def values(self, id_sql: str, j: int) -> list[str]:
         """Each row's values as SQL, with the booking's id as `id_sql`."""
         expressions = {
@@ -168,22 +162,29 @@ class _RowsShape:
         return found
 
 
-def _kind(value: Any) -> str:
-    if not isinstance(value, WithBookingId):
-        return "value"
-    return "id" if value == NEW_BOOKING_ID else "text"
-
-
-def _row_params(new_rows: tuple[NewRows, ...]) -> dict[str, Any]:
+def _handed_over(handed: tuple[NewRows, ...]) -> tuple[tuple[_RowsShape, ...], dict[str, Any]]:
+    """The shapes of the handed-over rows and their values as the statement's parameters, in one pass."""
+    shapes = []
     params: dict[str, Any] = {}
-    for j, new in enumerate(new_rows):
+    for j, new in enumerate(handed):
+        columns = tuple(new.rows[0])
+        kinds = []
         for r, row in enumerate(new.rows):
+            if tuple(row) != columns:
+                raise ValueError(f"rows for {new.table.name} must name the same columns in the same order")
+            row_kinds = []
             for c, value in enumerate(row.values()):
                 if not isinstance(value, WithBookingId):
+                    row_kinds.append("value")
                     params[f"o{j}_{r}_{c}"] = value
-                elif value != NEW_BOOKING_ID:
+                elif value == NEW_BOOKING_ID:
+                    row_kinds.append("id")
+                else:
+                    row_kinds.append("text")
                     params[f"o{j}_{r}_{c}b"], params[f"o{j}_{r}_{c}a"] = value.before, value.after
-    return params
+            kinds.append(tuple(row_kinds))
+        shapes.append(_RowsShape(new.table, columns, tuple(kinds)))
+    return tuple(shapes), params
 
 
 # --- SQL, built once per dialect and shape -------------------------------------------------------------------

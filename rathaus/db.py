@@ -78,18 +78,25 @@ def create_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:
     if pool_size <= 0:
         return create_async_engine(url, poolclass=NullPool)
     engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size * 2)
-    _ping_on_checkout(engine)
+    _begin_on_checkout(engine)
     return engine
 
 
-def _ping_on_checkout(engine: AsyncEngine) -> None:
-    """What `pool_pre_ping` does, in one round trip: SQLAlchemy's ping on asyncpg wraps its `;` in BEGIN and
-    ROLLBACK when no transaction is open (for pgbouncer's transaction mode), three round trips at every checkout."""
+def _begin_on_checkout(engine: AsyncEngine) -> None:
+    """Check every connection the pool hands out, as `pool_pre_ping` does, with the transaction's own BEGIN.
+
+    The pre-ping costs three round trips on asyncpg (SQLAlchemy wraps its `;` in BEGIN and ROLLBACK for pgbouncer's
+    transaction mode), and the first statement then sends BEGIN as one more. Every checkout here is used for a
+    transaction (sessions never run in autocommit), so BEGIN is sent now: one round trip checks the connection and
+    starts its transaction. SQLAlchemy's asyncpg adapter then finds the transaction begun (`_start_transaction` is
+    the adapter's own way to begin, which it otherwise calls before the first statement). A connection later set
+    to autocommit rolls this transaction back first, as the adapter does whenever it changes isolation level.
+    """
 
     @event.listens_for(engine.sync_engine, "checkout")
-    def _ping(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    def _begin(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
         try:
-            dbapi_connection.run_async(lambda driver: driver.fetchrow(";"))
+            dbapi_connection.await_(dbapi_connection._start_transaction())
         except Exception as error:  # whatever the reason, this connection cannot serve
             raise DisconnectionError from error  # the pool drops it and checks out another
 

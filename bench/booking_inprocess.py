@@ -7,7 +7,9 @@ after the other, each its own transaction as a request would run it; after each 
 benchmark's baseline row. Reported: the median CPU time (`time.process_time`: less sensitive to other people's load
 than wall time) and the statements each sends: on PostgreSQL a cursor hook sees them; on SQLite sqlite3's own trace
 (the booking's INSERTs run past SQLAlchemy's cursor), where BEGIN counts and COMMIT and the pool's ROLLBACK do not;
-on SQLite also the hand-overs to aiosqlite's thread (each one a turn of the event loop).
+on SQLite also the hand-overs to aiosqlite's thread (each one a turn of the event loop). On PostgreSQL also the CPU
+of the server processes behind the engine, and app and database together: under load both share this machine's
+cores, so the HTTP ratio follows the sum.
 `booking_bench` runs it for each database beside the HTTP rounds.
 
 `--http` calls the app as an ASGI app instead (`POST /api/v1/bookings` against the benchmark server's
@@ -37,7 +39,7 @@ from litestar.types import Message
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from bench.inprocess import Waits
+from bench.inprocess import DatabaseCpu, Waits
 from bench.server import BenchRow, bare_insert, create_bench_tables
 from rathaus import migrate
 from rathaus.app import create_app
@@ -99,13 +101,18 @@ class Recorder:
         self.statements: list[str] = []
         self.hand_overs = 0
         self.on = False
+        # On PostgreSQL the server's processes do part of the work: their CPU counts beside the app's.
+        self.database = None if self.sqlite else DatabaseCpu(engine)
 
     async def start(self) -> None:
         if self.sqlite:
             event.listen(self.engine.sync_engine, "connect", self._trace_new)
-            await self.engine.dispose()
         else:
             event.listen(self.engine.sync_engine, "before_cursor_execute", self._cursor)
+        await self.engine.dispose()  # connections made from now on are traced (SQLite) or their server known
+
+    def database_seconds(self) -> float:
+        return 0.0 if self.database is None else self.database.seconds()
 
     def _note(self, statement: str) -> None:
         if self.on and not statement.startswith(("COMMIT", "ROLLBACK")):
@@ -138,11 +145,13 @@ Work = Callable[[], Awaitable[Any]]
 async def _compare(recorder: Recorder, units: list[tuple[Work, Work]]) -> dict[str, Any]:
     """CPU of each (booking, bare INSERT) pair, one after the other; the last pair is recorded, untimed."""
     cpu: dict[str, list[float]] = {"booking": [], "insert": []}
+    database: dict[str, list[float]] = {"booking": [], "insert": []}
     for booking, insert in units[:-1]:
         for label, work in (("booking", booking), ("insert", insert)):
-            began = time.process_time()
+            began, began_database = time.process_time(), recorder.database_seconds()
             await work()
             cpu[label].append(time.process_time() - began)
+            database[label].append(recorder.database_seconds() - began_database)
     seen = {}
     for label, work in zip(("booking", "insert"), units[-1], strict=True):
         with recorder.recording():
@@ -150,11 +159,30 @@ async def _compare(recorder: Recorder, units: list[tuple[Work, Work]]) -> dict[s
         seen[label] = recorder.seen()
     booking_ms = 1000 * statistics.median(cpu["booking"])
     insert_ms = 1000 * statistics.median(cpu["insert"])
+    both = {
+        f"{label}_cpu_with_database_ms": round(
+            1000 * statistics.median(map(sum, zip(cpu[label], database[label], strict=True))), 3
+        )
+        for label in ("booking", "insert")
+    }
+    with_database = (
+        {
+            "booking_database_cpu_ms": round(1000 * statistics.median(database["booking"]), 3),
+            "insert_database_cpu_ms": round(1000 * statistics.median(database["insert"]), 3),
+            **both,
+            "insert/booking cpu with the database": round(
+                both["insert_cpu_with_database_ms"] / both["booking_cpu_with_database_ms"], 3
+            ),
+        }
+        if recorder.database is not None
+        else {}
+    )
     return {
         "count": len(units) - 1,
         "booking_cpu_ms": round(booking_ms, 3),
         "insert_cpu_ms": round(insert_ms, 3),
         "insert/booking cpu": round(insert_ms / booking_ms, 3),
+        **with_database,
         "booking": seen["booking"],  # statements (and hand-overs) of one booking (all were alike) and bare INSERT
         "insert": seen["insert"],
     }

@@ -37,6 +37,30 @@ def http_scope(
     }
 
 
+class DatabaseCpu:
+    """CPU time of the PostgreSQL server processes that serve an engine's connections (the server runs on this
+    machine, as in every benchmark here): what the statements cost the database, beside what they cost the app.
+    Read from the kernel's scheduler statistics (nanoseconds), not from the database."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._pids: set[int] = set()
+        event.listen(engine.sync_engine, "connect", self._note_pid)
+
+    def _note_pid(self, dbapi_connection: Any, _record: Any) -> None:
+        self._pids.add(dbapi_connection.driver_connection.get_server_pid())
+
+    def seconds(self) -> float:
+        """On-CPU seconds of every server process that has served the engine so far (those still running)."""
+        total = 0
+        for pid in self._pids:
+            try:
+                with open(f"/proc/{pid}/schedstat") as stats:
+                    total += int(stats.read().split()[0])
+            except FileNotFoundError:  # a connection the pool has closed
+                continue
+        return total / 1e9
+
+
 class Statements:
     """Statements sent through the engines (BEGIN counts, COMMIT is no cursor statement), and the wall time each
     BEGIN took from being sent until it returned: for a writer on SQLite (BEGIN IMMEDIATE) that is the wait for the

@@ -78,18 +78,25 @@ def create_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:
     if pool_size <= 0:
         return create_async_engine(url, poolclass=NullPool)
     engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size * 2)
-    _ping_on_checkout(engine)
+    _begin_on_checkout(engine)
     return engine
 
 
-def _ping_on_checkout(engine: AsyncEngine) -> None:
-    """What `pool_pre_ping` does, in one round trip: SQLAlchemy's ping on asyncpg wraps its `;` in BEGIN and
-    ROLLBACK when no transaction is open (for pgbouncer's transaction mode), three round trips at every checkout."""
+def _begin_on_checkout(engine: AsyncEngine) -> None:
+    """Check every connection the pool hands out, as `pool_pre_ping` does, with the transaction's own BEGIN.
+
+    The pre-ping costs three round trips on asyncpg (SQLAlchemy wraps its `;` in BEGIN and ROLLBACK for pgbouncer's
+    transaction mode), and the first statement then sends BEGIN as one more. Every checkout here is used for a
+    transaction (sessions never run in autocommit), so BEGIN is sent now: one round trip checks the connection and
+    starts its transaction. SQLAlchemy's asyncpg adapter then finds the transaction begun (`_start_transaction` is
+    the adapter's own way to begin, which it otherwise calls before the first statement). A connection later set
+    to autocommit rolls this transaction back first, as the adapter does whenever it changes isolation level.
+    """
 
     @event.listens_for(engine.sync_engine, "checkout")
-    def _ping(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    def _begin(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
         try:
-            dbapi_connection.run_async(lambda driver: driver.fetchrow(";"))
+            dbapi_connection.await_(dbapi_connection._start_transaction())
         except Exception as error:  # whatever the reason, this connection cannot serve
             raise DisconnectionError from error  # the pool drops it and checks out another
 
@@ -147,7 +154,7 @@ async def on_sqlite_thread(session: AsyncSession, work: Callable[[sqlite3.Connec
     Through SQLAlchemy every statement is three or four hand-overs to that thread and back (cursor, execute, fetch,
     close), each a turn of the event loop; several statements that must run back to back (inside the writer lock)
     are one hand-over here. aiosqlite has no public call for it: `_execute` queues a function on its thread, as
-    its own methods do. `work` gets what SQLAlchemy would pass the driver (`SqliteStatement` converts). If the
+    its own methods do. `work` gets what SQLAlchemy would pass the driver (`DriverStatement` converts). If the
     session has no transaction yet, its BEGIN goes in the same call, before `work`.
     """
     fresh = not session.in_transaction()
@@ -168,10 +175,12 @@ async def on_sqlite_thread(session: AsyncSession, work: Callable[[sqlite3.Connec
 
 
 @dataclass(frozen=True, slots=True)
-class SqliteStatement:
-    """A statement compiled once for the sqlite3 module itself, to run in `on_sqlite_thread`: its SQL, the order of
-    its parameters with the conversions SQLAlchemy would apply to their values (and the values the statement fixes
-    itself), and the conversions of its result columns."""
+class DriverStatement:
+    """A statement compiled once for a dialect's driver itself (the sqlite3 module in `on_sqlite_thread`, asyncpg
+    through `Connection.exec_driver_sql`): its SQL, the order of its parameters with the conversions SQLAlchemy
+    would apply to their values (and the values the statement fixes itself), and the conversions of its result
+    columns. Executing it skips what SQLAlchemy does with a statement object at every execution: looking up its
+    compiled form and building the parameter list from a dictionary through the compiled form's binds."""
 
     sql: str
     names: tuple[str, ...]
@@ -180,7 +189,7 @@ class SqliteStatement:
     results: tuple[Callable[[Any], Any] | None, ...]
 
     @classmethod
-    def of(cls, statement: ClauseElement, dialect: Dialect) -> SqliteStatement:
+    def of(cls, statement: ClauseElement, dialect: Dialect) -> DriverStatement:
         compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
         converters: dict[str, Callable[[Any], Any]] = {}
         fixed: dict[str, Any] = {}
@@ -206,6 +215,9 @@ class SqliteStatement:
     def row(self, raw: Sequence[Any]) -> tuple[Any, ...]:
         """A result row as SQLAlchemy would give it."""
         return tuple(v if convert is None else convert(v) for v, convert in zip(raw, self.results, strict=True))
+
+
+SqliteStatement = DriverStatement  # its name where it only ever runs on SQLite
 
 
 def dialect_insert(session: AsyncSession, entity: Any) -> Insert:

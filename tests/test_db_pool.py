@@ -1,11 +1,34 @@
-"""The PostgreSQL pool checks a connection before handing it out: one the server has closed is replaced."""
+"""The PostgreSQL pool checks a connection before handing it out, with the BEGIN of the transaction it is taken
+for: one the server has closed is replaced, and a transaction costs no round trip beyond its statements and the
+BEGIN and COMMIT."""
 
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import asyncpg
 import pytest
 from sqlalchemy import text
 
-from rathaus.db import create_engine
+from rathaus.db import create_engine, create_session_maker
 
 pytestmark = pytest.mark.anyio
+
+
+@contextmanager
+def simple_queries(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The simple-protocol queries asyncpg sends (BEGIN, COMMIT, ROLLBACK, a ping): each a round trip."""
+    sent: list[str] = []
+    for name in ("execute", "fetchrow"):
+        original: Callable[..., Awaitable[Any]] = getattr(asyncpg.Connection, name)
+
+        async def recorded(self: asyncpg.Connection, query: str, *args: Any, _sent: Any = original) -> Any:
+            sent.append(query)
+            return await _sent(self, query, *args)
+
+        monkeypatch.setattr(asyncpg.Connection, name, recorded)
+    yield sent
+    monkeypatch.undo()
 
 
 async def test_a_pooled_connection_the_server_closed_is_replaced(pg_database: str) -> None:
@@ -23,3 +46,34 @@ async def test_a_pooled_connection_the_server_closed_is_replaced(pg_database: st
     finally:
         await engine.dispose()
         await admin.dispose()
+
+
+async def test_a_transaction_sends_only_begin_its_statements_and_commit(
+    pg_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = create_engine(pg_database, pool_size=1)
+    sessions = create_session_maker(engine)
+    try:
+        async with sessions() as session:
+            await session.execute(text("SELECT 1"))  # the pool's first connection, made before counting
+        with simple_queries(monkeypatch) as sent:
+            async with sessions() as session, session.begin():
+                first = await session.scalar(text("SELECT pg_current_xact_id()::text"))
+                second = await session.scalar(text("SELECT pg_current_xact_id()::text"))
+        assert [query.rstrip(";").split()[0].upper() for query in sent] == ["BEGIN", "COMMIT"]
+        assert first == second  # both statements ran in the transaction begun at checkout
+    finally:
+        await engine.dispose()
+
+
+async def test_a_checked_out_connection_can_still_run_outside_a_transaction(pg_database: str) -> None:
+    engine = create_engine(pg_database, pool_size=1)
+    try:
+        async with engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await autocommit.exec_driver_sql("VACUUM pg_class")  # refused inside a transaction block
+            assert await autocommit.scalar(text("SELECT 1")) == 1
+        async with engine.begin() as connection:
+            assert await connection.scalar(text("SELECT 2")) == 2
+    finally:
+        await engine.dispose()

@@ -70,8 +70,10 @@ def booking_changed(runtime: Runtime) -> Handler:
     runtime.get(CreationProbes).add_rows(CreationRows(_WRITER, rows))
 
     async def handle(session: AsyncSession, event: BookingChanged) -> None:
+        if _WRITER in event.written:
+            return
         message = _message(event)
-        if message is None or _WRITER in event.written:
+        if message is None:
             return
         kind, payload, channels = message
         await service.booking_changed(

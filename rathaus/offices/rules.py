@@ -235,12 +235,13 @@ class OfficeRules:
 
     def modes_for(self, services: Sequence[ServiceRule]) -> list[str]:
         """The modes in which all of `services` can be booked here: every service allows it, a counter takes it."""
-        ids = [s.id for s in services]
-        return [
-            mode
-            for mode in MODES
-            if all(mode in s.modes for s in services) and self.able_counters(ids, online=True, mode=mode)
-        ]
+        return [mode for mode in MODES if self.takes(services, mode)]
+
+    def takes(self, services: Sequence[ServiceRule], mode: str) -> bool:
+        """Whether all of `services` can be booked here in `mode` (one of `modes_for`)."""
+        return all(mode in s.modes for s in services) and bool(
+            self.able_counters((s.id for s in services), online=True, mode=mode)
+        )
 
 
 def wall_to_utc(day: date, wall: time, tz: ZoneInfo) -> datetime:

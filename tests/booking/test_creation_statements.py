@@ -4,12 +4,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, inspect, select
 
 from rathaus import tokens
 from rathaus.booking import service
 from rathaus.booking.deps import booking_context
-from rathaus.booking.models import BookingEvent, BookingService, SlotClaim
+from rathaus.booking.models import Booking, BookingEvent, BookingService, SlotClaim
 from rathaus.errors import RathausError
 from rathaus.notify.models import OutboxMessage
 from tests.conftest import Harness
@@ -129,3 +129,28 @@ async def test_a_taken_code_writes_no_message_and_the_next_code_writes_them_once
     async with harness.session() as s:
         keys = (await s.scalars(select(OutboxMessage.dedupe_key).order_by(OutboxMessage.id))).all()
     assert keys == [f"confirmation:{first.booking.id}:0:email", f"confirmation:{second.booking.id}:0:email"]
+
+
+async def test_the_new_booking_is_in_the_session_as_if_loaded(harness: Harness) -> None:
+    # Its objects are filled from the values written, without their constructors: the session holds them as loaded,
+    # unchanged, with every column as a query reads it back.
+    await harness.load(make_config(counters=TWO_COUNTERS))
+    request = service.BookingRequest(office="amt", services=["b"], start=NINE, name="Erika", email="erika@example.org")
+    async with harness.session() as session:
+        view = await service.book(
+            session,
+            ctx=booking_context(harness.runtime),
+            request=request,
+            idempotency_key=None,
+            now=harness.clock.now(),
+        )
+        booking = view.booking
+        state = inspect(booking)
+        assert state.persistent and not state.modified and state.key == (Booking, (booking.id,), None)
+        assert [inspect(item).persistent and not inspect(item).modified for item in booking.items] == [True]
+        assert not session.new and not session.dirty
+        written = {column.key: getattr(booking, column.key) for column in Booking.__table__.columns}
+        await session.commit()
+    async with harness.session() as s:
+        loaded = await s.get_one(Booking, booking.id)
+        assert written == {column.key: getattr(loaded, column.key) for column in Booking.__table__.columns}

@@ -37,7 +37,7 @@ class KeptConnectionChannelsBackend(AsyncPgChannelsBackend):
                     self._publisher = await self._connect()
                 for channel in channels:
                     await self._publisher.execute("SELECT pg_notify($1, $2);", channel, text)
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            except Exception as error:  # whatever it was (asyncpg has errors of several families), start anew
                 log.warning("publishing a queue change failed: %s", type(error).__name__)
                 broken, self._publisher = self._publisher, None
                 if broken is not None:

@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event, inspect, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from rathaus import tokens
 from rathaus.booking import service
@@ -20,23 +21,22 @@ NINE = datetime.fromisoformat("2027-01-11T09:00:00+01:00")
 TWO_COUNTERS = [{"name": "Counter 1", "services": ["a", "b"]}, {"name": "Counter 2", "services": ["a", "b"]}]
 
 
+async def book_in(session: AsyncSession, harness: Harness, start: datetime, email: str) -> service.BookingView:
+    request = service.BookingRequest(office="amt", services=["b"], start=start, name="Erika", email=email)
+    ctx = booking_context(harness.runtime)
+    return await service.book(session, ctx=ctx, request=request, idempotency_key=None, now=harness.clock.now())
+
+
 async def book(harness: Harness, start: datetime, email: str) -> tuple[service.BookingView, list[str]]:
     sent: list[str] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         sent.append(" ".join(statement.split()))
 
-    request = service.BookingRequest(office="amt", services=["b"], start=start, name="Erika", email=email)
     event.listen(harness.engine.sync_engine, "before_cursor_execute", record)
     try:
         async with harness.session() as session:
-            view = await service.book(
-                session,
-                ctx=booking_context(harness.runtime),
-                request=request,
-                idempotency_key=None,
-                now=harness.clock.now(),
-            )
+            view = await book_in(session, harness, start, email)
             await session.commit()
     finally:
         event.remove(harness.engine.sync_engine, "before_cursor_execute", record)
@@ -135,16 +135,8 @@ async def test_the_new_booking_is_in_the_session_as_if_loaded(harness: Harness) 
     # Its objects are filled from the values written, without their constructors: the session holds them as loaded,
     # unchanged, with every column as a query reads it back.
     await harness.load(make_config(counters=TWO_COUNTERS))
-    request = service.BookingRequest(office="amt", services=["b"], start=NINE, name="Erika", email="erika@example.org")
     async with harness.session() as session:
-        view = await service.book(
-            session,
-            ctx=booking_context(harness.runtime),
-            request=request,
-            idempotency_key=None,
-            now=harness.clock.now(),
-        )
-        booking = view.booking
+        booking = (await book_in(session, harness, NINE, "erika@example.org")).booking
         state = inspect(booking)
         assert state.persistent and not state.modified and state.key == (Booking, (booking.id,), None)
         assert [inspect(item).persistent and not inspect(item).modified for item in booking.items] == [True]

@@ -217,9 +217,6 @@ class DriverStatement:
         return tuple(v if convert is None else convert(v) for v, convert in zip(raw, self.results, strict=True))
 
 
-SqliteStatement = DriverStatement  # its name where it only ever runs on SQLite
-
-
 def dialect_insert(session: AsyncSession, entity: Any) -> Insert:
     """An INSERT with the dialect's ON CONFLICT clauses (SQLite and PostgreSQL speak the same upsert)."""
     if session.get_bind().dialect.name == "postgresql":

@@ -43,7 +43,7 @@ from rathaus import i18n
 from rathaus.booking import service as bookings
 from rathaus.booking.service import BookingContext
 from rathaus.contact import normalise_mobile
-from rathaus.db import SqliteStatement, UTCDateTime, on_sqlite_thread, operation
+from rathaus.db import DriverStatement, UTCDateTime, on_sqlite_thread, operation
 from rathaus.errors import RathausError
 from rathaus.events import publish
 from rathaus.localized import Localized, joined
@@ -550,13 +550,13 @@ def _issue_in_one_statement(services: int) -> Select[Any]:
 @functools.lru_cache(maxsize=64)  # per engine's dialect and number of services
 def _issue_for_sqlite(
     dialect: Dialect, services: int
-) -> tuple[SqliteStatement, SqliteStatement, SqliteStatement, SqliteStatement]:
+) -> tuple[DriverStatement, DriverStatement, DriverStatement, DriverStatement]:
     """SQLite (no INSERT inside WITH): the four statements, compiled for the sqlite3 module."""
     return (
-        SqliteStatement.of(_next_number(sqlite.insert), dialect),
-        SqliteStatement.of(_new_ticket(bindparam("number", type_=Integer)), dialect),
-        SqliteStatement.of(_ticket_services(_ISSUED, services), dialect),
-        SqliteStatement.of(_issue_record(_ISSUED), dialect),
+        DriverStatement.of(_next_number(sqlite.insert), dialect),
+        DriverStatement.of(_new_ticket(bindparam("number", type_=Integer)), dialect),
+        DriverStatement.of(_ticket_services(_ISSUED, services), dialect),
+        DriverStatement.of(_issue_record(_ISSUED), dialect),
     )
 
 
@@ -660,12 +660,12 @@ def _in_one_statement(change: _Change) -> Select[Any]:
 
 
 @functools.lru_cache(maxsize=256)  # per engine's dialect and change
-def _for_sqlite(dialect: Dialect, change: _Change) -> tuple[SqliteStatement, SqliteStatement]:
+def _for_sqlite(dialect: Dialect, change: _Change) -> tuple[DriverStatement, DriverStatement]:
     """SQLite (no INSERT inside WITH): the change and its record, compiled for the sqlite3 module."""
     ticket = Ticket.__table__
     return (
-        SqliteStatement.of(change.update, dialect),
-        SqliteStatement.of(_recording(ticket, change, ticket.c.id == _CHANGED), dialect),
+        DriverStatement.of(change.update, dialect),
+        DriverStatement.of(_recording(ticket, change, ticket.c.id == _CHANGED), dialect),
     )
 
 

@@ -77,7 +77,10 @@ def create_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:
         return engine
     if pool_size <= 0:
         return create_async_engine(url, poolclass=NullPool)
-    engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size * 2)
+    # No overflow: a connection opened beyond the pool under load is closed again as soon as it is handed back to
+    # a full pool, so a busy instance started and ended dozens of PostgreSQL server processes a second (a fork each,
+    # and every statement prepared again on the new connection). Requests beyond the pool wait for one instead.
+    engine = create_async_engine(url, pool_size=pool_size, max_overflow=0)
     _begin_on_checkout(engine)
     return engine
 

@@ -68,7 +68,7 @@ def build_runtime(settings: Settings, wirings: Iterable[Wiring], *, clock: Clock
     """The runtime of one instance with every package's subscriptions and components."""
     wirings = list(wirings)
     configure_languages(settings)
-    engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
+    engine = create_engine(settings.database_url, pool_size=settings.pool_size)
     # SQLite allows one writer at a time, and a writer that finds the lock taken polls for it in sleeps of
     # up to 100 ms. One writing connection per process makes writers queue in the pool instead, woken as
     # soon as the previous transaction ends; readers keep their own pool and never wait for writers.

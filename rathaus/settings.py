@@ -142,7 +142,8 @@ class Settings:
     staff_session_hours: int = _setting(12, low=1)
     staff_session_idle_minutes: int = _setting(60, low=1)
     personal_data_retention_days: int = _setting(30, low=0)
-    db_pool_size: int = _setting(5, low=1)
+    # None: 5 on SQLite (readers; writers queue for one connection of their own), 15 on PostgreSQL.
+    db_pool_size: int | None = _setting(None, low=1)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     scheduler: bool = True
     # On SIGTERM: how long running requests, then the dispatcher's sends on the wire, may take to finish.
@@ -203,6 +204,11 @@ class Settings:
     def is_sqlite(self) -> bool:
         """True when the database is SQLite."""
         return self.database_url.startswith("sqlite")
+
+    @property
+    def pool_size(self) -> int:
+        """The database connections each instance keeps open, and the most it opens."""
+        return self.db_pool_size or (5 if self.is_sqlite else 15)
 
     @property
     def uses_smtp(self) -> bool:

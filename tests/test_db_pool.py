@@ -2,13 +2,14 @@
 for: one the server has closed is replaced, and a transaction costs no round trip beyond its statements and the
 BEGIN and COMMIT."""
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import asyncpg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from rathaus.db import create_engine, create_session_maker
 
@@ -75,5 +76,29 @@ async def test_a_checked_out_connection_can_still_run_outside_a_transaction(pg_d
             assert await autocommit.scalar(text("SELECT 1")) == 1
         async with engine.begin() as connection:
             assert await connection.scalar(text("SELECT 2")) == 2
+    finally:
+        await engine.dispose()
+
+
+async def test_requests_beyond_the_pool_wait_for_its_connections_instead_of_opening_and_closing_more(
+    pg_database: str,
+) -> None:
+    engine = create_engine(pg_database, pool_size=3)
+    sessions = create_session_maker(engine)
+    opened: list[int] = []
+    event.listen(engine.sync_engine, "connect", lambda *_: opened.append(1))
+
+    async def work(n: int) -> int:
+        async with sessions() as session, session.begin():
+            await session.execute(text("SELECT 1"))
+            return int(await session.scalar(text("SELECT CAST(:n AS integer)"), {"n": n}))
+
+    try:
+        for _ in range(2):  # a burst, and the next one on the kept connections
+            assert await asyncio.gather(*(work(n) for n in range(20))) == list(range(20))
+        # A connection opened beyond the pool would be closed again once it was handed back to a full pool: every
+        # burst would start PostgreSQL server processes anew (a fork, and every statement prepared again).
+        assert len(opened) == 3
+        assert engine.sync_engine.pool.checkedin() == 3
     finally:
         await engine.dispose()

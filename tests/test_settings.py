@@ -53,7 +53,7 @@ def test_values_are_converted_to_their_fields() -> None:
             **TWILIO,
         }
     )
-    assert settings.load_demo is False and settings.db_pool_size == 9 and settings.log_level == "WARNING"
+    assert settings.load_demo is False and settings.pool_size == 9 and settings.log_level == "WARNING"
     assert settings.smtp == SmtpSettings(
         host="mail", security="tls", timeout=2.5, mail_from="Bürgeramt <termine@stadt.example>"
     )
@@ -378,3 +378,11 @@ def test_a_video_url_template_needs_one_room_in_an_http_url(template: str) -> No
     with pytest.raises(SettingsError) as refused:
         Settings.from_env({"RATHAUS_VIDEO_URL_TEMPLATE": template})
     assert "RATHAUS_VIDEO_URL_TEMPLATE" in str(refused.value)
+
+
+def test_the_pool_keeps_five_connections_on_sqlite_and_fifteen_on_postgresql_unless_told() -> None:
+    def pool(database_url: str) -> int:
+        return Settings.from_env({"RATHAUS_SECRET_KEY": SECRET, "RATHAUS_DATABASE_URL": database_url}).pool_size
+
+    assert pool("sqlite+aiosqlite:///rathaus.db") == 5
+    assert pool("postgresql+asyncpg://rathaus@db/rathaus") == 15

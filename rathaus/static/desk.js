@@ -16,6 +16,11 @@
     }
     var scanner = null;
     start.hidden = false;
+    // On a phone the preview opens below the fold: bring it into view once it shows the camera, so the clerk can
+    // aim (media events do not bubble, hence the capture).
+    view.addEventListener("playing", function () {
+      view.scrollIntoView({ block: "nearest" });
+    }, true);
 
     function finish() {
       var running = scanner;

@@ -15,6 +15,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ControllerRouterHandler, Middleware
+from sqlalchemy.exc import TimeoutError as SqlalchemyTimeoutError
 
 from rathaus.assets import static_file
 from rathaus.booking.service import AvailabilityCache
@@ -31,6 +32,7 @@ from rathaus.settings import Settings
 from rathaus.staff.pages_auth import staff_nav
 from rathaus.templating import environment, template_config
 from rathaus.web import (
+    busy_handler,
     finish_answers,
     http_error_handler,
     internal_error_handler,
@@ -148,6 +150,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             ValidationException: validation_error_handler,
             HTTPException: http_error_handler,
             HTTP_500_INTERNAL_SERVER_ERROR: internal_error_handler,
+            SqlalchemyTimeoutError: busy_handler,
         },
         openapi_config=OpenAPIConfig(
             title="rathaus",

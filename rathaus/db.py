@@ -65,13 +65,17 @@ def personal(*, retained_because: str = "", **info: Any) -> dict[str, Any]:
     return {"personal": True, "retained_because": retained_because, **info}
 
 
-def create_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:
-    """An async engine; SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE for every transaction."""
+def create_engine(url: str, *, pool_size: int = 5, pool_timeout: float | None = None) -> AsyncEngine:
+    """An async engine; SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE for every transaction.
+
+    `pool_timeout`: how long a checkout waits for a free connection before `sqlalchemy.exc.TimeoutError` (the
+    app answers it 503); None: 60 s on SQLite, 30 s on PostgreSQL.
+    """
     if url.startswith("sqlite"):
         if ":memory:" in url or url.rstrip("/").endswith("sqlite+aiosqlite:"):
             raise ValueError("rathaus needs a SQLite file, not an in-memory database")
         engine = create_async_engine(
-            url, connect_args={"timeout": 30}, pool_size=pool_size, max_overflow=0, pool_timeout=60
+            url, connect_args={"timeout": 30}, pool_size=pool_size, max_overflow=0, pool_timeout=pool_timeout or 60
         )
         _configure_sqlite(engine)
         return engine
@@ -80,7 +84,7 @@ def create_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:
     # No overflow: a connection opened beyond the pool under load is closed again as soon as it is handed back to
     # a full pool, so a busy instance started and ended dozens of PostgreSQL server processes a second (a fork each,
     # and every statement prepared again on the new connection). Requests beyond the pool wait for one instead.
-    engine = create_async_engine(url, pool_size=pool_size, max_overflow=0)
+    engine = create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_timeout=pool_timeout or 30)
     _begin_on_checkout(engine)
     return engine
 

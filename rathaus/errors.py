@@ -122,6 +122,7 @@ ERRORS: dict[str, tuple[int, str]] = {
     "too_large": (413, N_("The request is too large")),
     "unsupported_media_type": (415, N_("Send the request body as JSON (Content-Type: application/json)")),
     "internal_error": (500, N_("Something went wrong on our side. Please try again later.")),
+    "busy": (503, N_("Too many requests at once right now. Please try again in a minute.")),
     "http_error": (400, N_("The request could not be handled (HTTP {status})")),
     "username_taken": (409, N_("There is already a staff account called {username}")),
     "unknown_staff": (404, N_("Staff account not found")),

@@ -68,11 +68,12 @@ def build_runtime(settings: Settings, wirings: Iterable[Wiring], *, clock: Clock
     """The runtime of one instance with every package's subscriptions and components."""
     wirings = list(wirings)
     configure_languages(settings)
-    engine = create_engine(settings.database_url, pool_size=settings.pool_size)
+    waiting = settings.db_pool_timeout_seconds
+    engine = create_engine(settings.database_url, pool_size=settings.pool_size, pool_timeout=waiting)
     # SQLite allows one writer at a time, and a writer that finds the lock taken polls for it in sleeps of
     # up to 100 ms. One writing connection per process makes writers queue in the pool instead, woken as
     # soon as the previous transaction ends; readers keep their own pool and never wait for writers.
-    writer = create_engine(settings.database_url, pool_size=1) if settings.is_sqlite else engine
+    writer = create_engine(settings.database_url, pool_size=1, pool_timeout=waiting) if settings.is_sqlite else engine
     events = EventBus()
     runtime = Runtime(
         settings=settings,

@@ -144,6 +144,9 @@ class Settings:
     personal_data_retention_days: int = _setting(30, low=0)
     # None: 5 on SQLite (readers; writers queue for one connection of their own), 15 on PostgreSQL.
     db_pool_size: int | None = _setting(None, low=1)
+    # How long a request waits for a free connection before it is answered 503; None: 60 s on SQLite (where
+    # writers queue for one connection), 30 s on PostgreSQL.
+    db_pool_timeout_seconds: float | None = _setting(None, above=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     scheduler: bool = True
     # On SIGTERM: how long running requests, then the dispatcher's sends on the wire, may take to finish.

@@ -22,6 +22,7 @@ from litestar.exceptions import HTTPException, NotFoundException, ValidationExce
 from litestar.params import Parameter
 from litestar.response import Redirect
 from litestar.types import ASGIApp, Receive, Scope, Send
+from sqlalchemy.exc import TimeoutError as SqlalchemyTimeoutError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rathaus import i18n
@@ -298,6 +299,22 @@ def internal_error_handler(request: Request[Any, Any, Any], error: Exception) ->
     return _error_response(request, RathausError("internal_error"), 500)
 
 
+# A request that found every database connection in use for the pool's whole timeout: the instance is overloaded,
+# not broken. Answered 503 with a time to come back (what proxies and clients retry on), logged without a stack.
+BUSY_RETRY_AFTER = {"Retry-After": "60"}
+
+
+def _log_busy(request: Request[Any, Any, Any]) -> None:
+    route = request.scope.get("path_template") or "(no route)"
+    log.warning("no database connection came free in time for %s %r", request.method, route)
+
+
+def busy_handler(request: Request[Any, Any, Any], _error: SqlalchemyTimeoutError) -> Response[dict[str, Any]]:
+    """No database connection came free in time: 503, to be tried again."""
+    _log_busy(request)
+    return _error_response(request, RathausError("busy"), 503, BUSY_RETRY_AFTER)
+
+
 # Pages load nothing from elsewhere and run no inline script; a manage link's token never leaves in a Referer.
 PAGE_SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -324,13 +341,19 @@ def page_not_found(request: Request[Any, Any, Any], error: NotFoundException) ->
     return _error_page(request, "web/not_found.html.j2", 404, {})
 
 
+def page_busy(request: Request[Any, Any, Any], _error: SqlalchemyTimeoutError) -> Response[str]:
+    """No database connection came free in time, as a page: 503, to be tried again."""
+    _log_busy(request)
+    return _error_page(request, "web/busy.html.j2", 503, BUSY_RETRY_AFTER)
+
+
 class PageController(Controller):
     """Base of controllers that answer with pages for people: security headers, no place in the API schema,
     a 404 page for unknown things (rathaus.fairness answers requests past a rate limit before they get here)."""
 
     include_in_schema = False
     response_headers = [ResponseHeader(name=name, value=value) for name, value in PAGE_SECURITY_HEADERS.items()]
-    exception_handlers = {NotFoundException: page_not_found}
+    exception_handlers = {NotFoundException: page_not_found, SqlalchemyTimeoutError: page_busy}
 
 
 @get("/language", include_in_schema=False, sync_to_thread=False)

@@ -8,10 +8,13 @@ from contextlib import contextmanager
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 from sqlalchemy import event, text
 
+from rathaus.clock import ManualClock
 from rathaus.db import create_engine, create_session_maker
+from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.anyio
 
@@ -102,3 +105,41 @@ async def test_requests_beyond_the_pool_wait_for_its_connections_instead_of_open
         assert engine.sync_engine.pool.checkedin() == 3
     finally:
         await engine.dispose()
+
+
+async def test_a_request_that_finds_every_connection_taken_for_too_long_is_answered_busy_in_its_language(
+    pg_database: str, clock: ManualClock, live_server_factory: Callable[..., LiveServer]
+) -> None:
+    server = live_server_factory(pg_database, clock, db_pool_size=1, db_pool_timeout_seconds=0.5)
+    dsn = pg_database.replace("postgresql+asyncpg://", "postgresql://", 1)
+    locker = await asyncpg.connect(dsn)
+    lookup = ("/api/v1/bookings/ABCD2345", {"Authorization": "Bearer not-a-token"})
+    try:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+            async with locker.transaction():
+                await locker.execute("LOCK TABLE booking IN ACCESS EXCLUSIVE MODE")
+                # A lookup that holds the pool's only connection while it waits for the lock.
+                held = asyncio.create_task(client.get(lookup[0], headers=lookup[1]))
+                await until_the_lookup_waits_for_the_lock(locker)
+
+                api = await client.get(lookup[0], headers={**lookup[1], "Accept-Language": "en"})
+                page = await client.get("/bookings/ABCD2345?token=x", headers={"Accept-Language": "de"})
+
+            assert (api.status_code, api.headers["Retry-After"], api.json()["code"]) == (503, "60", "busy")
+            assert api.json()["detail"] == "Too many requests at once right now. Please try again in a minute."
+            assert page.status_code == 503 and page.headers["Retry-After"] == "60"
+            assert "Gerade zu viel Andrang" in page.text and "Es wurde nichts geändert" in page.text
+            # The lock gone, the held request and the next ones are answered as usual.
+            assert (await held).status_code == 404
+            assert (await client.get(lookup[0], headers=lookup[1])).status_code == 404
+    finally:
+        await locker.close()
+
+
+async def until_the_lookup_waits_for_the_lock(locker: asyncpg.Connection) -> None:
+    waiting = "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'booking'::regclass"
+    for _ in range(3000):
+        if await locker.fetchval(waiting):
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the lookup never waited for the lock")

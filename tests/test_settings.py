@@ -309,6 +309,7 @@ def test_a_complete_production_configuration_parses(tmp_path: Path) -> None:
         "RATHAUS_STAFF_TOKEN_CACHE_SECONDS": "2.5",
         "RATHAUS_PERSONAL_DATA_RETENTION_DAYS": "14",
         "RATHAUS_DB_POOL_SIZE": "10",
+        "RATHAUS_DB_POOL_TIMEOUT_SECONDS": "5",
         "RATHAUS_SCHEDULER": "off",
         "RATHAUS_SHUTDOWN_GRACE_SECONDS": "25",
         "RATHAUS_FEEDS_EXPORT_DIR": "/srv/feeds",

@@ -19,13 +19,14 @@ from litestar.di import Provide
 from litestar.exceptions import NotFoundException
 from litestar.exceptions.http_exceptions import NoRouteMatchFoundException
 from litestar.response import Redirect, Template
+from sqlalchemy.exc import TimeoutError as SqlalchemyTimeoutError
 
 from rathaus import i18n
 from rathaus.errors import RathausError
 from rathaus.i18n import N_
 from rathaus.staff._sessions import TOUCH_EVERY
 from rathaus.staff.service import Staff, session_staff, touch_session
-from rathaus.web import PAGE_SECURITY_HEADERS, Now, PageController, page_not_found, runtime_of
+from rathaus.web import PAGE_SECURITY_HEADERS, Now, PageController, page_busy, page_not_found, runtime_of
 
 STAFF_COOKIE = "rathaus_staff"
 SIGN_IN = "/staff/sign-in"
@@ -120,6 +121,7 @@ class StaffPage(PageController):
     dependencies = {"staff": Provide(provide_page_staff)}
     exception_handlers = {
         NotFoundException: page_not_found,
+        SqlalchemyTimeoutError: page_busy,
         SignInRequired: sign_in_redirect,
         RathausError: staff_error_page,
     }

@@ -14,7 +14,10 @@ from sqlalchemy import event, text
 
 from rathaus.clock import ManualClock
 from rathaus.db import create_engine, create_session_maker
-from tests.conftest import LiveServer
+from rathaus.staff.pages_auth import STAFF_COOKIE
+from tests.conftest import LiveServer, open_harness
+from tests.factories import make_config
+from tests.staff_helpers import add_staff, sign_in_page
 
 pytestmark = pytest.mark.anyio
 
@@ -111,6 +114,11 @@ async def test_a_request_that_finds_every_connection_taken_for_too_long_is_answe
     pg_database: str, clock: ManualClock, live_server_factory: Callable[..., LiveServer]
 ) -> None:
     server = live_server_factory(pg_database, clock, db_pool_size=1, db_pool_timeout_seconds=0.5)
+    async with open_harness(pg_database, clock) as harness:  # a clerk signed in before the rush
+        await harness.load(make_config())
+        await add_staff(harness, "clerk")
+        await sign_in_page(harness, "clerk")
+        clerk = harness.client.cookies[STAFF_COOKIE]
     dsn = pg_database.replace("postgresql+asyncpg://", "postgresql://", 1)
     locker = await asyncpg.connect(dsn)
     lookup = ("/api/v1/bookings/ABCD2345", {"Authorization": "Bearer not-a-token"})
@@ -124,11 +132,14 @@ async def test_a_request_that_finds_every_connection_taken_for_too_long_is_answe
 
                 api = await client.get(lookup[0], headers={**lookup[1], "Accept-Language": "en"})
                 page = await client.get("/bookings/ABCD2345?token=x", headers={"Accept-Language": "de"})
+                client.cookies.set(STAFF_COOKIE, clerk)
+                desk = await client.get("/staff/amt/desk", headers={"Accept-Language": "en"})
 
             assert (api.status_code, api.headers["Retry-After"], api.json()["code"]) == (503, "60", "busy")
             assert api.json()["detail"] == "Too many requests at once right now. Please try again in a minute."
             assert page.status_code == 503 and page.headers["Retry-After"] == "60"
             assert "Gerade zu viel Andrang" in page.text and "Es wurde nichts geändert" in page.text
+            assert desk.status_code == 503 and "Too busy right now" in desk.text  # a staff page too, not sign-in
             # The lock gone, the held request and the next ones are answered as usual.
             assert (await held).status_code == 404
             assert (await client.get(lookup[0], headers=lookup[1])).status_code == 404
